@@ -1,0 +1,149 @@
+"""Hardened git invocation: no hooks, fsmonitor, external diff, textconv, pager or replace refs.
+
+Every git process this package starts goes through :func:`Git.run`. The repository under test
+is hostile input (THREATS.md G38): its config may name commands to run, so each call overrides
+the keys that can execute programs and clears the environment variables that redirect git.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from provenance.errors import GitError
+
+#: ``-c`` overrides that stop repository config from running commands or changing what we read.
+HARDENING: tuple[str, ...] = (
+    "-c", "core.hooksPath=/dev/null",
+    "-c", "core.fsmonitor=false",
+    "-c", "core.untrackedCache=false",
+    "-c", "core.pager=cat",
+    "-c", "core.sshCommand=false",
+    "-c", "core.askPass=",
+    "-c", "diff.external=",
+    "-c", "diff.noprefix=false",
+    "-c", "diff.mnemonicPrefix=false",
+    "-c", "diff.relative=false",
+    "-c", "diff.renames=false",
+    "-c", "log.showSignature=false",
+    "-c", "gc.auto=0",
+    "-c", "maintenance.auto=false",
+    "-c", "protocol.ext.allow=never",
+    "-c", "credential.helper=",
+    "-c", "notes.displayRef=",
+)  # fmt: skip
+
+#: Environment variables removed before running git: they redirect objects, refs or commands.
+_SCRUBBED_ENV = (
+    "GIT_EXTERNAL_DIFF",
+    "GIT_DIFF_OPTS",
+    "GIT_NOTES_REF",
+    "GIT_NOTES_DISPLAY_REF",
+    "GIT_REPLACE_REF_BASE",
+    "GIT_CONFIG_PARAMETERS",
+    "GIT_CONFIG_COUNT",
+    "GIT_PAGER",
+    "GIT_EDITOR",
+    "GIT_SSH",
+    "GIT_SSH_COMMAND",
+    "GIT_ASKPASS",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_INDEX_FILE",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    "GIT_SHALLOW_FILE",
+    "GIT_GRAFT_FILE",
+    "GIT_TRACE",
+    "GIT_TRACE2",
+    "GIT_TRACE2_EVENT",
+    "GIT_TRACE2_PERF",
+)
+
+
+def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment every git child gets: scrubbed, C locale, no prompts, no replace refs."""
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
+    for key in list(env):
+        if key.startswith("GIT_CONFIG_KEY_") or key.startswith("GIT_CONFIG_VALUE_"):
+            del env[key]
+    env.update(
+        {
+            "GIT_NO_REPLACE_OBJECTS": "1",
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_OPTIONAL_LOCKS": "0",
+            "GIT_PAGER": "cat",
+            "LC_ALL": "C",
+            "LANG": "C",
+        }
+    )
+    if extra:
+        env.update(extra)
+    return env
+
+
+@dataclass(frozen=True)
+class Git:
+    """A repository on disk, driven through hardened git subprocesses."""
+
+    root: Path
+
+    @classmethod
+    def discover(cls, path: Path | str = ".") -> Git:
+        """Find the repository containing ``path`` (work tree or bare)."""
+        start = Path(path).resolve()
+        try:
+            out = subprocess.run(
+                ["git", *HARDENING, "-C", str(start), "rev-parse", "--absolute-git-dir"],
+                capture_output=True,
+                env=git_env(),
+                check=True,
+            ).stdout
+        except FileNotFoundError as e:
+            raise GitError("git is not installed", hint="install git 2.30 or newer") from e
+        except subprocess.CalledProcessError as e:
+            raise GitError(
+                f"{start} is not inside a git repository",
+                hint="run the command from a clone, or pass --repo",
+            ) from e
+        git_dir = Path(out.decode().strip())
+        return cls(git_dir)
+
+    def argv(self, args: Sequence[str]) -> list[str]:
+        """Full argv for a git call against this repository's git dir."""
+        return ["git", *HARDENING, "--git-dir", str(self.root), *args]
+
+    def run(
+        self,
+        *args: str,
+        input: bytes | None = None,
+        check: bool = True,
+        env: dict[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[bytes]:
+        """Run git and capture bytes; raise :class:`GitError` on failure when ``check``."""
+        proc = subprocess.run(
+            self.argv(args), input=input, capture_output=True, env=git_env(env), check=False
+        )
+        if check and proc.returncode != 0:
+            msg = proc.stderr.decode(errors="replace").strip()
+            raise GitError(f"git {args[0]} failed: {msg}")
+        return proc
+
+    def out(self, *args: str, input: bytes | None = None) -> bytes:
+        """Stdout of a successful git call."""
+        return self.run(*args, input=input).stdout
+
+    def popen(self, *args: str) -> subprocess.Popen[bytes]:
+        """Start a long-running git (``cat-file --batch``) with pipes on stdin and stdout."""
+        return subprocess.Popen(
+            self.argv(args),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=git_env(),
+        )

@@ -1,0 +1,71 @@
+"""Builders for real git repositories in temporary directories."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+_ENV = {
+    "GIT_AUTHOR_NAME": "Dev Human",
+    "GIT_AUTHOR_EMAIL": "dev@example.com",
+    "GIT_COMMITTER_NAME": "Dev Human",
+    "GIT_COMMITTER_EMAIL": "dev@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+@dataclass
+class GitRepo:
+    """A throwaway repository driven with the real git CLI."""
+
+    path: Path
+
+    @classmethod
+    def init(cls, path: Path, *, bare: bool = False) -> GitRepo:
+        path.mkdir(parents=True, exist_ok=True)
+        args = ["init", "-q", "-b", "main"] + (["--bare"] if bare else [])
+        repo = cls(path)
+        repo.git(*args)
+        return repo
+
+    def git(self, *args: str, input: bytes | None = None, env: dict[str, str] | None = None) -> str:
+        full_env = {**os.environ, **_ENV, "HOME": str(self.path), **(env or {})}
+        proc = subprocess.run(
+            ["git", "-C", str(self.path), *args],
+            input=input,
+            capture_output=True,
+            env=full_env,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise AssertionError(f"git {args} failed: {proc.stderr.decode()}")
+        return proc.stdout.decode().strip()
+
+    def write(self, rel: str, content: str) -> None:
+        target = self.path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+
+    def commit(self, message: str, files: dict[str, str] | None = None, **env: str) -> str:
+        for rel, content in (files or {}).items():
+            self.write(rel, content)
+        self.git("add", "-A")
+        self.git("commit", "-q", "--allow-empty", "-m", message, env=env or None)
+        return self.git("rev-parse", "HEAD")
+
+
+SSO_CALLBACK = '''"""SSO callback written by an agent."""
+
+from authlib.integrations.flask_client import OAuth
+
+oauth = OAuth()
+
+
+def callback(request):
+    token = oauth.idp.authorize_access_token()
+    if token["state"] != request.session.pop("oauth_state"):
+        raise PermissionError("state mismatch")
+    request.session["user"] = token["userinfo"]["email"]
+'''

@@ -1,0 +1,113 @@
+"""Git-notes store: idempotence, bounds, and no lost notes under concurrent writers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from provenance.errors import StoreError
+from provenance.gitio import Git
+from provenance.store import MAX_LINE_BYTES, MemoryStore, NotesStore
+from tests.helpers import GitRepo
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> GitRepo:
+    r = GitRepo.init(tmp_path / "repo")
+    r.commit("first", {"a.txt": "a"})
+    return r
+
+
+def test_missing_ref_is_unavailable_and_reads_empty(repo: GitRepo) -> None:
+    store = NotesStore(Git.discover(repo.path))
+    head = repo.git("rev-parse", "HEAD")
+    assert not store.available()
+    assert store.read(head) == []
+
+
+def test_add_is_idempotent_and_keeps_order(repo: GitRepo) -> None:
+    store = NotesStore(Git.discover(repo.path))
+    head = repo.git("rev-parse", "HEAD")
+    assert store.add(head, [b'{"a":1}', b'{"b":2}']) == 2
+    assert store.add(head, [b'{"b":2}', b'{"a":1}']) == 0
+    assert store.add(head, [b'{"c":3}']) == 1
+    assert store.read(head) == [b'{"a":1}', b'{"b":2}', b'{"c":3}']
+    # The note is readable by plain git too, one attestation per line.
+    shown = repo.git("notes", "--ref=refs/notes/provenance", "show", head)
+    assert shown.splitlines() == ['{"a":1}', '{"b":2}', '{"c":3}']
+
+
+def test_no_temporary_refs_are_left_behind(repo: GitRepo) -> None:
+    store = NotesStore(Git.discover(repo.path))
+    store.add(repo.git("rev-parse", "HEAD"), [b"x"])
+    refs = repo.git("for-each-ref", "--format=%(refname)")
+    assert "provenance-tmp" not in refs
+
+
+def test_other_notes_refs_are_never_read(repo: GitRepo) -> None:
+    head = repo.git("rev-parse", "HEAD")
+    repo.git("notes", "--ref=refs/notes/other", "add", "-m", '{"forged":1}', head)
+    repo.git("notes", "add", "-m", '{"forged":2}', head)  # refs/notes/commits
+    store = NotesStore(Git.discover(repo.path))
+    assert not store.available()
+    assert store.read(head) == []
+
+
+def test_oversized_line_is_kept_as_marker_not_parsed(repo: GitRepo) -> None:
+    head = repo.git("rev-parse", "HEAD")
+    store = NotesStore(Git.discover(repo.path))
+    store.add(head, [b"x" * (MAX_LINE_BYTES + 1)])
+    assert store.read(head) == [b"<oversized line>"]
+
+
+def test_line_with_newline_is_refused(repo: GitRepo) -> None:
+    store = NotesStore(Git.discover(repo.path))
+    with pytest.raises(StoreError):
+        store.add(repo.git("rev-parse", "HEAD"), [b"a\nb"])
+
+
+def test_invalid_ref_is_refused(repo: GitRepo) -> None:
+    with pytest.raises(StoreError):
+        NotesStore(Git.discover(repo.path), "refs/heads/main")
+
+
+def test_memory_store_matches_interface() -> None:
+    store = MemoryStore(present=False)
+    assert not store.available()
+    assert store.add("c" * 40, [b"1", b"1", b"2"]) == 2
+    assert store.available()
+    assert store.read("c" * 40) == [b"1", b"2"]
+
+
+_WORKER = """
+import sys
+from provenance.gitio import Git
+from provenance.store import NotesStore
+store = NotesStore(Git.discover(sys.argv[1]))
+for commit in sys.argv[2:]:
+    store.add(commit, [('{"worker":"%s"}' % commit).encode()])
+"""
+
+
+@pytest.mark.slow
+def test_eight_concurrent_writers_keep_all_200_notes(repo: GitRepo) -> None:
+    # 200 commits, each written by exactly one of 8 processes running at the same time.
+    repo.git("commit", "-q", "--allow-empty", "-m", "base")
+    script = "".join(
+        f"commit refs/heads/main\nmark :{i}\ncommitter D <d@e> {1700000000 + i} +0000\n"
+        f"data 2\nc{i % 10}\n" + ("from refs/heads/main^0\n" if i == 1 else "") + "\n"
+        for i in range(1, 201)
+    )
+    repo.git("fast-import", "--quiet", input=script.encode())
+    commits = repo.git("rev-list", "--max-count=200", "main").split()
+    assert len(commits) == 200
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _WORKER, str(repo.path), *commits[i::8]])
+        for i in range(8)
+    ]
+    assert all(p.wait(timeout=240) == 0 for p in procs)
+    stored = NotesStore(Git.discover(repo.path)).read_many(commits)
+    assert sum(1 for c in commits if stored[c] == [f'{{"worker":"{c}"}}'.encode()]) == 200
