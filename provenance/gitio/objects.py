@@ -81,12 +81,15 @@ def parse_commit(sha: str, raw: bytes) -> Commit:
 
 def resolve_commit(git: Git, rev: str) -> str:
     """Full commit id for a user-supplied revision (never parsed as an option)."""
-    proc = git.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}",
-                   check=False)  # fmt: skip
+    proc = git.run(
+        "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}", check=False
+    )
     sha = proc.stdout.decode().strip()
     if proc.returncode != 0 or not _HEX40.fullmatch(sha):
-        raise UsageError(f"{rev!r} is not a commit in this repository",
-                         hint="pass a commit id, branch or tag that exists locally")  # fmt: skip
+        raise UsageError(
+            f"{rev!r} is not a commit in this repository",
+            hint="pass a commit id, branch or tag that exists locally",
+        )
     return sha
 
 
@@ -101,12 +104,16 @@ def check_repository_safe(git: Git) -> None:
     """Refuse shallow clones and repositories carrying ``refs/replace`` (THREATS.md E29)."""
     shallow = git.out("rev-parse", "--is-shallow-repository").strip()
     if shallow == b"true":
-        raise GitError("the repository is a shallow clone: history cannot be verified",
-                       hint="fetch full history (git fetch --unshallow, fetch-depth: 0 in CI)")  # fmt: skip
+        raise GitError(
+            "the repository is a shallow clone: history cannot be verified",
+            hint="fetch full history (git fetch --unshallow, fetch-depth: 0 in CI)",
+        )
     replaced = git.out("for-each-ref", "--format=%(refname)", "refs/replace/").strip()
     if replaced:
-        raise GitError("the repository has refs/replace/* objects that could disguise history",
-                       hint="delete them (git replace -d) or verify in a clean clone")  # fmt: skip
+        raise GitError(
+            "the repository has refs/replace/* objects that could disguise history",
+            hint="delete them (git replace -d) or verify in a clean clone",
+        )
 
 
 def remote_url(git: Git, remote: str = "origin") -> str | None:

@@ -32,6 +32,8 @@ class NotesStore(AttestationStore):
     loses another's note (THREATS.md "Nothing lost").
     """
 
+    default_ref = DEFAULT_NOTES_REF
+
     def __init__(self, git: Git, ref: str = DEFAULT_NOTES_REF) -> None:
         if not ref.startswith("refs/notes/") or ".." in ref or ref.endswith("/"):
             raise StoreError(f"invalid notes ref {ref!r}", hint="use refs/notes/<name>")
@@ -41,8 +43,9 @@ class NotesStore(AttestationStore):
 
     def tip(self) -> str | None:
         """Current notes commit, or ``None`` if the ref does not exist."""
-        proc = self.git.run("rev-parse", "--verify", "--quiet", f"{self.ref}^{{commit}}",
-                            check=False)  # fmt: skip
+        proc = self.git.run(
+            "rev-parse", "--verify", "--quiet", f"{self.ref}^{{commit}}", check=False
+        )
         tip = proc.stdout.decode().strip()
         return tip if proc.returncode == 0 and tip else None
 
@@ -87,17 +90,28 @@ class NotesStore(AttestationStore):
                 added, new = self._build(old, tmp, items)
                 if added == 0:
                     return 0
-                proc = self.git.run("update-ref", "-m", "provenance: add attestations",
-                                    self.ref, new, old or _ZERO, check=False)  # fmt: skip
+                proc = self.git.run(
+                    "update-ref",
+                    "-m",
+                    "provenance: add attestations",
+                    self.ref,
+                    new,
+                    old or _ZERO,
+                    check=False,
+                )
                 if proc.returncode == 0:
                     return added
             finally:
                 self.git.run("update-ref", "-d", tmp, check=False)
             time.sleep(min(0.5, 0.005 * (attempt + 1)) * random.random())  # noqa: S311
-        raise StoreError(f"could not update {self.ref}: too much concurrent writing",
-                         hint="retry the command; nothing was lost")  # fmt: skip
+        raise StoreError(
+            f"could not update {self.ref}: too much concurrent writing",
+            hint="retry the command; nothing was lost",
+        )
 
-    def _build(self, old: str | None, tmp: str, items: dict[str, Sequence[bytes]]) -> tuple[int, str]:
+    def _build(
+        self, old: str | None, tmp: str, items: dict[str, Sequence[bytes]]
+    ) -> tuple[int, str]:
         """Write a notes commit on ``tmp`` (parent ``old``) holding the merged lines."""
         if old is not None:
             self.git.out("update-ref", tmp, old, _ZERO)
@@ -109,8 +123,11 @@ class NotesStore(AttestationStore):
             if len(after) == len(before):
                 continue
             added += len(after) - len(before)
-            blob = self.git.out("hash-object", "-w", "--stdin",
-                                input=b"\n".join(after) + b"\n").decode().strip()  # fmt: skip
+            blob = (
+                self.git.out("hash-object", "-w", "--stdin", input=b"\n".join(after) + b"\n")
+                .decode()
+                .strip()
+            )
             self.git.out("notes", f"--ref={tmp}", "add", "-f", "-C", blob, commit)
         if added == 0:
             return 0, ""

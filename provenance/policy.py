@@ -1,0 +1,209 @@
+"""The policy file ``.provenance/policy.toml``: model, loading, and the commented template.
+
+Files we author forbid unknown keys so a typo fails loudly (STYLE.md 11). The gate reads the
+policy from the base of a range or a file outside the repository, never from the candidate.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from provenance.errors import ConfigError
+
+POLICY_PATH = ".provenance/policy.toml"
+DEFAULT_NOTES_REF = "refs/notes/provenance"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_anchored(pattern: str) -> str:
+    if not (pattern.startswith("^") and pattern.endswith("$")):
+        raise ValueError("identity_pattern must be anchored: start with ^ and end with $")
+    try:
+        re.compile(pattern)
+    except re.error as e:
+        raise ValueError(f"identity_pattern is not a valid regular expression: {e}") from e
+    return pattern
+
+
+class SignerRule(_Strict):
+    """Who may sign change attestations: an OIDC identity (exact or anchored) or a public key."""
+
+    issuer: str | None = None
+    identity: str | None = None
+    identity_pattern: str | None = None
+    key: str | None = Field(default=None, description="PEM public key, relative to .provenance/")
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+    @field_validator("identity_pattern")
+    @classmethod
+    def _anchored(cls, v: str | None) -> str | None:
+        return _check_anchored(v) if v is not None else None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> SignerRule:
+        keyless = self.identity is not None or self.identity_pattern is not None
+        if self.key is not None:
+            if keyless or self.issuer is not None:
+                raise ValueError("a signer is either `key` or `issuer` + `identity`, not both")
+        else:
+            if self.issuer is None or not keyless:
+                raise ValueError("a keyless signer needs `issuer` and `identity` (or pattern)")
+            if self.identity is not None and self.identity_pattern is not None:
+                raise ValueError("use `identity` or `identity_pattern`, not both")
+            if self.valid_from or self.valid_until:
+                raise ValueError("valid_from/valid_until apply to `key` signers only")
+        return self
+
+    def matches_identity(self, issuer: str, identity: str) -> bool:
+        """Does a verified certificate identity satisfy this rule? Exact issuer always."""
+        if self.key is not None or issuer != self.issuer:
+            return False
+        if self.identity is not None:
+            return identity == self.identity
+        assert self.identity_pattern is not None
+        return re.fullmatch(self.identity_pattern, identity) is not None
+
+
+class ContentRule(_Strict):
+    """A policy-added content rule for the classifier."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.:-]+$")
+    pattern: str
+    description: str = ""
+
+
+class IdentityRules(_Strict):
+    """What counts as identity-related, on top of (or instead of) the built-in ruleset."""
+
+    rulesets: list[str] = Field(default_factory=lambda: ["builtin:identity"])
+    paths: list[str] = Field(default_factory=list)
+    content: list[ContentRule] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+
+
+class Policy(_Strict):
+    """The whole policy file."""
+
+    version: Literal[1]
+    repository: str | None = Field(
+        default=None, description="Expected repository URI in change attestations"
+    )
+    notes_ref: str = Field(default=DEFAULT_NOTES_REF, pattern=r"^refs/notes/[A-Za-z0-9_./-]+$")
+    signers: list[SignerRule] = Field(default_factory=list)
+    identity: IdentityRules = Field(default_factory=IdentityRules)
+
+
+def parse_policy(text: str, *, source: str) -> Policy:
+    """Parse policy TOML; every problem becomes a :class:`ConfigError` naming the location."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source}: not valid TOML: {e}") from e
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in e.errors()
+        )
+        raise ConfigError(
+            f"{source}: invalid policy: {problems}",
+            hint="see schemas/policy.v1.json and `provenance init`",
+        ) from e
+
+
+#: Reads a file relative to the policy's directory (``.provenance/``); used for signer keys.
+FileReader = Callable[[str], bytes]
+
+
+class LoadedPolicy(BaseModel):
+    """A parsed policy plus where it came from and how to read the files it names."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    policy: Policy
+    source: str
+    digest: str
+    read_file: FileReader
+
+
+def load_policy_file(path: Path) -> LoadedPolicy:
+    """Load a policy from a file on disk (``--policy FILE``)."""
+    import hashlib
+
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(
+            f"cannot read policy {path}: {e.strerror}",
+            hint="run `provenance init` or pass --policy FILE",
+        ) from e
+    base = path.resolve().parent
+
+    def read(rel: str) -> bytes:
+        target = (base / rel).resolve()
+        if base not in target.parents:
+            raise ConfigError(f"policy file reference {rel!r} leaves {base}")
+        return target.read_bytes()
+
+    policy = parse_policy(raw.decode("utf-8", errors="strict"), source=str(path))
+    return LoadedPolicy(
+        policy=policy,
+        source=str(path),
+        digest="sha256:" + hashlib.sha256(raw).hexdigest(),
+        read_file=read,
+    )
+
+
+TEMPLATE = """\
+# provenance policy (schema: schemas/policy.v1.json). Unknown keys are errors.
+# The release gate reads this file from the BASE of the range it verifies, never from
+# the candidate, and any change to it is itself an identity-related change.
+version = 1
+
+# Expected repository URI inside change attestations (refuses attestations made in a fork).
+# repository = "https://github.com/example/app"
+
+# Where attestations live (git notes). Fetch it in CI:
+#   git fetch origin 'refs/notes/provenance:refs/notes/provenance'
+# notes_ref = "refs/notes/provenance"
+
+# Who may sign change attestations. With no signer, `provenance verify` refuses to run.
+# Keyless (Sigstore): the OIDC issuer and the exact identity in the certificate ...
+[[signers]]
+issuer = "{issuer}"
+identity = "{identity}"
+# ... or an anchored regular expression (must start with ^ and end with $):
+# identity_pattern = "^https://github\\\\.com/example/app/\\\\.github/workflows/agent\\\\.yml@refs/heads/main$"
+
+# Key-signed attestations (where Sigstore cannot be reached): a PEM public key, relative
+# to this directory, optionally limited in time.
+# [[signers]]
+# key = "keys/agent.pub.pem"
+# valid_until = 2027-12-31T00:00:00Z
+
+# What counts as identity-related (see `provenance classify`).
+[identity]
+rulesets = ["builtin:identity"]
+# paths = ["src/myapp/permissions/**"]
+# exclude = ["docs/**"]
+# [[identity.content]]
+# id = "tenant-guard"
+# pattern = "\\\\bassert_tenant_access\\\\("
+# description = "our tenant isolation guard"
+"""
+
+
+def render_template(issuer: str, identity: str) -> str:
+    """The commented policy ``provenance init`` writes."""
+    return TEMPLATE.replace("{issuer}", issuer).replace("{identity}", identity)

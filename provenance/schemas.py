@@ -1,0 +1,52 @@
+"""JSON Schemas generated from the models; ``python -m provenance.schemas`` rewrites schemas/."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from provenance.policy import Policy
+from provenance.predicates import (
+    APPROVAL_PREDICATE_TYPE,
+    CHANGE_PREDICATE_TYPE,
+    PREDICATE_NAMESPACE,
+    ApprovalPredicate,
+    ChangePredicate,
+)
+
+SCHEMAS: dict[str, tuple[str, type[BaseModel]]] = {
+    "change-predicate.v1.json": (CHANGE_PREDICATE_TYPE, ChangePredicate),
+    "approval-predicate.v1.json": (APPROVAL_PREDICATE_TYPE, ApprovalPredicate),
+    "policy.v1.json": (f"{PREDICATE_NAMESPACE}/policy/v1", Policy),
+}
+
+
+def render(schema_id: str, model: type[BaseModel]) -> str:
+    """The schema text for one model, with its ``$id``, stable and newline-terminated."""
+    schema: dict[str, Any] = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": schema_id,
+        **model.model_json_schema(mode="validation"),
+    }
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+def generate(out_dir: Path) -> list[Path]:
+    """Write every schema into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, (schema_id, model) in SCHEMAS.items():
+        path = out_dir / name
+        path.write_text(render(schema_id, model))
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("schemas")
+    for p in generate(target):
+        print(p)

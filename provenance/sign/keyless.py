@@ -1,0 +1,87 @@
+"""Sigstore keyless signing: the only module of the sign stage that imports sigstore."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from sigstore.dsse import Statement
+from sigstore.errors import Error as SigstoreError
+from sigstore.models import ClientTrustConfig
+from sigstore.oidc import IdentityError, IdentityToken, detect_credential
+from sigstore.sign import SigningContext
+from sigstore.verify import Verifier
+from sigstore.verify.policy import Identity
+
+from provenance.errors import SigningError, TrustError
+from provenance.sign.statement import SignedLine
+
+_logger = logging.getLogger(__name__)
+
+
+def load_trust_config(path: Path | None) -> ClientTrustConfig:
+    """A client trust config from a file, or Sigstore production (fetched through TUF)."""
+    try:
+        if path is None:
+            return ClientTrustConfig.production()
+        return ClientTrustConfig.from_json(path.read_text())
+    except OSError as e:
+        raise TrustError(f"cannot read trust config {path}: {e.strerror}") from e
+    except (SigstoreError, ValueError) as e:
+        raise TrustError(
+            f"invalid trust config {path or 'production'}: {e}",
+            hint="pass --trust-config FILE (a clienttrustconfig v0.1 JSON)",
+        ) from e
+
+
+def resolve_token(token: str | None) -> IdentityToken:
+    """The given OIDC token, or one detected from the CI environment by sigstore itself."""
+    raw = token
+    if raw is None:
+        try:
+            raw = detect_credential()
+        except IdentityError as e:
+            raise SigningError(f"ambient credential detection failed: {e}") from e
+    if not raw:
+        raise SigningError(
+            "no identity token for keyless signing",
+            hint="pass --identity-token TOKEN|@FILE, set PROVENANCE_IDENTITY_TOKEN, "
+            "run in CI with OIDC enabled, or use --key",
+        )
+    try:
+        return IdentityToken(raw.strip())
+    except IdentityError as e:
+        raise SigningError(f"the identity token is not usable: {e}") from e
+
+
+def sign_keyless(statement: bytes, *, token: str | None, trust_config: Path | None) -> SignedLine:
+    """Sign a statement with Sigstore and check the bundle verifies before returning it."""
+    cfg = load_trust_config(trust_config)
+    identity = resolve_token(token)
+    try:
+        ctx = SigningContext.from_trust_config(cfg)
+        with ctx.signer(identity, cache=True) as signer:
+            bundle = signer.sign_dsse(Statement(statement))
+    except (SigstoreError, OSError, ValueError) as e:
+        raise SigningError(
+            f"Sigstore signing failed: {e}",
+            hint="check the instance is reachable and the token valid; "
+            "the commit stays unsigned until a retry succeeds",
+        ) from e
+    except Exception as e:  # network and client errors from requests and sigstore internals
+        raise SigningError(f"Sigstore signing failed: {type(e).__name__}: {e}") from e
+    expects_tsa = bool(cfg.signing_config.get_tsas())
+    if expects_tsa and bundle.verification_material.timestamp_verification_data is None:
+        raise SigningError(
+            "the timestamp authority did not timestamp the signature",
+            hint="the TSA in the trust config failed; retry when it is up",
+        )
+    try:
+        Verifier(trusted_root=cfg.trusted_root).verify_dsse(
+            bundle, Identity(identity=identity.identity, issuer=identity.issuer)
+        )
+    except SigstoreError as e:
+        raise SigningError(f"the signed bundle does not verify: {e}") from e
+    line = json.dumps(json.loads(bundle.to_json()), separators=(",", ":")).encode()
+    return SignedLine(line=line, signer=identity.identity, issuer=identity.issuer)

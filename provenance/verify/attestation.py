@@ -1,0 +1,160 @@
+"""Verify one stored line end to end: shape, signature, signer, statement, binding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from cryptography.x509 import Certificate
+
+from provenance.gitio import Commit
+from provenance.policy import LoadedPolicy
+from provenance.predicates import (
+    APPROVAL_PREDICATE_TYPE,
+    CHANGE_PREDICATE_TYPE,
+    ApprovalPredicate,
+    ChangePredicate,
+)
+from provenance.verify.envelope import ParsedLine, parse_line
+from provenance.verify.jsonstrict import StrictJSONError
+from provenance.verify.keyed import PolicyKey, verify_envelope
+from provenance.verify.reasons import Reason
+from provenance.verify.sigstore_adapter import (
+    BundleVerifier,
+    certificate_identities,
+    issuer_matches,
+)
+from provenance.verify.statement import check_statement
+
+Kind = Literal["change", "approval", "unknown"]
+
+
+@dataclass(frozen=True)
+class AttestationResult:
+    """The verdict on one stored line. ``ok`` only when every check passed."""
+
+    index: int
+    kind: Kind
+    reasons: tuple[str, ...]
+    format: str | None = None
+    signer: str | None = None
+    issuer: str | None = None
+    signed_time: datetime | None = None
+    digest: str | None = None
+    predicate_type: str | None = None
+    predicate: dict[str, Any] | None = field(default=None, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was refused."""
+        return not self.reasons
+
+
+@dataclass
+class TrustContext:
+    """What verification trusts: the policy, its keys, and a lazily loaded bundle verifier."""
+
+    policy: LoadedPolicy
+    keys: dict[str, PolicyKey]
+    bundle_verifier: Any  # callable returning BundleVerifier; loaded only when a bundle appears
+    _verifier: BundleVerifier | None = None
+
+    def verifier(self) -> BundleVerifier:
+        """The bundle verifier, loading the trusted root on first use (may raise TrustError)."""
+        if self._verifier is None:
+            self._verifier = self.bundle_verifier()
+        assert self._verifier is not None
+        return self._verifier
+
+    def signer_allowed(self, cert: Certificate) -> bool:
+        """Is the verified certificate one of the policy's keyless signers?"""
+        identities = certificate_identities(cert)
+        for rule in self.policy.policy.signers:
+            if rule.key is not None or rule.issuer is None:
+                continue
+            if not issuer_matches(cert, rule.issuer):
+                continue
+            if any(rule.matches_identity(rule.issuer, ident) for ident in identities):
+                return True
+        return False
+
+
+def _kind(predicate_type: str | None) -> Kind:
+    if predicate_type == CHANGE_PREDICATE_TYPE:
+        return "change"
+    if predicate_type == APPROVAL_PREDICATE_TYPE:
+        return "approval"
+    return "unknown"
+
+
+def _peek_predicate_type(parsed: ParsedLine) -> str | None:
+    """Unverified predicate type, only to label a refused line in reports."""
+    try:
+        from provenance.verify.jsonstrict import loads_strict
+
+        doc = loads_strict(parsed.payload)
+        value = doc.get("predicateType") if isinstance(doc, dict) else None
+        return value if isinstance(value, str) else None
+    except StrictJSONError:
+        return None
+
+
+def verify_line(index: int, line: bytes, commit: Commit, trust: TrustContext) -> AttestationResult:
+    """Every check of THREATS.md A-C that applies to one line and one commit."""
+    try:
+        parsed = parse_line(line)
+    except StrictJSONError as e:
+        return AttestationResult(index, "unknown", (e.reason.value,))
+    peek = _peek_predicate_type(parsed)
+    result = AttestationResult(
+        index,
+        _kind(peek),
+        (),
+        format=parsed.kind,
+        digest=parsed.payload_digest,
+        predicate_type=peek,
+    )
+    payload: bytes | None
+    if parsed.kind == "bundle":
+        outcome = trust.verifier().verify(line, parsed.document, trust.signer_allowed)
+        reasons, payload = outcome.reasons, outcome.payload
+        result = replace(
+            result, signer=outcome.signer, issuer=outcome.issuer, signed_time=outcome.signed_time
+        )
+    else:
+        key_outcome = verify_envelope(parsed.document, trust.keys)
+        reasons, payload = key_outcome.reasons, key_outcome.payload
+        result = replace(result, signer=key_outcome.signer)
+    if reasons:
+        return replace(result, reasons=tuple(r.value for r in reasons))
+    if payload is None or payload != parsed.payload:
+        return replace(result, reasons=(Reason.MALFORMED.value,))
+    try:
+        checked = check_statement(payload, commit.digest)
+    except StrictJSONError as e:
+        return replace(result, reasons=(e.reason.value,))
+    return replace(
+        result,
+        kind=_kind(checked.predicate_type),
+        reasons=tuple(_binding_problems(checked.predicate, commit, trust)),
+        predicate_type=checked.predicate_type,
+        predicate=checked.predicate.model_dump(mode="json"),
+    )
+
+
+def _binding_problems(predicate: object, commit: Commit, trust: TrustContext) -> list[str]:
+    """Predicate fields that must agree with the commit and the policy."""
+    problems: list[str] = []
+    if isinstance(predicate, ChangePredicate | ApprovalPredicate):
+        ref = predicate.commit
+        if ref.sha != commit.sha or ref.tree != commit.tree or tuple(ref.parents) != commit.parents:
+            problems.append(Reason.PREDICATE_COMMIT_MISMATCH.value)
+    expected_repo = trust.policy.policy.repository
+    if (
+        isinstance(predicate, ChangePredicate)
+        and expected_repo is not None
+        and predicate.repository.uri != expected_repo
+    ):
+        problems.append(Reason.REPOSITORY_MISMATCH.value)
+    return problems

@@ -1,0 +1,67 @@
+"""Statement checks on verified payload bytes: type, subject binding, predicate schema."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from provenance.predicates import PREDICATE_MODELS, STATEMENT_TYPE
+from provenance.verify.jsonstrict import StrictJSONError, loads_strict
+from provenance.verify.reasons import Reason
+
+MAX_SUBJECTS = 64
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class CheckedStatement:
+    """A statement whose type, subject binding and predicate passed; decoded copy only."""
+
+    predicate_type: str
+    predicate: BaseModel
+    document: dict[str, Any]
+
+
+def _check_subjects(subjects: Any, expected_digest: str) -> None:
+    if not isinstance(subjects, list) or not subjects:
+        raise StrictJSONError(Reason.SUBJECT_MISSING, "empty or missing subject list")
+    if len(subjects) > MAX_SUBJECTS:
+        raise StrictJSONError(Reason.TOO_MANY_SUBJECTS, f"{len(subjects)} subjects")
+    sha256s: list[str] = []
+    for subject in subjects:
+        if not isinstance(subject, dict) or not isinstance(subject.get("digest"), dict):
+            raise StrictJSONError(Reason.SUBJECT_MISSING, "subject without digest")
+        value = subject["digest"].get("sha256")
+        if value is not None:
+            if not isinstance(value, str) or not _HEX64.fullmatch(value):
+                raise StrictJSONError(
+                    Reason.SUBJECT_DIGEST_MALFORMED, "sha256 not 64 lowercase hex"
+                )
+            sha256s.append(value)
+    if not sha256s:
+        raise StrictJSONError(Reason.SUBJECT_DIGEST_UNSUPPORTED, "no sha256 subject digest")
+    if expected_digest not in sha256s:
+        raise StrictJSONError(Reason.SUBJECT_MISMATCH, "no subject digest matches the commit")
+
+
+def check_statement(payload: bytes, expected_digest: str) -> CheckedStatement:
+    """Validate the statement bytes against the commit's recomputed digest."""
+    doc = loads_strict(payload, reason=Reason.STATEMENT_MALFORMED)
+    if not isinstance(doc, dict):
+        raise StrictJSONError(Reason.STATEMENT_MALFORMED, "statement is not an object")
+    if doc.get("_type") != STATEMENT_TYPE:
+        raise StrictJSONError(Reason.STATEMENT_TYPE_INVALID, f"_type {doc.get('_type')!r}")
+    _check_subjects(doc.get("subject"), expected_digest)
+    ptype = doc.get("predicateType")
+    model = PREDICATE_MODELS.get(ptype) if isinstance(ptype, str) else None
+    if model is None:
+        raise StrictJSONError(Reason.PREDICATE_TYPE_UNKNOWN, f"predicateType {ptype!r}")
+    try:
+        predicate = model.model_validate(doc.get("predicate"))
+    except ValidationError as e:
+        raise StrictJSONError(Reason.PREDICATE_INVALID, str(e).splitlines()[0]) from e
+    assert isinstance(ptype, str)
+    return CheckedStatement(predicate_type=ptype, predicate=predicate, document=doc)
