@@ -67,6 +67,11 @@ class TrustContext:
         assert self._verifier is not None
         return self._verifier
 
+    def verifier_if_needed(self, lines: dict[str, list[bytes]]) -> None:
+        """Load the trusted root up front (once, not per thread) when any bundle may appear."""
+        if any(b'"mediaType"' in line for ls in lines.values() for line in ls):
+            self.verifier()
+
     def signer_allowed(self, cert: Certificate) -> bool:
         """Is the verified certificate one of the policy's keyless signers?"""
         identities = certificate_identities(cert)

@@ -1,0 +1,5 @@
+"""``python -m provenance`` runs the CLI."""
+
+from provenance._cli import main
+
+main()

@@ -1,0 +1,59 @@
+"""Command line: the only place that imports click, prints or exits."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from provenance import __version__
+from provenance.errors import ProvenanceError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="provenance")
+@click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv for debug).")
+def cli(verbose: int) -> None:
+    """Prove who produced each identity-related change an AI agent wrote, and gate releases.
+
+    \b
+    Typical flow:
+      provenance init                      # write .provenance/policy.toml, then commit it
+      provenance stamp --agent ... HEAD    # record + sign + store the change attestation
+      provenance verify HEAD               # check it (exit 0 pass, 1 refused, 2 usage, 3 undecided)
+      provenance show HEAD                 # what is stored, decoded, with status
+    """
+    level = logging.WARNING - 10 * verbose
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    log = logging.getLogger("provenance")
+    log.handlers[:] = [handler]
+    log.setLevel(max(level, logging.DEBUG))
+
+
+def _register() -> None:
+    from provenance._cli.commands import init_cmd, show_cmd, stamp_cmd, verify_cmd
+    from provenance._cli.demo import demo_cmd
+    from provenance._cli.devinstance_cmd import devinstance
+
+    for command in (init_cmd, stamp_cmd, verify_cmd, show_cmd, demo_cmd, devinstance):
+        cli.add_command(command)
+
+
+def main() -> None:
+    """Console entry point: map errors to the exit-code contract (0/1/2/3)."""
+    _register()
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(2)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(2)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except ProvenanceError as e:
+        click.echo(f"error: {e.diagnostics()}", err=True)
+        sys.exit(e.exit_code)

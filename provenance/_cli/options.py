@@ -1,0 +1,116 @@
+"""Options shared by several commands, defined once as decorators."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def repo_option(f: F) -> F:
+    """``--repo``: the repository to work on (default: the current directory)."""
+    return click.option(
+        "--repo",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=".",
+        show_default=True,
+        help="Repository (work tree or bare).",
+    )(f)
+
+
+def format_option(*choices: str) -> Callable[[F], F]:
+    """``--format``: text for people (stderr) or a machine format (stdout)."""
+
+    def deco(f: F) -> F:
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(choices),
+            default=choices[0],
+            show_default=True,
+            help="Output format.",
+        )(f)
+
+    return deco
+
+
+def signing_options(f: F) -> F:
+    """Keyless (token + trust config) or key signing options, as stamp and approve take them."""
+    f = click.option(
+        "--public-key",
+        type=_existing_file,
+        default=None,
+        help="PEM public key for KMS/HSM --key URIs.",
+    )(f)
+    f = click.option(
+        "--key",
+        default=None,
+        metavar="URI",
+        help="Sign with a key instead of Sigstore: a PEM private key path, file2:PATH, "
+        "or a securesystemslib KMS URI (gcpkms:, awskms:, azurekms:, hsm:).",
+    )(f)
+    f = click.option(
+        "--trust-config",
+        type=_existing_file,
+        default=None,
+        envvar="PROVENANCE_TRUST_CONFIG",
+        help="Sigstore client trust config (default: Sigstore production). "
+        "[env: PROVENANCE_TRUST_CONFIG]",
+    )(f)
+    f = click.option(
+        "--identity-token",
+        default=None,
+        metavar="TOKEN|@FILE",
+        envvar="PROVENANCE_IDENTITY_TOKEN",
+        help="OIDC token for keyless signing, or @FILE to read it from a file. Without it, "
+        "ambient CI credentials are detected. [env: PROVENANCE_IDENTITY_TOKEN]",
+    )(f)
+    return f
+
+
+def trust_options(f: F) -> F:
+    """Policy and trust root for verification."""
+    f = click.option(
+        "--offline",
+        is_flag=True,
+        help="Never open a network connection; needs --trusted-root or --trust-config.",
+    )(f)
+    f = click.option(
+        "--trusted-root",
+        type=_existing_file,
+        default=None,
+        help="Pinned Sigstore trusted root JSON.",
+    )(f)
+    f = click.option(
+        "--trust-config",
+        type=_existing_file,
+        default=None,
+        envvar="PROVENANCE_TRUST_CONFIG",
+        help="Client trust config whose trusted root is used. [env: PROVENANCE_TRUST_CONFIG]",
+    )(f)
+    f = click.option(
+        "--policy",
+        type=_existing_file,
+        default=None,
+        help="Policy file outside the repository (default: .provenance/policy.toml "
+        "committed at HEAD).",
+    )(f)
+    return f
+
+
+def read_token(value: str | None) -> str | None:
+    """``@FILE`` reads the token from a file; anything else is the token itself."""
+    if value and value.startswith("@"):
+        try:
+            return Path(value[1:]).read_text().strip()
+        except OSError as e:
+            raise click.BadParameter(
+                f"cannot read {value[1:]}: {e.strerror}", param_hint="--identity-token"
+            ) from e
+    return value

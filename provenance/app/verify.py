@@ -1,0 +1,68 @@
+"""Verify and show: the single-commit gate and the auditor's view of one commit."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from provenance.app.policy_source import resolve_policy
+from provenance.errors import UsageError
+from provenance.gitio import Git, resolve_commit
+from provenance.store import NotesStore
+from provenance.verify.gate import trust_context, verify_commits
+from provenance.verify.report import Report
+from provenance.verify.sigstore_adapter import BundleVerifier, load_trusted_root
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """Where trust comes from and whether the network may be used."""
+
+    policy: Path | None = None
+    trusted_root: Path | None = None
+    trust_config: Path | None = None
+    offline: bool = False
+
+
+def _refuse_network(*_args: Any, **_kwargs: Any) -> NoReturn:
+    raise OSError("network access is disabled by --offline")
+
+
+def forbid_network() -> None:
+    """Make every socket connection in this process fail (defence in depth for --offline).
+
+    Process-wide and irreversible: only the CLI calls it, never library code.
+    """
+    socket.socket.connect = _refuse_network  # type: ignore[method-assign]
+    socket.socket.connect_ex = _refuse_network  # type: ignore[method-assign]
+    socket.create_connection = _refuse_network
+    socket.getaddrinfo = _refuse_network
+
+
+def verifier_factory(options: VerifyOptions) -> Any:
+    if options.offline and options.trusted_root is None and options.trust_config is None:
+
+        def pinned_required() -> BundleVerifier:
+            raise UsageError("--offline needs a pinned root: pass --trusted-root or --trust-config")
+
+        return pinned_required
+    return lambda: BundleVerifier(load_trusted_root(options.trusted_root, options.trust_config))
+
+
+def verify(repo: Path, revisions: list[str], options: VerifyOptions) -> Report:
+    """Verify each given commit's attestations against the policy and trust root.
+
+    ``offline`` here means: a pinned root is required and nothing is fetched. The CLI also
+    calls :func:`forbid_network` so the whole process cannot open a connection.
+    """
+    if not revisions:
+        raise UsageError("name at least one commit to verify")
+    git = Git.discover(repo)
+    commits = [resolve_commit(git, rev) for rev in revisions]
+    head = resolve_commit(git, "HEAD")
+    loaded = resolve_policy(git, options.policy, head)
+    trust = trust_context(loaded, verifier_factory(options))
+    store = NotesStore(git, loaded.policy.notes_ref)
+    return verify_commits(git, commits, trust, store)

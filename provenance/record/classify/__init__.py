@@ -1,0 +1,27 @@
+"""Identity classification: which changed paths of a commit are identity-related, and why.
+
+``Classifier.build(rulesets=["builtin:identity"], paths=[...], content=[RuleSpec(...)],
+exclude=[...])`` compiles the built-in ruleset plus policy additions once; ``classify``
+takes a ``provenance.models.FileChange`` and returns the sorted ids of the rules that fired
+(empty: not identity-related). It never touches git or the filesystem.
+
+Rule ids: built-in ones are ``<family>.<name>`` (``path.authn``, ``code.jwt``,
+``deps.auth-library``, ``ci.permissions``, ``git.symlink`` ...); policy additions are
+``policy:path:<glob>`` and ``policy:content:<id>``. ``BUILTIN_RULESET_DIGEST`` and
+``Classifier.ruleset_digest`` hash the canonical rule definitions, so a verdict can name
+exactly the rules that produced it. See ``docs/decisions/0003-classifier.md``.
+"""
+
+from __future__ import annotations
+
+from ._model import RuleSpec
+from ._ruleset import BUILTIN_RULESET_DIGEST, BUILTIN_RULESET_ID, CLASSIFIER_VERSION
+from .classifier import Classifier
+
+__all__ = [
+    "BUILTIN_RULESET_DIGEST",
+    "BUILTIN_RULESET_ID",
+    "CLASSIFIER_VERSION",
+    "Classifier",
+    "RuleSpec",
+]

@@ -1,0 +1,307 @@
+"""The identity-change classifier: path rules, content rules and git mode rules per FileChange."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from provenance.models import FileChange
+
+from ._globs import GlobIndex, GlobSet
+from ._model import FIRE_AT, ContentRule, RuleSpec, Strength, View
+from ._normalize import fold, manifest_view, path_forms, raw_text, resolve_target, words_view
+from ._paths import KIND_GLOBS
+from ._ruleset import (
+    BUILTIN_CONTENT_RULES,
+    BUILTIN_PATH_RULES,
+    canonical_document,
+    digest_of,
+    policy_content_id,
+    policy_path_id,
+    resolve_rulesets,
+)
+
+SYMLINK_MODE = "120000"
+GITLINK_MODE = "160000"
+SYMLINK_RULE = "git.symlink"
+GITLINK_RULE = "git.gitlink"
+_SYMLINK_DOC = "a symlink whose path or target is identity-related"
+_GITLINK_DOC = "a submodule (gitlink) under an identity path"
+_CACHE_LIMIT = 100_000
+_KIND = "kind:"
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the path rules say about one path, before exclusion and file-kind filtering."""
+
+    hits: frozenset[str]
+    policy: frozenset[str]
+    kinds: frozenset[str]
+    excluded: bool
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """A content rule with its regex compiled once."""
+
+    rule: ContentRule
+    regex: re.Pattern[str]
+    hints: frozenset[str]
+
+
+class Classifier:
+    """Decides, per changed path, which identity rules fire. Pure: no I/O, no git.
+
+    Build it once with ``Classifier.build`` and call ``classify`` for every ``FileChange``;
+    compiled rules and per-path results are memoised inside the instance.
+    """
+
+    def __init__(
+        self,
+        *,
+        rulesets: tuple[str, ...],
+        paths: tuple[str, ...],
+        content: tuple[RuleSpec, ...],
+        exclude: tuple[str, ...],
+    ) -> None:
+        builtin = bool(rulesets)
+        self._path_rules = {
+            r.id: r for r in BUILTIN_PATH_RULES if builtin or r.unexcludable
+        }  # the policy file and .gitattributes rules are always on
+        self._content_rules = BUILTIN_CONTENT_RULES if builtin else ()
+        globs = {i: GlobSet.compile(r.globs) for i, r in self._path_rules.items()}
+        globs |= {_KIND + k: GlobSet.compile(g) for k, g in KIND_GLOBS.items()}
+        self._path_index = GlobIndex(globs)  # rule ids and file kinds, matched in one pass
+        self._unless = {
+            i: GlobSet.compile(r.unless) for i, r in self._path_rules.items() if r.unless
+        }
+        self._policy_index = GlobIndex(
+            {policy_path_id(g): GlobSet.compile([fold(g.casefold())]) for g in paths}
+        )
+        self._exclude = GlobSet.compile(fold(g.casefold()) for g in exclude)
+        self._policy_content = tuple(_compile_policy(s) for s in content)
+        self._builtin_compiled = tuple(_compile_builtin(r) for r in self._content_rules)
+        self._facts_cache: dict[str, _Facts] = {}
+        self._rules_by_kinds: dict[
+            frozenset[str], tuple[tuple[_Compiled, ...], tuple[str, ...]]
+        ] = {}
+        self._descriptions = {i: r.description for i, r in self._path_rules.items()}
+        self._descriptions |= {r.id: r.description for r in self._content_rules}
+        self._descriptions |= (
+            {SYMLINK_RULE: _SYMLINK_DOC, GITLINK_RULE: _GITLINK_DOC} if builtin else {}
+        )
+        self._descriptions |= {policy_path_id(g): f"policy path glob {g}" for g in paths}
+        self._descriptions |= {policy_content_id(s.id): s.description for s in content}
+        self._digest = digest_of(
+            canonical_document(
+                rulesets=rulesets, policy_paths=paths, policy_content=content, exclude=exclude
+            )
+        )
+
+    @classmethod
+    def build(
+        cls,
+        rulesets: Iterable[str] = ("builtin:identity",),
+        paths: Iterable[str] = (),
+        content: Iterable[RuleSpec] = (),
+        exclude: Iterable[str] = (),
+    ) -> Classifier:
+        """Compile the named rulesets plus policy additions; bad input raises ``ValueError``.
+
+        ``paths`` are gitignore-style globs (rule id ``policy:path:<glob>``); ``content`` are
+        regex rules (rule id ``policy:content:<id>``); ``exclude`` globs switch off every rule
+        for matching paths except the ``.provenance/`` and ``.gitattributes`` rules.
+        """
+        specs = tuple(content)
+        ids = [s.id for s in specs]
+        if any(not i or i != i.strip() for i in ids) or len(set(ids)) != len(ids):
+            raise ValueError(f"content rule ids must be non-empty, trimmed and unique: {ids}")
+        return cls(
+            rulesets=resolve_rulesets(rulesets),
+            paths=tuple(dict.fromkeys(paths)),
+            content=specs,
+            exclude=tuple(dict.fromkeys(exclude)),
+        )
+
+    @property
+    def rules(self) -> Mapping[str, str]:
+        """Every rule id this classifier can report, with its short description."""
+        return MappingProxyType(self._descriptions)
+
+    @property
+    def ruleset_digest(self) -> str:
+        """``sha256:...`` over the effective rules (built-in plus policy additions)."""
+        return self._digest
+
+    def classify(self, change: FileChange) -> tuple[str, ...]:
+        """Sorted ids of the rules that fired; empty means not identity-related."""
+        paths = tuple(dict.fromkeys(p for p in (change.path, change.old_path) if p))
+        facts = [self._facts(p) for p in paths]
+        fired: set[str] = set()
+        weak: set[str] = set()
+        for f in facts:
+            strong_ids, weak_ids = self._path_verdict(f)
+            fired |= strong_ids
+            weak |= weak_ids
+        live = [f for f in facts if not f.excluded]
+        if live:
+            fired |= self._mode_rules(change, paths, facts)
+            fired |= self._content_verdict(change, live, weak)
+        return tuple(sorted(fired))
+
+    def _facts(self, path: str) -> _Facts:
+        """Path rule hits, policy hits, file kinds and exclusion for one path (memoised)."""
+        cached = self._facts_cache.get(path)
+        if cached is not None:
+            return cached
+        forms = path_forms(path)
+        names: set[str] = set()
+        policy: set[str] = set()
+        for form in forms:
+            names |= self._path_index.names(form)
+            if self._policy_index:
+                policy |= self._policy_index.names(form)
+        kinds = {n.removeprefix(_KIND) for n in names if n.startswith(_KIND)}
+        hits = {n for n in names if not n.startswith(_KIND)}
+        hits -= {i for i, u in self._unless.items() if i in hits and any(map(u.match, forms))}
+        excluded = self._exclude.match(forms[0])
+        facts = _Facts(frozenset(hits), frozenset(policy), _settle_kinds(kinds), excluded)
+        if len(self._facts_cache) > _CACHE_LIMIT:
+            self._facts_cache.clear()
+        self._facts_cache[path] = facts
+        return facts
+
+    def _path_verdict(self, facts: _Facts) -> tuple[set[str], set[str]]:
+        """Strong and weak path rule ids for one path after exclusion and inert filtering."""
+        strong = {i for i in facts.hits if self._path_rules[i].unexcludable}
+        weak: set[str] = set()
+        if facts.excluded:
+            return strong, weak
+        inert = "inert" in facts.kinds
+        for rule_id in facts.hits:
+            rule = self._path_rules[rule_id]
+            if inert and not rule.always:
+                continue
+            (weak if rule.strength is Strength.WEAK else strong).add(rule_id)
+        return strong | facts.policy, weak
+
+    def _is_identity_path(self, path: str) -> bool:
+        """True when a strong path rule or policy glob matches, whatever the file kind."""
+        facts = self._facts(path)
+        if facts.excluded:
+            return False
+        strong = [i for i in facts.hits if self._path_rules[i].strength is not Strength.WEAK]
+        return bool(strong or facts.policy)
+
+    def _mode_rules(
+        self, change: FileChange, paths: tuple[str, ...], facts: list[_Facts]
+    ) -> set[str]:
+        """Symlinks whose path or target is identity-related; gitlinks under identity paths."""
+        modes = (change.old_mode, change.new_mode)
+        out: set[str] = set()
+        live_paths = [p for p, f in zip(paths, facts, strict=True) if not f.excluded]
+        on_identity_path = any(self._is_identity_path(p) for p in live_paths)
+        if GITLINK_MODE in modes and on_identity_path:
+            out.add(GITLINK_RULE)
+        if SYMLINK_MODE in modes:
+            targets = _symlink_targets(change)
+            into = any(
+                self._is_identity_path(resolve_target(p, t)) for p in live_paths for t in targets
+            )
+            if on_identity_path or into:
+                out.add(SYMLINK_RULE)
+        return out
+
+    def _content_verdict(
+        self, change: FileChange, live: list[_Facts], weak_paths: set[str]
+    ) -> set[str]:
+        """Content rule ids that fire; weak hits fire together when they name enough concepts."""
+        if change.binary or not (change.added or change.removed):
+            return set()
+        kinds = frozenset().union(*(f.kinds for f in live))
+        in_test = all("test" in f.kinds for f in live)
+        raw = raw_text((*change.removed, *change.added))
+        fired = {policy_content_id(c.rule.id) for c in self._policy_content if c.regex.search(raw)}
+        candidates: dict[str, str] = {}  # weak content rule id -> concept
+        rules, hints = self._rules_for(kinds)
+        for compiled in _matching(rules, hints, raw):
+            rule = compiled.rule
+            points = rule.strength.weight(in_test=in_test)
+            if points >= FIRE_AT:
+                fired.add(rule.id)
+            elif points:
+                candidates[rule.id] = rule.concept or rule.id
+        concepts = set(candidates.values())
+        path_concepts = {self._path_rules[i].concept or i for i in weak_paths}
+        if concepts and len(concepts | path_concepts) >= FIRE_AT:
+            fired |= set(candidates) | weak_paths
+        return fired
+
+    def _rules_for(self, kinds: frozenset[str]) -> tuple[tuple[_Compiled, ...], tuple[str, ...]]:
+        """Built-in content rules for files of these kinds, and their hint literals (memoised)."""
+        found = self._rules_by_kinds.get(kinds)
+        if found is None:
+            rules = tuple(c for c in self._builtin_compiled if c.rule.kinds & kinds)
+            hints = tuple(sorted(set().union(*(c.hints for c in rules))))
+            found = self._rules_by_kinds[kinds] = (rules, hints)
+        return found
+
+
+def _matching(
+    rules: tuple[_Compiled, ...], all_hints: tuple[str, ...], raw: str
+) -> Iterable[_Compiled]:
+    """Rules whose regex matches their view of ``raw``; views are built only when needed.
+
+    The hint literals present in the text are found once (a C-level substring search each),
+    so each rule's prefilter is a set intersection.
+    """
+    lower = raw.lower()
+    present = frozenset(h for h in all_hints if h in lower)
+    views: dict[View, str] = {View.RAW: raw}
+    for compiled in rules:
+        if compiled.hints and compiled.hints.isdisjoint(present):
+            continue
+        text = views.get(compiled.rule.view)
+        if text is None:
+            text = words_view(raw) if compiled.rule.view is View.WORDS else manifest_view(raw)
+            views[compiled.rule.view] = text
+        if compiled.regex.search(text):
+            yield compiled
+
+
+def _settle_kinds(kinds: set[str]) -> frozenset[str]:
+    """Manifests are never inert; inert files get no language; unknown files are ``other``."""
+    if "manifest" in kinds:
+        kinds.discard("inert")
+    elif "inert" in kinds:
+        kinds &= {"inert", "test"}
+    if not kinds - {"test"}:
+        kinds.add("other")
+    return frozenset(kinds)
+
+
+def _symlink_targets(change: FileChange) -> tuple[str, ...]:
+    """Link targets: as given, else the blob lines when both sides are links (or absent)."""
+    if change.symlink_targets:
+        return change.symlink_targets
+    if {change.old_mode, change.new_mode} <= {SYMLINK_MODE, "000000"}:
+        return tuple(line for line in (*change.removed, *change.added) if line)
+    return ()
+
+
+def _compile_builtin(rule: ContentRule) -> _Compiled:
+    flags = re.MULTILINE | (re.IGNORECASE if rule.ignore_case else 0)
+    return _Compiled(rule, re.compile(rule.pattern, flags), frozenset(rule.hints))
+
+
+def _compile_policy(spec: RuleSpec) -> _Compiled:
+    """Compile a policy content rule; a bad regex raises ``ValueError`` naming the rule."""
+    try:
+        regex = re.compile(spec.pattern, re.MULTILINE)
+    except re.error as e:
+        raise ValueError(f"content rule {spec.id!r}: invalid regex: {e}") from e
+    rule = ContentRule(spec.id, spec.description, spec.pattern, frozenset(), View.RAW)
+    return _Compiled(rule, regex, frozenset())
