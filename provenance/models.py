@@ -15,7 +15,9 @@ class FileChange:
     ``"120000"`` symlink, ``"160000"`` gitlink). ``added`` / ``removed`` hold the text lines
     added and removed (without the leading ``+``/``-``), computed from the blobs, never from
     patch text that ``.gitattributes`` could suppress. ``binary`` is true when either blob
-    is not decodable as text; the lines are then empty.
+    is not decodable as text; the lines are then empty. ``truncated`` is true when the diff
+    exceeded the reader's bounds and lines were dropped: the gate then treats the path as
+    identity-related (fail closed, rule ``diff.truncated``).
     """
 
     path: str
@@ -27,3 +29,4 @@ class FileChange:
     removed: tuple[str, ...] = ()
     binary: bool = False
     symlink_targets: tuple[str, ...] = field(default=())
+    truncated: bool = False

@@ -35,35 +35,27 @@ def _check_anchored(pattern: str) -> str:
     return pattern
 
 
-class SignerRule(_Strict):
-    """Who may sign change attestations: an OIDC identity (exact or anchored) or a public key."""
+class _IdentityRule(_Strict):
+    """An OIDC identity (exact, or an anchored pattern, at an exact issuer) or a public key."""
 
     issuer: str | None = None
     identity: str | None = None
     identity_pattern: str | None = None
     key: str | None = Field(default=None, description="PEM public key, relative to .provenance/")
-    valid_from: datetime | None = None
-    valid_until: datetime | None = None
 
     @field_validator("identity_pattern")
     @classmethod
     def _anchored(cls, v: str | None) -> str | None:
         return _check_anchored(v) if v is not None else None
 
-    @model_validator(mode="after")
-    def _one_kind(self) -> SignerRule:
+    def _check_kind(self, role: str) -> None:
         keyless = self.identity is not None or self.identity_pattern is not None
-        if self.key is not None:
-            if keyless or self.issuer is not None:
-                raise ValueError("a signer is either `key` or `issuer` + `identity`, not both")
-        else:
-            if self.issuer is None or not keyless:
-                raise ValueError("a keyless signer needs `issuer` and `identity` (or pattern)")
-            if self.identity is not None and self.identity_pattern is not None:
-                raise ValueError("use `identity` or `identity_pattern`, not both")
-            if self.valid_from or self.valid_until:
-                raise ValueError("valid_from/valid_until apply to `key` signers only")
-        return self
+        if self.key is not None and (keyless or self.issuer is not None):
+            raise ValueError(f"a {role} is either `key` or `issuer` + `identity`, not both")
+        if self.key is None and (self.issuer is None or not keyless):
+            raise ValueError(f"a keyless {role} needs `issuer` and `identity` (or pattern)")
+        if self.identity is not None and self.identity_pattern is not None:
+            raise ValueError("use `identity` or `identity_pattern`, not both")
 
     def matches_identity(self, issuer: str, identity: str) -> bool:
         """Does a verified certificate identity satisfy this rule? Exact issuer always."""
@@ -73,6 +65,41 @@ class SignerRule(_Strict):
             return identity == self.identity
         assert self.identity_pattern is not None
         return re.fullmatch(self.identity_pattern, identity) is not None
+
+
+class SignerRule(_IdentityRule):
+    """Who may sign change attestations; a key signer may be limited in time."""
+
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> SignerRule:
+        self._check_kind("signer")
+        if self.key is None and (self.valid_from or self.valid_until):
+            raise ValueError("valid_from/valid_until apply to `key` signers only")
+        return self
+
+
+class ApproverRule(_IdentityRule):
+    """A human allowed to approve, and the person those identities belong to.
+
+    Several identities of one ``person`` count as one approver; the person also ties the
+    approver to the prompter, author, committer and change signer for separation of duties.
+    """
+
+    person: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ApproverRule:
+        self._check_kind("approver")
+        return self
+
+
+class Approvals(_Strict):
+    """How many distinct people must approve each identity-related commit."""
+
+    required: int = Field(default=0, ge=0, le=16)
 
 
 class ContentRule(_Strict):
@@ -102,6 +129,18 @@ class Policy(_Strict):
     notes_ref: str = Field(default=DEFAULT_NOTES_REF, pattern=r"^refs/notes/[A-Za-z0-9_./-]+$")
     signers: list[SignerRule] = Field(default_factory=list)
     identity: IdentityRules = Field(default_factory=IdentityRules)
+    approvals: Approvals = Field(default_factory=Approvals)
+    approvers: list[ApproverRule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _enough_approvers(self) -> Policy:
+        people = {a.person for a in self.approvers}
+        if len(people) < self.approvals.required:
+            raise ValueError(
+                f"approvals.required = {self.approvals.required} but only "
+                f"{len(people)} distinct approver person(s) are listed"
+            )
+        return self
 
 
 def parse_policy(text: str, *, source: str) -> Policy:
@@ -191,6 +230,16 @@ identity = "{identity}"
 # [[signers]]
 # key = "keys/agent.pub.pem"
 # valid_until = 2027-12-31T00:00:00Z
+
+# Human approval: how many distinct people must approve each identity-related commit,
+# and who may. Never counted: the change's signer, the prompter, the commit author or
+# committer (matched by identity and by person), duplicates, approvals of other changes.
+[approvals]
+required = 0
+# [[approvers]]
+# issuer = "https://accounts.example.com"
+# identity = "alice@example.com"
+# person = "alice"            # several identities of one person count once
 
 # What counts as identity-related (see `provenance classify`).
 [identity]

@@ -22,6 +22,10 @@ def cli(verbose: int) -> None:
       provenance init                      # write .provenance/policy.toml, then commit it
       provenance stamp --agent ... HEAD    # record + sign + store the change attestation
       provenance verify HEAD               # check it (exit 0 pass, 1 refused, 2 usage, 3 undecided)
+      provenance classify BASE..HEAD       # what the release gate will demand
+      provenance pending BASE..HEAD        # what still needs a human approval
+      provenance approve COMMIT            # approve it, signed with your own identity
+      provenance verify BASE..HEAD         # the release gate
       provenance show HEAD                 # what is stored, decoded, with status
     """
     level = logging.WARNING - 10 * verbose
@@ -33,11 +37,23 @@ def cli(verbose: int) -> None:
 
 
 def _register() -> None:
+    from provenance._cli.approve import approve_cmd, pending_cmd
     from provenance._cli.commands import init_cmd, show_cmd, stamp_cmd, verify_cmd
     from provenance._cli.demo import demo_cmd
     from provenance._cli.devinstance_cmd import devinstance
+    from provenance._cli.gate import classify_cmd
 
-    for command in (init_cmd, stamp_cmd, verify_cmd, show_cmd, demo_cmd, devinstance):
+    for command in (
+        init_cmd,
+        stamp_cmd,
+        classify_cmd,
+        verify_cmd,
+        approve_cmd,
+        pending_cmd,
+        show_cmd,
+        demo_cmd,
+        devinstance,
+    ):
         cli.add_command(command)
 
 

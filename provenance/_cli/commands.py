@@ -4,28 +4,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+from provenance.gitio.walk import RangeError
+
+if TYPE_CHECKING:
+    from provenance.verify.report import Report
+
+from provenance._cli.gate import progress_printer
 from provenance._cli.options import (
     format_option,
+    key_and_token_options,
     read_token,
     repo_option,
     signing_options,
     trust_options,
 )
-from provenance.app.init import init_policy
-from provenance.app.stamp import SigningOptions, stamp
-from provenance.app.verify import VerifyOptions, forbid_network, verify
 from provenance.errors import UsageError
-from provenance.record.change import (
-    SessionContext,
-    parse_agent,
-    prompt_from_digest,
-    prompt_from_text,
-    skill_descriptor,
-)
-from provenance.verify.report import Report, render_json, render_text, report_to_dict
 
 EXIT_PASS, EXIT_REFUSED = 0, 1
 
@@ -52,6 +49,8 @@ def init_cmd(repo: Path, issuer: str, identity: str, force: bool) -> None:
     Example:
       provenance init --issuer https://accounts.example.com --identity agent-bot@example.com
     """
+    from provenance.app.init import init_policy
+
     path = init_policy(repo, issuer, identity, force=force)
     click.echo(f"wrote {path}; review it, then commit it", err=True)
 
@@ -107,6 +106,15 @@ def stamp_cmd(
       provenance stamp HEAD~1 --agent codex --model gpt-5 --prompter bob@example.com \\
           --prompt-digest sha256:<hex> --key keys/agent.pem
     """
+    from provenance.app.stamp import SigningOptions, stamp
+    from provenance.record.change import (
+        SessionContext,
+        parse_agent,
+        prompt_from_digest,
+        prompt_from_text,
+        skill_descriptor,
+    )
+
     if (prompt_file is None) == (prompt_digest is None):
         raise UsageError("give exactly one of --prompt-file and --prompt-digest")
     tool, version = parse_agent(agent)
@@ -137,6 +145,8 @@ def stamp_cmd(
 
 
 def _emit(report: Report, fmt: str, *, detailed: bool = False) -> None:
+    from provenance.verify.report import render_json, render_text, report_to_dict
+
     if fmt == "json":
         data = report_to_dict(report)
         if detailed:
@@ -149,38 +159,110 @@ def _emit(report: Report, fmt: str, *, detailed: bool = False) -> None:
 
 
 @click.command("verify")
-@click.argument("commits", nargs=-1, required=True)
+@click.argument("revisions", nargs=-1, required=True, metavar="COMMIT... | BASE..HEAD")
 @repo_option
 @trust_options
-@format_option("text", "json")
+@format_option("text", "json", "sarif")
+@click.option(
+    "--vsa",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write an SLSA verification_summary/v1 statement for HEAD to this file "
+    "(signed when --key or --identity-token is given; keyless uses --trust-config).",
+)
+@key_and_token_options
 def verify_cmd(
-    commits: tuple[str, ...],
+    revisions: tuple[str, ...],
     repo: Path,
     policy: Path | None,
     trust_config: Path | None,
     trusted_root: Path | None,
     offline: bool,
     fmt: str,
+    vsa: Path | None,
+    identity_token: str | None,
+    key: str | None,
+    public_key: Path | None,
 ) -> None:
-    """Verify the attestations of each COMMIT against the policy.
+    """Verify commits, or gate a release range BASE..HEAD.
 
-    Passes only when every commit has at least one change attestation whose signature,
-    certificate chain, transparency-log proof and signed time verify against the trust root,
-    whose subject is the commit's recomputed digest, and whose signer the policy allows.
+    \b
+    COMMIT...   every named commit needs a valid change attestation.
+    BASE..HEAD  every commit of the range (merges included) is classified with the rules of
+                the policy committed at BASE; each identity-related one needs a valid change
+                attestation. The policy is never read from the candidate.
+
+    A change attestation is valid when its signature, certificate chain, transparency-log
+    proof and signed time verify against the trust root, its subject is the commit's
+    recomputed digest, its predicate validates and the policy allows its signer.
 
     \b
     Exit codes: 0 passed, 1 refused, 2 usage error, 3 could not decide.
-    Example:
+    Examples:
       provenance verify --offline --trusted-root trusted_root.json --format json HEAD
+      provenance verify --format sarif --vsa vsa.json origin/release..HEAD > gate.sarif
     """
+    from provenance.app.gate import verify_range
+    from provenance.app.stamp import SigningOptions
+    from provenance.app.verify import VerifyOptions, forbid_network, verify
+    from provenance.app.vsa import write_vsa
+    from provenance.verify.formats import render_sarif
+    from provenance.verify.report import render_text
+
     if offline:
         forbid_network()
     options = VerifyOptions(
         policy=policy, trusted_root=trusted_root, trust_config=trust_config, offline=offline
     )
-    report = verify(repo, list(commits), options)
-    _emit(report, fmt)
+    ranges = [r for r in revisions if ".." in r]
+    if ranges and len(revisions) != 1:
+        raise UsageError("give either one BASE..HEAD range or commits, not both")
+    if ranges:
+        try:
+            report = verify_range(repo, ranges[0], options, progress_printer())
+        except RangeError as e:
+            _refuse_range(e, fmt)
+    else:
+        report = verify(repo, list(revisions), options)
+    if vsa is not None:
+        signing = None
+        if key or identity_token:
+            signing = SigningOptions(
+                key=key,
+                public_key=public_key,
+                identity_token=read_token(identity_token),
+                trust_config=trust_config,
+            )
+        digest = write_vsa(report, vsa, repo, signing)
+        click.echo(f"wrote VSA {vsa} ({digest})", err=True)
+    if fmt == "sarif":
+        click.echo(render_sarif(report))
+        click.echo(render_text(report), err=True)
+    else:
+        _emit(report, fmt)
     raise SystemExit(EXIT_PASS if report else EXIT_REFUSED)
+
+
+def _refuse_range(error: RangeError, fmt: str) -> NoReturn:
+    """A range that proves nothing is a refusal (exit 1), machine-readable in every format."""
+    click.echo(f"error: {error.diagnostics()}", err=True)
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "result": "refused",
+                    "reasons": [error.reason],
+                    "error": str(error),
+                    "commits": [],
+                },
+                indent=2,
+            )
+        )
+    elif fmt == "sarif":
+        from provenance.verify.formats import render_refusal_sarif
+
+        click.echo(render_refusal_sarif(error.reason, str(error)))
+    raise SystemExit(EXIT_REFUSED)
 
 
 @click.command("show")
@@ -203,6 +285,8 @@ def show_cmd(
     Example:
       provenance show HEAD --format json --trust-config trust_config.json
     """
+    from provenance.app.verify import VerifyOptions, forbid_network, verify
+
     if offline:
         forbid_network()
     options = VerifyOptions(

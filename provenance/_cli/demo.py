@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from provenance.app.demo import run_demo
-
 
 @click.command("demo")
 @click.option(
@@ -24,5 +22,7 @@ def demo_cmd(workdir: Path) -> None:
     Starts a devinstance, creates a repository with an agent-written SSO change, shows the
     gate refusing it, stamps it, verifies it offline, then shows forgeries being refused.
     """
+    from provenance.app.demo import run_demo
+
     ok = run_demo(workdir.resolve(), lambda line: click.echo(line, err=True))
     raise SystemExit(0 if ok else 1)

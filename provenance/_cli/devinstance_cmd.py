@@ -11,7 +11,6 @@ from types import FrameType
 
 import click
 
-from provenance.devinstance import DevInstance, issuer_registry
 from provenance.errors import ProvenanceError
 
 _dir_option = click.option(
@@ -71,6 +70,8 @@ def serve(directory: Path, port: int, rekor_version: str, no_tsa: bool, verbose:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    from provenance.devinstance import DevInstance
+
     with DevInstance(directory, rekor_version=int(rekor_version), tsa=not no_tsa) as inst:
         click.echo(f"devinstance serving {inst.url}", err=True)
         click.echo(f"  trust config: {inst.trust_config_path}", err=True)
@@ -98,6 +99,8 @@ def token(directory: Path, identity: str, issuer: str | None, ttl: int) -> None:
       provenance devinstance token --dir /tmp/sigstore --identity agent@example.com
       provenance devinstance token --dir /tmp/sigstore --ttl=-60 --identity a@example.com
     """
+    from provenance.devinstance import issuer_registry
+
     click.echo(issuer_registry(directory).issue_token(identity, issuer, ttl))
 
 

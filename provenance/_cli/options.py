@@ -40,8 +40,8 @@ def format_option(*choices: str) -> Callable[[F], F]:
     return deco
 
 
-def signing_options(f: F) -> F:
-    """Keyless (token + trust config) or key signing options, as stamp and approve take them."""
+def key_and_token_options(f: F) -> F:
+    """``--key``/``--public-key``/``--identity-token``: how to sign, minus the trust config."""
     f = click.option(
         "--public-key",
         type=_existing_file,
@@ -56,20 +56,26 @@ def signing_options(f: F) -> F:
         "or a securesystemslib KMS URI (gcpkms:, awskms:, azurekms:, hsm:).",
     )(f)
     f = click.option(
-        "--trust-config",
-        type=_existing_file,
-        default=None,
-        envvar="PROVENANCE_TRUST_CONFIG",
-        help="Sigstore client trust config (default: Sigstore production). "
-        "[env: PROVENANCE_TRUST_CONFIG]",
-    )(f)
-    f = click.option(
         "--identity-token",
         default=None,
         metavar="TOKEN|@FILE",
         envvar="PROVENANCE_IDENTITY_TOKEN",
         help="OIDC token for keyless signing, or @FILE to read it from a file. Without it, "
         "ambient CI credentials are detected. [env: PROVENANCE_IDENTITY_TOKEN]",
+    )(f)
+    return f
+
+
+def signing_options(f: F) -> F:
+    """Keyless (token + trust config) or key signing options, as stamp and approve take them."""
+    f = key_and_token_options(f)
+    f = click.option(
+        "--trust-config",
+        type=_existing_file,
+        default=None,
+        envvar="PROVENANCE_TRUST_CONFIG",
+        help="Sigstore client trust config (default: Sigstore production). "
+        "[env: PROVENANCE_TRUST_CONFIG]",
     )(f)
     return f
 

@@ -21,6 +21,8 @@ from provenance.gitio.runner import git_env
 from provenance.policy import render_template
 
 AGENT = "agent-bot@example.com"
+PROMPTER = "alice@example.com"
+REVIEWER = "bob@example.com"
 SSO = '''"""OIDC single sign-on callback (written by the coding agent)."""
 
 from authlib.integrations.flask_client import OAuth
@@ -33,6 +35,19 @@ def callback(request):
     if token.get("state") != request.session.pop("oauth_state", None):
         raise PermissionError("state mismatch")
     request.session["user"] = token["userinfo"]["email"]
+'''
+HELPER = '''"""Small helpers shared by the views."""
+
+import jwt
+
+
+def slugify(text):
+    return "-".join(text.lower().split())
+
+
+def current_user(request, key):
+    claims = jwt.decode(request.headers["Authorization"][7:], key, algorithms=["HS256"])
+    return claims["sub"]
 '''
 Say = Callable[[str], None]
 
@@ -106,16 +121,25 @@ class Demo:
 
 
 def _setup_repository(d: Demo, inst: DevInstance) -> str:
-    d.say("\n[2/6] A repository with a provenance policy trusting the agent wrapper's identity")
+    d.say("\n[2/9] A repository with a provenance policy trusting the agent wrapper's identity")
     d.repo.mkdir(parents=True)
     d.git("init", "-q", "-b", "main")
     (d.repo / "README.md").write_text("# Example app\n")
     (d.repo / ".provenance").mkdir()
-    (d.repo / ".provenance" / "policy.toml").write_text(render_template(inst.default_issuer, AGENT))
+    policy = render_template(inst.default_issuer, AGENT).replace("required = 0", "required = 1")
+    policy += (
+        f'\n[[approvers]]\nissuer = "{inst.default_issuer}"\nidentity = "{REVIEWER}"\n'
+        f'person = "bob"\n\n[[approvers]]\nissuer = "{inst.default_issuer}"\n'
+        f'identity = "{PROMPTER}"\nperson = "alice"\n'
+    )
+    (d.repo / ".provenance" / "policy.toml").write_text(policy)
     d.git("add", "-A")
     d.git("commit", "-q", "-m", "Initial commit with provenance policy")
-    d.say(f"  policy trusts {AGENT} from {inst.default_issuer}")
-    d.say("\n[3/6] The coding agent writes an SSO callback and commits it")
+    d.say(
+        f"  policy: change attestations signed by {AGENT} ({inst.default_issuer});"
+        f" 1 approval from bob or alice, never by whoever prompted the change"
+    )
+    d.say("\n[3/9] The coding agent writes an SSO callback and commits it")
     (d.repo / "app" / "auth").mkdir(parents=True)
     (d.repo / "app" / "auth" / "sso.py").write_text(SSO)
     d.git("add", "-A")
@@ -124,16 +148,20 @@ def _setup_repository(d: Demo, inst: DevInstance) -> str:
 
 
 def _tamper(d: Demo, inst: DevInstance, common: list[str]) -> None:
-    d.say("\n[6/6] Tampering: each forgery must be refused with a reason code")
+    d.say("\n[9/9] Tampering: each forgery must be refused with a reason code")
     copy = d.root / "tampered"
     d.git("clone", "-q", "--no-local", str(d.repo), str(copy), cwd=d.root)
     d.git("fetch", "-q", "origin", "refs/notes/provenance:refs/notes/provenance", cwd=copy)
+    d.git("checkout", "-q", "-b", "tampered", "HEAD~1", cwd=copy)
     note = d.git("notes", "--ref=refs/notes/provenance", "show", "HEAD", cwd=copy)
-    sso = copy / "app" / "auth" / "sso.py"
-    sso.write_text(SSO.replace('    if token.get("state")', '    if False and token.get("state")'))
+    helper = copy / "app" / "utils" / "helpers.py"
+    helper.write_text(HELPER.replace('algorithms=["HS256"]', 'options={"verify_signature": False}'))
     d.git("commit", "-q", "-a", "--amend", "--no-edit", cwd=copy)
     d.git("notes", "--ref=refs/notes/provenance", "add", "-f", "-m", note, "HEAD", cwd=copy)
-    d.say("  a) the SSO state check is removed by amending, and the old attestation copied over")
+    d.say(
+        "  a) JWT signature checking is switched off by amending the helper commit, and the"
+        " old attestation is copied onto the new commit"
+    )
     out = d.cli(
         ["verify", *common, "--format", "json", "HEAD"],
         expect=1,
@@ -173,18 +201,115 @@ def _tamper(d: Demo, inst: DevInstance, common: list[str]) -> None:
     d.expect_reason(out, "signer_not_allowed")
 
 
+def _stamp(d: Demo, inst: DevInstance, rev: str, prompt: Path) -> None:
+    token = inst.issue_token(AGENT)
+    d.cli(
+        [
+            "stamp",
+            "--agent",
+            "claude-code@2.1.0",
+            "--model",
+            "claude-opus-4",
+            "--prompter",
+            "alice@example.com",
+            "--prompt-file",
+            str(prompt),
+            "--identity-token",
+            token,
+            "--trust-config",
+            str(inst.trust_config_path),
+            rev,
+        ],
+        expect=0,
+        why="attestation signed, checked and stored in refs/notes/provenance",
+    )
+
+
+def _gate(d: Demo, inst: DevInstance, base: str, common: list[str]) -> None:
+    d.say("\n[6/9] The agent hides a token check in a helper file; the release gate finds it")
+    (d.repo / "app" / "utils").mkdir(parents=True)
+    (d.repo / "app" / "utils" / "helpers.py").write_text(HELPER)
+    d.git("add", "-A")
+    d.git("commit", "-q", "-m", "Add view helpers", author="Coding Agent <agent@example.com>")
+    (d.repo / "docs").mkdir()
+    (d.repo / "docs" / "usage.md").write_text("# Usage\n\nRun the app.\n")
+    d.git("add", "-A")
+    d.git("commit", "-q", "-m", "Document usage")
+    d.cli(
+        ["classify", f"{base}..HEAD"],
+        expect=0,
+        why="the helper file is identity-related by content (jwt), the docs are not",
+    )
+    out = d.cli(
+        ["verify", *common, "--format", "json", f"{base}..HEAD"],
+        expect=1,
+        why="the gate refuses: the helper change has no attestation, nothing is approved",
+    )
+    d.expect_reason(out, "attestation_missing")
+    d.expect_reason(out, "approval_missing")
+    _stamp(d, inst, "HEAD~1", d.root / "prompt.txt")
+
+
+def _approve(d: Demo, inst: DevInstance, base: str, common: list[str]) -> None:
+    d.say("\n[7/9] Human approval: what is pending, a self-approval refused, a reviewer approves")
+    d.cli(
+        ["pending", *common, f"{base}..HEAD"],
+        expect=1,
+        why="both agent commits wait for a human approval",
+    )
+    trust = [
+        "--trust-config",
+        str(inst.trust_config_path),
+        "--trusted-root",
+        str(inst.trusted_root_path),
+    ]
+    d.cli(
+        ["approve", "--yes", "--identity-token", inst.issue_token(PROMPTER), *trust, "HEAD~1"],
+        expect=0,
+        why="alice can sign an approval, but she prompted this change",
+    )
+    out = d.cli(
+        ["verify", *common, "--format", "json", f"{base}..HEAD"],
+        expect=1,
+        why="alice's approval of her own prompt does not count",
+    )
+    d.expect_reason(out, "self_approval")
+    d.cli(
+        [
+            "approve",
+            "--yes",
+            "--comment",
+            "reviewed SSO callback and JWT helper",
+            "--identity-token",
+            inst.issue_token(REVIEWER),
+            *trust,
+            "HEAD~2",
+            "HEAD~1",
+        ],
+        expect=0,
+        why="bob reviews what he approves, and signs with his own identity",
+    )
+    d.say("\n[8/9] The release gate passes and writes an SLSA verification summary")
+    d.cli(
+        ["verify", *common, "--vsa", str(d.root / "vsa.intoto.json"), f"{base}..HEAD"],
+        expect=0,
+        why="every identity-related commit is attested and approved by bob",
+    )
+
+
 def run_demo(workdir: Path, say: Say, *, keep: bool = False) -> bool:
     """Run the whole story in ``workdir``; True when every step behaved as expected."""
     if workdir.exists() and any(workdir.iterdir()):
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     d = Demo(root=workdir, say=say)
-    say("[1/6] Starting a local Sigstore-compatible instance (Fulcio, CT, Rekor, TSA) on loopback")
+    say("[1/9] Starting a local Sigstore-compatible instance (Fulcio, CT, Rekor, TSA) on loopback")
     with DevInstance(workdir / "sigstore", rekor_version=1, tsa=True) as inst:
         say(f"  serving {inst.url}; trust config {inst.trust_config_path}")
         sha = _setup_repository(d, inst)
+        base = d.git("rev-parse", "HEAD~1")
         common = ["--offline", "--trusted-root", str(inst.trusted_root_path)]
-        d.say("\n[4/6] Before stamping, the gate refuses the commit: no evidence of who wrote it")
+        d.say("\n[4/9] Before stamping, the gate refuses the commit: no evidence of who wrote it")
         out = d.cli(
             ["verify", *common, "--format", "json", "HEAD"],
             expect=1,
@@ -193,36 +318,20 @@ def run_demo(workdir: Path, say: Say, *, keep: bool = False) -> bool:
         d.expect_reason(out, "attestations_unavailable")
         (workdir / "prompt.txt").write_text("Add an OIDC SSO callback to the Flask app.\n")
         d.say(
-            "\n[5/6] The agent wrapper stamps the commit: agent, model, prompter, prompt "
+            "\n[5/9] The agent wrapper stamps the commit: agent, model, prompter, prompt "
             "commitment, signed keylessly"
         )
-        token = inst.issue_token(AGENT)
-        d.cli(
-            [
-                "stamp",
-                "--agent",
-                "claude-code@2.1.0",
-                "--model",
-                "claude-opus-4",
-                "--prompter",
-                "alice@example.com",
-                "--prompt-file",
-                str(workdir / "prompt.txt"),
-                "--identity-token",
-                token,
-                "--trust-config",
-                str(inst.trust_config_path),
-                sha,
-            ],
-            expect=0,
-            why="attestation signed, checked and stored in refs/notes/provenance",
+        _stamp(d, inst, sha, workdir / "prompt.txt")
+        out = d.cli(
+            ["verify", *common, "--format", "json", sha],
+            expect=1,
+            why="the attestation verifies (signature, chain, log proof, time, subject, "
+            "signer) but the policy also wants a human approval",
         )
-        d.cli(
-            ["verify", *common, sha],
-            expect=0,
-            why="signature, chain, log proof, time, subject and signer all verify, offline",
-        )
+        d.expect_reason(out, "approval_missing")
         d.cli(["show", *common, sha], expect=0, why="what an auditor sees")
+        _gate(d, inst, base, common)
+        _approve(d, inst, base, common)
         _tamper(d, inst, common)
     if not keep:
         shutil.rmtree(workdir / "tampered", ignore_errors=True)

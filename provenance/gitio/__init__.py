@@ -6,6 +6,7 @@ from provenance.gitio.objects import (
     commit_digest,
     parse_commit,
     read_commit,
+    read_commits,
     remote_url,
     resolve_commit,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "commit_digest",
     "parse_commit",
     "read_commit",
+    "read_commits",
     "remote_url",
     "resolve_commit",
 ]

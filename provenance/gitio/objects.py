@@ -100,6 +100,18 @@ def read_commit(git: Git, sha: str) -> Commit:
     return parse_commit(sha, git.out("cat-file", "commit", sha))
 
 
+def read_commits(git: Git, shas: list[str]) -> dict[str, Commit]:
+    """Read many commits through one ``cat-file --batch`` process."""
+    from provenance.gitio.batch import read_objects
+
+    out: dict[str, Commit] = {}
+    for oid, otype, data in read_objects(git, shas):
+        if otype != "commit" or data is None:
+            raise GitError(f"{oid} is not a readable commit object")
+        out[oid] = parse_commit(oid, data)
+    return out
+
+
 def check_repository_safe(git: Git) -> None:
     """Refuse shallow clones and repositories carrying ``refs/replace`` (THREATS.md E29)."""
     shallow = git.out("rev-parse", "--is-shallow-repository").strip()

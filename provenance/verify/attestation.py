@@ -9,7 +9,7 @@ from typing import Any, Literal
 from cryptography.x509 import Certificate
 
 from provenance.gitio import Commit
-from provenance.policy import LoadedPolicy
+from provenance.policy import ApproverRule, LoadedPolicy, SignerRule
 from provenance.predicates import (
     APPROVAL_PREDICATE_TYPE,
     CHANGE_PREDICATE_TYPE,
@@ -44,6 +44,8 @@ class AttestationResult:
     digest: str | None = None
     predicate_type: str | None = None
     predicate: dict[str, Any] | None = field(default=None, compare=False)
+    change_signer: bool = False
+    approver: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -72,17 +74,26 @@ class TrustContext:
         if any(b'"mediaType"' in line for ls in lines.values() for line in ls):
             self.verifier()
 
-    def signer_allowed(self, cert: Certificate) -> bool:
-        """Is the verified certificate one of the policy's keyless signers?"""
+    def roles(self, cert: Certificate) -> tuple[bool, str | None]:
+        """(may sign change attestations, approver person or None) for a verified certificate."""
         identities = certificate_identities(cert)
-        for rule in self.policy.policy.signers:
+        policy = self.policy.policy
+
+        def matches(rule: SignerRule | ApproverRule) -> bool:
             if rule.key is not None or rule.issuer is None:
-                continue
-            if not issuer_matches(cert, rule.issuer):
-                continue
-            if any(rule.matches_identity(rule.issuer, ident) for ident in identities):
-                return True
-        return False
+                return False
+            issuer = rule.issuer
+            return issuer_matches(cert, issuer) and any(
+                rule.matches_identity(issuer, ident) for ident in identities
+            )
+
+        signer = any(matches(rule) for rule in policy.signers)
+        person = next((a.person for a in policy.approvers if matches(a)), None)
+        return signer, person
+
+    def signer_allowed(self, cert: Certificate) -> bool:
+        """Is the verified certificate one of the policy's keyless change signers?"""
+        return self.roles(cert)[0]
 
 
 def _kind(predicate_type: str | None) -> Kind:
@@ -121,16 +132,32 @@ def verify_line(index: int, line: bytes, commit: Commit, trust: TrustContext) ->
         predicate_type=peek,
     )
     payload: bytes | None
+    roles: list[tuple[bool, str | None]] = []
+
+    def allowed(cert: Certificate) -> bool:
+        roles.append(trust.roles(cert))
+        return roles[-1][0] or roles[-1][1] is not None
+
     if parsed.kind == "bundle":
-        outcome = trust.verifier().verify(line, parsed.document, trust.signer_allowed)
+        outcome = trust.verifier().verify(line, parsed.document, allowed)
         reasons, payload = outcome.reasons, outcome.payload
         result = replace(
             result, signer=outcome.signer, issuer=outcome.issuer, signed_time=outcome.signed_time
         )
+        if roles:
+            result = replace(result, change_signer=roles[-1][0], approver=roles[-1][1])
+        if reasons == (Reason.SIGNER_NOT_ALLOWED,) and result.kind == "approval":
+            reasons = (Reason.APPROVER_NOT_ALLOWED,)  # label only: refused either way
     else:
         key_outcome = verify_envelope(parsed.document, trust.keys)
         reasons, payload = key_outcome.reasons, key_outcome.payload
         result = replace(result, signer=key_outcome.signer)
+        if key_outcome.key is not None:
+            result = replace(
+                result,
+                change_signer=key_outcome.key.rule is not None,
+                approver=key_outcome.key.person,
+            )
     if reasons:
         return replace(result, reasons=tuple(r.value for r in reasons))
     if payload is None or payload != parsed.payload:
@@ -139,10 +166,16 @@ def verify_line(index: int, line: bytes, commit: Commit, trust: TrustContext) ->
         checked = check_statement(payload, commit.digest)
     except StrictJSONError as e:
         return replace(result, reasons=(e.reason.value,))
+    kind = _kind(checked.predicate_type)
+    problems = _binding_problems(checked.predicate, commit, trust)
+    if kind == "change" and not result.change_signer:
+        problems.insert(0, Reason.SIGNER_NOT_ALLOWED.value)
+    if kind == "approval" and result.approver is None:
+        problems.insert(0, Reason.APPROVER_NOT_ALLOWED.value)
     return replace(
         result,
-        kind=_kind(checked.predicate_type),
-        reasons=tuple(_binding_problems(checked.predicate, commit, trust)),
+        kind=kind,
+        reasons=tuple(problems),
         predicate_type=checked.predicate_type,
         predicate=checked.predicate.model_dump(mode="json"),
     )

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from provenance.errors import ConfigError
-from provenance.gitio import Git, check_repository_safe, read_commit
-from provenance.policy import LoadedPolicy
+from provenance.gitio import Commit, Git, check_repository_safe, read_commit
+from provenance.policy import LoadedPolicy, Policy
 from provenance.store import MAX_LINES_PER_COMMIT, AttestationStore
+from provenance.verify.approvals import evaluate
 from provenance.verify.attestation import AttestationResult, TrustContext, verify_line
 from provenance.verify.keyed import policy_keys
 from provenance.verify.reasons import Reason
-from provenance.verify.report import CommitVerdict, Report
+from provenance.verify.report import CommitVerdict, Report, Status
 from provenance.verify.sigstore_adapter import BundleVerifier
 
 
@@ -24,18 +25,23 @@ def trust_context(
             f"{loaded.source}: no [[signers]] configured; refusing to verify",
             hint="add the identities or keys allowed to sign change attestations",
         )
-    keys = policy_keys(loaded, loaded.policy.signers)
+    keys = policy_keys(loaded)
     return TrustContext(policy=loaded, keys=keys, bundle_verifier=bundle_verifier)
 
 
-def decide(commit: str, results: Sequence[AttestationResult]) -> CommitVerdict:
-    """ok iff some change attestation passed every check; otherwise every reason seen."""
-    if any(r.ok and r.kind == "change" for r in results):
-        return CommitVerdict(commit, "ok", (), tuple(results))
-    reasons = sorted({reason for r in results for reason in r.reasons})
-    if not reasons:
-        reasons = [Reason.ATTESTATION_MISSING.value]
-    return CommitVerdict(commit, "refused", tuple(reasons), tuple(results))
+def decide(commit: Commit, results: Sequence[AttestationResult], policy: Policy) -> CommitVerdict:
+    """ok iff some change attestation passed every check and enough people approved it."""
+    if not any(r.ok and r.kind == "change" for r in results):
+        reasons = sorted({reason for r in results for reason in r.reasons})
+        missing = reasons or [Reason.ATTESTATION_MISSING.value]
+        return CommitVerdict(commit.sha, "refused", tuple(missing), tuple(results))
+    if policy.approvals.required == 0:
+        return CommitVerdict(commit.sha, "ok", (), tuple(results))
+    verdict = evaluate(policy, commit, results)
+    status: Status = "refused" if verdict.reasons else "ok"
+    return CommitVerdict(
+        commit.sha, status, verdict.reasons, tuple(results), approvers=verdict.approvers
+    )
 
 
 def verify_commits(
@@ -56,5 +62,5 @@ def verify_commits(
             verdicts.append(CommitVerdict(sha, "refused", (Reason.TOO_MANY_ATTESTATIONS.value,)))
             continue
         results = [verify_line(i, line, commit, trust) for i, line in enumerate(stored)]
-        verdicts.append(decide(sha, results))
+        verdicts.append(decide(commit, results, trust.policy.policy))
     return Report(tuple(verdicts), trust.policy.source, trust.policy.digest)

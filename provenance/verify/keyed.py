@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,10 +19,11 @@ from provenance.verify.reasons import Reason
 
 @dataclass(frozen=True)
 class PolicyKey:
-    """A public key the policy trusts, with its validity window."""
+    """A public key the policy trusts: as change signer (``rule``), approver (``person``), both."""
 
     key: SSlibKey
-    rule: SignerRule
+    rule: SignerRule | None = None
+    person: str | None = None
 
 
 @dataclass(frozen=True)
@@ -32,20 +33,27 @@ class KeyOutcome:
     reasons: tuple[Reason, ...]
     payload: bytes | None = None
     signer: str | None = None
+    key: PolicyKey | None = None
 
 
-def policy_keys(loaded: LoadedPolicy, rules: list[SignerRule]) -> dict[str, PolicyKey]:
-    """Load every ``key`` signer of the policy, by securesystemslib key id."""
+def _load(loaded: LoadedPolicy, path: str) -> SSlibKey:
+    try:
+        return SSlibKey.from_crypto(load_pem_public_key(loaded.read_file(path)))
+    except (OSError, ValueError, TypeError) as e:
+        raise ConfigError(f"{loaded.source}: cannot load key {path!r}: {e}") from e
+
+
+def policy_keys(loaded: LoadedPolicy) -> dict[str, PolicyKey]:
+    """Every ``key`` of the policy's signers and approvers, by securesystemslib key id."""
     keys: dict[str, PolicyKey] = {}
-    for rule in rules:
-        if rule.key is None:
-            continue
-        try:
-            pem = loaded.read_file(rule.key)
-            key = SSlibKey.from_crypto(load_pem_public_key(pem))
-        except (OSError, ValueError, TypeError) as e:
-            raise ConfigError(f"{loaded.source}: cannot load signer key {rule.key!r}: {e}") from e
-        keys[key.keyid] = PolicyKey(key=key, rule=rule)
+    for rule in loaded.policy.signers:
+        if rule.key is not None:
+            key = _load(loaded, rule.key)
+            keys[key.keyid] = replace(keys.get(key.keyid, PolicyKey(key)), rule=rule)
+    for approver in loaded.policy.approvers:
+        if approver.key is not None:
+            key = _load(loaded, approver.key)
+            keys[key.keyid] = replace(keys.get(key.keyid, PolicyKey(key)), person=approver.person)
     return keys
 
 
@@ -62,12 +70,13 @@ def verify_envelope(document: dict[str, Any], keys: dict[str, PolicyKey]) -> Key
     if known is None:
         return KeyOutcome((Reason.KEY_UNKNOWN,), signer=f"key:{keyid}")
     now = datetime.now(UTC)
-    if known.rule.valid_from is not None and now < known.rule.valid_from:
+    rule = known.rule
+    if rule is not None and rule.valid_from is not None and now < rule.valid_from:
         return KeyOutcome((Reason.KEY_NOT_YET_VALID,), signer=f"key:{keyid}")
-    if known.rule.valid_until is not None and now > known.rule.valid_until:
+    if rule is not None and rule.valid_until is not None and now > rule.valid_until:
         return KeyOutcome((Reason.KEY_EXPIRED,), signer=f"key:{keyid}")
     try:
         envelope.verify([known.key], 1)
     except (SslibVerificationError, ValueError):
         return KeyOutcome((Reason.SIGNATURE_INVALID,), signer=f"key:{keyid}")
-    return KeyOutcome((), payload=envelope.payload, signer=f"key:{keyid}")
+    return KeyOutcome((), payload=envelope.payload, signer=f"key:{keyid}", key=known)

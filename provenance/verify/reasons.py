@@ -51,3 +51,10 @@ class Reason(StrEnum):
     KEY_UNKNOWN = "key_unknown"
     KEY_NOT_YET_VALID = "key_not_yet_valid"
     KEY_EXPIRED = "key_expired"
+    # approvals and duties (THREATS.md D)
+    APPROVER_NOT_ALLOWED = "approver_not_allowed"
+    APPROVAL_MISSING = "approval_missing"
+    SELF_APPROVAL = "self_approval"
+    APPROVAL_FOR_OTHER_ATTESTATION = "approval_for_other_attestation"
+    APPROVAL_THRESHOLD_NOT_MET = "approval_threshold_not_met"
+    APPROVAL_REJECTED = "approval_rejected"

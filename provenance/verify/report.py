@@ -21,6 +21,7 @@ class CommitVerdict:
     attestations: tuple[AttestationResult, ...] = ()
     identity_related: bool | None = None
     rules: tuple[str, ...] = ()
+    approvers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ def _attestation_json(a: AttestationResult) -> dict[str, Any]:
         "signed_time": a.signed_time.isoformat() if a.signed_time else None,
         "digest": f"sha256:{a.digest}" if a.digest else None,
         "predicate_type": a.predicate_type,
+        "approver": a.approver,
     }
 
 
@@ -64,6 +66,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         if c.identity_related is not None:
             entry["identity_related"] = c.identity_related
             entry["rules"] = list(c.rules)
+        if c.approvers:
+            entry["approvers"] = list(c.approvers)
         entry["attestations"] = [_attestation_json(a) for a in c.attestations]
         commits.append(entry)
     return {
@@ -84,8 +88,12 @@ def render_text(report: Report) -> str:
     lines = []
     for c in report.commits:
         mark = {"ok": "OK  ", "refused": "FAIL", "not-required": "--  "}[c.status]
-        signers = sorted({a.signer for a in c.attestations if a.ok and a.signer})
+        signers = sorted(
+            {a.signer for a in c.attestations if a.ok and a.kind == "change" and a.signer}
+        )
         who = f"  signed by {', '.join(signers)}" if signers and c.status == "ok" else ""
+        if c.approvers and c.status == "ok":
+            who += f"; approved by {', '.join(c.approvers)}"
         lines.append(f"{mark} {c.commit[:12]}{who}")
         for reason in c.reasons:
             lines.append(f"       {reason}")

@@ -181,6 +181,23 @@ def _chain_includes_root(bundle_doc: dict[str, object]) -> bool:
 class BundleVerifier:
     """Verifies Sigstore bundles against one trusted root, offline."""
 
+    def _verified_times(self, bundle: Bundle, document: dict[str, object]) -> list[datetime]:
+        """Signed times sigstore verified for a bundle that just passed ``verify_dsse``.
+
+        With a SET, sigstore verified it, so its integrated time is the time (an extra TSA
+        token might be one it skipped). Without a SET, a lone TSA token must be the one that
+        met sigstore's threshold. Only several tokens and no SET need sigstore's own list
+        (docs/decisions/0001: the one private call).
+        """
+        set_time = _set_time(document)
+        if set_time is not None:
+            return [set_time]
+        tvd = bundle.verification_material.timestamp_verification_data
+        tokens = tvd.rfc3161_timestamps if tvd is not None else []
+        if len(tokens) == 1:
+            return [tokens[0].tst_info.gen_time]
+        return [result.time for result in self._verifier._establish_time(bundle)]
+
     def __init__(self, trusted_root: TrustedRoot) -> None:
         try:
             self._verifier = Verifier(trusted_root=trusted_root)
@@ -204,9 +221,7 @@ class BundleVerifier:
                 reasons = (Reason.CERTIFICATE_CHAIN_INVALID,)
                 return BundleOutcome(reasons, signer=signer, issuer=issuer)
             _ptype, payload = self._verifier.verify_dsse(bundle, _SignerPolicy(allowed))
-            # Only times sigstore verified: a trusted TSA token over this signature, or the
-            # integrated time when a SET covers it (never an unsigned integratedTime).
-            times = [result.time for result in self._verifier._establish_time(bundle)]
+            times = self._verified_times(bundle, document)
         except SignerNotAllowed:
             return BundleOutcome((Reason.SIGNER_NOT_ALLOWED,), signer=signer, issuer=issuer)
         except (VerificationError, SigstoreError) as e:
@@ -220,6 +235,20 @@ class BundleVerifier:
         if when > datetime.now(UTC) + FUTURE_SKEW:
             return BundleOutcome((Reason.SIGNED_TIME_INVALID,), signer=signer, issuer=issuer)
         return BundleOutcome((), payload=payload, signer=signer, issuer=issuer, signed_time=when)
+
+
+def _set_time(document: dict[str, object]) -> datetime | None:
+    """The integrated time of a bundle whose entry carries a SET (an inclusion promise)."""
+    material = document.get("verificationMaterial")
+    entries = material.get("tlogEntries") if isinstance(material, dict) else None
+    entry = entries[0] if isinstance(entries, list) and len(entries) == 1 else None
+    if not isinstance(entry, dict) or not entry.get("inclusionPromise"):
+        return None
+    integrated = entry.get("integratedTime")
+    try:
+        return datetime.fromtimestamp(int(str(integrated)), tz=UTC) if integrated else None
+    except ValueError:
+        return None
 
 
 def document_of(raw: bytes) -> dict[str, object]:

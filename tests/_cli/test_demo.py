@@ -12,6 +12,11 @@ def test_demo_passes_and_never_prints_a_token(tmp_path: Path) -> None:
     assert run_demo(tmp_path / "demo", lines.append), "\n".join(lines)
     text = "\n".join(lines)
     assert "eyJ" not in text, "a token was printed"
-    for reason in ("attestations_unavailable", "subject_mismatch", "signer_not_allowed"):
+    for reason in (
+        "attestations_unavailable",
+        "attestation_missing",
+        "subject_mismatch",
+        "signer_not_allowed",
+    ):
         assert reason in text
     assert "DEMO PASSED" in text

@@ -136,9 +136,11 @@ def test_valid_approval_alone_is_no_change_attestation(lab: Lab) -> None:
         }
 
     report = lab.verify(lab.resign(as_approval))
-    assert_refused(report, "attestation_missing")
+    # the agent identity may sign changes, not approvals (issue #4): the approval is refused,
+    # and with no change attestation at all the commit is refused
+    assert_refused(report, "approver_not_allowed")
     (approval,) = report.commits[0].attestations
-    assert approval.ok and approval.kind == "approval"
+    assert approval.kind == "approval" and approval.reasons == ("approver_not_allowed",)
 
 
 @pytest.mark.parametrize("valid_first", [True, False], ids=["valid-first", "garbage-first"])

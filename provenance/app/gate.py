@@ -1,0 +1,84 @@
+"""The release gate and ``classify`` over ``BASE..HEAD``: policy from BASE, never the candidate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from provenance.app.classification import classification_for
+from provenance.app.policy_source import load_policy_at, resolve_policy
+from provenance.app.verify import VerifyOptions, verifier_factory
+from provenance.errors import UsageError
+from provenance.gitio import Git, check_repository_safe, read_commit, resolve_commit
+from provenance.gitio.walk import parse_range, range_changes, walk_range
+from provenance.policy import LoadedPolicy
+from provenance.record.classified import CommitClassification, classify_all
+from provenance.store import NotesStore
+from provenance.verify.gate import trust_context
+from provenance.verify.range_gate import gate
+from provenance.verify.report import Report
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Classified:
+    """What ``classify`` reports: the range, the rules source, and per-commit verdicts."""
+
+    range_info: dict[str, str]
+    policy_source: str
+    ruleset_digest: str
+    commits: list[CommitClassification]
+
+
+def _policy_for_rules(git: Git, policy_file: Path | None, base: str) -> LoadedPolicy | None:
+    if policy_file is not None:
+        return resolve_policy(git, policy_file, base)
+    return load_policy_at(git, base)
+
+
+def _classify(
+    git: Git, spec: str, loaded: LoadedPolicy | None, progress: Progress | None
+) -> Classified:
+    parsed = parse_range(spec)
+    if parsed is None:
+        raise UsageError(f"{spec!r} is not a range", hint="give BASE..HEAD")
+    check_repository_safe(git)
+    base, head, commits = walk_range(git, *parsed)
+    classification = classification_for(loaded.policy.identity if loaded else None)
+    changes = range_changes(git, commits)
+    report = (lambda n, t: progress("classified", n, t)) if progress else None
+    verdicts = classify_all(changes, [c.sha for c in commits], classification.classify, report)
+    info = {"base": base, "head": head, "head_tree": read_commit(git, head).tree}
+    source = loaded.source if loaded else "builtin:identity (no policy at base)"
+    return Classified(info, source, classification.ruleset_digest, verdicts)
+
+
+def classify_range(
+    repo: Path, spec: str, policy_file: Path | None = None, progress: Progress | None = None
+) -> Classified:
+    """Which commits of ``spec`` the gate would demand attestations for, and why."""
+    git = Git.discover(repo)
+    parsed = parse_range(spec)
+    base_rev = parsed[0] if parsed else spec
+    loaded = _policy_for_rules(git, policy_file, resolve_commit(git, base_rev))
+    return _classify(git, spec, loaded, progress)
+
+
+def verify_range(
+    repo: Path, spec: str, options: VerifyOptions, progress: Progress | None = None
+) -> Report:
+    """The release gate: classify with BASE's rules, then verify what they require."""
+    git = Git.discover(repo)
+    parsed = parse_range(spec)
+    if parsed is None:
+        raise UsageError(f"{spec!r} is not a range", hint="give BASE..HEAD")
+    loaded = resolve_policy(git, options.policy, resolve_commit(git, parsed[0]))
+    trust = trust_context(loaded, verifier_factory(options))
+    classified = _classify(git, spec, loaded, progress)
+    store = NotesStore(git, loaded.policy.notes_ref)
+    report = (lambda n, t: progress("verified", n, t)) if progress else None
+    return gate(
+        git, classified.commits, trust, store, range_info=classified.range_info, progress=report
+    )

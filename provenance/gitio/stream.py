@@ -1,0 +1,181 @@
+"""Changes of many commits from one ``git diff-tree --stdin`` process, parsed as a stream.
+
+Framing: ``<oid>\\0``, then ``--raw -z`` entries, an empty field, then ``-p --text -U0`` patch
+text. With ``--text`` a content line may hold NUL or look like anything, so hunk bodies are
+consumed by the line counts in their ``@@`` headers, never by scanning for separators.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+from provenance.errors import GitError
+from provenance.gitio.diff import MAX_LINE_CHARS, MAX_LINES_PER_FILE
+from provenance.gitio.runner import Git
+from provenance.models import FileChange
+
+_HUNK = re.compile(rb"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
+_OID = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+STREAM_FLAGS = (
+    "--always",
+    "-r",
+    "-z",
+    "--raw",
+    "-p",
+    "--text",
+    "-U0",
+    "-M",
+    "--root",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--ignore-submodules=none",
+    "--full-index",
+    "--no-color",
+)
+#: Flags of a two-tree diff (a merge against its automatic merge): no record header.
+TREE_FLAGS = tuple(f for f in STREAM_FLAGS if f not in ("--always", "--root"))
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="surrogateescape")
+
+
+class _Parser:
+    """Cursor over the whole output buffer."""
+
+    def __init__(self, buf: bytes) -> None:
+        self.buf = buf
+        self.i = 0
+        self.cut: set[int] = set()  # id() of sections whose lines exceeded the bounds
+
+    def field(self) -> bytes:
+        j = self.buf.find(b"\x00", self.i)
+        if j < 0:
+            raise GitError("truncated diff-tree output")
+        out, self.i = self.buf[self.i : j], j + 1
+        return out
+
+    def line(self) -> bytes:
+        j = self.buf.find(b"\n", self.i)
+        if j < 0:
+            j = len(self.buf)
+        out, self.i = self.buf[self.i : j], j + 1
+        return out
+
+    def at_oid(self) -> bool:
+        m = _OID.match(self.buf, self.i)
+        return m is not None and self.buf[m.end() : m.end() + 1] == b"\x00"
+
+    def raw_entries(self) -> list[tuple[str, str, str, str, str]]:
+        entries = []
+        while self.buf[self.i : self.i + 1] == b":":
+            meta = _decode(self.field()[1:]).split(" ")
+            if len(meta) != 5:
+                raise GitError(f"unexpected raw diff entry {meta!r}")
+            old_mode, new_mode, _, _, status = meta
+            src = _decode(self.field())
+            dst = _decode(self.field()) if status[0] in "RC" else src
+            entries.append((old_mode, new_mode, status[0], src, dst))
+        if entries and self.field() != b"":
+            raise GitError("diff-tree output: raw entries not followed by the patch separator")
+        return entries
+
+    def sections(self) -> list[tuple[list[str], list[str]]]:
+        out: list[tuple[list[str], list[str]]] = []
+        while self.i < len(self.buf) and not self.at_oid():
+            line = self.line()
+            if line.startswith(b"diff --git "):
+                out.append(([], []))
+                continue
+            m = _HUNK.match(line)
+            if m is None or not out:
+                continue  # extended header lines (mode, index, rename, ---/+++)
+            removed = int(m.group(1)) if m.group(1) is not None else 1
+            added = int(m.group(2)) if m.group(2) is not None else 1
+            self._body(out[-1], removed + added)
+        return out
+
+    def _body(self, section: tuple[list[str], list[str]], count: int) -> None:
+        added, removed = section
+        for _ in range(count):
+            line = self.line()
+            bucket = added if line[:1] == b"+" else removed
+            if len(bucket) >= MAX_LINES_PER_FILE or len(line) > MAX_LINE_CHARS + 1:
+                self.cut.add(id(section))
+            if len(bucket) < MAX_LINES_PER_FILE:
+                bucket.append(_decode(line[1 : 1 + MAX_LINE_CHARS]))
+            if self.buf[self.i : self.i + 2] == b"\\ ":
+                self.line()  # "\ No newline at end of file"
+
+
+def _assemble(
+    oid: str,
+    entries: list[tuple[str, str, str, str, str]],
+    sections: list[tuple[list[str], list[str]]],
+    cut: set[int] | frozenset[int] = frozenset(),
+) -> list[FileChange]:
+    expected = sum(2 if e[2] == "T" else 1 for e in entries)
+    if expected != len(sections):
+        raise GitError(
+            f"could not align the diff of {oid}: {expected} patch sections "
+            f"expected, {len(sections)} found"
+        )
+    changes, cursor = [], 0
+    for old_mode, new_mode, status, src, dst in entries:
+        take = 2 if status == "T" else 1
+        parts = sections[cursor : cursor + take]
+        cursor += take
+        changes.append(
+            FileChange(
+                path=dst,
+                old_path=src,
+                status=status,
+                old_mode=old_mode,
+                new_mode=new_mode,
+                added=tuple(ln for p in parts for ln in p[0]),
+                removed=tuple(ln for p in parts for ln in p[1]),
+                truncated=any(id(p) in cut for p in parts),
+            )
+        )
+    return changes
+
+
+def parse_stream(buf: bytes) -> Iterator[tuple[str, list[FileChange]]]:
+    """Yield ``(commit, changes)`` for each record of ``diff-tree --stdin`` output."""
+    p = _Parser(buf)
+    while p.i < len(buf):
+        oid = p.field()
+        if not _OID.fullmatch(oid):
+            raise GitError(f"unexpected diff-tree record header {oid[:60]!r}")
+        entries = p.raw_entries()
+        sections = p.sections() if entries else []
+        yield oid.decode(), _assemble(oid.decode(), entries, sections, p.cut)
+
+
+def changes_of(
+    git: Git, commits: Sequence[str], *, env: dict[str, str] | None = None
+) -> dict[str, list[FileChange]]:
+    """Changes of each non-merge commit against its parent (root commits: the empty tree)."""
+    if not commits:
+        return {}
+    stdin = "\n".join(commits).encode() + b"\n"
+    out = git.run("diff-tree", "--stdin", *STREAM_FLAGS, input=stdin, env=env).stdout
+    result = dict(parse_stream(out))
+    missing = [c for c in commits if c not in result]
+    if missing:
+        raise GitError(f"diff-tree returned no record for {missing[0]}")
+    return result
+
+
+def changes_between(
+    git: Git, old: str, new: str, *, env: dict[str, str] | None = None
+) -> list[FileChange]:
+    """Changes from tree-ish ``old`` to ``new``, through the same count-driven parser."""
+    out = git.run("diff-tree", *TREE_FLAGS, old, new, env=env).stdout
+    p = _Parser(out)
+    entries = p.raw_entries()
+    sections = p.sections() if entries else []
+    if p.i < len(out):
+        raise GitError(f"unexpected diff-tree output after the diff of {new}")
+    return _assemble(new, entries, sections, p.cut)

@@ -1,0 +1,128 @@
+"""Machine formats of a gate report: SARIF 2.1.0 and an SLSA verification summary (VSA)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import rfc8785
+
+from provenance import __version__
+from provenance.predicates import PREDICATE_NAMESPACE, STATEMENT_TYPE
+from provenance.verify.reasons import Reason
+from provenance.verify.report import Report
+
+VSA_PREDICATE_TYPE = "https://slsa.dev/verification_summary/v1"
+VERIFIER_ID = f"{PREDICATE_NAMESPACE}/verifier"
+#: The property a passing VSA asserts (a custom level, as the VSA spec allows).
+VERIFIED_LEVEL = "PROVENANCE_IDENTITY_CHANGES_ATTESTED_V1"
+
+
+def _sarif(reasons: list[str], results: list[dict[str, Any]], properties: dict[str, Any]) -> str:
+    """One SARIF 2.1.0 run whose rules are the reason codes used."""
+    known = {r.value for r in Reason}
+    rules = [
+        {
+            "id": r,
+            "shortDescription": {"text": r.replace("_", " ")},
+            "properties": {"known": r in known},
+        }
+        for r in reasons
+    ]
+    driver = {
+        "name": "provenance",
+        "version": __version__,
+        "informationUri": VERIFIER_ID,
+        "rules": rules,
+    }
+    run = {"tool": {"driver": driver}, "results": results, "properties": properties}
+    return json.dumps(
+        {
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [run],
+        },
+        indent=2,
+    )
+
+
+def render_sarif(report: Report) -> str:
+    """One SARIF result per refused commit and reason; rule ids are reason codes."""
+    results = [
+        {
+            "ruleId": reason,
+            "level": "error",
+            "message": {
+                "text": f"commit {c.commit} refused: {reason}"
+                + (f" (identity rules: {', '.join(c.rules)})" if c.rules else "")
+            },
+            "partialFingerprints": {"commit": c.commit},
+            "properties": {"commit": c.commit, "rules": list(c.rules)},
+        }
+        for c in report.commits
+        for reason in c.reasons
+    ]
+    policy = {"source": report.policy_source, "digest": report.policy_digest}
+    reasons = sorted({r for c in report.commits for r in c.reasons})
+    return _sarif(reasons, results, {"result": report.result, **report.extra, "policy": policy})
+
+
+def render_refusal_sarif(reason: str, message: str) -> str:
+    """SARIF for a gate that refused before any commit was judged (e.g. ``range_empty``)."""
+    result = {"ruleId": reason, "level": "error", "message": {"text": message}}
+    return _sarif([reason], [result], {"result": "refused"})
+
+
+def build_vsa(report: Report, *, repository: str, head_digest: str) -> bytes:
+    """An in-toto Statement v1 carrying an SLSA VSA for the exact HEAD commit verified."""
+    info = report.extra.get("range", {})
+    head = info.get("head", "")
+    inputs = [
+        {
+            "uri": f"git+{repository}@{c.commit}#attestation-{a.index}",
+            "digest": {"sha256": a.digest},
+        }
+        for c in report.commits
+        for a in c.attestations
+        if a.ok and a.digest
+    ]
+    policy_digest = report.policy_digest.removeprefix("sha256:")
+    statement: dict[str, Any] = {
+        "_type": STATEMENT_TYPE,
+        "subject": [
+            {
+                "name": f"git+{repository}@{head}",
+                "digest": {"sha256": head_digest},
+                "annotations": {
+                    "gitCommit": head,
+                    "gitTree": info.get("head_tree", ""),
+                    "base": info.get("base", ""),
+                },
+            }
+        ],
+        "predicateType": VSA_PREDICATE_TYPE,
+        "predicate": {
+            "verifier": {"id": VERIFIER_ID, "version": {"provenance": __version__}},
+            "timeVerified": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            "resourceUri": f"git+{repository}@{head}",
+            "policy": {"uri": report.policy_source, "digest": {"sha256": policy_digest}},
+            "inputAttestations": inputs,
+            "verificationResult": "PASSED" if report else "FAILED",
+            "verifiedLevels": [VERIFIED_LEVEL] if report else [],
+        },
+    }
+    encoded: bytes = rfc8785.dumps(statement)
+    return encoded
+
+
+def vsa_digest(statement: bytes) -> str:
+    """``sha256:`` digest of VSA statement bytes."""
+    return "sha256:" + hashlib.sha256(statement).hexdigest()
+
+
+def vsa_as_dict(statement: bytes) -> dict[str, Any]:
+    """Decoded copy of a VSA statement (for tests and display)."""
+    value: dict[str, Any] = json.loads(statement)
+    return value

@@ -1,0 +1,227 @@
+"""Release-gate benchmark: builds a repository, stamps ~20% of it, times the gate vs baselines.
+
+Prints ratios against baselines measured in the same process:
+  floor  = `git log --raw -p BASE..HEAD` (what any tool must at least read)
+  classify / verify = provenance's library calls for BASE..HEAD (what the CLI runs)
+  naive  = per identity commit: `git notes show` + a fresh sigstore Verifier per attestation
+  naive-cli = the same with the `sigstore verify identity` CLI, a fresh process per attestation
+              (timed on a sample, scaled linearly; the output says how many)
+Targets (issue #3): classify <= 2x floor, verify <= 4x floor, verify >= 10x faster than naive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sigstore.models import Bundle, TrustedRoot
+from sigstore.verify import Verifier
+from sigstore.verify.policy import Identity
+
+from provenance.app.gate import classify_range, verify_range
+from provenance.app.stamp import SigningOptions, stamp
+from provenance.app.verify import VerifyOptions
+from provenance.devinstance import DevInstance
+from provenance.gitio import Git, read_commit
+from provenance.policy import render_template
+from provenance.record.change import SessionContext, prompt_from_text
+
+AGENT = "agent-bot@example.com"
+IDENTITY_FILES = [
+    ("app/auth/sso.py", "def callback(request):\n    token = oauth.authorize_access_token()\n"),
+    (
+        "app/utils/helpers.py",
+        "import jwt\n\ndef check(t, k):\n    return jwt.decode(t, k, algorithms=['HS256'])\n",
+    ),
+    (
+        "app/permissions.py",
+        "def can_edit(user, doc):\n    return user.has_perm('docs.change_doc')\n",
+    ),
+    (
+        "src/middleware/auth.ts",
+        "export function requireAuth(req, res, next) {\n"
+        "  if (!req.session.user) return res.sendStatus(401);\n  next();\n}\n",
+    ),
+    (
+        "internal/scim/users.go",
+        "func (h *Handler) Deprovision(w http.ResponseWriter, r *http.Request) {\n}\n",
+    ),
+]
+OTHER_FILES = [
+    "docs/guide.md",
+    "static/site.css",
+    "app/views/home.py",
+    "src/components/Chart.tsx",
+    "internal/metrics/counter.go",
+    "README.md",
+    "app/models/invoice.py",
+]
+
+
+def git(repo: Path, *args: str, input: bytes | None = None) -> str:
+    return (
+        subprocess.run(
+            ["git", "-C", str(repo), *args], input=input, capture_output=True, check=True
+        )
+        .stdout.decode()
+        .strip()
+    )
+
+
+def build_repo(repo: Path, n: int, share: float, issuer: str, rng: random.Random) -> list[int]:
+    """fast-import n commits after a policy commit; returns the marks of identity commits."""
+    git(repo, "init", "-q", "-b", "main")
+    policy = render_template(issuer, AGENT).encode()
+    parts = [
+        b"commit refs/heads/main\nmark :1\ncommitter D <d@e> 1700000000 +0000\ndata 6\npolicy\n",
+        b"M 100644 inline .provenance/policy.toml\ndata %d\n%s\n" % (len(policy), policy),
+    ]
+    identity_marks = []
+    for i in range(2, n + 2):
+        is_id = rng.random() < share
+        path, body = rng.choice(IDENTITY_FILES) if is_id else (rng.choice(OTHER_FILES), "")
+        text = (body + "".join(f"line {i} {j} {rng.random()}\n" for j in range(20))).encode()
+        parts.append(
+            b"commit refs/heads/main\nmark :%d\ncommitter D <d@e> %d +0000\n"
+            b"data 4\nc%03d\nfrom :%d\n" % (i, 1700000000 + i, i % 1000, i - 1)
+        )
+        parts.append(b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(text), text))
+        if is_id:
+            identity_marks.append(i)
+    marks = repo / "marks"
+    git(repo, "fast-import", "--quiet", f"--export-marks={marks}", input=b"".join(parts))
+    return identity_marks
+
+
+def timed(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--commits", type=int, default=2000)
+    ap.add_argument("--identity-share", type=float, default=0.2)
+    ap.add_argument(
+        "--cli-sample",
+        type=int,
+        default=20,
+        help="attestations verified with the sigstore CLI (then scaled)",
+    )
+    args = ap.parse_args()
+    rng = random.Random(7)  # noqa: S311 - reproducible fixture data, not cryptography
+    tmp = Path(tempfile.mkdtemp(prefix="provenance-bench-"))
+    with DevInstance(tmp / "sigstore") as inst:
+        repo = tmp / "repo"
+        repo.mkdir()
+        marks = build_repo(repo, args.commits, args.identity_share, inst.default_issuer, rng)
+        mark_to_sha = dict(line.split() for line in (repo / "marks").read_text().splitlines())
+        base = mark_to_sha[":1"]
+        identity = [mark_to_sha[f":{m}"] for m in marks]
+        print(
+            f"repository: {args.commits} commits, {len(identity)} identity-related; stamping...",
+            file=sys.stderr,
+        )
+        session = SessionContext(
+            tool="bench-agent",
+            tool_version="1",
+            model="m",
+            prompter="p",
+            prompt=prompt_from_text(b"x"),
+        )
+        start = time.perf_counter()
+        for sha in identity:
+            token = inst.issue_token(AGENT)
+            stamp(
+                repo,
+                sha,
+                session,
+                SigningOptions(identity_token=token, trust_config=inst.trust_config_path),
+            )
+        stamp_each = (time.perf_counter() - start) / max(1, len(identity))
+        spec = f"{base}..main"
+        options = VerifyOptions(trusted_root=inst.trusted_root_path, offline=True)
+        floor = timed(lambda: git(repo, "log", "--raw", "-p", spec))
+        t_classify = timed(lambda: classify_range(repo, spec))
+        report = verify_range(repo, spec, options)
+        assert report, "the bench repository must pass the gate"
+        t_verify = timed(lambda: verify_range(repo, spec, options))
+
+        def naive() -> None:
+            for sha in identity:
+                for line in git(
+                    repo, "notes", "--ref=refs/notes/provenance", "show", sha
+                ).splitlines():
+                    verifier = Verifier(
+                        trusted_root=TrustedRoot.from_file(str(inst.trusted_root_path))
+                    )
+                    verifier.verify_dsse(
+                        Bundle.from_json(line), Identity(identity=AGENT, issuer=inst.default_issuer)
+                    )
+
+        t_naive = timed(naive, repeat=1)
+        sample = identity[: args.cli_sample]
+
+        def naive_cli() -> None:
+            for sha in sample:
+                digest = read_commit(Git.discover(repo), sha).digest
+                for i, line in enumerate(
+                    git(repo, "notes", "--ref=refs/notes/provenance", "show", sha).splitlines()
+                ):
+                    bundle = tmp / f"b{i}.json"
+                    bundle.write_text(line)
+                    subprocess.run(
+                        [
+                            sys.executable,
+                            "-m",
+                            "sigstore",
+                            "--trust-config",
+                            str(inst.trust_config_path),
+                            "verify",
+                            "identity",
+                            "--offline",
+                            "--bundle",
+                            str(bundle),
+                            "--cert-identity",
+                            AGENT,
+                            "--cert-oidc-issuer",
+                            inst.default_issuer,
+                            f"sha256:{digest}",
+                        ],
+                        check=True,
+                        capture_output=True,
+                    )
+
+        t_cli = timed(naive_cli, repeat=1) * len(identity) / max(1, len(sample))
+    print(f"commits={args.commits} identity_related={len(identity)} (best of 3; naive once)")
+    print(f"stamp (in-process, devinstance)   {stamp_each * 1000:8.1f} ms per commit")
+    print(f"floor git log --raw -p            {floor:8.3f} s")
+    print(
+        f"provenance classify               {t_classify:8.3f} s   {t_classify / floor:5.2f}x floor"
+        f"   (target <= 2x)"
+    )
+    print(
+        f"provenance verify (gate)          {t_verify:8.3f} s   {t_verify / floor:5.2f}x floor"
+        f"   (target <= 4x)"
+    )
+    n_inproc, n_cli = t_naive / t_verify, t_cli / t_verify
+    print(f"naive in-process fresh Verifier   {t_naive:8.3f} s   gate is {n_inproc:5.1f}x faster")
+    print(
+        f"naive sigstore CLI per attestation {t_cli:8.3f} s   gate is {n_cli:5.1f}x faster"
+        f"   (target >= 10x; CLI timed on {len(sample)} attestations, scaled to {len(identity)})"
+    )
+    print(f"verify per identity attestation   {t_verify / max(1, len(identity)) * 1000:8.2f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
