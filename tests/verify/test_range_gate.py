@@ -255,13 +255,6 @@ def test_merge_silently_dropping_an_attested_fix_is_refused(lab: Lab) -> None:
 
 # --- E25: spelling tricks in paths ---------------------------------------------------------------
 
-_SMALL_CAPITALS_MISS = pytest.mark.xfail(
-    strict=True,
-    reason="classifier miss: Latin small capitals (U+1D0F, U+1D1C) are not in the confusables "
-    "table of provenance/record/classify/_normalize.py, so the path is not folded onto "
-    "login/auth and no path rule fires",
-)
-
 
 @pytest.mark.parametrize(
     "path",
@@ -278,8 +271,8 @@ _SMALL_CAPITALS_MISS = pytest.mark.xfail(
         "app/au\tth/handler.py",  # tab
         "APP/AUTH/handler.py",  # case collision with app/auth on case-insensitive systems
         "app/l\u03bfgin.py",  # Greek omicron
-        pytest.param("app/l\u1d0fgin.py", marks=_SMALL_CAPITALS_MISS),
-        pytest.param("app/a\u1d1cth/handler.py", marks=_SMALL_CAPITALS_MISS),
+        "app/l\u1d0fgin.py",  # Latin letter small capital o
+        "app/a\u1d1cth/handler.py",  # Latin letter small capital u
     ],
 )
 def test_path_spelling_tricks_are_identity_related(lab: Lab, path: str) -> None:

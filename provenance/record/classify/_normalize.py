@@ -2,8 +2,8 @@
 
 Paths are matched in several spellings so that evasions collapse onto the name they imitate:
 Unicode compatibility forms (NFKC), combining marks (NFD tricks), invisible characters
-(zero-width, bidi controls), Cyrillic and Greek look-alikes, case, ``./``, ``//`` and ``..``
-segments, backslashes, and control characters such as newline and tab.
+(zero-width, bidi controls), Cyrillic, Greek and small-capital look-alikes, case, ``./``,
+``//`` and ``..`` segments, backslashes, and control characters such as newline and tab.
 """
 
 from __future__ import annotations
@@ -29,6 +29,13 @@ _CONFUSABLES = str.maketrans(
     ),
     ("abeekmhopctyxiijsdqwhlgijABEKMHOPCTXYIJSabeikvoptuxABEZHIKMNOPTYXouhngar"),
 )
+#: Latin letter small capitals (IPA and phonetic extensions), mapped to their lower-case letter.
+_CONFUSABLES.update(
+    str.maketrans(
+        "ʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘꜱᴛᴜᴠᴡʏᴢ",
+        "bcdefghijklmnopstuvwyz",
+    )
+)
 
 #: Characters that render as nothing (format characters and fillers outside category Cf).
 _INVISIBLE_RE = re.compile(
@@ -36,8 +43,10 @@ _INVISIBLE_RE = re.compile(
     "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e0fff]"
 )
 _DROP_CATEGORIES = frozenset({"Mn", "Me", "Cf"})
-_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-_WORD_SEPARATORS = str.maketrans({"_": " ", "-": " "})
+#: An upper-case letter that starts a word: after a lower-case letter or digit, or an acronym's
+#: last letter before a lower-case one (``OAuthToken``). Matching the letter itself rather than
+#: the empty boundary before it lets ``re`` skip to upper-case letters, which are rare.
+_CAMEL_BOUNDARY = re.compile(r"[A-Z](?:(?<=[a-z0-9][A-Z])|(?<=[A-Z][A-Z])(?=[a-z]))")
 _LOCK_HASH_RE = re.compile(r"(?:sha(?:1|256|384|512)-|h1:|sha256:)[A-Za-z0-9+/=]{16,}")
 
 
@@ -53,7 +62,7 @@ def fold(text: str) -> str:
 
 def split_camel(text: str, sep: str) -> str:
     """Insert ``sep`` at lower-to-upper and acronym-to-word boundaries (``OAuthToken``)."""
-    return _CAMEL_BOUNDARY.sub(sep, text)
+    return _CAMEL_BOUNDARY.sub(lambda m: sep + m.group(), text)
 
 
 def _segments(path: str) -> list[str]:
@@ -86,7 +95,8 @@ def path_forms(path: str) -> tuple[str, ...]:
     """
     folded = fold(path)
     forms: list[str] = []
-    for replacement in ("_", ""):
+    # Without control characters both replacements give the same spelling.
+    for replacement in ("_", "") if not folded.isprintable() else ("",):
         joined = "/".join(_segments(_without_controls(folded, replacement)))
         for candidate in (joined, split_camel(joined, "_").replace("-", "_")):
             form = fold(candidate.casefold())
@@ -112,7 +122,7 @@ def raw_text(lines: Iterable[str]) -> str:
 
 def words_view(raw: str) -> str:
     """Lower-case text with identifiers split into words (``getAuth_x`` -> ``get auth x``)."""
-    return split_camel(raw, " ").translate(_WORD_SEPARATORS).lower()
+    return split_camel(raw, " ").replace("_", " ").replace("-", " ").lower()
 
 
 def manifest_view(raw: str) -> str:

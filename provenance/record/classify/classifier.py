@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from types import MappingProxyType
 
 from provenance.models import FileChange
 
+from ._content import ContentScanner
 from ._globs import GlobIndex, GlobSet
 from ._model import FIRE_AT, ContentRule, RuleSpec, Strength, View
-from ._normalize import fold, manifest_view, path_forms, raw_text, resolve_target, words_view
+from ._normalize import fold, path_forms, raw_text, resolve_target
 from ._paths import KIND_GLOBS
 from ._ruleset import (
     BUILTIN_CONTENT_RULES,
@@ -31,6 +33,7 @@ _SYMLINK_DOC = "a symlink whose path or target is identity-related"
 _GITLINK_DOC = "a submodule (gitlink) under an identity path"
 _CACHE_LIMIT = 100_000
 _KIND = "kind:"
+_UNLESS = "unless:"
 
 
 @dataclass(frozen=True)
@@ -45,18 +48,18 @@ class _Facts:
 
 @dataclass(frozen=True)
 class _Compiled:
-    """A content rule with its regex compiled once."""
+    """A policy content rule with its regex compiled once."""
 
     rule: ContentRule
     regex: re.Pattern[str]
-    hints: frozenset[str]
 
 
 class Classifier:
     """Decides, per changed path, which identity rules fire. Pure: no I/O, no git.
 
     Build it once with ``Classifier.build`` and call ``classify`` for every ``FileChange``;
-    compiled rules and per-path results are memoised inside the instance.
+    per-path and per-token results are memoised inside the instance. The built-in rules are
+    prepared once per process, on first use, and never change.
     """
 
     def __init__(
@@ -72,22 +75,20 @@ class Classifier:
             r.id: r for r in BUILTIN_PATH_RULES if builtin or r.unexcludable
         }  # the policy file and .gitattributes rules are always on
         self._content_rules = BUILTIN_CONTENT_RULES if builtin else ()
-        globs = {i: GlobSet.compile(r.globs) for i, r in self._path_rules.items()}
-        globs |= {_KIND + k: GlobSet.compile(g) for k, g in KIND_GLOBS.items()}
+        builtin_globs = _builtin_globs()
+        globs = {i: builtin_globs[i] for i in self._path_rules}
+        globs |= {_KIND + k: builtin_globs[_KIND + k] for k in KIND_GLOBS}
         self._path_index = GlobIndex(globs)  # rule ids and file kinds, matched in one pass
         self._unless = {
-            i: GlobSet.compile(r.unless) for i, r in self._path_rules.items() if r.unless
+            i: builtin_globs[_UNLESS + i] for i, r in self._path_rules.items() if r.unless
         }
         self._policy_index = GlobIndex(
             {policy_path_id(g): GlobSet.compile([fold(g.casefold())]) for g in paths}
         )
         self._exclude = GlobSet.compile(fold(g.casefold()) for g in exclude)
         self._policy_content = tuple(_compile_policy(s) for s in content)
-        self._builtin_compiled = tuple(_compile_builtin(r) for r in self._content_rules)
         self._facts_cache: dict[str, _Facts] = {}
-        self._rules_by_kinds: dict[
-            frozenset[str], tuple[tuple[_Compiled, ...], tuple[str, ...]]
-        ] = {}
+        self._scanner = ContentScanner(self._content_rules)
         self._descriptions = {i: r.description for i, r in self._path_rules.items()}
         self._descriptions |= {r.id: r.description for r in self._content_rules}
         self._descriptions |= (
@@ -202,6 +203,8 @@ class Classifier:
         """Symlinks whose path or target is identity-related; gitlinks under identity paths."""
         modes = (change.old_mode, change.new_mode)
         out: set[str] = set()
+        if GITLINK_MODE not in modes and SYMLINK_MODE not in modes:
+            return out
         live_paths = [p for p, f in zip(paths, facts, strict=True) if not f.excluded]
         on_identity_path = any(self._is_identity_path(p) for p in live_paths)
         if GITLINK_MODE in modes and on_identity_path:
@@ -226,9 +229,7 @@ class Classifier:
         raw = raw_text((*change.removed, *change.added))
         fired = {policy_content_id(c.rule.id) for c in self._policy_content if c.regex.search(raw)}
         candidates: dict[str, str] = {}  # weak content rule id -> concept
-        rules, hints = self._rules_for(kinds)
-        for compiled in _matching(rules, hints, raw):
-            rule = compiled.rule
+        for rule in self._scanner.matching(kinds, raw):
             points = rule.strength.weight(in_test=in_test)
             if points >= FIRE_AT:
                 fired.add(rule.id)
@@ -240,36 +241,13 @@ class Classifier:
             fired |= set(candidates) | weak_paths
         return fired
 
-    def _rules_for(self, kinds: frozenset[str]) -> tuple[tuple[_Compiled, ...], tuple[str, ...]]:
-        """Built-in content rules for files of these kinds, and their hint literals (memoised)."""
-        found = self._rules_by_kinds.get(kinds)
-        if found is None:
-            rules = tuple(c for c in self._builtin_compiled if c.rule.kinds & kinds)
-            hints = tuple(sorted(set().union(*(c.hints for c in rules))))
-            found = self._rules_by_kinds[kinds] = (rules, hints)
-        return found
 
-
-def _matching(
-    rules: tuple[_Compiled, ...], all_hints: tuple[str, ...], raw: str
-) -> Iterable[_Compiled]:
-    """Rules whose regex matches their view of ``raw``; views are built only when needed.
-
-    The hint literals present in the text are found once (a C-level substring search each),
-    so each rule's prefilter is a set intersection.
-    """
-    lower = raw.lower()
-    present = frozenset(h for h in all_hints if h in lower)
-    views: dict[View, str] = {View.RAW: raw}
-    for compiled in rules:
-        if compiled.hints and compiled.hints.isdisjoint(present):
-            continue
-        text = views.get(compiled.rule.view)
-        if text is None:
-            text = words_view(raw) if compiled.rule.view is View.WORDS else manifest_view(raw)
-            views[compiled.rule.view] = text
-        if compiled.regex.search(text):
-            yield compiled
+@cache
+def _builtin_globs() -> dict[str, GlobSet]:
+    """The globs of the built-in path rules (by id), their vetoes and the file kinds."""
+    globs = {r.id: GlobSet.compile(r.globs) for r in BUILTIN_PATH_RULES}
+    globs |= {_UNLESS + r.id: GlobSet.compile(r.unless) for r in BUILTIN_PATH_RULES if r.unless}
+    return globs | {_KIND + k: GlobSet.compile(g) for k, g in KIND_GLOBS.items()}
 
 
 def _settle_kinds(kinds: set[str]) -> frozenset[str]:
@@ -292,11 +270,6 @@ def _symlink_targets(change: FileChange) -> tuple[str, ...]:
     return ()
 
 
-def _compile_builtin(rule: ContentRule) -> _Compiled:
-    flags = re.MULTILINE | (re.IGNORECASE if rule.ignore_case else 0)
-    return _Compiled(rule, re.compile(rule.pattern, flags), frozenset(rule.hints))
-
-
 def _compile_policy(spec: RuleSpec) -> _Compiled:
     """Compile a policy content rule; a bad regex raises ``ValueError`` naming the rule."""
     try:
@@ -304,4 +277,4 @@ def _compile_policy(spec: RuleSpec) -> _Compiled:
     except re.error as e:
         raise ValueError(f"content rule {spec.id!r}: invalid regex: {e}") from e
     rule = ContentRule(spec.id, spec.description, spec.pattern, frozenset(), View.RAW)
-    return _Compiled(rule, regex, frozenset())
+    return _Compiled(rule, regex)
