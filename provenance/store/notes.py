@@ -68,18 +68,25 @@ class NotesStore(AttestationStore):
         if self.tip() is None:
             return result
         blobs = self._note_blobs(self.ref)
-        need = {blobs[c]: c for c in wanted if c in blobs}
+        # Byte-identical notes on different commits share one blob: a blob maps to every
+        # commit carrying it, so none of them loses its lines.
+        need: dict[str, list[str]] = {}
+        for c in wanted:
+            if c in blobs:
+                need.setdefault(blobs[c], []).append(c)
         by_blob: dict[str, list[bytes]] = {}
         for oid, otype, data in read_objects(self.git, list(need)):
             if otype != "blob":
                 continue
             # An oversized note is kept as one marker line so the verifier refuses it.
             by_blob[oid] = split_lines(data) if data is not None else [b"<oversized note>"]
-        for blob, commit in need.items():
-            result[commit] = [
+        for blob, commits in need.items():
+            lines = [
                 ln if len(ln) <= MAX_LINE_BYTES else b"<oversized line>"
                 for ln in by_blob.get(blob, [])
             ]
+            for commit in commits:
+                result[commit] = list(lines)
         return result
 
     def add_many(self, items: dict[str, Sequence[bytes]]) -> int:

@@ -40,6 +40,16 @@ def test_add_is_idempotent_and_keeps_order(repo: GitRepo) -> None:
     assert shown.splitlines() == ['{"a":1}', '{"b":2}', '{"c":3}']
 
 
+def test_read_many_gives_identical_notes_to_every_commit(repo: GitRepo) -> None:
+    # Byte-identical notes share one blob; each commit must still get its lines.
+    first = repo.git("rev-parse", "HEAD")
+    repo.commit("second", {"b.txt": "b"})
+    second = repo.git("rev-parse", "HEAD")
+    store = NotesStore(Git.discover(repo.path))
+    store.add_many({first: [b'{"same":1}'], second: [b'{"same":1}']})
+    assert store.read_many([first, second]) == {first: [b'{"same":1}'], second: [b'{"same":1}']}
+
+
 def test_no_temporary_refs_are_left_behind(repo: GitRepo) -> None:
     store = NotesStore(Git.discover(repo.path))
     store.add(repo.git("rev-parse", "HEAD"), [b"x"])
