@@ -19,6 +19,8 @@ from provenance.errors import ConfigError
 
 POLICY_PATH = ".provenance/policy.toml"
 DEFAULT_NOTES_REF = "refs/notes/provenance"
+#: Statements whose signing failed or never finished; never read as evidence (THREATS.md).
+PENDING_NOTES_REF = "refs/notes/provenance-pending"
 
 
 class _Strict(BaseModel):
@@ -102,6 +104,16 @@ class Approvals(_Strict):
     required: int = Field(default=0, ge=0, le=16)
 
 
+class Agents(_Strict):
+    """How the gate treats the ``Assisted-by:`` trailer the agent hook writes."""
+
+    trailer: Literal["ignore", "warn", "refuse"] = Field(
+        default="ignore",
+        description="A commit whose Assisted-by trailer and valid change attestation disagree "
+        "(one without the other): ignore it, report a warning, or refuse it",
+    )
+
+
 class ContentRule(_Strict):
     """A policy-added content rule for the classifier."""
 
@@ -131,6 +143,7 @@ class Policy(_Strict):
     identity: IdentityRules = Field(default_factory=IdentityRules)
     approvals: Approvals = Field(default_factory=Approvals)
     approvers: list[ApproverRule] = Field(default_factory=list)
+    agents: Agents = Field(default_factory=Agents)
 
     @model_validator(mode="after")
     def _enough_approvers(self) -> Policy:
@@ -240,6 +253,12 @@ required = 0
 # issuer = "https://accounts.example.com"
 # identity = "alice@example.com"
 # person = "alice"            # several identities of one person count once
+
+# Agent commits carry an "Assisted-by: TOOL:MODEL" trailer when `provenance hooks install`
+# is used. The gate can flag a trailer without a valid change attestation, or an
+# attestation without the trailer: "ignore" (default), "warn" (reported) or "refuse".
+# [agents]
+# trailer = "warn"
 
 # What counts as identity-related (see `provenance classify`).
 [identity]

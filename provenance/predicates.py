@@ -53,6 +53,7 @@ class ResourceDescriptor(_Predicate):
     uri: str | None = None
     version: str | None = None
     digest: dict[str, Hex64] = Field(default_factory=dict)
+    annotations: dict[str, str] | None = None
 
 
 class RepositoryRef(_Predicate):
@@ -86,6 +87,23 @@ class ClassifierInfo(_Predicate):
     identity_related: bool
 
 
+class SessionInfo(_Predicate):
+    """The wrapped agent session a commit came from (recorded by ``provenance run``)."""
+
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    exit_status: int | None = Field(
+        default=None, description="The agent process's exit status (128+N: killed by signal N)"
+    )
+
+
+class StoredPrompt(_Predicate):
+    """The prompt text, kept only on request and only after a secret scan found nothing."""
+
+    text: Annotated[str, StringConstraints(max_length=65536)]
+    scanner: NonEmpty = Field(description="Secret scanner and version that passed the text")
+
+
 class ChangePredicate(_Predicate):
     """Who and what produced one commit: agent, prompter, prompt, skills, paths."""
 
@@ -99,6 +117,8 @@ class ChangePredicate(_Predicate):
     changes: list[ChangedPath]
     classifier: ClassifierInfo | None = None
     stamped_at: datetime
+    session: SessionInfo | None = None
+    stored_prompt: StoredPrompt | None = None
 
 
 class ApprovalPredicate(_Predicate):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 _ENV = {
     "GIT_AUTHOR_NAME": "Dev Human",
@@ -14,6 +16,19 @@ _ENV = {
     "GIT_COMMITTER_EMAIL": "dev@example.com",
     "GIT_CONFIG_NOSYSTEM": "1",
 }
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one CLI process did."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        assert self.stdout, self.stderr
+        return json.loads(self.stdout)
 
 
 @dataclass

@@ -38,10 +38,12 @@ def cli(verbose: int) -> None:
 
 def _register() -> None:
     from provenance._cli.approve import approve_cmd, pending_cmd
+    from provenance._cli.audit import AUDIT_COMMANDS
     from provenance._cli.commands import init_cmd, show_cmd, stamp_cmd, verify_cmd
     from provenance._cli.demo import demo_cmd
     from provenance._cli.devinstance_cmd import devinstance
     from provenance._cli.gate import classify_cmd
+    from provenance._cli.run import hooks_group, run_cmd
 
     for command in (
         init_cmd,
@@ -53,6 +55,9 @@ def _register() -> None:
         show_cmd,
         demo_cmd,
         devinstance,
+        *AUDIT_COMMANDS,
+        run_cmd,
+        hooks_group,
     ):
         cli.add_command(command)
 

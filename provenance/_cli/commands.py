@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -22,6 +22,7 @@ from provenance._cli.options import (
     signing_options,
     trust_options,
 )
+from provenance._cli.run import capture_options
 from provenance.errors import UsageError
 
 EXIT_PASS, EXIT_REFUSED = 0, 1
@@ -58,45 +59,33 @@ def init_cmd(repo: Path, issuer: str, identity: str, force: bool) -> None:
 @click.command("stamp")
 @click.argument("commit", default="HEAD")
 @repo_option
+@capture_options(required=False)
 @click.option(
-    "--agent", required=True, metavar="TOOL[@VERSION]", help="Agent tool, e.g. claude-code@2.1."
-)
-@click.option("--model", required=True, metavar="ID", help="Model id, e.g. claude-opus-4.")
-@click.option("--prompter", required=True, metavar="IDENTITY", help="Human who prompted the agent.")
-@click.option(
-    "--prompt-file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Prompt text; only its sha256 is recorded.",
-)
-@click.option("--prompt-digest", metavar="sha256:HEX", help="Commitment computed elsewhere.")
-@click.option("--session-id", metavar="ID", help="Agent session id.")
-@click.option(
-    "--skill",
-    "skills",
-    multiple=True,
-    metavar="PATH|NAME@VERSION",
-    help="Skill package used (a directory is digested). Repeatable.",
+    "--pending",
+    "complete_pending",
+    is_flag=True,
+    help="Instead of stamping COMMIT, sign and store every statement left pending by a "
+    "failed stamp or run (refs/notes/provenance-pending).",
 )
 @signing_options
 def stamp_cmd(
     commit: str,
     repo: Path,
-    agent: str,
-    model: str,
-    prompter: str,
-    prompt_file: Path | None,
-    prompt_digest: str | None,
-    session_id: str | None,
-    skills: tuple[str, ...],
+    complete_pending: bool,
     identity_token: str | None,
     trust_config: Path | None,
     key: str | None,
     public_key: Path | None,
+    **capture: Any,
 ) -> None:
     """Record who and what produced COMMIT, sign it, and store it in git notes.
 
     The attestation is an in-toto Statement v1 whose subject is the sha256 of the raw commit
-    object; the prompt is stored only as a commitment. Prints the attestation digest.
+    object; the prompt is stored only as a commitment (sha256, or HMAC with --salted or
+    --prompt-salt-file), and its text only with --store-prompt after a secret scan. Agent
+    configuration files committed at COMMIT (AGENTS.md, CLAUDE.md, .mcp.json, ...) are
+    recorded by digest. Prints the attestation digest. If signing fails the commit is left
+    pending (exit 3); `provenance stamp --pending` completes every pending commit later.
 
     \b
     Examples:
@@ -105,39 +94,24 @@ def stamp_cmd(
           --identity-token @token.jwt --trust-config trust_config.json
       provenance stamp HEAD~1 --agent codex --model gpt-5 --prompter bob@example.com \\
           --prompt-digest sha256:<hex> --key keys/agent.pem
+      provenance stamp --pending --identity-token @token.jwt
     """
+    from provenance._cli.run import complete_pending_cmd
     from provenance.app.stamp import SigningOptions, stamp
-    from provenance.record.change import (
-        SessionContext,
-        parse_agent,
-        prompt_from_digest,
-        prompt_from_text,
-        skill_descriptor,
-    )
 
-    if (prompt_file is None) == (prompt_digest is None):
-        raise UsageError("give exactly one of --prompt-file and --prompt-digest")
-    tool, version = parse_agent(agent)
-    prompt = (
-        prompt_from_text(prompt_file.read_bytes())
-        if prompt_file
-        else prompt_from_digest(str(prompt_digest))
-    )
-    session = SessionContext(
-        tool=tool,
-        tool_version=version,
-        model=model,
-        prompter=prompter,
-        prompt=prompt,
-        session_id=session_id,
-        skills=tuple(skill_descriptor(s) for s in skills),
-    )
     signing = SigningOptions(
         key=key,
         public_key=public_key,
         identity_token=read_token(identity_token),
         trust_config=trust_config,
     )
+    if complete_pending:
+        complete_pending_cmd(repo, signing, capture)
+        return
+    from provenance._cli.run import capture_from
+    from provenance.app.session import build_session
+
+    session = build_session(repo, capture_from(capture))
     result = stamp(repo, commit, session, signing)
     click.echo(result.digest)
     state = "stored" if result.added else "already stored"
@@ -170,6 +144,13 @@ def _emit(report: Report, fmt: str, *, detailed: bool = False) -> None:
     help="Also write an SLSA verification_summary/v1 statement for HEAD to this file "
     "(signed when --key or --identity-token is given; keyless uses --trust-config).",
 )
+@click.option(
+    "--evidence",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Decide BASE..HEAD from this evidence pack (provenance export) and the repository's "
+    "objects alone, with no network; the pack's policy must be the one committed at BASE.",
+)
 @key_and_token_options
 def verify_cmd(
     revisions: tuple[str, ...],
@@ -180,6 +161,7 @@ def verify_cmd(
     offline: bool,
     fmt: str,
     vsa: Path | None,
+    evidence: Path | None,
     identity_token: str | None,
     key: str | None,
     public_key: Path | None,
@@ -201,6 +183,7 @@ def verify_cmd(
     Examples:
       provenance verify --offline --trusted-root trusted_root.json --format json HEAD
       provenance verify --format sarif --vsa vsa.json origin/release..HEAD > gate.sarif
+      provenance verify --evidence pack/ --offline --format json BASE..HEAD
     """
     from provenance.app.gate import verify_range
     from provenance.app.stamp import SigningOptions
@@ -209,7 +192,7 @@ def verify_cmd(
     from provenance.verify.formats import render_sarif
     from provenance.verify.report import render_text
 
-    if offline:
+    if offline or evidence is not None:
         forbid_network()
     options = VerifyOptions(
         policy=policy, trusted_root=trusted_root, trust_config=trust_config, offline=offline
@@ -217,9 +200,16 @@ def verify_cmd(
     ranges = [r for r in revisions if ".." in r]
     if ranges and len(revisions) != 1:
         raise UsageError("give either one BASE..HEAD range or commits, not both")
+    if evidence is not None and not ranges:
+        raise UsageError("--evidence verifies a range: give BASE..HEAD")
     if ranges:
         try:
-            report = verify_range(repo, ranges[0], options, progress_printer())
+            if evidence is not None:
+                from provenance._cli.audit import evidence_report
+
+                report = evidence_report(repo, ranges[0], evidence, options, fmt)
+            else:
+                report = verify_range(repo, ranges[0], options, progress_printer())
         except RangeError as e:
             _refuse_range(e, fmt)
     else:
@@ -245,23 +235,19 @@ def verify_cmd(
 
 def _refuse_range(error: RangeError, fmt: str) -> NoReturn:
     """A range that proves nothing is a refusal (exit 1), machine-readable in every format."""
-    click.echo(f"error: {error.diagnostics()}", err=True)
+    refuse_whole(error.reason, str(error), error.diagnostics(), fmt)
+
+
+def refuse_whole(reason: str, message: str, diagnostics: str, fmt: str) -> NoReturn:
+    """Refuse a whole verification (exit 1) before any commit was judged, in format ``fmt``."""
+    click.echo(f"error: {diagnostics}", err=True)
     if fmt == "json":
-        click.echo(
-            json.dumps(
-                {
-                    "result": "refused",
-                    "reasons": [error.reason],
-                    "error": str(error),
-                    "commits": [],
-                },
-                indent=2,
-            )
-        )
+        document = {"result": "refused", "reasons": [reason], "error": message, "commits": []}
+        click.echo(json.dumps(document, indent=2))
     elif fmt == "sarif":
         from provenance.verify.formats import render_refusal_sarif
 
-        click.echo(render_refusal_sarif(error.reason, str(error)))
+        click.echo(render_refusal_sarif(reason, message))
     raise SystemExit(EXIT_REFUSED)
 
 

@@ -14,7 +14,7 @@ from provenance.gitio import Git, check_repository_safe, read_commit, resolve_co
 from provenance.gitio.walk import parse_range, range_changes, walk_range
 from provenance.policy import LoadedPolicy
 from provenance.record.classified import CommitClassification, classify_all
-from provenance.store import NotesStore
+from provenance.store import AttestationStore, NotesStore
 from provenance.verify.gate import trust_context
 from provenance.verify.range_gate import gate
 from provenance.verify.report import Report
@@ -67,9 +67,17 @@ def classify_range(
 
 
 def verify_range(
-    repo: Path, spec: str, options: VerifyOptions, progress: Progress | None = None
+    repo: Path,
+    spec: str,
+    options: VerifyOptions,
+    progress: Progress | None = None,
+    *,
+    store: AttestationStore | None = None,
 ) -> Report:
-    """The release gate: classify with BASE's rules, then verify what they require."""
+    """The release gate: classify with BASE's rules, then verify what they require.
+
+    Attestations come from the policy's notes ref, or from ``store`` (an evidence pack).
+    """
     git = Git.discover(repo)
     parsed = parse_range(spec)
     if parsed is None:
@@ -77,7 +85,7 @@ def verify_range(
     loaded = resolve_policy(git, options.policy, resolve_commit(git, parsed[0]))
     trust = trust_context(loaded, verifier_factory(options))
     classified = _classify(git, spec, loaded, progress)
-    store = NotesStore(git, loaded.policy.notes_ref)
+    store = store if store is not None else NotesStore(git, loaded.policy.notes_ref)
     report = (lambda n, t: progress("verified", n, t)) if progress else None
     return gate(
         git, classified.commits, trust, store, range_info=classified.range_info, progress=report

@@ -5,19 +5,26 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from provenance.app.classification import classification_for
 from provenance.app.policy_source import load_policy_at
 from provenance.errors import SigningError
 from provenance.gitio import Git, read_commit, remote_url, resolve_commit
+from provenance.policy import PENDING_NOTES_REF, IdentityRules, LoadedPolicy
 from provenance.predicates import CHANGE_PREDICATE_TYPE
-from provenance.record.change import SessionContext, build_change_predicate
-from provenance.sign import SignedLine, build_statement, sign_keyless, sign_with_key
+from provenance.record.capture import agent_config_at
+from provenance.record.change import Classification, SessionContext, build_change_predicate
 from provenance.store import NotesStore
 
-PENDING_REF = "refs/notes/provenance-pending"
+if TYPE_CHECKING:
+    from provenance.sign import SignedLine
+
+PENDING_REF = PENDING_NOTES_REF
 
 
 @dataclass(frozen=True)
@@ -42,52 +49,143 @@ class StampResult:
     added: bool
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A commit's statement, built and ready to sign, and where its attestation goes."""
+
+    commit: str
+    statement: bytes
+    notes_ref: str
+    identity_related: bool
+
+    @property
+    def digest(self) -> str:
+        """``sha256:`` of the statement bytes (what the CLI prints)."""
+        return "sha256:" + hashlib.sha256(self.statement).hexdigest()
+
+
+def work_tree(git: Git) -> Path | None:
+    """The work tree of a repository opened by its git dir (``None`` when bare)."""
+    linked = git.root / "gitdir"  # a linked worktree: .git/worktrees/NAME/gitdir
+    if linked.is_file():
+        return Path(linked.read_text().strip()).parent
+    if git.root.name == ".git":
+        return git.root.parent
+    return None
+
+
 def repository_uri(git: Git, configured: str | None) -> str:
     """The policy's repository URI, else the origin remote, else the local path."""
     return configured or remote_url(git) or f"file://{git.root.parent}"
 
 
 def sign_statement(statement: bytes, signing: SigningOptions) -> SignedLine:
-    """Key-signed when a key is given, otherwise Sigstore keyless."""
+    """Key-signed when a key is given, otherwise Sigstore keyless.
+
+    The signing stack (sigstore, securesystemslib) is imported here, on first use, so the
+    agent wrapper starts the agent without waiting for it.
+    """
+    from provenance.sign import sign_keyless, sign_with_key
+
     if signing.key:
         return sign_with_key(statement, signing.key, signing.public_key)
     return sign_keyless(statement, token=signing.identity_token, trust_config=signing.trust_config)
 
 
-def _record_pending(git: Git, sha: str, statement: bytes, error: SigningError) -> None:
-    """Leave the commit visibly pending (a separate ref the gate never reads as evidence)."""
+def pending_line(statement: bytes, reason: str) -> bytes:
+    """One line of ``refs/notes/provenance-pending``: the unsigned statement and why."""
     entry = {
         "pending": True,
-        "reason": str(error),
+        "reason": reason,
+        "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "statement": base64.b64encode(statement).decode(),
     }
-    NotesStore(git, PENDING_REF).add(sha, [json.dumps(entry, separators=(",", ":")).encode()])
+    return json.dumps(entry, separators=(",", ":")).encode()
+
+
+def record_pending(git: Git, items: dict[str, tuple[bytes, str]]) -> None:
+    """Leave commits visibly pending (a separate ref the gate never reads as evidence)."""
+    lines: dict[str, Sequence[bytes]] = {
+        sha: [pending_line(statement, reason)] for sha, (statement, reason) in items.items()
+    }
+    if lines:
+        NotesStore(git, PENDING_REF).add_many(lines)
+
+
+def _record_pending(git: Git, sha: str, statement: bytes, error: SigningError) -> None:
+    record_pending(git, {sha: (statement, str(error))})
+
+
+class Preparer:
+    """Builds statements for many commits, reusing classifiers across commits."""
+
+    def __init__(self, git: Git) -> None:
+        self.git = git
+        self._classifiers: dict[str, Classification] = {}
+
+    def _classification(self, policy: LoadedPolicy | None) -> Classification:
+        key = policy.digest if policy else ""
+        if key not in self._classifiers:
+            rules: IdentityRules | None = policy.policy.identity if policy else None
+            self._classifiers[key] = classification_for(rules)
+        return self._classifiers[key]
+
+    def repository(self, rev: str) -> str:
+        """The repository URI recorded for commits at ``rev``."""
+        policy = load_policy_at(self.git, rev)
+        return repository_uri(self.git, policy.policy.repository if policy else None)
+
+    def prepare(self, sha: str, session: SessionContext) -> Prepared:
+        """Record the commit (policy and agent configuration as of that commit)."""
+        commit = read_commit(self.git, sha)
+        policy = load_policy_at(self.git, sha)
+        repository = repository_uri(self.git, policy.policy.repository if policy else None)
+        predicate = build_change_predicate(
+            self.git,
+            commit,
+            session,
+            repository=repository,
+            classification=self._classification(policy),
+            agent_config=agent_config_at(self.git, sha),
+        )
+        from provenance.sign import build_statement
+
+        statement = build_statement(commit, repository, CHANGE_PREDICATE_TYPE, predicate)
+        return Prepared(
+            commit=sha,
+            statement=statement,
+            notes_ref=policy.policy.notes_ref if policy else NotesStore.default_ref,
+            identity_related=bool(predicate.classifier and predicate.classifier.identity_related),
+        )
+
+
+def sign_and_store(git: Git, prepared: Prepared, signing: SigningOptions) -> StampResult:
+    """Sign, store in the policy's notes ref; on failure record it pending and re-raise."""
+    try:
+        signed = sign_statement(prepared.statement, signing)
+    except SigningError as e:
+        _record_pending(git, prepared.commit, prepared.statement, e)
+        raise
+    added = NotesStore(git, prepared.notes_ref).add(prepared.commit, [signed.line]) > 0
+    return StampResult(
+        commit=prepared.commit,
+        digest=prepared.digest,
+        signer=signed.signer,
+        issuer=signed.issuer,
+        identity_related=prepared.identity_related,
+        added=added,
+    )
 
 
 def stamp(repo: Path, rev: str, session: SessionContext, signing: SigningOptions) -> StampResult:
-    """Build, sign, self-check and store the change attestation of ``rev``."""
+    """Build, sign, self-check and store the change attestation of ``rev``.
+
+    A commit left pending by an earlier failure stops being pending once this succeeds.
+    """
+    from provenance.app.pending_stamps import clear_pending
+
     git = Git.discover(repo)
     sha = resolve_commit(git, rev)
-    commit = read_commit(git, sha)
-    policy = load_policy_at(git, sha)
-    rules = policy.policy.identity if policy else None
-    repository = repository_uri(git, policy.policy.repository if policy else None)
-    predicate = build_change_predicate(
-        git, commit, session, repository=repository, classification=classification_for(rules)
-    )
-    statement = build_statement(commit, repository, CHANGE_PREDICATE_TYPE, predicate)
-    try:
-        signed = sign_statement(statement, signing)
-    except SigningError as e:
-        _record_pending(git, sha, statement, e)
-        raise
-    store = NotesStore(git, policy.policy.notes_ref if policy else NotesStore.default_ref)
-    added = store.add(sha, [signed.line]) > 0
-    return StampResult(
-        commit=sha,
-        digest="sha256:" + hashlib.sha256(statement).hexdigest(),
-        signer=signed.signer,
-        issuer=signed.issuer,
-        identity_related=bool(predicate.classifier and predicate.classifier.identity_related),
-        added=added,
-    )
+    result = sign_and_store(git, Preparer(git).prepare(sha, session), signing)
+    clear_pending(git, [sha])
+    return result

@@ -25,7 +25,10 @@ from provenance.predicates import (
     PromptCommitment,
     RepositoryRef,
     ResourceDescriptor,
+    SessionInfo,
+    StoredPrompt,
 )
+from provenance.record.capture import skill_metadata
 
 _DIGEST = re.compile(r"^sha256:([0-9a-f]{64})$")
 _NAME_VERSION = re.compile(r"^(?P<name>[^@\s]+)@(?P<version>[^@\s]+)$")
@@ -42,6 +45,18 @@ class SessionContext:
     prompt: PromptCommitment
     session_id: str | None = None
     skills: tuple[ResourceDescriptor, ...] = ()
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    exit_status: int | None = None
+    stored_prompt: StoredPrompt | None = None
+
+    def session_info(self) -> SessionInfo | None:
+        """The session block of the predicate, when the wrapper observed the session."""
+        if self.started_at is None and self.ended_at is None and self.exit_status is None:
+            return None
+        return SessionInfo(
+            started_at=self.started_at, ended_at=self.ended_at, exit_status=self.exit_status
+        )
 
 
 @dataclass(frozen=True)
@@ -81,8 +96,11 @@ def prompt_from_digest(spec: str) -> PromptCommitment:
 def directory_digest(root: Path) -> str:
     """Deterministic sha256 over a directory: sorted relative paths, modes, content digests.
 
-    Each entry contributes ``<kind> <mode> <sha256(content or link target)> <path>\\0``, with
-    ``kind`` f(ile) or l(ink) and ``mode`` 755 or 644; timestamps and order never matter.
+    Each regular file or symlink (``.git`` directories skipped, symlinks never followed)
+    contributes ``<kind> <mode> <sha256(content or link target)> <path>\\0``, with ``kind``
+    f(ile) or l(ink), ``mode`` 755 (any execute bit) or 644 for files and 120000 for links,
+    and ``path`` relative, ``/``-separated, as UTF-8 bytes. The entries are sorted as bytes
+    and hashed together; timestamps, owners, walk order and empty directories never matter.
     """
     entries: list[bytes] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
@@ -114,6 +132,16 @@ def skill_descriptor(spec: str) -> ResourceDescriptor:
     if not m:
         raise UsageError(f"--skill {spec!r}: expected a directory or NAME@VERSION")
     return ResourceDescriptor(name=m.group("name"), version=m.group("version"))
+
+
+def skill_package(spec: str) -> ResourceDescriptor:
+    """:func:`skill_descriptor`, with name and version from ``SKILL.md`` front matter if any."""
+    desc = skill_descriptor(spec)
+    path = Path(spec)
+    if not path.is_dir():
+        return desc
+    name, version = skill_metadata(path)
+    return desc.model_copy(update={"name": name or desc.name, "version": version})
 
 
 def changed_paths(git: Git, commit: Commit, classification: Classification) -> list[ChangedPath]:
@@ -169,4 +197,6 @@ def build_change_predicate(
             identity_related=any(c.rules for c in changes),
         ),
         stamped_at=now or datetime.now(UTC),
+        session=session.session_info(),
+        stored_prompt=session.stored_prompt,
     )

@@ -1,5 +1,6 @@
-"""Attestation stores: git notes (default) and, later, evidence-pack directories."""
+"""Attestation stores: git notes (default) and evidence-pack directories; notes sync."""
 
+from provenance.store.directory import DirectoryStore, PackError, PackReason
 from provenance.store.interface import (
     MAX_LINE_BYTES,
     MAX_LINES_PER_COMMIT,
@@ -14,7 +15,10 @@ __all__ = [
     "MAX_LINES_PER_COMMIT",
     "MAX_LINE_BYTES",
     "AttestationStore",
+    "DirectoryStore",
     "MemoryStore",
     "NotesStore",
+    "PackError",
+    "PackReason",
     "StoreUnavailable",
 ]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from provenance.errors import ConfigError
 from provenance.gitio import Commit, Git, check_repository_safe, read_commit
-from provenance.policy import LoadedPolicy, Policy
-from provenance.store import MAX_LINES_PER_COMMIT, AttestationStore
+from provenance.policy import PENDING_NOTES_REF, LoadedPolicy, Policy
+from provenance.store import MAX_LINES_PER_COMMIT, AttestationStore, NotesStore
 from provenance.verify.approvals import evaluate
 from provenance.verify.attestation import AttestationResult, TrustContext, verify_line
 from provenance.verify.keyed import policy_keys
@@ -44,6 +45,23 @@ def decide(commit: Commit, results: Sequence[AttestationResult], policy: Policy)
     )
 
 
+def pending_commits(git: Git) -> set[str]:
+    """Commits with an entry in the pending ref: still missing, reported as pending."""
+    if NotesStore(git, PENDING_NOTES_REF).tip() is None:
+        return set()
+    return set(git.out("notes", f"--ref={PENDING_NOTES_REF}", "list").decode().split()[1::2])
+
+
+def mark_pending(verdict: CommitVerdict) -> CommitVerdict:
+    """A pending commit is still missing; say so with its own reason code."""
+    missing, pending = Reason.ATTESTATION_MISSING.value, Reason.ATTESTATION_PENDING.value
+    if missing in verdict.reasons:
+        reasons = tuple(pending if r == missing else r for r in verdict.reasons)
+    else:
+        reasons = (*verdict.reasons, pending)
+    return replace(verdict, reasons=reasons)
+
+
 def verify_commits(
     git: Git, commits: Sequence[str], trust: TrustContext, store: AttestationStore
 ) -> Report:
@@ -63,4 +81,8 @@ def verify_commits(
             continue
         results = [verify_line(i, line, commit, trust) for i, line in enumerate(stored)]
         verdicts.append(decide(commit, results, trust.policy.policy))
+    pending = pending_commits(git) if any(v.status == "refused" for v in verdicts) else set()
+    verdicts = [
+        mark_pending(v) if v.status == "refused" and v.commit in pending else v for v in verdicts
+    ]
     return Report(tuple(verdicts), trust.policy.source, trust.policy.digest)

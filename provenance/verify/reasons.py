@@ -11,6 +11,7 @@ class Reason(StrEnum):
     # store / commit level
     ATTESTATIONS_UNAVAILABLE = "attestations_unavailable"
     ATTESTATION_MISSING = "attestation_missing"
+    ATTESTATION_PENDING = "attestation_pending"
     TOO_MANY_ATTESTATIONS = "too_many_attestations"
     # envelope (THREATS.md A)
     MALFORMED = "malformed"
@@ -58,3 +59,6 @@ class Reason(StrEnum):
     APPROVAL_FOR_OTHER_ATTESTATION = "approval_for_other_attestation"
     APPROVAL_THRESHOLD_NOT_MET = "approval_threshold_not_met"
     APPROVAL_REJECTED = "approval_rejected"
+    # agent trailers (policy [agents] trailer = "refuse"; "warn" lists them as warnings)
+    TRAILER_WITHOUT_ATTESTATION = "trailer_without_attestation"
+    ATTESTATION_WITHOUT_TRAILER = "attestation_without_trailer"

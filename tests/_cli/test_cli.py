@@ -104,7 +104,9 @@ def test_failed_signing_exits_3_and_leaves_the_commit_pending(golden: Golden) ->
     pending = golden.repo.git("notes", "--ref=refs/notes/provenance-pending", "show", sha)
     assert json.loads(pending)["pending"] is True
     report = golden.verify(sha)
-    assert report.commits[0].reasons == ("attestation_missing",)
+    assert report.commits[0].reasons == (
+        "attestation_pending",
+    )  # pending is still missing, named as such
 
 
 def test_stamp_cli_with_token_file_and_env_trust_config(golden: Golden, tmp_path: Path) -> None:

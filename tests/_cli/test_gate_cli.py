@@ -28,23 +28,11 @@ from provenance.gitio import Git, read_commit
 from provenance.verify.formats import VSA_PREDICATE_TYPE
 from provenance.verify.generic import verify_dsse_bundle
 from tests.conftest import AGENT_ID, Golden, make_golden
+from tests.helpers import Result
 
 GATE_ID = "release-gate@example.com"
 SSO_FIX = "\ndef verify(token):\n    return jwt.decode(token, key, algorithms=['RS256'])\n"
 NEUTRAL = "".join(f"def add_{i}(a, b):\n    return a + b + {i}\n" for i in range(8))
-
-
-@dataclass(frozen=True)
-class Result:
-    """What one CLI process did."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        assert self.stdout, self.stderr
-        return json.loads(self.stdout)
 
 
 def _env() -> dict[str, str]:

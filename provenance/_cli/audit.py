@@ -1,0 +1,382 @@
+"""The auditor's commands: index, query, log, blame, export, verify-bundle, sync."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+
+from provenance._cli.gate import progress_printer
+from provenance._cli.options import format_option, repo_option, trust_options
+
+if TYPE_CHECKING:
+    from provenance.app.verify import VerifyOptions
+    from provenance.store import PackError
+    from provenance.verify.report import Report
+
+_db_option = click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Index database file (default: .git/provenance/index.sqlite).",
+)
+
+
+def _stale(stale: bool) -> None:
+    if stale:
+        click.echo(
+            "warning: attestations were added since the index was built; "
+            "run `provenance index` for current answers",
+            err=True,
+        )
+
+
+@click.command("index")
+@repo_option
+@trust_options
+@_db_option
+@click.option("--rebuild", is_flag=True, help="Forget the index and ingest everything again.")
+def index_cmd(
+    repo: Path,
+    policy: Path | None,
+    trust_config: Path | None,
+    trusted_root: Path | None,
+    offline: bool,
+    db: Path | None,
+    rebuild: bool,
+) -> None:
+    """Index the attestations that verify, for `query`, `log` and `blame`.
+
+    Every stored line is verified against the policy committed at HEAD (or --policy) and the
+    trust root; only those that pass are indexed, with their verification time and the
+    trusted root's digest. Re-runs only read new lines; a different policy or root rebuilds.
+
+    \b
+    Example:
+      provenance index --offline --trusted-root trusted_root.json
+    """
+    from provenance.app.audit import build_index
+    from provenance.app.verify import VerifyOptions, forbid_network
+
+    if offline:
+        forbid_network()
+    options = VerifyOptions(
+        policy=policy, trusted_root=trusted_root, trust_config=trust_config, offline=offline
+    )
+    progress = progress_printer()
+    stats = build_index(repo, options, db=db, rebuild=rebuild, progress=progress)
+    if not stats.notes_available:
+        click.echo(
+            f"warning: {stats.notes_ref} holds no attestations here; fetch it first: "
+            f"git fetch origin '{stats.notes_ref}:{stats.notes_ref}'",
+            err=True,
+        )
+    click.echo(
+        f"{'rebuilt' if stats.rebuilt else 'updated'} {stats.db}: {stats.new_lines} new line(s), "
+        f"{stats.indexed} indexed, {stats.refused} refused; total "
+        f"{stats.totals['attestations']} attestation(s) on {stats.totals['commits']} commit(s) "
+        f"(policy {stats.policy_source}, trusted root {stats.trust_root_digest or 'production'})",
+        err=True,
+    )
+
+
+@click.command("query")
+@repo_option
+@_db_option
+@click.option("--agent", metavar="TOOL[@VERSION]", help="Agent tool (and version).")
+@click.option("--model", metavar="ID", help="Model id.")
+@click.option("--skill", metavar="NAME[@VERSION]|sha256:HEX", help="Skill name or digest.")
+@click.option("--prompter", metavar="IDENTITY", help="Human who prompted the agent.")
+@click.option("--approver", metavar="PERSON|IDENTITY", help="Approver whose approval counted.")
+@click.option("--path", "glob", metavar="GLOB", help="Changed path (gitignore-style glob).")
+@click.option("--rule", metavar="ID", help="Classifier rule that fired (with --path: on it).")
+@click.option("--since", metavar="DATE", help="Signed at or after (YYYY-MM-DD or ISO 8601).")
+@click.option("--until", metavar="DATE", help="Signed before (a bare date includes that day).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N results.")
+@format_option("table", "json", "csv")
+def query_cmd(
+    repo: Path,
+    db: Path | None,
+    agent: str | None,
+    model: str | None,
+    skill: str | None,
+    prompter: str | None,
+    approver: str | None,
+    glob: str | None,
+    rule: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int | None,
+    fmt: str,
+) -> None:
+    """Find verified change attestations; every given filter must hold.
+
+    \b
+    Examples:
+      provenance query --approver alice --rule scim.provisioning
+      provenance query --skill sha256:3f2a... --format json
+      provenance query --model claude-opus-4 --path 'app/auth/**' \\
+          --since 2025-07-01 --until 2025-09-30 --format csv
+    """
+    from provenance.app.audit import query
+    from provenance.audit import Query, parse_when
+    from provenance.audit.render import render_hits
+
+    q = Query(
+        agent=agent,
+        model=model,
+        skill=skill,
+        prompter=prompter,
+        approver=approver,
+        path=glob,
+        rule=rule,
+        since=parse_when(since) if since else None,
+        until=parse_when(until, end=True) if until else None,
+        limit=limit,
+    )
+    answer = query(repo, q, db=db)
+    _stale(answer.stale)
+    click.echo(render_hits(answer.items, fmt))
+    click.echo(f"{len(answer.items)} attestation(s) from {answer.db}", err=True)
+
+
+@click.command("log")
+@click.argument("revision_range", required=False, metavar="[REVISION_RANGE]")
+@repo_option
+@_db_option
+@click.option("-n", "--max-count", type=click.IntRange(min=1), default=None, help="At most N.")
+@format_option("table", "json", "csv")
+def log_cmd(
+    revision_range: str | None, repo: Path, db: Path | None, max_count: int | None, fmt: str
+) -> None:
+    """`git log` with provenance columns: agent, model, approvers, status.
+
+    Status is `ok` (a verified change attestation, approved as the policy asks), the reason
+    codes that are still missing (e.g. approval_missing), or `unattested`.
+
+    \b
+    Example:
+      provenance log origin/release..HEAD
+    """
+    from provenance.app.audit import log
+    from provenance.audit.render import render_log
+
+    answer = log(repo, revision_range, db=db, max_count=max_count)
+    _stale(answer.stale)
+    click.echo(render_log(answer.items, fmt))
+
+
+@click.command("blame")
+@click.argument("file")
+@repo_option
+@_db_option
+@click.option("--rev", default="HEAD", show_default=True, help="Blame the file at this commit.")
+@format_option("table", "json", "csv")
+def blame_cmd(file: str, repo: Path, db: Path | None, rev: str, fmt: str) -> None:
+    """Per line of FILE: the last commit, its agent, model and approvers, or `human-only`.
+
+    \b
+    Example:
+      provenance blame app/auth/sso.py
+    """
+    from provenance.app.audit import blame
+    from provenance.audit.render import render_blame
+
+    answer = blame(repo, file, rev=rev, db=db)
+    _stale(answer.stale)
+    click.echo(render_blame(answer.items, fmt))
+
+
+@click.command("export")
+@click.argument("revision_range", metavar="BASE..HEAD")
+@repo_option
+@trust_options
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="New directory for the pack (must not exist or be empty).",
+)
+def export_cmd(
+    revision_range: str,
+    repo: Path,
+    policy: Path | None,
+    trust_config: Path | None,
+    trusted_root: Path | None,
+    offline: bool,
+    out: Path,
+) -> None:
+    """Write an evidence pack: the range's attestations, the policy at BASE, the trusted root.
+
+    The manifest lists the sha256 of every file. Verify it later, offline, with
+    `provenance verify --evidence DIR --offline BASE..HEAD`.
+
+    \b
+    Example:
+      provenance export origin/release..HEAD --out evidence/ --trusted-root trusted_root.json
+    """
+    from provenance.app.evidence import export_pack
+    from provenance.app.verify import VerifyOptions, forbid_network
+
+    if offline:
+        forbid_network()
+    options = VerifyOptions(policy=policy, trusted_root=trusted_root, trust_config=trust_config)
+    done = export_pack(repo, revision_range, out, options)
+    click.echo(json.dumps(done.manifest, indent=2))
+    click.echo(
+        f"wrote {done.out}: {done.lines} attestation line(s) on {done.attested_commits} of "
+        f"{done.commits} commit(s), policy {done.manifest['policy']['digest']}, trusted root "
+        f"{done.manifest['trusted_root']['digest']}",
+        err=True,
+    )
+
+
+def refuse_pack(error: PackError, fmt: str) -> NoReturn:
+    """A pack that cannot be trusted is a refusal (exit 1) with its reason code."""
+    from provenance._cli.commands import refuse_whole
+
+    refuse_whole(error.reason, str(error), error.diagnostics(), fmt)
+
+
+def evidence_report(repo: Path, spec: str, pack: Path, options: VerifyOptions, fmt: str) -> Report:
+    """``verify --evidence``: the gate from a pack; states the trusted root's age on stderr."""
+    from provenance.app.evidence import verify_evidence
+    from provenance.store import PackError
+
+    try:
+        report = verify_evidence(repo, spec, pack, options, progress_printer())
+    except PackError as e:
+        refuse_pack(e, fmt)
+    info = report.extra["evidence"]
+    root = info["trusted_root"]
+    click.echo(
+        f"evidence {info['pack']} (exported {info['created_at']}); policy {info['policy_digest']}",
+        err=True,
+    )
+    click.echo(
+        f"trusted root {root['digest']}: captured {root['captured_at']} "
+        f"({root['age_days']} days ago); newest key valid since {root['newest_key_since']} "
+        f"({root['newest_key_age_days']} days); {root['expired_keys']} expired key(s)",
+        err=True,
+    )
+    return report
+
+
+@click.command("verify-bundle")
+@click.argument("artifact", metavar="FILE | sha256:HEX")
+@click.option(
+    "--bundle",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Sigstore bundle (DSSE, in-toto statement).",
+)
+@click.option("--certificate-identity", required=True, help="Exact signer identity (SAN).")
+@click.option("--certificate-oidc-issuer", required=True, help="Exact OIDC issuer.")
+@click.option(
+    "--trusted-root",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Pinned trusted root (default: Sigstore production through TUF).",
+)
+@click.option("--offline", is_flag=True, help="Never open a network connection.")
+@format_option("text", "json")
+def verify_bundle_cmd(
+    artifact: str,
+    bundle: Path,
+    certificate_identity: str,
+    certificate_oidc_issuer: str,
+    trusted_root: Path | None,
+    offline: bool,
+    fmt: str,
+) -> None:
+    """Verify any Sigstore DSSE bundle for FILE (or a sha256 digest); exit 0 only on success.
+
+    Follows the sigstore-conformance client protocol. The statement's subject must carry
+    the artifact's sha256 and the certificate must name exactly the identity and issuer.
+
+    \b
+    Example:
+      provenance verify-bundle --bundle pkg.sigstore.json --offline \\
+          --trusted-root trusted_root.json --certificate-identity "$RELEASE_WORKFLOW" \\
+          --certificate-oidc-issuer https://token.actions.githubusercontent.com pkg.tar.gz
+    """
+    from provenance.app.verify import forbid_network
+    from provenance.app.verify_bundle import verify_bundle
+
+    if offline:
+        forbid_network()
+    check = verify_bundle(
+        bundle,
+        artifact,
+        identity=certificate_identity,
+        issuer=certificate_oidc_issuer,
+        trusted_root=trusted_root,
+        offline=offline,
+    )
+    r = check.result
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "result": "passed" if r.ok else "refused",
+                    "reasons": list(r.reasons),
+                    "digest": check.digest,
+                    "signer": r.signer,
+                    "statement_type": r.statement_type,
+                    "predicate_type": r.predicate_type,
+                },
+                indent=2,
+            )
+        )
+    if r.ok:
+        click.echo(
+            f"OK   {bundle}: {check.digest[:23]}… signed by {r.signer} "
+            f"({r.statement_type}, {r.predicate_type})",
+            err=True,
+        )
+        return
+    click.echo(f"FAIL {bundle}: {', '.join(r.reasons)}", err=True)
+    raise SystemExit(1)
+
+
+@click.command("sync")
+@click.argument("remote", default="origin")
+@repo_option
+@click.option(
+    "--attempts", type=click.IntRange(1, 100), default=12, show_default=True,
+    help="Rounds of fetch, merge, push before giving up when the remote keeps moving.",
+)  # fmt: skip
+def sync_cmd(remote: str, repo: Path, attempts: int) -> None:
+    """Exchange attestations with REMOTE: fetch, union merge, push (never forced).
+
+    Lines from both sides are kept (git notes merge -s cat_sort_uniq); the push is a
+    fast-forward, retried after a fresh fetch and merge when the remote moved meanwhile.
+
+    \b
+    Example:
+      provenance sync origin
+    """
+    from provenance.app.sync import sync
+
+    done = sync(repo, remote, attempts=attempts)
+    action = "pushed" if done.pushed else "nothing to push"
+    merged = "merged remote notes" if done.merged else "no remote changes"
+    click.echo(
+        f"{done.ref} <-> {done.remote}: {merged}; {action} "
+        f"({(done.local_after or 'none')[:12]}, {done.attempts} round(s))",
+        err=True,
+    )
+
+
+#: Registered by ``provenance._cli._register``.
+AUDIT_COMMANDS = (
+    index_cmd,
+    query_cmd,
+    log_cmd,
+    blame_cmd,
+    export_cmd,
+    verify_bundle_cmd,
+    sync_cmd,
+)

@@ -1,0 +1,292 @@
+"""Auditor use cases: build the index from the store, query it, and ``log``/``blame`` with it."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from provenance.app.evidence import trusted_root_digest
+from provenance.app.policy_source import resolve_policy
+from provenance.app.verify import VerifyOptions, verifier_factory
+from provenance.audit import (
+    BlameLine,
+    CommitSummary,
+    Hit,
+    Index,
+    LogEntry,
+    Query,
+    commit_summaries,
+    line_digest,
+    run_query,
+)
+from provenance.audit.ingest import LineJob, redecide, to_rows, verify_jobs
+from provenance.errors import UsageError
+from provenance.gitio import Commit, Git, check_repository_safe, parse_commit, resolve_commit
+from provenance.gitio.batch import read_objects
+from provenance.store import NotesStore
+from provenance.verify.gate import trust_context
+
+Progress = Callable[[str, int, int], None]
+_CHUNK = 2000
+_PORCELAIN_HEADER = re.compile(rb"^([0-9a-f]{40}|[0-9a-f]{64}) \d+ (\d+)(?: \d+)?$")
+
+
+def default_db(git: Git) -> Path:
+    """``.git/provenance/index.sqlite`` (the common git dir, shared by worktrees)."""
+    common = git.out("rev-parse", "--git-common-dir").decode().strip()
+    base = Path(common) if os.path.isabs(common) else git.root / common
+    return base.resolve() / "provenance" / "index.sqlite"
+
+
+def list_notes(git: Git, ref: str) -> dict[str, str]:
+    """Annotated commit -> note blob under ``ref`` (empty when the ref does not exist)."""
+    if NotesStore(git, ref).tip() is None:
+        return {}
+    out = git.out("notes", f"--ref={ref}", "list").decode()
+    pairs = (line.split(" ", 1) for line in out.splitlines() if " " in line)
+    return {commit: blob for blob, commit in pairs}
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What one ``index`` run did."""
+
+    db: Path
+    rebuilt: bool
+    commits_scanned: int
+    new_lines: int
+    indexed: int
+    refused: int
+    totals: dict[str, int]
+    policy_source: str
+    trust_root_digest: str | None
+    notes_ref: str
+    notes_available: bool
+
+
+def _read_commits(git: Git, shas: list[str]) -> dict[str, Commit]:
+    """Commits present in the object database (notes may name commits not fetched)."""
+    found: dict[str, Commit] = {}
+    for oid, kind, data in read_objects(git, shas):
+        if kind == "commit" and data is not None:
+            found[oid] = parse_commit(oid, data)
+    return found
+
+
+def build_index(
+    repo: Path,
+    options: VerifyOptions,
+    *,
+    db: Path | None = None,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> IndexStats:
+    """Ingest every stored line that verifies against the policy's trust settings.
+
+    Incremental: commits whose note blob did not change are skipped, and within a changed
+    note only lines whose digest was never seen are verified. A different policy, trusted
+    root or notes ref (or ``rebuild``) starts from an empty index.
+    """
+    git = Git.discover(repo)
+    check_repository_safe(git)
+    loaded = resolve_policy(git, options.policy, resolve_commit(git, "HEAD"))
+    trust = trust_context(loaded, verifier_factory(options))
+    root_digest = trusted_root_digest(options)
+    ref = loaded.policy.notes_ref
+    settings = {
+        "policy_digest": loaded.digest,
+        "trust_root_digest": root_digest or "sigstore-production-tuf",
+        "notes_ref": ref,
+    }
+    path = db or default_db(git)
+    new_lines = indexed = refused = 0
+    with Index.open(path) as index:
+        current = index.meta()
+        rebuilt = rebuild or any(current.get(k) != v for k, v in settings.items())
+        with index.transaction():
+            if rebuilt:
+                index.reset(settings)
+            index.set_meta({"policy_source": loaded.source})
+        notes = list_notes(git, ref)
+        seen = index.note_blobs()
+        changed = sorted(c for c, blob in notes.items() if seen.get(c) != blob)
+        store = NotesStore(git, ref)
+        for start in range(0, len(changed), _CHUNK):
+            chunk = changed[start : start + _CHUNK]
+            lines = store.read_many(chunk)
+            commits = _read_commits(git, chunk)
+            known = index.known_lines(chunk)
+            jobs = [
+                LineJob(commits[sha], i, ln)
+                for sha in chunk
+                if sha in commits
+                for i, ln in enumerate(lines[sha])
+                if (sha, line_digest(ln)) not in known
+            ]
+            trust.verifier_if_needed({j.commit.sha: [j.line] for j in jobs})
+            results = verify_jobs(jobs, trust, _chunk_progress(progress, start, len(changed)))
+            rows, bad = to_rows(
+                jobs,
+                results,
+                verified_at=datetime.now(UTC),
+                trust_root_digest=root_digest,
+                policy_digest=loaded.digest,
+            )
+            with index.transaction():
+                indexed += index.add(rows, bad)
+                for sha in sorted({j.commit.sha for j in jobs}):
+                    redecide(index, commits[sha], loaded.policy)
+                index.set_note_blobs({sha: notes[sha] for sha in chunk if sha in commits})
+            new_lines += len(jobs)
+            refused += len(bad)
+        with index.transaction():
+            index.set_meta({"notes_tip": store.tip() or "", "indexed_at": _now()})
+        if indexed or rebuilt:
+            index.analyze()
+        totals = index.counts()
+    return IndexStats(
+        db=path,
+        rebuilt=rebuilt,
+        commits_scanned=len(changed),
+        new_lines=new_lines,
+        indexed=indexed,
+        refused=refused,
+        totals=totals,
+        policy_source=loaded.source,
+        trust_root_digest=root_digest,
+        notes_ref=ref,
+        notes_available=bool(notes),
+    )
+
+
+def _chunk_progress(
+    progress: Progress | None, offset: int, total: int
+) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    return lambda done, _n: progress("verified", offset + done, total)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+T = TypeVar("T", Hit, LogEntry, BlameLine)
+
+
+@dataclass(frozen=True)
+class Answer(Generic[T]):
+    """Items read from the index, and whether the store moved since it was built."""
+
+    items: list[T]
+    db: Path
+    stale: bool
+
+
+def _open(git: Git, db: Path | None) -> tuple[Index, bool]:
+    index = Index.open(db or default_db(git), create=False)
+    meta = index.meta()
+    tip = NotesStore(git, meta.get("notes_ref", NotesStore.default_ref)).tip() or ""
+    return index, tip != meta.get("notes_tip", "")
+
+
+def query(repo: Path, q: Query, *, db: Path | None = None) -> Answer[Hit]:
+    """Verified change attestations matching ``q``."""
+    git = Git.discover(repo)
+    index, stale = _open(git, db)
+    with index:
+        return Answer(run_query(index, q), index.path, stale)
+
+
+def _columns(summary: CommitSummary | None, human: str) -> tuple[str, str, tuple[str, ...], str]:
+    if summary is None:
+        return human, "-", (), "unattested"
+    status = "ok" if summary.status == "ok" else ",".join(summary.reasons) or summary.status
+    agents = ",".join(summary.agents) or "-"
+    return agents, ",".join(summary.models) or "-", summary.approvers, status
+
+
+def log(
+    repo: Path, spec: str | None, *, db: Path | None = None, max_count: int | None = None
+) -> Answer[LogEntry]:
+    """``git log`` of ``spec`` (default HEAD) with agent, model, approvers and status."""
+    git = Git.discover(repo)
+    args = ["log", "-z", "--format=%H%x1f%an <%ae>%x1f%aI%x1f%s"]
+    if max_count is not None:
+        args.append(f"--max-count={max_count}")
+    out = git.out(*args, "--end-of-options", spec or "HEAD", "--")
+    records = [r.split(b"\x1f") for r in out.split(b"\0") if r.strip()]
+    index, stale = _open(git, db)
+    with index:
+        summaries = commit_summaries(index, [r[0].decode().strip() for r in records])
+    entries = []
+    for sha_b, author, date, subject in records:
+        sha = sha_b.decode().strip()
+        agent, model, approvers, status = _columns(summaries.get(sha), "-")
+        entries.append(
+            LogEntry(
+                commit=sha,
+                author=author.decode(errors="replace"),
+                date=date.decode(),
+                subject=subject.decode(errors="replace"),
+                agent=agent,
+                model=model,
+                approvers=approvers,
+                status=status,
+            )
+        )
+    return Answer(entries, index.path, stale)
+
+
+def _repo_path(git: Git, file: str) -> str:
+    """``file`` relative to the work tree top when it names a file on disk, else as given."""
+    top = git.root.parent if git.root.name == ".git" else None
+    here = Path(os.path.abspath(file))
+    if top is not None and (Path(file).is_absolute() or here.exists()):
+        rel = os.path.relpath(here, top.resolve())
+        if rel.startswith(".."):
+            raise UsageError(f"{file} is outside the repository")
+        return Path(rel).as_posix()
+    return file
+
+
+def blame(repo: Path, file: str, *, rev: str = "HEAD", db: Path | None = None) -> Answer[BlameLine]:
+    """Per line of ``file`` at ``rev``: the commit that last changed it, its agent and approvers."""
+    git = Git.discover(repo)
+    sha = resolve_commit(git, rev)
+    path = _repo_path(git, file)
+    if git.run("cat-file", "-e", f"{sha}:{path}", check=False).returncode != 0:
+        raise UsageError(f"{path} does not exist at {rev}")
+    out = git.out("blame", "--porcelain", sha, "--", path)
+    rows: list[tuple[int, str, str]] = []
+    current: tuple[str, int] | None = None
+    for raw in out.split(b"\n"):
+        header = _PORCELAIN_HEADER.match(raw)
+        if header:
+            current = (header.group(1).decode(), int(header.group(2)))
+        elif raw.startswith(b"\t") and current is not None:
+            rows.append((current[1], current[0], raw[1:].decode(errors="replace")))
+            current = None
+    index, stale = _open(git, db)
+    with index:
+        summaries = commit_summaries(index, [c for _, c, _ in rows])
+    lines = []
+    for number, commit, text in rows:
+        agent, model, approvers, status = _columns(summaries.get(commit), "human-only")
+        lines.append(
+            BlameLine(
+                line=number,
+                commit=commit,
+                agent=agent,
+                model=model,
+                approvers=approvers,
+                status=status,
+                text=text,
+            )
+        )
+    return Answer(lines, index.path, stale)

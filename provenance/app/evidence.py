@@ -1,0 +1,239 @@
+"""Evidence packs: export a range's attestations with the policy and trusted root they need,
+and run the release gate later from the pack and the repository's objects alone.
+
+The pack's policy must be byte-identical to the policy the gate reads from BASE (checked by
+digest), so a pack cannot bring its own, weaker rules. Its trusted root is used as given; an
+auditor who holds a known root passes ``--trusted-root`` and the pack's must equal it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from provenance.app.gate import Progress, verify_range
+from provenance.app.policy_source import resolve_policy
+from provenance.app.verify import VerifyOptions
+from provenance.audit.models import parse_when_claimed as iso_time
+from provenance.errors import ConfigError, StoreError, UsageError
+from provenance.gitio import Git, check_repository_safe, read_commit, resolve_commit
+from provenance.gitio.walk import parse_range, walk_range
+from provenance.policy import POLICY_PATH, LoadedPolicy
+from provenance.store import NotesStore
+from provenance.store.directory import DirectoryStore, PackError, PackReason
+from provenance.verify.report import Report
+
+POLICY_FILE = "policy.toml"
+TRUSTED_ROOT_FILE = "trusted_root.json"
+
+
+def _sha256(data: bytes) -> str:
+    return f"sha256:{hashlib.sha256(data).hexdigest()}"
+
+
+def trusted_root_document(options: VerifyOptions) -> bytes | None:
+    """The trusted root JSON verification uses: the pinned file, or a trust config's root.
+
+    ``None`` means Sigstore production through TUF (no file to digest or export).
+    """
+    try:
+        if options.trusted_root is not None:
+            return options.trusted_root.read_bytes()
+        if options.trust_config is not None:
+            config = json.loads(options.trust_config.read_text())
+            root = config.get("trustedRoot") if isinstance(config, dict) else None
+            if not isinstance(root, dict):
+                raise ConfigError(f"{options.trust_config} has no trustedRoot")
+            return (json.dumps(root, indent=2, sort_keys=True) + "\n").encode()
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"cannot read the trusted root: {e}") from e
+    return None
+
+
+def trusted_root_digest(options: VerifyOptions) -> str | None:
+    """``sha256:`` of :func:`trusted_root_document`, or ``None`` for production via TUF."""
+    doc = trusted_root_document(options)
+    return _sha256(doc) if doc is not None else None
+
+
+def root_validity(document: bytes) -> dict[str, Any]:
+    """Oldest and newest ``validFor.start`` and the expired keys of a trusted root."""
+    try:
+        root = json.loads(document)
+    except ValueError as e:
+        raise PackError(PackReason.MANIFEST_INVALID, f"the trusted root is not JSON: {e}") from e
+    starts: list[datetime] = []
+    ended = 0
+    now = datetime.now(UTC)
+    for group in ("tlogs", "ctlogs", "certificateAuthorities", "timestampAuthorities"):
+        for entry in root.get(group, []) if isinstance(root, dict) else []:
+            valid = entry.get("validFor") or entry.get("publicKey", {}).get("validFor") or {}
+            start, end = (
+                iso_time(valid.get("start")),
+                iso_time(valid.get("end")),
+            )
+            if start is not None:
+                starts.append(start)
+            if end is not None and end < now:
+                ended += 1
+    return {
+        "oldest_key_since": min(starts).isoformat() if starts else None,
+        "newest_key_since": max(starts).isoformat() if starts else None,
+        "expired_keys": ended,
+    }
+
+
+def _policy_bytes(git: Git, options: VerifyOptions, base: str, loaded: LoadedPolicy) -> bytes:
+    if options.policy is not None:
+        raw = options.policy.read_bytes()
+    else:
+        raw = git.out("cat-file", "blob", f"{base}:{POLICY_PATH}")
+    if _sha256(raw) != loaded.digest:
+        raise ConfigError("the policy changed while it was being exported; run export again")
+    return raw
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What ``export`` wrote."""
+
+    out: Path
+    base: str
+    head: str
+    commits: int
+    attested_commits: int
+    lines: int
+    manifest: dict[str, Any]
+
+
+def export_pack(repo: Path, spec: str, out: Path, options: VerifyOptions) -> Exported:
+    """Write ``spec``'s attestations, BASE's policy and the trusted root to a new pack."""
+    git = Git.discover(repo)
+    parsed = parse_range(spec)
+    if parsed is None:
+        raise UsageError(f"{spec!r} is not a range", hint="give BASE..HEAD")
+    check_repository_safe(git)
+    base, head, commits = walk_range(git, *parsed)
+    loaded = resolve_policy(git, options.policy, base)
+    root = trusted_root_document(options)
+    if root is None:
+        raise UsageError(
+            "export needs the trusted root to put in the pack",
+            hint="pass --trusted-root FILE or --trust-config FILE",
+        )
+    notes = NotesStore(git, loaded.policy.notes_ref)
+    if not notes.available():
+        raise StoreError(
+            f"{loaded.policy.notes_ref} does not exist: there is nothing to export",
+            hint=f"git fetch origin '{loaded.policy.notes_ref}:{loaded.policy.notes_ref}'",
+        )
+    lines: dict[str, Sequence[bytes]] = {
+        sha: ls for sha, ls in notes.read_many([c.sha for c in commits]).items() if ls
+    }
+    pack = DirectoryStore.create(out)
+    pack.add_many(lines)
+    policy_digest = pack.write_file(POLICY_FILE, _policy_bytes(git, options, base, loaded))
+    root_digest = pack.write_file(TRUSTED_ROOT_FILE, root)
+    manifest = pack.seal(
+        {
+            "range": {
+                "spec": spec,
+                "base": base,
+                "head": head,
+                "head_tree": read_commit(git, head).tree,
+                "commits": len(commits),
+            },
+            "notes_ref": loaded.policy.notes_ref,
+            "policy": {"file": POLICY_FILE, "digest": policy_digest, "source": loaded.source},
+            "trusted_root": {
+                "file": TRUSTED_ROOT_FILE,
+                "digest": root_digest,
+                "source": str(options.trusted_root or options.trust_config),
+                **root_validity(root),
+            },
+        }
+    )
+    return Exported(
+        out, base, head, len(commits), len(lines), sum(map(len, lines.values())), manifest
+    )
+
+
+def _entry(manifest: dict[str, Any], key: str, expected_file: str) -> dict[str, Any]:
+    entry = manifest.get(key)
+    files = manifest["files"]
+    if (
+        not isinstance(entry, dict)
+        or entry.get("file") != expected_file
+        or entry.get("digest") != files.get(expected_file)
+    ):
+        raise PackError(
+            PackReason.MANIFEST_INVALID, f"the manifest's {key} entry does not match its files"
+        )
+    return entry
+
+
+def _age_days(since: str | None, now: datetime) -> float | None:
+    when = iso_time(since)
+    return round((now - when).total_seconds() / 86400, 1) if when is not None else None
+
+
+def verify_evidence(
+    repo: Path,
+    spec: str,
+    pack_dir: Path,
+    options: VerifyOptions,
+    progress: Progress | None = None,
+) -> Report:
+    """The release gate over ``spec`` from the pack and the repository's objects, offline."""
+    pack = DirectoryStore.open(pack_dir)
+    manifest = pack.manifest
+    policy_entry = _entry(manifest, "policy", POLICY_FILE)
+    root_entry = _entry(manifest, "trusted_root", TRUSTED_ROOT_FILE)
+    git = Git.discover(repo)
+    parsed = parse_range(spec)
+    if parsed is None:
+        raise UsageError(f"{spec!r} is not a range", hint="give BASE..HEAD")
+    loaded = resolve_policy(git, options.policy, resolve_commit(git, parsed[0]))
+    if loaded.digest != policy_entry["digest"]:
+        raise PackError(
+            PackReason.POLICY_MISMATCH,
+            f"the pack's policy ({policy_entry['digest']}) is not the policy in force "
+            f"({loaded.source}, {loaded.digest})",
+            hint="verify against the BASE the pack was exported for",
+        )
+    root = pack.read_file(TRUSTED_ROOT_FILE)
+    if options.trusted_root is not None and _sha256(options.trusted_root.read_bytes()) != _sha256(
+        root
+    ):
+        raise PackError(
+            PackReason.TRUSTED_ROOT_MISMATCH,
+            f"the pack's trusted root is not {options.trusted_root}",
+            hint="the pack was verified against another root; do not trust it blindly",
+        )
+    now = datetime.now(UTC)
+    validity = root_validity(root)
+    with tempfile.TemporaryDirectory(prefix="provenance-evidence-") as tmp:
+        pinned = Path(tmp) / TRUSTED_ROOT_FILE
+        pinned.write_bytes(root)  # exactly the bytes whose digest was checked
+        pack_options = replace(options, trusted_root=pinned, trust_config=None, offline=True)
+        report = verify_range(repo, spec, pack_options, progress, store=pack)
+    evidence = {
+        "pack": str(pack_dir),
+        "created_at": manifest.get("created_at"),
+        "range": manifest.get("range"),
+        "policy_digest": policy_entry["digest"],
+        "trusted_root": {
+            "digest": root_entry["digest"],
+            "captured_at": manifest.get("created_at"),
+            "age_days": _age_days(manifest.get("created_at"), now),
+            **validity,
+            "newest_key_age_days": _age_days(validity["newest_key_since"], now),
+        },
+    }
+    return replace(report, extra={**report.extra, "evidence": evidence})

@@ -1,0 +1,342 @@
+"""``provenance run``: wrap an agent session, then stamp every commit it made.
+
+The agent runs as a child process that never holds the signing credential: every variable
+that carries one, or lets a process mint one (CI OIDC request tokens), is withheld from the
+child and from every git process the wrapper starts, and restored in this process only while
+a statement is being signed. The wrapper also makes itself non-dumpable, so a child running
+as the same unprivileged user cannot read its environment or memory through ``/proc``, and
+zeroes the values in its initial environment block. A child running as root can still read
+the wrapper's memory: run agents as an unprivileged user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import fnmatch
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from provenance.app.pending_stamps import clear_pending
+from provenance.app.stamp import (
+    Prepared,
+    Preparer,
+    SigningOptions,
+    StampResult,
+    record_pending,
+    sign_statement,
+)
+from provenance.errors import SigningError, UsageError
+from provenance.gitio import Git, read_commits
+from provenance.record.change import SessionContext
+from provenance.store import NotesStore
+
+#: Exact names withheld from the agent: signing tokens and what mints OIDC tokens in CI.
+WITHHELD_VARIABLES = (
+    "PROVENANCE_IDENTITY_TOKEN",
+    "SIGSTORE_ID_TOKEN",
+    "SIGSTORE_IDENTITY_TOKEN",
+    "GITLAB_OIDC_TOKEN",
+    "BUILDKITE_OIDC_TOKEN",
+    "BUILDKITE_AGENT_ACCESS_TOKEN",
+    "BITBUCKET_STEP_OIDC_TOKEN",
+    "SYSTEM_ACCESSTOKEN",
+    "SYSTEM_OIDCREQUESTURI",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "GOOGLE_OAUTH_ACCESS_TOKEN",
+    "CLOUDSDK_AUTH_ACCESS_TOKEN_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "ACTIONS_RUNTIME_TOKEN",
+)
+#: Glob patterns (case-sensitive) withheld as well: GitLab ``id_tokens`` are user-named.
+WITHHELD_PATTERNS = (
+    "ACTIONS_ID_TOKEN_REQUEST_*",
+    "CI_JOB_JWT*",
+    "CIRCLE_OIDC_TOKEN*",
+    "*_ID_TOKEN",
+    "*_OIDC_TOKEN",
+)
+SESSION_VARIABLE = "PROVENANCE_SESSION"
+ASSISTED_BY_VARIABLE = "PROVENANCE_ASSISTED_BY"
+#: Git stores committer times in whole seconds; allow for that and a little clock jitter.
+_START_SLACK_SECONDS = 2
+_PR_SET_DUMPABLE, _PR_GET_DUMPABLE = 4, 3
+
+
+def is_withheld(name: str, extra: Sequence[str] = ()) -> bool:
+    """Is ``name`` a credential variable the agent must not see?"""
+    if name in WITHHELD_VARIABLES:
+        return True
+    return any(fnmatch.fnmatchcase(name, p) for p in (*WITHHELD_PATTERNS, *extra))
+
+
+def child_environment(
+    environ: dict[str, str], session: SessionContext, extra: Sequence[str] = ()
+) -> dict[str, str]:
+    """The agent's environment: credentials removed, the session announced for the hook."""
+    env = {k: v for k, v in environ.items() if not is_withheld(k, extra)}
+    env[SESSION_VARIABLE] = session.session_id or ""
+    env[ASSISTED_BY_VARIABLE] = f"{session.tool}:{session.model}"
+    return env
+
+
+@dataclass(frozen=True)
+class RefSnapshot:
+    """HEAD, its branch, and every local branch and remote-tracking tip at one moment."""
+
+    head: str | None
+    branch: str | None
+    heads: dict[str, str]
+    remotes: tuple[str, ...]
+
+    def tips(self) -> list[str]:
+        """Every commit this snapshot can reach from."""
+        return sorted({*self.heads.values(), *([self.head] if self.head else [])})
+
+
+def snapshot(git: Git) -> RefSnapshot:
+    """Read HEAD, the current branch and all branch tips."""
+    head = git.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
+    branch = git.run("symbolic-ref", "--quiet", "HEAD", check=False)
+    refs = git.out("for-each-ref", "--format=%(objectname) %(objecttype) %(refname)").decode()
+    heads: dict[str, str] = {}
+    remotes: list[str] = []
+    for line in refs.splitlines():
+        oid, otype, name = line.split(" ", 2)
+        if otype != "commit":
+            continue
+        if name.startswith("refs/heads/"):
+            heads[name] = oid
+        elif name.startswith("refs/remotes/"):
+            remotes.append(oid)
+    return RefSnapshot(
+        head=head.stdout.decode().strip() or None if head.returncode == 0 else None,
+        branch=branch.stdout.decode().strip() or None if branch.returncode == 0 else None,
+        heads=heads,
+        remotes=tuple(sorted(set(remotes))),
+    )
+
+
+def _rev_list(git: Git, include: Sequence[str], exclude: Sequence[str]) -> list[str]:
+    if not include:
+        return []
+    args = ["rev-list", "--topo-order", "--reverse", *include]
+    if exclude:
+        args += ["--not", *exclude]
+    return git.out(*args).decode().split()
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What the session did and what the wrapper stamped."""
+
+    session_id: str
+    exit_status: int
+    started_at: datetime
+    ended_at: datetime
+    before: RefSnapshot
+    after: RefSnapshot
+    stamped: list[StampResult] = field(default_factory=list)
+    pending: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- the child
+
+
+def _set_dumpable(value: int) -> int | None:
+    """prctl(PR_SET_DUMPABLE); returns the previous value (Linux only, else ``None``)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        previous = int(libc.prctl(_PR_GET_DUMPABLE, 0, 0, 0, 0))
+        libc.prctl(_PR_SET_DUMPABLE, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        return None
+    return previous
+
+
+def _wipe_initial_value(name: str) -> None:
+    """Zero a variable's value where libc keeps it (Linux, best effort).
+
+    ``/proc/PID/environ`` shows the environment block the process started with; removing a
+    variable does not erase it there, and a child running as root could still read it.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None)
+        libc.getenv.restype = ctypes.c_void_p
+        libc.strlen.restype = ctypes.c_size_t
+        pointer = libc.getenv(os.fsencode(name))
+        if pointer:
+            ctypes.memset(pointer, 0, libc.strlen(ctypes.c_void_p(pointer)))
+    except (OSError, AttributeError):
+        return
+
+
+@contextlib.contextmanager
+def withheld_from_children(extra: Sequence[str] = ()) -> Iterator[dict[str, str]]:
+    """Remove credential variables from this process's environment for the duration.
+
+    The values are kept in memory and restored on exit; :func:`restored` brings them back
+    briefly while signing (ambient CI detection reads them from the environment).
+    """
+    saved = {k: v for k, v in os.environ.items() if is_withheld(k, extra)}
+    for key in saved:
+        _wipe_initial_value(key)
+        del os.environ[key]
+    previous = _set_dumpable(0)
+    try:
+        yield saved
+    finally:
+        os.environ.update(saved)
+        if previous is not None:
+            _set_dumpable(previous)
+
+
+@contextlib.contextmanager
+def restored(saved: dict[str, str]) -> Iterator[None]:
+    """Put withheld variables back while no child process is started."""
+    os.environ.update(saved)
+    try:
+        yield
+    finally:
+        for key in saved:
+            os.environ.pop(key, None)
+
+
+def _terminal_delivers_sigint() -> bool:
+    """Ctrl-C at a terminal already reaches the child (same foreground process group)."""
+    try:
+        return os.isatty(0) and os.tcgetpgrp(0) == os.getpgrp()
+    except OSError:
+        return False
+
+
+def run_child(command: Sequence[str], env: dict[str, str], cwd: Path | None = None) -> int:
+    """Run the agent; forward SIGINT/SIGTERM/SIGHUP; 128+N when it died of signal N."""
+    try:
+        child = subprocess.Popen(list(command), env=env, cwd=cwd)
+    except OSError as e:
+        raise UsageError(f"cannot start {command[0]!r}: {e.strerror}") from e
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        if signum == signal.SIGINT and _terminal_delivers_sigint():
+            return
+        with contextlib.suppress(ProcessLookupError):
+            child.send_signal(signum)
+
+    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, forward) for s in handled}
+    try:
+        status = child.wait()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    return 128 - status if status < 0 else status
+
+
+# --------------------------------------------------------------------------- stamping
+
+
+def _new_commits(
+    git: Git, before: RefSnapshot, after: RefSnapshot, started: datetime
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Commits made during the session (oldest first) and new-but-older ones skipped."""
+    candidates = _rev_list(git, after.tips(), [*before.tips(), *before.remotes])
+    commits = read_commits(git, candidates) if candidates else {}
+    floor = int(started.timestamp()) - _START_SLACK_SECONDS
+    made, skipped = [], []
+    for sha in candidates:
+        if commits[sha].committer_time >= floor:
+            made.append(sha)
+        else:
+            skipped.append((sha, "committed before the session started (fetched or merged in)"))
+    return made, skipped
+
+
+def _stamp_all(
+    git: Git,
+    prepared: list[Prepared],
+    signing: SigningOptions,
+    withheld: dict[str, str],
+) -> tuple[list[StampResult], list[tuple[str, str]]]:
+    """Sign oldest first; the first failure leaves it and every later commit pending."""
+    stamped: list[StampResult] = []
+    pending: list[tuple[str, str]] = []
+    for n, item in enumerate(prepared):
+        try:
+            with restored(withheld):
+                signed = sign_statement(item.statement, signing)
+        except SigningError as e:
+            reason = e.diagnostics()
+            rest = prepared[n:]
+            record_pending(git, {p.commit: (p.statement, str(e)) for p in rest})
+            pending.extend((p.commit, reason) for p in rest)
+            break
+        added = NotesStore(git, item.notes_ref).add(item.commit, [signed.line]) > 0
+        stamped.append(
+            StampResult(
+                item.commit, item.digest, signed.signer, signed.issuer, item.identity_related, added
+            )
+        )
+    clear_pending(git, [s.commit for s in stamped])
+    return stamped, pending
+
+
+def run_session(
+    repo: Path,
+    command: Sequence[str],
+    session: SessionContext,
+    signing: SigningOptions,
+    *,
+    withhold: Sequence[str] = (),
+    cwd: Path | None = None,
+) -> RunResult:
+    """Run ``command`` as the agent, then stamp every commit it made (merges included).
+
+    The agent runs in ``cwd`` (default: the current directory) whatever ``repo`` is.
+    """
+    if not command:
+        raise UsageError("give the agent command after --", hint="provenance run ... -- CMD")
+    git = Git.discover(repo)
+    session = replace(session, session_id=session.session_id or f"prov-{uuid.uuid4()}")
+    with withheld_from_children(withhold) as withheld:
+        before = snapshot(git)
+        started = datetime.now(UTC)
+        env = child_environment(dict(os.environ), session, withhold)
+        status = run_child(command, env, cwd)
+        ended = datetime.now(UTC)
+        after = snapshot(git)
+        made, skipped = _new_commits(git, before, after, started)
+        timed = replace(session, started_at=started, ended_at=ended, exit_status=status)
+        preparer = Preparer(git)
+        prepared = [preparer.prepare(sha, timed) for sha in made]
+        unfinished = f"signing not finished (session {session.session_id})"
+        record_pending(git, {p.commit: (p.statement, unfinished) for p in prepared})
+        stamped, pending = _stamp_all(git, prepared, signing, withheld)
+    dropped = _rev_list(git, before.tips(), after.tips())
+    return RunResult(
+        session_id=str(session.session_id),
+        exit_status=status,
+        started_at=started,
+        ended_at=ended,
+        before=before,
+        after=after,
+        stamped=stamped,
+        pending=pending,
+        skipped=skipped,
+        dropped=dropped,
+    )

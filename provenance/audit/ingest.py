@@ -1,0 +1,115 @@
+"""Turn stored lines into index rows: verify each new line, then re-decide its commit.
+
+Verification is the verifier's own ``verify_line`` against the policy's trust settings; a line
+that fails any check is remembered as refused and never becomes a row. Each touched commit is
+then decided again from its verified rows (``decide`` and ``evaluate``, as the gate does), which
+gives its standing and which approval lines counted.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+from provenance.audit.index import Index
+from provenance.audit.models import AttestationRow, RefusedLine, line_digest
+from provenance.gitio import Commit, parse_commit
+from provenance.policy import Policy
+from provenance.verify.approvals import evaluate
+from provenance.verify.attestation import AttestationResult, TrustContext, verify_line
+from provenance.verify.gate import decide
+
+#: Below this many new lines, forking workers costs more than it saves.
+POOL_THRESHOLD = 48
+_STATE: dict[str, TrustContext] = {}
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class LineJob:
+    """One stored line not seen before, and the commit it is stored on."""
+
+    commit: Commit
+    index: int
+    line: bytes
+
+
+def _verify(sha: str, raw: bytes, index: int, line: bytes) -> AttestationResult:
+    return verify_line(index, line, parse_commit(sha, raw), _STATE["trust"])
+
+
+def verify_jobs(
+    jobs: Sequence[LineJob], trust: TrustContext, progress: Progress | None = None
+) -> list[AttestationResult]:
+    """Verify every job; fork one worker per core when there is enough work (CPU-bound)."""
+    _STATE["trust"] = trust
+    workers = min(os.cpu_count() or 1, 8)
+    if len(jobs) < POOL_THRESHOLD or workers < 2 or "fork" not in mp.get_all_start_methods():
+        out = []
+        for n, job in enumerate(jobs, 1):
+            out.append(verify_line(job.index, job.line, job.commit, trust))
+            if progress is not None and (n % 50 == 0 or n == len(jobs)):
+                progress(n, len(jobs))
+        return out
+    args = [(j.commit.sha, j.commit.raw, j.index, j.line) for j in jobs]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as pool:
+        chunk = max(1, len(jobs) // (workers * 4))
+        out = []
+        for n, result in enumerate(pool.map(_verify, *zip(*args, strict=True), chunksize=chunk), 1):
+            out.append(result)
+            if progress is not None and (n % 50 == 0 or n == len(jobs)):
+                progress(n, len(jobs))
+        return out
+
+
+def to_rows(
+    jobs: Sequence[LineJob],
+    results: Sequence[AttestationResult],
+    *,
+    verified_at: datetime,
+    trust_root_digest: str | None,
+    policy_digest: str,
+) -> tuple[list[AttestationRow], list[RefusedLine]]:
+    """Verified change/approval lines become rows; everything else is remembered as refused."""
+    rows: list[AttestationRow] = []
+    refused: list[RefusedLine] = []
+    for job, result in zip(jobs, results, strict=True):
+        if result.ok and result.kind in ("change", "approval"):
+            rows.append(
+                AttestationRow.from_result(
+                    job.line,
+                    job.commit.sha,
+                    result,
+                    verified_at=verified_at,
+                    trust_root_digest=trust_root_digest,
+                    policy_digest=policy_digest,
+                )
+            )
+        else:
+            reasons = result.reasons or ("predicate_type_unknown",)
+            refused.append(RefusedLine(line_digest=line_digest(job.line), commit=job.commit.sha,
+                                       reasons=reasons))  # fmt: skip
+    return rows, refused
+
+
+def redecide(index: Index, commit: Commit, policy: Policy) -> None:
+    """Decide ``commit`` again from its verified rows and record its standing."""
+    pairs = index.valid_results(commit.sha)
+    results = [r for _, r in pairs]
+    verdict = decide(commit, results, policy)
+    approvals = evaluate(policy, commit, results)
+    valid_changes = {r.digest for r in results if r.kind == "change"}
+    counted = [
+        digest
+        for digest, r in pairs
+        if r.kind == "approval"
+        and r.approver in approvals.approvers
+        and (r.predicate or {}).get("decision") == "approve"
+        and (r.predicate or {}).get("change_attestation", {}).get("sha256") in valid_changes
+    ]
+    index.set_standing(commit.sha, verdict.status, verdict.reasons, approvals.approvers, counted)
