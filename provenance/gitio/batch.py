@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import subprocess
+import threading
+from collections.abc import Generator, Iterable
 from typing import IO
 
 from provenance.errors import GitError
@@ -21,34 +23,51 @@ def _read_exact(stream: IO[bytes], size: int) -> bytes:
 
 def read_objects(
     git: Git, oids: Iterable[str], *, max_bytes: int = MAX_OBJECT_BYTES
-) -> Iterator[tuple[str, str, bytes | None]]:
-    """Yield ``(oid, type, content)`` per oid; content is ``None`` if missing or too large.
+) -> Generator[tuple[str, str, bytes | None], None, None]:
+    """Yield ``(oid, type, content)`` per oid in order; content ``None`` if missing or too large.
 
-    Oids are written on a separate thread-free pipeline: we write all requests first only for
-    small batches, so callers pass chunks; each answer is read before the next request.
+    A thread writes every request while answers are read, so there is no round trip per
+    object, and neither side can block the other on a full pipe.
     """
+    wanted = list(oids)
+    if not wanted:
+        return
     proc = git.popen("cat-file", "--batch")
-    assert proc.stdin is not None and proc.stdout is not None
+    stdin, stdout = proc.stdin, proc.stdout
+    assert stdin is not None and stdout is not None
+    writer = threading.Thread(target=_write_requests, args=(stdin, wanted), daemon=True)
+    writer.start()
     try:
-        for oid in oids:
-            proc.stdin.write(oid.encode() + b"\n")
-            proc.stdin.flush()
-            header = proc.stdout.readline()
+        for oid in wanted:
+            header = stdout.readline()
             if not header:
                 raise GitError("git cat-file --batch exited unexpectedly")
             parts = header.split()
             if len(parts) == 2 and parts[1] == b"missing":
                 yield oid, "missing", None
                 continue
-            if len(parts) != 3:
-                raise GitError(f"unexpected cat-file answer: {header!r}")
+            if len(parts) != 3 or parts[0].decode(errors="replace") != oid:
+                raise GitError(f"unexpected cat-file answer for {oid}: {header!r}")
             otype, size = parts[1].decode(), int(parts[2])
-            data = _read_exact(proc.stdout, size)
-            _read_exact(proc.stdout, 1)  # trailing LF
+            data = _read_exact(stdout, size)
+            _read_exact(stdout, 1)  # trailing LF
             yield oid, otype, (data if size <= max_bytes else None)
     finally:
-        proc.stdin.close()
-        proc.stdout.close()
+        stdout.close()  # a reader that stops early makes git stop too (broken pipe)
         if proc.stderr is not None:
             proc.stderr.close()
-        proc.wait()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        writer.join()
+
+
+def _write_requests(stdin: IO[bytes], oids: list[str]) -> None:
+    try:
+        with stdin:
+            for oid in oids:
+                stdin.write(oid.encode() + b"\n")
+    except (BrokenPipeError, ValueError, OSError):
+        pass  # git stopped reading: the reader reports what is missing

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from provenance.errors import GitError
 from provenance.gitio.diff import MAX_LINE_CHARS, MAX_LINES_PER_FILE
@@ -17,6 +18,8 @@ from provenance.models import FileChange
 
 _HUNK = re.compile(rb"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
 _OID = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+#: Commits per ``diff-tree --stdin`` process.
+_CHUNK = 250
 STREAM_FLAGS = (
     "--always",
     "-r",
@@ -154,14 +157,26 @@ def parse_stream(buf: bytes) -> Iterator[tuple[str, list[FileChange]]]:
 
 
 def changes_of(
-    git: Git, commits: Sequence[str], *, env: dict[str, str] | None = None
+    git: Git,
+    commits: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    chunk: int = _CHUNK,
 ) -> dict[str, list[FileChange]]:
     """Changes of each non-merge commit against its parent (root commits: the empty tree)."""
     if not commits:
         return {}
-    stdin = "\n".join(commits).encode() + b"\n"
-    out = git.run("diff-tree", "--stdin", *STREAM_FLAGS, input=stdin, env=env).stdout
-    result = dict(parse_stream(out))
+
+    def diff(chunk: Sequence[str]) -> bytes:
+        stdin = "\n".join(chunk).encode() + b"\n"
+        return git.run("diff-tree", "--stdin", *STREAM_FLAGS, input=stdin, env=env).stdout
+
+    # Chunks let git produce the next diffs while this thread parses the previous ones.
+    chunks = [commits[i : i + chunk] for i in range(0, len(commits), chunk)]
+    result: dict[str, list[FileChange]] = {}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for out in pool.map(diff, chunks):
+            result.update(parse_stream(out))
     missing = [c for c in commits if c not in result]
     if missing:
         raise GitError(f"diff-tree returned no record for {missing[0]}")

@@ -10,6 +10,7 @@ import pytest
 
 from provenance.errors import GitError, UsageError
 from provenance.gitio import Git, check_repository_safe, parse_commit, read_commit, resolve_commit
+from provenance.gitio.batch import read_objects
 from provenance.gitio.diff import diff_against
 from provenance.store import NotesStore
 from tests.helpers import GitRepo
@@ -139,3 +140,22 @@ def test_gitattributes_binary_does_not_hide_lines(repo: GitRepo) -> None:
     git = Git.discover(repo.path)
     (change,) = diff_against(git, sha, read_commit(git, sha).parents[0])
     assert change.added == ("def login():", "    return True")
+
+
+def test_read_objects_pipelines_in_order_and_stops_cleanly(repo: GitRepo) -> None:
+    git = Git.discover(repo.path)
+    files = []
+    for i in range(300):  # enough requests and answers to fill both pipes
+        files.append(repo.path / f"blob{i}")
+        files[-1].write_bytes(f"blob {i}\n".encode() * 200)
+    blobs = repo.git("hash-object", "-w", "--", *map(str, files)).split()
+    missing = "0" * 40
+    got = list(read_objects(git, [*blobs, missing, blobs[0]]))
+    assert [oid for oid, _, _ in got] == [*blobs, missing, blobs[0]]
+    assert got[7][1:] == ("blob", b"blob 7\n" * 200)
+    assert got[-2][1:] == ("missing", None)
+    # A reader that stops early leaves no process behind and does not hang.
+    reader = read_objects(git, blobs * 20)
+    assert next(reader)[0] == blobs[0]
+    reader.close()
+    assert list(read_objects(git, [])) == []

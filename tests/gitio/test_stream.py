@@ -367,3 +367,5 @@ def test_property_stream_equals_per_commit_diff(
         streamed = changes_of(git, shas)
         for sha in shas:
             assert streamed[sha] == diff_against(git, sha, _parent(repo, sha))
+        # Split across several diff-tree processes, the stream gives the same changes.
+        assert changes_of(git, shas, chunk=2) == streamed

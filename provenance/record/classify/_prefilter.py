@@ -336,6 +336,8 @@ def _minimal(clauses: Iterable[frozenset[str]]) -> tuple[frozenset[str], ...]:
 
 def _strip_digits(token: str) -> str:
     """``token`` without its trailing decimal digits (what ``\\d`` matches)."""
+    if token.isascii():
+        return token.rstrip("0123456789")
     end = len(token)
     while end and token[end - 1].isdecimal():
         end -= 1
