@@ -5,19 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from provenance.app.classification import classification_for
 from provenance.app.policy_source import load_policy_at, resolve_policy
-from provenance.app.verify import VerifyOptions, verifier_factory
 from provenance.errors import UsageError
 from provenance.gitio import Git, check_repository_safe, read_commit, resolve_commit
 from provenance.gitio.walk import parse_range, range_changes, walk_range
 from provenance.policy import LoadedPolicy
 from provenance.record.classified import CommitClassification, classify_all
-from provenance.store import AttestationStore, NotesStore
-from provenance.verify.gate import trust_context
-from provenance.verify.range_gate import gate
-from provenance.verify.report import Report
+
+if TYPE_CHECKING:  # the verifier (and sigstore) load only when verifying, not to classify
+    from provenance.app.verify import VerifyOptions
+    from provenance.store import AttestationStore
+    from provenance.verify.report import Report
 
 Progress = Callable[[str, int, int], None]
 
@@ -78,6 +79,11 @@ def verify_range(
 
     Attestations come from the policy's notes ref, or from ``store`` (an evidence pack).
     """
+    from provenance.app.verify import verifier_factory
+    from provenance.store import NotesStore
+    from provenance.verify.gate import trust_context
+    from provenance.verify.range_gate import gate
+
     git = Git.discover(repo)
     parsed = parse_range(spec)
     if parsed is None:
