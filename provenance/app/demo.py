@@ -87,25 +87,37 @@ class Demo:
             raise ProvenanceError(f"demo: git {args[0]} failed: {proc.stderr.decode().strip()}")
         return proc.stdout.decode().strip()
 
-    def cli(self, args: Sequence[str], *, expect: int, why: str, cwd: Path | None = None) -> str:
+    def cli(
+        self,
+        args: Sequence[str],
+        *,
+        expect: int,
+        why: str,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        show_stdout: bool = False,
+    ) -> str:
         masked = [
             "<token>" if prev == "--identity-token" else a
             for prev, a in zip(["", *args], args, strict=False)
         ]
         shown = " ".join(a if len(a) < 60 else a[:20] + "…" for a in masked)
         self.say(f"  $ provenance {shown}")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        env.pop("PROVENANCE_IDENTITY_TOKEN", None)
+        child_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        child_env.pop("PROVENANCE_IDENTITY_TOKEN", None)
         proc = subprocess.run(
             [sys.executable, "-m", "provenance", *args],
             cwd=cwd or self.repo,
             capture_output=True,
-            env=env,
+            env={**child_env, **(env or {})},
             check=False,
             text=True,
         )
         for line in proc.stderr.strip().splitlines():
             self.say(f"    {line}")
+        if show_stdout:
+            for line in proc.stdout.strip().splitlines():
+                self.say(f"    {line}")
         status = "as expected" if proc.returncode == expect else f"UNEXPECTED (wanted {expect})"
         self.say(f"    -> exit {proc.returncode} {status}: {why}")
         if proc.returncode != expect:
@@ -121,7 +133,7 @@ class Demo:
 
 
 def _setup_repository(d: Demo, inst: DevInstance) -> str:
-    d.say("\n[2/9] A repository with a provenance policy trusting the agent wrapper's identity")
+    d.say("\n[2/11] A repository with a provenance policy trusting the agent wrapper's identity")
     d.repo.mkdir(parents=True)
     d.git("init", "-q", "-b", "main")
     (d.repo / "README.md").write_text("# Example app\n")
@@ -139,7 +151,7 @@ def _setup_repository(d: Demo, inst: DevInstance) -> str:
         f"  policy: change attestations signed by {AGENT} ({inst.default_issuer});"
         f" 1 approval from bob or alice, never by whoever prompted the change"
     )
-    d.say("\n[3/9] The coding agent writes an SSO callback and commits it")
+    d.say("\n[3/11] The coding agent writes an SSO callback and commits it")
     (d.repo / "app" / "auth").mkdir(parents=True)
     (d.repo / "app" / "auth" / "sso.py").write_text(SSO)
     d.git("add", "-A")
@@ -148,7 +160,7 @@ def _setup_repository(d: Demo, inst: DevInstance) -> str:
 
 
 def _tamper(d: Demo, inst: DevInstance, common: list[str]) -> None:
-    d.say("\n[9/9] Tampering: each forgery must be refused with a reason code")
+    d.say("\n[10/11] Tampering: each forgery must be refused with a reason code")
     copy = d.root / "tampered"
     d.git("clone", "-q", "--no-local", str(d.repo), str(copy), cwd=d.root)
     d.git("fetch", "-q", "origin", "refs/notes/provenance:refs/notes/provenance", cwd=copy)
@@ -226,7 +238,7 @@ def _stamp(d: Demo, inst: DevInstance, rev: str, prompt: Path) -> None:
 
 
 def _gate(d: Demo, inst: DevInstance, base: str, common: list[str]) -> None:
-    d.say("\n[6/9] The agent hides a token check in a helper file; the release gate finds it")
+    d.say("\n[6/11] The agent hides a token check in a helper file; the release gate finds it")
     (d.repo / "app" / "utils").mkdir(parents=True)
     (d.repo / "app" / "utils" / "helpers.py").write_text(HELPER)
     d.git("add", "-A")
@@ -251,7 +263,7 @@ def _gate(d: Demo, inst: DevInstance, base: str, common: list[str]) -> None:
 
 
 def _approve(d: Demo, inst: DevInstance, base: str, common: list[str]) -> None:
-    d.say("\n[7/9] Human approval: what is pending, a self-approval refused, a reviewer approves")
+    d.say("\n[7/11] Human approval: what is pending, a self-approval refused, a reviewer approves")
     d.cli(
         ["pending", *common, f"{base}..HEAD"],
         expect=1,
@@ -289,12 +301,92 @@ def _approve(d: Demo, inst: DevInstance, base: str, common: list[str]) -> None:
         expect=0,
         why="bob reviews what he approves, and signs with his own identity",
     )
-    d.say("\n[8/9] The release gate passes and writes an SLSA verification summary")
+    d.say("\n[8/11] The release gate passes and writes an SLSA verification summary")
     d.cli(
         ["verify", *common, "--vsa", str(d.root / "vsa.intoto.json"), f"{base}..HEAD"],
         expect=0,
         why="every identity-related commit is attested and approved by bob",
     )
+
+
+def _audit(d: Demo, base: str, common: list[str]) -> None:
+    d.say("\n[9/11] An auditor indexes what verifies, asks who approved, takes an evidence pack")
+    d.cli(["index", *common], expect=0, why="only attestations that verify are indexed")
+    d.cli(
+        ["query", "--approver", "bob", "--path", "app/**"],
+        expect=0,
+        why="every identity change bob approved, from verified facts only",
+        show_stdout=True,
+    )
+    pack = d.root / "evidence"
+    d.cli(
+        ["export", *common, "--out", str(pack), f"{base}..HEAD"],
+        expect=0,
+        why="attestations, policy and trusted root of the range, with a manifest of digests",
+    )
+    d.cli(
+        ["verify", "--evidence", str(pack), "--offline", f"{base}..HEAD"],
+        expect=0,
+        why="the pack and the repository's objects alone give the gate's verdict, offline",
+        show_stdout=True,
+    )
+
+
+#: A scripted coding agent: refuses to work if it can see a signing credential, then commits.
+FAKE_AGENT = """#!/bin/sh
+set -eu
+if [ -n "${PROVENANCE_IDENTITY_TOKEN:-}${SIGSTORE_ID_TOKEN:-}" ]; then
+  echo "agent: I can read the signing token" >&2; exit 99
+fi
+echo "agent: session $PROVENANCE_SESSION; no signing token in my environment" >&2
+cat >> app/auth/sso.py <<'CODE'
+
+
+def logout(request):
+    session.pop("user", None)
+    return redirect("/")
+CODE
+git -c user.name="Coding Agent" -c user.email=agent@example.com commit -q -a -m "Add SSO logout"
+"""
+
+
+def _wrapped_agent(d: Demo, inst: DevInstance, common: list[str]) -> None:
+    d.say(
+        "\n[11/11] The agent runs under `provenance run`: its commits are stamped,"
+        " and it never holds the token"
+    )
+    script = d.root / "fake-agent.sh"
+    script.write_text(FAKE_AGENT)
+    script.chmod(0o700)
+    d.cli(
+        [
+            "run",
+            "--agent",
+            "claude-code@2.1.0",
+            "--model",
+            "claude-opus-4",
+            "--prompter",
+            PROMPTER,
+            "--prompt-file",
+            str(d.root / "prompt.txt"),
+            "--trust-config",
+            str(inst.trust_config_path),
+            "--",
+            str(script),
+        ],
+        expect=0,
+        env={"PROVENANCE_IDENTITY_TOKEN": inst.issue_token(AGENT)},
+        why="the wrapper held the token (from its environment), the agent did not",
+    )
+    out = d.cli(
+        ["verify", *common, "--format", "json", "HEAD"],
+        expect=1,
+        why="the new commit is attested with its session; it now waits for a human approval",
+    )
+    d.expect_reason(out, "approval_missing")
+    reasons = {r for c in json.loads(out)["commits"] for r in c["reasons"]}
+    if "attestation_missing" in reasons or "attestations_unavailable" in reasons:
+        d.failures.append(f"the wrapped agent's commit was not stamped: {sorted(reasons)}")
 
 
 def run_demo(workdir: Path, say: Say, *, keep: bool = False) -> bool:
@@ -303,13 +395,13 @@ def run_demo(workdir: Path, say: Say, *, keep: bool = False) -> bool:
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     d = Demo(root=workdir, say=say)
-    say("[1/9] Starting a local Sigstore-compatible instance (Fulcio, CT, Rekor, TSA) on loopback")
+    say("[1/11] Starting a local Sigstore-compatible instance (Fulcio, CT, Rekor, TSA) on loopback")
     with DevInstance(workdir / "sigstore", rekor_version=1, tsa=True) as inst:
         say(f"  serving {inst.url}; trust config {inst.trust_config_path}")
         sha = _setup_repository(d, inst)
         base = d.git("rev-parse", "HEAD~1")
         common = ["--offline", "--trusted-root", str(inst.trusted_root_path)]
-        d.say("\n[4/9] Before stamping, the gate refuses the commit: no evidence of who wrote it")
+        d.say("\n[4/11] Before stamping, the gate refuses the commit: no evidence of who wrote it")
         out = d.cli(
             ["verify", *common, "--format", "json", "HEAD"],
             expect=1,
@@ -318,7 +410,7 @@ def run_demo(workdir: Path, say: Say, *, keep: bool = False) -> bool:
         d.expect_reason(out, "attestations_unavailable")
         (workdir / "prompt.txt").write_text("Add an OIDC SSO callback to the Flask app.\n")
         d.say(
-            "\n[5/9] The agent wrapper stamps the commit: agent, model, prompter, prompt "
+            "\n[5/11] The agent wrapper stamps the commit: agent, model, prompter, prompt "
             "commitment, signed keylessly"
         )
         _stamp(d, inst, sha, workdir / "prompt.txt")
@@ -332,7 +424,9 @@ def run_demo(workdir: Path, say: Say, *, keep: bool = False) -> bool:
         d.cli(["show", *common, sha], expect=0, why="what an auditor sees")
         _gate(d, inst, base, common)
         _approve(d, inst, base, common)
+        _audit(d, base, common)
         _tamper(d, inst, common)
+        _wrapped_agent(d, inst, common)
     if not keep:
         shutil.rmtree(workdir / "tampered", ignore_errors=True)
     say("")
