@@ -68,6 +68,7 @@ def verify_commits(
     """Verify the attestations of each given commit (full ids)."""
     check_repository_safe(git)
     verdicts: list[CommitVerdict] = []
+    attested: set[str] = set()
     available = store.available()
     lines = store.read_many(commits) if available else {}
     for sha in commits:
@@ -80,9 +81,10 @@ def verify_commits(
             verdicts.append(CommitVerdict(sha, "refused", (Reason.TOO_MANY_ATTESTATIONS.value,)))
             continue
         results = [verify_line(i, line, commit, trust) for i, line in enumerate(stored)]
+        if any(r.ok and r.kind == "change" for r in results):
+            attested.add(sha)  # a leftover pending entry must not say it is still missing
         verdicts.append(decide(commit, results, trust.policy.policy))
-    pending = pending_commits(git) if any(v.status == "refused" for v in verdicts) else set()
-    verdicts = [
-        mark_pending(v) if v.status == "refused" and v.commit in pending else v for v in verdicts
-    ]
+    waiting = {v.commit for v in verdicts if v.status == "refused"} - attested
+    pending = pending_commits(git) & waiting if waiting else set()
+    verdicts = [mark_pending(v) if v.commit in pending else v for v in verdicts]
     return Report(tuple(verdicts), trust.policy.source, trust.policy.digest)

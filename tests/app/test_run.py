@@ -436,3 +436,30 @@ def test_agent_commit_script_stamps_the_commit_its_command_makes(lab: Golden) ->
     assert proc.returncode == 0, proc.stderr
     assert lab.verify("HEAD").commits[0].status == "ok"
     assert predicate_of(lab, "HEAD")["agent"]["tool"] == "aider"
+
+
+def test_a_leftover_pending_entry_does_not_hide_a_valid_attestation(lab: Golden) -> None:
+    # A crash between storing an attestation and clearing its pending entry leaves both.
+    repo = lab.repo
+    policy = repo.path / ".provenance" / "policy.toml"
+    text = policy.read_text()
+    assert "required = 0" in text
+    approver = (
+        '\n[[approvers]]\nissuer = "https://x.example"\nidentity = "r@example.com"\nperson = "r"\n'
+    )
+    repo.commit(
+        "require one approval",
+        {".provenance/policy.toml": text.replace("required = 0", "required = 1") + approver},
+    )
+    a = repo.commit("a", {"app/auth/a.py": "a = 1\n"})
+    stamp(repo.path, a, session(), lab.keyless())
+    (line,) = lab.notes(a)
+    statement = base64.b64decode(json.loads(line)["dsseEnvelope"]["payload"])
+    record_pending(repo_git(repo), {a: (statement, "crash between store and clear")})
+    verdict = lab.verify(a).commits[0]
+    assert verdict.status == "refused"
+    assert "approval_missing" in verdict.reasons
+    assert "attestation_pending" not in verdict.reasons
+    b = repo.commit("b", {"app/auth/b.py": "b = 1\n"})
+    record_pending(repo_git(repo), {b: (statement, "planted")})
+    assert lab.verify(b).commits[0].reasons == ("attestation_pending",)
