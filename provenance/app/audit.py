@@ -8,11 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from provenance.app.evidence import trusted_root_digest
 from provenance.app.policy_source import resolve_policy
-from provenance.app.verify import VerifyOptions, verifier_factory
 from provenance.audit import (
     BlameLine,
     CommitSummary,
@@ -24,12 +22,13 @@ from provenance.audit import (
     line_digest,
     run_query,
 )
-from provenance.audit.ingest import LineJob, redecide, to_rows, verify_jobs
 from provenance.errors import UsageError
 from provenance.gitio import Commit, Git, check_repository_safe, parse_commit, resolve_commit
 from provenance.gitio.batch import read_objects
 from provenance.store import NotesStore
-from provenance.verify.gate import trust_context
+
+if TYPE_CHECKING:  # the verifier (and sigstore) load only to build the index, not to query
+    from provenance.app.verify import VerifyOptions
 
 Progress = Callable[[str, int, int], None]
 _CHUNK = 2000
@@ -92,6 +91,11 @@ def build_index(
     note only lines whose digest was never seen are verified. A different policy, trusted
     root or notes ref (or ``rebuild``) starts from an empty index.
     """
+    from provenance.app.evidence import trusted_root_digest
+    from provenance.app.verify import verifier_factory
+    from provenance.audit.ingest import LineJob, redecide, to_rows, verify_jobs
+    from provenance.verify.gate import trust_context
+
     git = Git.discover(repo)
     check_repository_safe(git)
     loaded = resolve_policy(git, options.policy, resolve_commit(git, "HEAD"))

@@ -14,10 +14,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from provenance.audit.models import AttestationRow, RefusedLine, SkillRow
 from provenance.errors import ProvenanceError
-from provenance.verify.attestation import AttestationResult
+
+if TYPE_CHECKING:  # queries never load the verifier (nor sigstore)
+    from provenance.verify.attestation import AttestationResult
 
 SCHEMA_VERSION = "1"
 #: Separator of the list columns (reasons, approvers): never part of a reason or a person.
@@ -327,6 +330,8 @@ class Index:
         The predicate is rebuilt from the columns the decision reads (prompter of a change;
         approved digest, decision, time and comment of an approval), so the index stays small.
         """
+        from provenance.verify.attestation import AttestationResult
+
         rows = self.conn.execute(
             "SELECT line_digest, kind, format, signer, issuer, signed_time, payload_digest,"
             " predicate_type, change_signer, approver, prompter, approves, decision,"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
-from provenance.verify.attestation import AttestationResult
+if TYPE_CHECKING:  # queries never load the verifier (nor sigstore)
+    from provenance.verify.attestation import AttestationResult
 
 
 class _Row(BaseModel):
