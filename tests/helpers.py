@@ -18,6 +18,19 @@ _ENV = {
 }
 
 
+#: Real public Sigstore bundles and their manifest (``../shared`` beside the clone).
+INTEROP = Path(__file__).resolve().parents[1].parent / "shared" / "interop" / "sigstore-bundles"
+
+
+def interop_cases() -> list[dict[str, Any]]:
+    """The manifest's cases; none when the shared directory is absent."""
+    manifest = INTEROP / "manifest.json"
+    if not manifest.exists():
+        return []
+    cases: list[dict[str, Any]] = json.loads(manifest.read_text())["cases"]
+    return cases
+
+
 @dataclass(frozen=True)
 class Result:
     """What one CLI process did."""

@@ -24,9 +24,7 @@ import pytest
 from provenance.app.gate import verify_range
 from provenance.devinstance import DevInstance
 from tests.audit.conftest import World, build_world
-from tests.helpers import GitRepo, Result
-
-INTEROP = Path(__file__).resolve().parents[2].parent / "shared" / "interop" / "sigstore-bundles"
+from tests.helpers import INTEROP, GitRepo, Result
 
 
 def _netns() -> bool:

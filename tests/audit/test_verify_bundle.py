@@ -14,16 +14,7 @@ from provenance.errors import UsageError
 from provenance.gitio import Git, read_commit
 from tests.audit.conftest import World
 from tests.conftest import AGENT_ID
-
-INTEROP = Path(__file__).resolve().parents[2].parent / "shared" / "interop" / "sigstore-bundles"
-
-
-def _cases() -> list[dict[str, Any]]:
-    manifest = INTEROP / "manifest.json"
-    if not manifest.exists():
-        return []
-    cases: list[dict[str, Any]] = json.loads(manifest.read_text())["cases"]
-    return cases
+from tests.helpers import INTEROP, interop_cases
 
 
 def _subject(bundle: Path) -> str:
@@ -42,7 +33,7 @@ interop = pytest.mark.skipif(
 
 
 @interop
-@pytest.mark.parametrize("case", _cases(), ids=lambda c: str(c["file"])[:48])
+@pytest.mark.parametrize("case", interop_cases(), ids=lambda c: str(c["file"])[:48])
 def test_every_manifest_case_gives_the_expected_result(case: dict[str, Any]) -> None:
     bundle = INTEROP / "bundles" / case["file"]
     root = INTEROP / f"trusted_root.{case['instance']}.json"

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from provenance.verify.generic import verify_dsse_bundle
-
-INTEROP = Path(__file__).resolve().parents[2].parent / "shared" / "interop" / "sigstore-bundles"
-
-
-def _cases() -> list[dict[str, Any]]:
-    manifest = INTEROP / "manifest.json"
-    if not manifest.exists():
-        return []
-    cases: list[dict[str, Any]] = json.loads(manifest.read_text())["cases"]
-    return cases
-
+from tests.helpers import INTEROP, interop_cases
 
 pytestmark = pytest.mark.skipif(
     not INTEROP.exists(), reason=f"{INTEROP} is absent (a clone outside the workspace)"
 )
 
 
-@pytest.mark.parametrize("case", _cases(), ids=lambda c: str(c["file"])[:48])
+@pytest.mark.parametrize("case", interop_cases(), ids=lambda c: str(c["file"])[:48])
 def test_bundle_verifies_as_manifest_says(case: dict[str, Any]) -> None:
     result = verify_dsse_bundle(
         (INTEROP / "bundles" / case["file"]).read_bytes(),
@@ -45,7 +33,7 @@ def test_bundle_verifies_as_manifest_says(case: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    "case", [c for c in _cases() if c["expect"] == "ok"], ids=lambda c: str(c["file"])[:48]
+    "case", [c for c in interop_cases() if c["expect"] == "ok"], ids=lambda c: str(c["file"])[:48]
 )
 def test_bundle_refused_against_the_other_instance(case: dict[str, Any]) -> None:
     other = "staging" if case["instance"] == "production" else "production"
@@ -59,7 +47,9 @@ def test_bundle_refused_against_the_other_instance(case: dict[str, Any]) -> None
 
 
 @pytest.mark.parametrize(
-    "case", [c for c in _cases() if c["expect"] == "ok"][:3], ids=lambda c: str(c["file"])[:48]
+    "case",
+    [c for c in interop_cases() if c["expect"] == "ok"][:3],
+    ids=lambda c: str(c["file"])[:48],
 )
 def test_bundle_refused_for_another_identity(case: dict[str, Any]) -> None:
     result = verify_dsse_bundle(

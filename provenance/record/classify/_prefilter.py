@@ -210,8 +210,8 @@ class Region:
 
 
 @dataclass(frozen=True)
-class AllOf:
-    """Every part holds (cheapest parts first)."""
+class _Compound:
+    """A combination of conditions."""
 
     parts: tuple[Condition, ...]
 
@@ -224,6 +224,11 @@ class AllOf:
     def cost(self) -> int:
         """Substring searches of the parts."""
         return sum(p.cost for p in self.parts)
+
+
+@dataclass(frozen=True)
+class AllOf(_Compound):
+    """Every part holds (cheapest parts first)."""
 
     @cached_property
     def clauses(self) -> tuple[frozenset[str], ...]:
@@ -241,20 +246,8 @@ class AllOf:
 
 
 @dataclass(frozen=True)
-class AnyOf:
+class AnyOf(_Compound):
     """Some part holds."""
-
-    parts: tuple[Condition, ...]
-
-    @cached_property
-    def atoms(self) -> frozenset[str]:
-        """Token atoms of the parts."""
-        return frozenset().union(*(p.atoms for p in self.parts))
-
-    @cached_property
-    def cost(self) -> int:
-        """Substring searches of the parts."""
-        return sum(p.cost for p in self.parts)
 
     @cached_property
     def clauses(self) -> tuple[frozenset[str], ...]:
