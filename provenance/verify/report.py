@@ -97,6 +97,9 @@ def render_text(report: Report) -> str:
         lines.append(f"{mark} {c.commit[:12]}{who}")
         for reason in c.reasons:
             lines.append(f"       {reason}")
+    warnings = report.extra.get("warnings")
+    for warning in warnings if isinstance(warnings, list) else ():
+        lines.append(f"WARN {str(warning.get('commit', ''))[:12]}  {warning.get('reason', '')}")
     refused = sum(1 for c in report.commits if c.status == "refused")
     lines.append(
         f"{report.result.upper()}: {len(report.commits)} commit(s), {refused} refused"

@@ -29,6 +29,7 @@ from provenance.devinstance import DevInstance
 from provenance.gitio import Git
 from provenance.policy import render_template
 from provenance.record.capture import PromptSecretError
+from provenance.verify.report import render_text
 from tests.conftest import AGENT_ID, Golden, make_golden, session
 from tests.helpers import GitRepo
 
@@ -338,6 +339,9 @@ def test_agent_trailer_policy_warns_or_refuses_both_disagreements(
         {"commit": trailer_only, "reason": "trailer_without_attestation"},
         {"commit": stamped_only, "reason": "attestation_without_trailer"},
     ]
+    text = render_text(results["warn"])  # people see the warnings too, not only machines
+    assert f"WARN {trailer_only[:12]}  trailer_without_attestation" in text
+    assert f"WARN {stamped_only[:12]}  attestation_without_trailer" in text
 
 
 def _commit_with_hook(repo: GitRepo, message: str, path: str, env: dict[str, str]) -> str:
