@@ -149,7 +149,9 @@ def _emit(report: Report, fmt: str, *, detailed: bool = False) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Decide BASE..HEAD from this evidence pack (provenance export) and the repository's "
-    "objects alone, with no network; the pack's policy must be the one committed at BASE.",
+    "objects alone, with no network. Needs the root you trust (--trusted-root or "
+    "--trust-config; the pack's own root proves nothing and must equal it); the pack's policy "
+    "must be the one committed at BASE.",
 )
 @key_and_token_options
 def verify_cmd(
@@ -183,7 +185,7 @@ def verify_cmd(
     Examples:
       provenance verify --offline --trusted-root trusted_root.json --format json HEAD
       provenance verify --format sarif --vsa vsa.json origin/release..HEAD > gate.sarif
-      provenance verify --evidence pack/ --offline --format json BASE..HEAD
+      provenance verify --evidence pack/ --offline --trusted-root root.json BASE..HEAD
     """
     from provenance.app.gate import verify_range
     from provenance.app.stamp import SigningOptions

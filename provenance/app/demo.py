@@ -325,9 +325,9 @@ def _audit(d: Demo, base: str, common: list[str]) -> None:
         why="attestations, policy and trusted root of the range, with a manifest of digests",
     )
     d.cli(
-        ["verify", "--evidence", str(pack), "--offline", f"{base}..HEAD"],
+        ["verify", "--evidence", str(pack), *common, f"{base}..HEAD"],
         expect=0,
-        why="the pack and the repository's objects alone give the gate's verdict, offline",
+        why="the pack, the auditor's pinned root and the repository's objects give the verdict",
         show_stdout=True,
     )
 

@@ -178,6 +178,14 @@ def _entry(manifest: dict[str, Any], key: str, expected_file: str) -> dict[str, 
     return entry
 
 
+def _json_value(document: bytes) -> object:
+    """A trusted root as a JSON value (so serialisation differences do not matter)."""
+    try:
+        return json.loads(document)
+    except ValueError as e:
+        raise PackError(PackReason.MANIFEST_INVALID, f"a trusted root is not JSON: {e}") from e
+
+
 def _age_days(since: str | None, now: datetime) -> float | None:
     when = iso_time(since)
     return round((now - when).total_seconds() / 86400, 1) if when is not None else None
@@ -190,16 +198,34 @@ def verify_evidence(
     options: VerifyOptions,
     progress: Progress | None = None,
 ) -> Report:
-    """The release gate over ``spec`` from the pack and the repository's objects, offline."""
+    """The release gate over ``spec`` from the pack and the repository's objects, offline.
+
+    The pack cannot vouch for itself: its manifest is unsigned, so a forger could ship their
+    own Sigstore root with attestations signed under it. The auditor pins the root they trust
+    (``--trusted-root`` or ``--trust-config``); it must be the pack's root, and verification
+    uses the auditor's copy. The policy in force is the one committed at BASE, never the pack's.
+    """
+    if options.policy is not None:
+        raise UsageError(
+            "--evidence decides with the policy committed at BASE; --policy cannot replace it",
+            hint="drop --policy (the pack's policy must be BASE's)",
+        )
     pack = DirectoryStore.open(pack_dir)
     manifest = pack.manifest
     policy_entry = _entry(manifest, "policy", POLICY_FILE)
     root_entry = _entry(manifest, "trusted_root", TRUSTED_ROOT_FILE)
+    pinned_root = trusted_root_document(options)
+    if pinned_root is None:
+        raise PackError(
+            PackReason.TRUSTED_ROOT_UNPINNED,
+            "no trusted root is pinned: a pack's own root proves nothing",
+            hint="pass --trusted-root FILE or --trust-config FILE with the root you trust",
+        )
     git = Git.discover(repo)
     parsed = parse_range(spec)
     if parsed is None:
         raise UsageError(f"{spec!r} is not a range", hint="give BASE..HEAD")
-    loaded = resolve_policy(git, options.policy, resolve_commit(git, parsed[0]))
+    loaded = resolve_policy(git, None, resolve_commit(git, parsed[0]))
     if loaded.digest != policy_entry["digest"]:
         raise PackError(
             PackReason.POLICY_MISMATCH,
@@ -208,19 +234,18 @@ def verify_evidence(
             hint="verify against the BASE the pack was exported for",
         )
     root = pack.read_file(TRUSTED_ROOT_FILE)
-    if options.trusted_root is not None and _sha256(options.trusted_root.read_bytes()) != _sha256(
-        root
-    ):
+    if _json_value(pinned_root) != _json_value(root):
         raise PackError(
             PackReason.TRUSTED_ROOT_MISMATCH,
-            f"the pack's trusted root is not {options.trusted_root}",
+            "the pack's trusted root is not the one pinned "
+            f"({options.trusted_root or options.trust_config})",
             hint="the pack was verified against another root; do not trust it blindly",
         )
     now = datetime.now(UTC)
     validity = root_validity(root)
     with tempfile.TemporaryDirectory(prefix="provenance-evidence-") as tmp:
         pinned = Path(tmp) / TRUSTED_ROOT_FILE
-        pinned.write_bytes(root)  # exactly the bytes whose digest was checked
+        pinned.write_bytes(pinned_root)  # the auditor's root, never the pack's bytes
         pack_options = replace(options, trusted_root=pinned, trust_config=None, offline=True)
         report = verify_range(repo, spec, pack_options, progress, store=pack)
     evidence = {

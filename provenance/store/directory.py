@@ -54,6 +54,7 @@ class PackReason(StrEnum):
     PATH_UNSAFE = "evidence_path_unsafe"
     POLICY_MISMATCH = "evidence_policy_mismatch"
     TRUSTED_ROOT_MISMATCH = "evidence_trusted_root_mismatch"
+    TRUSTED_ROOT_UNPINNED = "evidence_trusted_root_unpinned"
 
 
 class PackError(StoreError):

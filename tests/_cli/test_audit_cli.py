@@ -72,7 +72,8 @@ def _second(w: World, root: Path) -> dict[str, list[str]]:
     pack, tampered = root / "pack", root / "tampered"
     shutil.copytree(pack, tampered)
     (tampered / "policy.toml").write_text("version = 1\n")
-    evidence = ["verify", "--offline", "--format", "json", "--evidence"]
+    pin = ["--trusted-root", str(w.inst.trusted_root_path)]
+    evidence = ["verify", "--offline", *pin, "--format", "json", "--evidence"]
     return {
         "query": ["query", "--approver", "bob", "--format", "json"],
         "log": ["log", w.spec, "--format", "csv"],

@@ -56,7 +56,7 @@ def test_the_pack_gives_the_online_verdict_and_states_the_roots_age(
     world: World, exported: Exported
 ) -> None:
     online = verify_range(world.repo.path, world.spec, world.options())
-    offline = verify_evidence(world.repo.path, world.spec, exported.out, VerifyOptions())
+    offline = verify_evidence(world.repo.path, world.spec, exported.out, world.options())
     assert _verdicts(offline) == _verdicts(online)
     assert offline.result == online.result == "refused"  # scim still waits for an approval
     by_commit = {c.commit: c for c in offline.commits}
@@ -67,10 +67,27 @@ def test_the_pack_gives_the_online_verdict_and_states_the_roots_age(
     assert root["digest"] == exported.manifest["trusted_root"]["digest"]
     assert root["age_days"] == 0.0 and root["newest_key_age_days"] is not None
     assert root["expired_keys"] == 0
-    pinned = VerifyOptions(trusted_root=world.inst.trusted_root_path)
-    assert _verdicts(verify_evidence(world.repo.path, world.spec, exported.out, pinned)) == (
+    # A trust config pins the same root (serialised differently): same verdict.
+    by_config = VerifyOptions(trust_config=world.inst.trust_config_path, offline=True)
+    assert _verdicts(verify_evidence(world.repo.path, world.spec, exported.out, by_config)) == (
         _verdicts(online)
     )
+
+
+def test_an_unpinned_pack_proves_nothing(world: World, exported: Exported) -> None:
+    # The manifest is unsigned: a forger could ship their own root with attestations signed
+    # under it, so the pack's root is never trusted on its own.
+    with pytest.raises(PackError) as e:
+        verify_evidence(world.repo.path, world.spec, exported.out, VerifyOptions(offline=True))
+    assert e.value.reason == PackReason.TRUSTED_ROOT_UNPINNED
+    assert e.value.exit_code == 1
+
+
+def test_the_policy_comes_from_base_never_from_a_flag(world: World, exported: Exported) -> None:
+    policy = world.repo.path / ".provenance" / "policy.toml"
+    options = VerifyOptions(policy=policy, trusted_root=world.inst.trusted_root_path)
+    with pytest.raises(UsageError, match="policy committed at BASE"):
+        verify_evidence(world.repo.path, world.spec, exported.out, options)
 
 
 def _rewrite_manifest(pack: Path, edit: Callable[[dict[str, Any]], object]) -> None:
@@ -155,7 +172,7 @@ def test_any_tampered_missing_or_extra_file_is_refused(
     tamper, reason = TAMPERING[case]
     tamper(pack, world)
     with pytest.raises(PackError) as e:
-        verify_evidence(world.repo.path, world.spec, pack, VerifyOptions())
+        verify_evidence(world.repo.path, world.spec, pack, world.options())
     assert e.value.reason == reason
     assert e.value.exit_code == 1
 
@@ -166,7 +183,7 @@ def test_lines_moved_between_commits_with_fixed_digests_are_refused_by_signature
     pack = tmp_path / "pack"
     shutil.copytree(exported.out, pack)
     _line_swapped(pack, world)
-    report = verify_evidence(world.repo.path, world.spec, pack, VerifyOptions())
+    report = verify_evidence(world.repo.path, world.spec, pack, world.options())
     sso = next(c for c in report.commits if c.commit == world.sso)
     assert sso.status == "refused" and "subject_mismatch" in sso.reasons
 
