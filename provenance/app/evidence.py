@@ -115,10 +115,10 @@ class Exported:
 def export_pack(repo: Path, spec: str, out: Path, options: VerifyOptions) -> Exported:
     """Write ``spec``'s attestations, BASE's policy and the trusted root to a new pack."""
     git = Git.discover(repo)
+    check_repository_safe(git)  # before any object is read
     parsed = parse_range(spec)
     if parsed is None:
         raise UsageError(f"{spec!r} is not a range", hint="give BASE..HEAD")
-    check_repository_safe(git)
     base, head, commits = walk_range(git, *parsed)
     loaded = resolve_policy(git, options.policy, base)
     root = trusted_root_document(options)
@@ -222,6 +222,7 @@ def verify_evidence(
             hint="pass --trusted-root FILE or --trust-config FILE with the root you trust",
         )
     git = Git.discover(repo)
+    check_repository_safe(git)  # before any object is read
     parsed = parse_range(spec)
     if parsed is None:
         raise UsageError(f"{spec!r} is not a range", hint="give BASE..HEAD")

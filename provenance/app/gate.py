@@ -61,6 +61,7 @@ def classify_range(
 ) -> Classified:
     """Which commits of ``spec`` the gate would demand attestations for, and why."""
     git = Git.discover(repo)
+    check_repository_safe(git)  # before any object is read
     parsed = parse_range(spec)
     base_rev = parsed[0] if parsed else spec
     loaded = _policy_for_rules(git, policy_file, resolve_commit(git, base_rev))
@@ -85,6 +86,7 @@ def verify_range(
     from provenance.verify.range_gate import gate
 
     git = Git.discover(repo)
+    check_repository_safe(git)  # before any object is read
     parsed = parse_range(spec)
     if parsed is None:
         raise UsageError(f"{spec!r} is not a range", hint="give BASE..HEAD")

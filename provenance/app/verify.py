@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 
 from provenance.app.policy_source import resolve_policy
 from provenance.errors import UsageError
-from provenance.gitio import Git, resolve_commit
+from provenance.gitio import Git, check_repository_safe, resolve_commit
 from provenance.store import NotesStore
 from provenance.verify.gate import trust_context, verify_commits
 from provenance.verify.report import Report
@@ -60,6 +60,7 @@ def verify(repo: Path, revisions: list[str], options: VerifyOptions) -> Report:
     if not revisions:
         raise UsageError("name at least one commit to verify")
     git = Git.discover(repo)
+    check_repository_safe(git)  # before any object is read
     commits = [resolve_commit(git, rev) for rev in revisions]
     head = resolve_commit(git, "HEAD")
     loaded = resolve_policy(git, options.policy, head)

@@ -113,12 +113,26 @@ def read_commits(git: Git, shas: list[str]) -> dict[str, Commit]:
 
 
 def check_repository_safe(git: Git) -> None:
-    """Refuse shallow clones and repositories carrying ``refs/replace`` (THREATS.md E29)."""
+    """Refuse shallow and partial clones, and ``refs/replace`` (THREATS.md E29).
+
+    A partial clone lacks objects and git would fetch them from the promisor remote on
+    first use: a network connection under ``--offline``, and objects nobody checked.
+    """
     shallow = git.out("rev-parse", "--is-shallow-repository").strip()
     if shallow == b"true":
         raise GitError(
             "the repository is a shallow clone: history cannot be verified",
             hint="fetch full history (git fetch --unshallow, fetch-depth: 0 in CI)",
+        )
+    partial = git.run("config", "--get", "extensions.partialClone", check=False).stdout.strip()
+    promisors = git.run(
+        "config", "--bool", "--get-regexp", r"^remote\..*\.promisor$", check=False
+    ).stdout.split()
+    if partial or b"true" in promisors:
+        raise GitError(
+            "the repository is a partial clone (--filter): objects are missing and would be "
+            "fetched on demand",
+            hint="verify in a full clone (git clone without --filter)",
         )
     replaced = git.out("for-each-ref", "--format=%(refname)", "refs/replace/").strip()
     if replaced:

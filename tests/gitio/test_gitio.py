@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from provenance.app.gate import verify_range
+from provenance.app.verify import VerifyOptions, verify
 from provenance.errors import GitError, UsageError
 from provenance.gitio import Git, check_repository_safe, parse_commit, read_commit, resolve_commit
 from provenance.gitio.batch import read_objects
@@ -54,7 +56,7 @@ def test_duplicate_headers_are_refused() -> None:
         parse_commit("c" * 40, raw)
 
 
-def test_shallow_and_replace_refs_are_refused(tmp_path: Path, repo: GitRepo) -> None:
+def test_shallow_partial_and_replace_refs_are_refused(tmp_path: Path, repo: GitRepo) -> None:
     repo.commit("two", {"a.txt": "b\n"})
     shallow = tmp_path / "shallow"
     subprocess.run(
@@ -62,6 +64,22 @@ def test_shallow_and_replace_refs_are_refused(tmp_path: Path, repo: GitRepo) -> 
     )
     with pytest.raises(GitError, match="shallow"):
         check_repository_safe(Git.discover(shallow))
+    repo.git("config", "uploadpack.allowFilter", "true")
+    partial = tmp_path / "partial"
+    subprocess.run(
+        ["git", "clone", "-q", "--filter=blob:none", f"file://{repo.path}", str(partial)],
+        check=True,
+    )
+    with pytest.raises(GitError, match="partial clone"):
+        check_repository_safe(Git.discover(partial))
+    # The gate refuses before reading any object (which would fetch from the promisor remote).
+    subprocess.run(["git", "-C", str(partial), "remote", "set-url", "origin", "/nonexistent"])
+    options = VerifyOptions(offline=True, trusted_root=tmp_path / "root.json")
+    with pytest.raises(GitError, match="partial clone"):
+        verify_range(partial, "HEAD~1..HEAD", options)
+    with pytest.raises(GitError, match="partial clone"):
+        verify(partial, ["HEAD"], options)
+    check_repository_safe(Git.discover(repo.path))  # a full repository is fine
     head, parent = repo.git("rev-parse", "HEAD"), repo.git("rev-parse", "HEAD~1")
     repo.git("replace", head, parent)
     with pytest.raises(GitError, match="refs/replace"):
