@@ -16,7 +16,7 @@ import random
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from provenance.errors import StoreError
@@ -126,12 +126,22 @@ class NotesSync:
             old = self.store.tip()
             if remote_tip is None or old == remote_tip:
                 return old, False
-            if old is not None and self._is_ancestor(remote_tip, old):
-                return old, False
-            if old is None or self._is_ancestor(old, remote_tip):
-                new = remote_tip  # fast-forward
+            # Descending from the other side does not mean holding its lines (a note can be
+            # overwritten or removed in a later notes commit), so fast-forwards are checked too.
+            if old is None:
+                new = remote_tip
+            elif self._is_ancestor(remote_tip, old):
+                extra = self._missing_lines(old, remote_tip)
+                if not extra:
+                    return old, False
+                new = self._with_lines(old, extra, scratch)  # then pushed: a fast-forward
+            elif self._is_ancestor(old, remote_tip):
+                extra = self._missing_lines(remote_tip, old)
+                new = self._with_lines(remote_tip, extra, scratch) if extra else remote_tip
             else:
                 new = self._union(old, remote_tip, scratch)
+            if old is not None:
+                self._check_union(old, remote_tip, new)
             moved = self.git.run(
                 "update-ref", "-m", "provenance: sync", self.ref, new, old or _ZERO, check=False
             )
@@ -160,7 +170,33 @@ class NotesSync:
         new = self._rev(scratch)
         if new is None:
             raise StoreError("git notes merge left no result")
-        self._check_union(old, remote_tip, new)
+        return new
+
+    def _missing_lines(self, have: str, want: str) -> dict[str, Sequence[bytes]]:
+        """Lines of ``want``'s notes that ``have``'s notes lack, per annotated commit."""
+        mine, theirs = self._notes(have), self._notes(want)
+        differ = [c for c, blob in theirs.items() if mine.get(c) != blob]
+        blobs = sorted({b for c in differ for b in (mine.get(c), theirs[c]) if b})
+        lines = {
+            oid: split_lines(data or b"")
+            for oid, _, data in read_objects(self.git, blobs, max_bytes=1 << 62)
+        }
+        missing: dict[str, Sequence[bytes]] = {}
+        for c in differ:
+            present = set(lines.get(mine.get(c, ""), []))
+            extra = [ln for ln in lines.get(theirs[c], []) if ln not in present]
+            if extra:
+                missing[c] = extra
+        return missing
+
+    def _with_lines(self, tip: str, extra: dict[str, Sequence[bytes]], scratch: str) -> str:
+        """A notes commit on top of ``tip`` that also holds ``extra`` (appended per commit)."""
+        self.git.run("update-ref", "-d", scratch, check=False)
+        self.git.out("update-ref", scratch, tip, _ZERO)
+        NotesStore(self.git, scratch).add_many(extra)
+        new = self._rev(scratch)
+        if new is None:
+            raise StoreError("adding the missing notes lines left no result")
         return new
 
     def _notes(self, rev: str) -> dict[str, str]:

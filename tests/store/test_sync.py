@@ -71,6 +71,33 @@ def test_union_merge_keeps_every_line_and_pushes_fast_forward(tmp_path: Path) ->
     assert "provenance-sync" not in a.git("for-each-ref", "--format=%(refname)")
 
 
+def test_a_descendant_notes_commit_that_overwrites_a_line_does_not_erase_it(
+    tmp_path: Path,
+) -> None:
+    # Fast-forwarding is not enough: a later notes commit can overwrite or remove a note.
+    remote, _, (c1, _c2, _c3) = _world(tmp_path)
+    a, b = _clone(remote, tmp_path / "a"), _clone(remote, tmp_path / "b")
+    _add(a, c1, '{"a":1}')
+    assert sync(a.path).pushed
+    sync(b.path)
+    b.git("notes", f"--ref={REF}", "add", "-f", "-m", '{"b":"replacement"}', c1)
+    assert sync(b.path).pushed  # b's overwrite reaches the remote only as a union
+    assert _lines(remote, [c1])[c1] == {b'{"a":1}', b'{"b":"replacement"}'}
+    assert sync(a.path).merged  # a fast-forwards to the union, keeping its line
+    assert _lines(a, [c1])[c1] == {b'{"a":1}', b'{"b":"replacement"}'}
+
+
+def test_a_local_note_removal_is_never_pushed(tmp_path: Path) -> None:
+    remote, _, (c1, _c2, _c3) = _world(tmp_path)
+    a = _clone(remote, tmp_path / "a")
+    _add(a, c1, '{"a":1}')
+    assert sync(a.path).pushed
+    a.git("notes", f"--ref={REF}", "remove", c1)  # a descendant of the remote's notes commit
+    sync(a.path)
+    assert _lines(remote, [c1])[c1] == {b'{"a":1}'}
+    assert _lines(a, [c1])[c1] == {b'{"a":1}'}  # and the local ref has it back
+
+
 def test_push_rejected_because_the_remote_moved_is_merged_and_retried(tmp_path: Path) -> None:
     remote, _, (c1, _c2, _c3) = _world(tmp_path)
     a, b = _clone(remote, tmp_path / "a"), _clone(remote, tmp_path / "b")
