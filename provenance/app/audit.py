@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Callable
@@ -22,13 +23,14 @@ from provenance.audit import (
     line_digest,
     run_query,
 )
-from provenance.errors import UsageError
+from provenance.errors import ProvenanceError, UsageError
 from provenance.gitio import Commit, Git, check_repository_safe, parse_commit, resolve_commit
 from provenance.gitio.batch import read_objects
 from provenance.store import NotesStore
 
 if TYPE_CHECKING:  # the verifier (and sigstore) load only to build the index, not to query
     from provenance.app.verify import VerifyOptions
+    from provenance.policy import LoadedPolicy
 
 Progress = Callable[[str, int, int], None]
 _CHUNK = 2000
@@ -104,22 +106,27 @@ def build_index(
     ref = loaded.policy.notes_ref
     settings = {
         "policy_digest": loaded.digest,
+        "keys_digest": _keys_digest(loaded),  # a rotated key file changes what verifies
         "trust_root_digest": root_digest or "sigstore-production-tuf",
         "notes_ref": ref,
     }
     path = db or default_db(git)
     new_lines = indexed = refused = 0
+    store = NotesStore(git, ref)
     with Index.open(path) as index:
         current = index.meta()
-        rebuilt = rebuild or any(current.get(k) != v for k, v in settings.items())
+        notes = list_notes(git, ref)
+        rebuilt = (
+            rebuild
+            or any(current.get(k) != v for k, v in settings.items())
+            or _lines_went_away(index, store, notes)
+        )
         with index.transaction():
             if rebuilt:
                 index.reset(settings)
             index.set_meta({"policy_source": loaded.source})
-        notes = list_notes(git, ref)
         seen = index.note_blobs()
         changed = sorted(c for c, blob in notes.items() if seen.get(c) != blob)
-        store = NotesStore(git, ref)
         for start in range(0, len(changed), _CHUNK):
             chunk = changed[start : start + _CHUNK]
             lines = store.read_many(chunk)
@@ -166,6 +173,36 @@ def build_index(
         notes_ref=ref,
         notes_available=bool(notes),
     )
+
+
+def _keys_digest(loaded: LoadedPolicy) -> str:
+    """sha256 over every key file the policy names (path and content; missing ones marked)."""
+    paths = sorted({r.key for r in (*loaded.policy.signers, *loaded.policy.approvers) if r.key})
+    digest = hashlib.sha256()
+    for key in paths:
+        try:
+            content = hashlib.sha256(loaded.read_file(key)).hexdigest()
+        except (ProvenanceError, OSError):
+            content = "missing"
+        digest.update(f"{key}\0{content}\n".encode())
+    return f"sha256:{digest.hexdigest()}"
+
+
+def _lines_went_away(index: Index, store: NotesStore, notes: dict[str, str]) -> bool:
+    """True when an indexed commit lost its note or a line: its rows are stale, rebuild.
+
+    Adding lines is incremental; removing them is rare (sync never does) and rebuilding is
+    always correct, so the index never keeps a row for a line that is no longer stored.
+    """
+    seen = index.note_blobs()
+    if any(c not in notes for c in seen):
+        return True
+    rewritten = [c for c, blob in notes.items() if c in seen and seen[c] != blob]
+    if not rewritten:
+        return False
+    stored = store.read_many(rewritten)
+    present = {(c, line_digest(ln)) for c, lines in stored.items() for ln in lines}
+    return not index.known_lines(rewritten) <= present
 
 
 def _chunk_progress(

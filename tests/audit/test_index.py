@@ -10,15 +10,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from provenance.app.audit import IndexStats, blame, build_index, log, query
 from provenance.app.stamp import stamp
+from provenance.app.verify import VerifyOptions
 from provenance.audit import Query, parse_when
 from provenance.audit.render import render_blame, render_hits, render_log
 from provenance.errors import ProvenanceError, UsageError
 from tests.audit.conftest import World, clone_world, policy_text
 from tests.conftest import AGENT_ID, session
 from tests.helpers import GitRepo
+from tests.verify._support import network_restored
+from tests.verify.test_keyed import KEY_PATH, _public_pem, make_keyed
 
 
 @pytest.fixture(scope="module")
@@ -164,6 +168,36 @@ def test_reruns_are_incremental_and_changes_of_trust_rebuild(world: World, tmp_p
         policy=policy, trusted_root=mine.inst.trusted_root_path, offline=True), db=db)  # fmt: skip
     assert other.rebuilt  # another policy: everything is verified again
     assert [h.status for h in query(mine.repo.path, Query(), db=db).items] == ["ok"] * 3
+
+
+def test_a_note_that_went_away_leaves_no_verified_row(world: World, tmp_path: Path) -> None:
+    mine, db = clone_world(world, tmp_path), tmp_path / "index.sqlite"
+    build_index(mine.repo.path, mine.options(), db=db)
+    assert mine.sso in _commits_in(mine, db, approver="bob")
+    mine.repo.git("notes", "--ref=refs/notes/provenance", "remove", mine.sso)
+    again = build_index(mine.repo.path, mine.options(), db=db)
+    assert again.rebuilt  # a row for a line no longer stored would be a false "verified"
+    assert _commits_in(mine, db) == {mine.scim}
+    assert _commits_in(mine, db, approver="bob") == set()
+
+
+def test_a_rotated_key_file_rebuilds_the_index(tmp_path: Path) -> None:
+    keyed = make_keyed(tmp_path)
+    options = VerifyOptions(offline=True)
+    db = tmp_path / "index.sqlite"
+    with network_restored():
+        first = build_index(keyed.repo.path, options, db=db)
+        assert first.indexed == 1
+        # the key is revoked: HEAD trusts another key; policy.toml's bytes are unchanged
+        other = _public_pem(ec.generate_private_key(ec.SECP256R1()))
+        keyed.repo.commit("rotate the compromised key", {KEY_PATH: other})
+        second = build_index(keyed.repo.path, options, db=db)
+    assert second.rebuilt and second.totals["attestations"] == 0
+    assert query(keyed.repo.path, Query(), db=db).items == []
+
+
+def _commits_in(world: World, db: Path, **filters: object) -> set[str]:
+    return {h.commit for h in query(world.repo.path, Query(**filters), db=db).items}  # type: ignore[arg-type]
 
 
 def test_a_line_copied_onto_another_commit_hides_nothing(world: World, tmp_path: Path) -> None:
