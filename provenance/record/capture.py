@@ -145,6 +145,14 @@ _EXTRA_CHECKS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("Credentials in URL", re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]{3,}@")),
+    # Well-known token formats the scanner's plugins miss in prose (checked in review).
+    ("Anthropic API key", re.compile(r"\bsk-ant-[A-Za-z0-9_-]{20,}")),
+    ("OpenAI-style API key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{32,}")),
+    ("GitHub token", re.compile(r"\b(?:github_pat_[A-Za-z0-9_]{40,}|gh[pousr]_[A-Za-z0-9]{36,})")),
+    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    # 256-bit hex keys; a digest written as sha256:HEX is not one.
+    ("Long hex secret", re.compile(r"(?<![0-9a-fA-F:])[0-9a-fA-F]{64}(?![0-9a-fA-F])")),
 )
 
 

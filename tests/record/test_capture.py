@@ -106,6 +106,10 @@ def test_salts_must_stay_private_and_outside_the_repository(repo: GitRepo, xdg: 
         ("here is the deploy key:\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n", "Private Key"),
         ("the GitHub token is ghp_1234567890abcdefghijklmnopqrstuvwxyz12\n", "GitHub Token"),
         ('set client_secret = "s3cr3t-Value-42"\n', "Credential assignment"),
+        ("call it with sk-ant-api03-" + "Ab1_" * 10 + " please\n", "Anthropic API key"),
+        ("my token: github_pat_" + "11AB" * 20 + "\n", "GitHub token"),
+        ("maps key AIza" + "SyD-" * 8 + "abc in the config\n", "Google API key"),
+        ("the signing key is " + "9f" * 32 + "\n", "Long hex secret"),
     ],
 )
 def test_store_prompt_refuses_secrets(text: str, kind: str) -> None:
@@ -120,7 +124,8 @@ def test_store_prompt_refuses_secrets(text: str, kind: str) -> None:
 def test_store_prompt_keeps_a_clean_prompt() -> None:
     text = (
         "Fix the token check in app/auth/sso.py: the password reset link must expire after "
-        "15 minutes. Commit 1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b broke it.\n"
+        "15 minutes. Commit 1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b broke it. Use skill "
+        "sha256:" + "ab" * 32 + ".\n"
     )
     kept = stored_prompt(text.encode())
     assert kept.text == text and kept.scanner.startswith("detect-secrets 1.")
