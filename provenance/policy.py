@@ -21,6 +21,8 @@ POLICY_PATH = ".provenance/policy.toml"
 DEFAULT_NOTES_REF = "refs/notes/provenance"
 #: Statements whose signing failed or never finished; never read as evidence (THREATS.md).
 PENDING_NOTES_REF = "refs/notes/provenance-pending"
+#: Scratch refs of the notes store and of sync (never a policy's notes ref).
+_RESERVED_REF_PREFIXES = ("refs/notes/provenance-tmp/", "refs/notes/provenance-sync/")
 
 
 class _Strict(BaseModel):
@@ -144,6 +146,17 @@ class Policy(_Strict):
     approvals: Approvals = Field(default_factory=Approvals)
     approvers: list[ApproverRule] = Field(default_factory=list)
     agents: Agents = Field(default_factory=Agents)
+
+    @field_validator("notes_ref")
+    @classmethod
+    def _not_reserved(cls, ref: str) -> str:
+        # Pending statements and scratch refs live there: attestations stored in them would be
+        # cleared or never read (an agent's commit could otherwise make its stamps vanish).
+        if ref == PENDING_NOTES_REF or ref.startswith(_RESERVED_REF_PREFIXES):
+            raise ValueError(f"{ref} is reserved by provenance for its own bookkeeping")
+        if ".." in ref or ref.endswith(("/", ".lock")) or "//" in ref:
+            raise ValueError(f"{ref} is not a valid notes ref")
+        return ref
 
     @model_validator(mode="after")
     def _enough_approvers(self) -> Policy:

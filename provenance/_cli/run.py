@@ -205,7 +205,7 @@ def run_cmd(
           --prompter alice@example.com --prompt-file task.md \\
           --identity-token @/run/secrets/agent-token -- claude -p "$(cat task.md)"
     """
-    from provenance.app.run import run_session
+    from provenance.app.run import run_session, withheld_from_children
     from provenance.app.session import build_session
     from provenance.app.stamp import SigningOptions
 
@@ -214,14 +214,17 @@ def run_cmd(
             "a token on the command line is visible to the agent (/proc/PID/cmdline)",
             hint="pass --identity-token @FILE or set PROVENANCE_IDENTITY_TOKEN",
         )
-    session = build_session(repo, capture_from(capture))
-    signing = SigningOptions(
-        key=key,
-        public_key=public_key,
-        identity_token=read_token(identity_token),
-        trust_config=trust_config,
-    )
-    result = run_session(repo, command, session, signing, withhold=withhold)
+    # First of all: credentials out of the environment and the process non-dumpable, so no
+    # git process started while the session is prepared carries them either.
+    with withheld_from_children(withhold) as withheld:
+        session = build_session(repo, capture_from(capture))
+        signing = SigningOptions(
+            key=key,
+            public_key=public_key,
+            identity_token=read_token(identity_token),
+            trust_config=trust_config,
+        )
+        result = run_session(repo, command, session, signing, withhold=withhold, withheld=withheld)
     _render(result)
     if report is not None:
         report.write_text(json.dumps(_summary(result), indent=2) + "\n")

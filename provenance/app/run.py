@@ -26,6 +26,7 @@ from pathlib import Path
 from types import FrameType
 
 from provenance.app.pending_stamps import clear_pending
+from provenance.app.policy_source import load_policy_at
 from provenance.app.stamp import (
     Prepared,
     Preparer,
@@ -34,7 +35,7 @@ from provenance.app.stamp import (
     record_pending,
     sign_statement,
 )
-from provenance.errors import SigningError, UsageError
+from provenance.errors import ProvenanceError, SigningError, UsageError
 from provenance.gitio import Git, read_commits
 from provenance.record.change import SessionContext
 from provenance.store import NotesStore
@@ -56,6 +57,28 @@ WITHHELD_VARIABLES = (
     "AWS_WEB_IDENTITY_TOKEN_FILE",
     "AZURE_FEDERATED_TOKEN_FILE",
     "ACTIONS_RUNTIME_TOKEN",
+    # Cloud credentials: with --key awskms:/gcpkms:/azurekms: they are the signing credential.
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+    "AZURE_PASSWORD",
+    "idToken",  # Azure DevOps AzureCLI task (addSpnToEnvironment)
+    "servicePrincipalKey",
+    "CLOUDSDK_AUTH_ACCESS_TOKEN",
+    "CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE",
+    "GOOGLE_GHA_CREDS_PATH",
+    "GOOGLE_CREDENTIALS",
+    "BUILDKITE_AGENT_JOB_API_SOCKET",
+    "BUILDKITE_AGENT_JOB_API_TOKEN",
+    "VAULT_TOKEN",
 )
 #: Glob patterns (case-sensitive) withheld as well: GitLab ``id_tokens`` are user-named.
 WITHHELD_PATTERNS = (
@@ -63,6 +86,7 @@ WITHHELD_PATTERNS = (
     "CI_JOB_JWT*",
     "CIRCLE_OIDC_TOKEN*",
     "*_ID_TOKEN",
+    "ID_TOKEN_*",  # GitLab's own id_tokens example names
     "*_OIDC_TOKEN",
 )
 SESSION_VARIABLE = "PROVENANCE_SESSION"
@@ -296,6 +320,25 @@ def _stamp_all(
     return stamped, pending
 
 
+def _prepare_each(
+    git: Git, made: list[str], session: SessionContext, notes_ref: str
+) -> tuple[list[Prepared], list[tuple[str, str]]]:
+    """Statements for the commits; one that cannot be built is left visibly pending."""
+    preparer = Preparer(git)
+    prepared: list[Prepared] = []
+    failed: list[tuple[str, str]] = []
+    for sha in made:
+        try:
+            item = preparer.prepare(sha, session)
+        except ProvenanceError as e:
+            failed.append((sha, f"could not build its statement: {e}"))
+            continue
+        # Stored where the policy at the session's start says, never where the agent's own
+        # commits would redirect it.
+        prepared.append(replace(item, notes_ref=notes_ref))
+    return prepared, failed
+
+
 def run_session(
     repo: Path,
     command: Sequence[str],
@@ -304,17 +347,24 @@ def run_session(
     *,
     withhold: Sequence[str] = (),
     cwd: Path | None = None,
+    withheld: dict[str, str] | None = None,
 ) -> RunResult:
     """Run ``command`` as the agent, then stamp every commit it made (merges included).
 
     The agent runs in ``cwd`` (default: the current directory) whatever ``repo`` is.
+    ``withheld``: the credentials already removed from this process by the caller (the CLI
+    does so before anything else); otherwise they are withheld here.
     """
     if not command:
         raise UsageError("give the agent command after --", hint="provenance run ... -- CMD")
     git = Git.discover(repo)
     session = replace(session, session_id=session.session_id or f"prov-{uuid.uuid4()}")
-    with withheld_from_children(withhold) as withheld:
+    with contextlib.ExitStack() as stack:
+        if withheld is None:
+            withheld = stack.enter_context(withheld_from_children(withhold))
         before = snapshot(git)
+        start_policy = load_policy_at(git, before.head) if before.head else None
+        notes_ref = start_policy.policy.notes_ref if start_policy else NotesStore.default_ref
         started = datetime.now(UTC)
         env = child_environment(dict(os.environ), session, withhold)
         status = run_child(command, env, cwd)
@@ -322,12 +372,16 @@ def run_session(
         after = snapshot(git)
         made, skipped = _new_commits(git, before, after, started)
         timed = replace(session, started_at=started, ended_at=ended, exit_status=status)
-        preparer = Preparer(git)
-        prepared = [preparer.prepare(sha, timed) for sha in made]
+        prepared, unprepared = _prepare_each(git, made, timed, notes_ref)
         unfinished = f"signing not finished (session {session.session_id})"
-        record_pending(git, {p.commit: (p.statement, unfinished) for p in prepared})
+        pending_first = {p.commit: (p.statement, unfinished) for p in prepared}
+        # A commit whose statement could not be built is pending with an empty statement:
+        # `stamp --pending` reports it as one to stamp anew; the gate calls it pending.
+        pending_first |= {sha: (b"", reason) for sha, reason in unprepared}
+        record_pending(git, pending_first)
         stamped, pending = _stamp_all(git, prepared, signing, withheld)
-    dropped = _rev_list(git, before.tips(), after.tips())
+        pending = [*unprepared, *pending]
+        dropped = _rev_list(git, before.tips(), after.tips())  # before anything is restored
     return RunResult(
         session_id=str(session.session_id),
         exit_status=status,

@@ -61,6 +61,14 @@ def test_withheld_variables() -> None:
         "VAULT_ID_TOKEN",
         "CIRCLE_OIDC_TOKEN_V2",
         "GOOGLE_APPLICATION_CREDENTIALS",
+        # the credentials of a KMS signing key, and what fetches them (found in review)
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AZURE_CLIENT_SECRET",
+        "idToken",
+        "CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE",
+        "ID_TOKEN_1",
+        "BUILDKITE_AGENT_JOB_API_TOKEN",
     ):
         assert is_withheld(name), name
     for name in ("PATH", "HOME", "GITHUB_TOKEN_SCOPE", "TOKENIZERS_PARALLELISM"):

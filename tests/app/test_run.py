@@ -467,3 +467,40 @@ def test_a_leftover_pending_entry_does_not_hide_a_valid_attestation(lab: Golden)
     b = repo.commit("b", {"app/auth/b.py": "b = 1\n"})
     record_pending(repo_git(repo), {b: (statement, "planted")})
     assert lab.verify(b).commits[0].reasons == ("attestation_pending",)
+    clear_pending(repo_git(repo), [a, b])
+
+
+def test_the_agents_commits_cannot_redirect_or_lose_its_stamps(lab: Golden, tmp_path: Path) -> None:
+    # Review: an agent committing notes_ref = the pending ref made its stamp vanish, and one
+    # malformed policy commit left the whole session unsigned and not pending.
+    repo = lab.repo
+    start = head(repo)
+    agent = script(
+        tmp_path / "redirect.sh",
+        "#!/bin/sh\nset -e\n"
+        "printf '# one\\n' > app/auth/one.py\ngit add -A\ngit commit -q -m 'agent: one'\n"
+        "cp .provenance/policy.toml /tmp/policy.$$\n"
+        "sed -i 's|^version = 1$|version = 1\\nnotes_ref = \"refs/notes/provenance-pending\"|' "
+        ".provenance/policy.toml\n"
+        "git commit -q -a -m 'agent: store stamps in the pending ref'\n"
+        "cp /tmp/policy.$$ .provenance/policy.toml\n"
+        "sed -i 's|^version = 1$|version = 1\\nnotes_ref = \"refs/notes/elsewhere\"|' "
+        ".provenance/policy.toml\n"
+        "git commit -q -a -m 'agent: store stamps elsewhere'\n"
+        "printf '# two\\n' > app/auth/two.py\ngit add -A\ngit commit -q -m 'agent: two'\n",
+    )
+    result = run_session(repo.path, agent, session(), lab.keyless(), cwd=repo.path)
+    one, redirect, elsewhere, two = repo.git("rev-list", "--reverse", f"{start}..HEAD").split()
+    assert [s.commit for s in result.stamped] == [one, elsewhere, two]
+    # stored in the notes ref of the session's start, whatever the agent's commits say
+    for sha in (one, elsewhere, two):
+        assert len(lab.notes(sha)) == 1
+    assert repo.git("for-each-ref", "refs/notes/elsewhere") == ""
+    # the commit whose policy is invalid could not be prepared: it is visibly pending
+    assert [sha for sha, _ in result.pending] == [redirect]
+    assert "reserved" in result.pending[0][1]
+    assert redirect in {e.commit for e in list_pending(repo_git(repo))}
+    done = complete_pending(repo.path, lab.keyless())
+    assert redirect in {sha for sha, _ in done.invalid}  # never signed from an empty entry
+    clear_pending(repo_git(repo), [redirect])
+    repo.git("reset", "-q", "--hard", start)
