@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,15 @@ from provenance.policy import render_template
 from provenance.record.change import SessionContext, prompt_from_text
 from provenance.verify.report import Report
 from tests.helpers import SSO_CALLBACK, GitRepo
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep provenance's private state (pending registry) out of the real home directory.
+
+    Set for the whole process, so CLI subprocesses started by a test share it.
+    """
+    os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="provenance-test-state-")
+
 
 AGENT_ID = "agent-bot@example.com"
 

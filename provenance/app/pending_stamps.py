@@ -23,6 +23,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from provenance.app.pending_registry import forget, is_registered
 from provenance.app.policy_source import load_policy_at
 from provenance.app.stamp import (
     PENDING_REF,
@@ -204,6 +205,11 @@ def complete_pending(repo: Path, signing: SigningOptions) -> Completion:
                 result.failed.append((sha, f"not attempted after: {failure}"))
                 continue
             problem = check_statement(git, sha, entry.statement)
+            if problem is None and not is_registered(git, entry.statement):
+                problem = (
+                    "provenance did not record this pending statement here (it may have been "
+                    "written by someone else into the repository)"
+                )
             if problem is not None:
                 result.invalid.append((sha, problem))
                 continue
@@ -234,6 +240,7 @@ def complete_pending(repo: Path, signing: SigningOptions) -> Completion:
             )
         if done:
             remove_pending(git, {sha: done})
+            forget(git, done)
     return result
 
 

@@ -105,10 +105,14 @@ def pending_line(statement: bytes, reason: str) -> bytes:
 
 def record_pending(git: Git, items: dict[str, tuple[bytes, str]]) -> None:
     """Leave commits visibly pending (a separate ref the gate never reads as evidence)."""
+    from provenance.app.pending_registry import register
+
     lines: dict[str, Sequence[bytes]] = {
         sha: [pending_line(statement, reason)] for sha, (statement, reason) in items.items()
     }
     if lines:
+        # registered first: a statement missing from the registry is never signed later
+        register(git, [statement for statement, _ in items.values()])
         NotesStore(git, PENDING_REF).add_many(lines)
 
 

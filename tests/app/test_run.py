@@ -23,12 +23,13 @@ from provenance.app.gate import verify_range
 from provenance.app.pending_stamps import clear_pending, complete_pending, list_pending
 from provenance.app.run import run_session
 from provenance.app.session import CaptureOptions, build_session
-from provenance.app.stamp import PENDING_REF, record_pending, stamp
+from provenance.app.stamp import PENDING_REF, Preparer, pending_line, record_pending, stamp
 from provenance.app.verify import VerifyOptions
 from provenance.devinstance import DevInstance
 from provenance.gitio import Git
 from provenance.policy import render_template
 from provenance.record.capture import PromptSecretError
+from provenance.store import NotesStore
 from provenance.verify.report import render_text
 from tests.conftest import AGENT_ID, Golden, make_golden, session
 from tests.helpers import GitRepo
@@ -504,3 +505,21 @@ def test_the_agents_commits_cannot_redirect_or_lose_its_stamps(lab: Golden, tmp_
     assert redirect in {sha for sha, _ in done.invalid}  # never signed from an empty entry
     clear_pending(repo_git(repo), [redirect])
     repo.git("reset", "-q", "--hard", start)
+
+
+def test_a_pending_entry_provenance_did_not_record_is_never_signed(lab: Golden) -> None:
+    # Review: an agent wrote its own statement (another prompter) for a human's commit into
+    # the pending ref, and a later `stamp --pending` signed it.
+    repo = lab.repo
+    human = repo.commit("human: SSO fix", {"app/auth/fix.py": "FIX = 1\n"})
+    forged = Preparer(repo_git(repo)).prepare(human, session(prompter="mallory@example.com"))
+    line = pending_line(forged.statement, "signing failed")
+    NotesStore(repo_git(repo), PENDING_REF).add(human, [line])  # not through record_pending
+    done = complete_pending(repo.path, lab.keyless())
+    assert [sha for sha, _ in done.invalid] == [human]
+    assert "did not record this pending statement" in done.invalid[0][1]
+    assert human not in repo.git("notes", "--ref=refs/notes/provenance", "list")
+    # the same statement recorded by provenance itself is completed
+    record_pending(repo_git(repo), {human: (forged.statement, "signing failed")})
+    assert [s.commit for s in complete_pending(repo.path, lab.keyless()).completed] == [human]
+    assert list_pending(repo_git(repo)) == []

@@ -1,0 +1,67 @@
+"""Which pending statements provenance itself recorded: a private registry outside the repo.
+
+``refs/notes/provenance-pending`` lives in the repository, where the agent can write. An agent
+could file a statement of its choosing (another commit, another prompter) and wait for a human
+to run ``stamp --pending``. So whenever provenance records a pending statement it also creates
+``$XDG_STATE_HOME/provenance/pending/<repository key>/<sha256 of the statement>`` (directories
+0700, files 0600), and ``stamp --pending`` signs only statements found there. The registry is
+as private as the wrapper's user: an agent running as another user (as the README requires)
+cannot add to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from provenance.gitio import Git
+
+
+def _root() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "provenance" / "pending"
+
+
+def _directory(git: Git) -> Path:
+    common = git.out("rev-parse", "--path-format=absolute", "--git-common-dir").decode().strip()
+    key = hashlib.sha256(os.fsencode(os.path.realpath(common))).hexdigest()[:32]
+    return _root() / key
+
+
+def _name(statement: bytes) -> str:
+    return hashlib.sha256(statement).hexdigest()
+
+
+def register(git: Git, statements: Iterable[bytes]) -> None:
+    """Remember statements provenance put in the pending ref (idempotent)."""
+    directory = _directory(git)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for statement in statements:
+        path = directory / _name(statement)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        os.close(fd)
+
+
+def is_registered(git: Git, statement: bytes) -> bool:
+    """Was this exact statement recorded pending by provenance, for this repository?"""
+    directory = _directory(git)
+    path = directory / _name(statement)
+    try:
+        info = path.lstat()
+        parent = directory.lstat()
+    except OSError:
+        return False
+    mine = os.getuid()
+    private = not (info.st_mode & 0o077) and not (parent.st_mode & 0o077)
+    return path.is_file() and not path.is_symlink() and info.st_uid == mine and private
+
+
+def forget(git: Git, statements: Iterable[bytes]) -> None:
+    """The statements are signed and stored: they need no registration any more."""
+    directory = _directory(git)
+    for statement in statements:
+        with contextlib.suppress(FileNotFoundError):
+            (directory / _name(statement)).unlink()
