@@ -115,7 +115,7 @@ def child_environment(
 
 @dataclass(frozen=True)
 class RefSnapshot:
-    """HEAD, its branch, and every local branch and remote-tracking tip at one moment."""
+    """HEAD, its branch, every other ref's commit, and the remote-tracking tips at one moment."""
 
     head: str | None
     branch: str | None
@@ -123,31 +123,76 @@ class RefSnapshot:
     remotes: tuple[str, ...]
 
     def tips(self) -> list[str]:
-        """Every commit this snapshot can reach from."""
+        """Every commit this snapshot can reach from (remote-tracking tips aside)."""
         return sorted({*self.heads.values(), *([self.head] if self.head else [])})
 
 
+#: Refs whose commits are not the session's history: attestations, stashes (WIP commits).
+_NOT_HISTORY = ("refs/notes/", "refs/stash")
+
+
 def snapshot(git: Git) -> RefSnapshot:
-    """Read HEAD, the current branch and all branch tips."""
+    """Read HEAD, the current branch, every branch, tag and other ref, and worktree HEADs.
+
+    Any ref can carry an agent's commits (a tag, a detached linked worktree, a ref of its
+    own); only notes and the stash are left out. Remote-tracking tips are kept apart.
+    """
     head = git.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
     branch = git.run("symbolic-ref", "--quiet", "HEAD", check=False)
-    refs = git.out("for-each-ref", "--format=%(objectname) %(objecttype) %(refname)").decode()
+    fmt = "%(objectname) %(objecttype) %(*objectname) %(*objecttype) %(refname)"
+    refs = git.out("for-each-ref", f"--format={fmt}").decode()
     heads: dict[str, str] = {}
     remotes: list[str] = []
     for line in refs.splitlines():
-        oid, otype, name = line.split(" ", 2)
-        if otype != "commit":
+        oid, otype, peeled, ptype, name = line.split(" ", 4)
+        if otype == "tag" and ptype == "commit":
+            oid, otype = peeled, ptype
+        if otype != "commit" or name.startswith(_NOT_HISTORY):
             continue
-        if name.startswith("refs/heads/"):
-            heads[name] = oid
-        elif name.startswith("refs/remotes/"):
+        if name.startswith("refs/remotes/"):
             remotes.append(oid)
+        else:
+            heads[name] = oid
+    for n, oid in enumerate(_worktree_heads(git)):
+        heads[f"worktree:{n}"] = oid
     return RefSnapshot(
         head=head.stdout.decode().strip() or None if head.returncode == 0 else None,
         branch=branch.stdout.decode().strip() or None if branch.returncode == 0 else None,
         heads=heads,
         remotes=tuple(sorted(set(remotes))),
     )
+
+
+def _worktree_heads(git: Git) -> list[str]:
+    """The HEAD commit of every worktree (a detached one is on no branch)."""
+    out = git.run("worktree", "list", "--porcelain", "-z", check=False).stdout
+    return [f[5:].decode() for f in out.split(b"\0") if f.startswith(b"HEAD ") and len(f) > 5]
+
+
+def _fetched_during(git: Git, since: int) -> list[str]:
+    """Commits a fetch or pull brought into remote-tracking refs since ``since`` (epoch s).
+
+    Read from the refs' reflogs: each entry after ``since`` not written by a push brings
+    ``new --not old``. Commits the agent pushed are not in it (their entries say "update by
+    push"). With reflogs off, nothing is known to be fetched.
+    """
+    names = git.out("for-each-ref", "--format=%(refname)", "refs/remotes/").decode().split()
+    brought: list[tuple[str, str]] = []
+    for name in names:
+        log = git.run(
+            "reflog", "show", "--date=unix", "--format=%H%x09%gd%x09%gs", name, "--", check=False
+        ).stdout.decode(errors="replace")
+        entries = [line.split("\t", 2) for line in log.splitlines() if line.count("\t") >= 2]
+        for i, (new, selector, subject) in enumerate(entries):
+            when = selector.rpartition("@{")[2].rstrip("}")
+            if not when.isdigit() or int(when) < since or subject.startswith("update by push"):
+                continue
+            old = entries[i + 1][0] if i + 1 < len(entries) else ""
+            brought.append((new, old))
+    fetched: set[str] = set()
+    for new, old in brought:
+        fetched.update(_rev_list(git, [new], [old] if old else []))
+    return sorted(fetched)
 
 
 def _rev_list(git: Git, include: Sequence[str], exclude: Sequence[str]) -> list[str]:
@@ -278,13 +323,23 @@ def run_child(command: Sequence[str], env: dict[str, str], cwd: Path | None = No
 def _new_commits(
     git: Git, before: RefSnapshot, after: RefSnapshot, started: datetime
 ) -> tuple[list[str], list[tuple[str, str]]]:
-    """Commits made during the session (oldest first) and new-but-older ones skipped."""
-    candidates = _rev_list(git, after.tips(), [*before.tips(), *before.remotes])
-    commits = read_commits(git, candidates) if candidates else {}
+    """Commits made during the session (oldest first), and new ones that are not the agent's.
+
+    New: reachable now (any ref, worktree HEAD or remote-tracking tip, so commits the agent
+    pushed count) and from nothing before. Not the agent's, reported and never signed:
+    commits a fetch or pull brought in during the session, and commits older than it.
+    """
     floor = int(started.timestamp()) - _START_SLACK_SECONDS
+    candidates = _rev_list(
+        git, sorted({*after.tips(), *after.remotes}), [*before.tips(), *before.remotes]
+    )
+    fetched = set(_fetched_during(git, floor)) if candidates else set()
+    commits = read_commits(git, candidates) if candidates else {}
     made, skipped = [], []
     for sha in candidates:
-        if commits[sha].committer_time >= floor:
+        if sha in fetched:
+            skipped.append((sha, "fetched from a remote during the session (not made by it)"))
+        elif commits[sha].committer_time >= floor:
             made.append(sha)
         else:
             skipped.append((sha, "committed before the session started (fetched or merged in)"))

@@ -523,3 +523,40 @@ def test_a_pending_entry_provenance_did_not_record_is_never_signed(lab: Golden) 
     record_pending(repo_git(repo), {human: (forged.statement, "signing failed")})
     assert [s.commit for s in complete_pending(repo.path, lab.keyless()).completed] == [human]
     assert list_pending(repo_git(repo)) == []
+
+
+def test_commits_others_pushed_are_not_signed_and_no_agent_commit_is_missed(
+    lab: Golden, tmp_path: Path
+) -> None:
+    # Review: a commit Bob pushed during the session, pulled by the agent, was signed as the
+    # agent's; commits kept under a tag or in a detached worktree were silently unsigned.
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(lab.repo.path), str(remote)], check=True)
+    work = GitRepo(tmp_path / "work")
+    subprocess.run(["git", "clone", "-q", str(remote), str(work.path)], check=True)
+    bob = GitRepo(tmp_path / "bob")
+    subprocess.run(["git", "clone", "-q", str(remote), str(bob.path)], check=True)
+    agent = script(
+        tmp_path / "busy.sh",
+        "#!/bin/sh\nset -e\n"
+        f"cd {bob.path}\nprintf 'B = 1\\n' > app/auth/bob.py\ngit add -A\n"
+        "git commit -q -m 'bob: his own change'\ngit push -q origin HEAD:main\n"
+        f"cd {work.path}\ngit pull -q --ff-only origin main\n"
+        "printf 'A = 1\\n' > app/auth/agent.py\ngit add -A\ngit commit -q -m 'agent: own'\n"
+        "git push -q origin HEAD:main\n"
+        "git worktree add -q --detach ../side HEAD\ncd ../side\n"
+        "printf 'S = 1\\n' > app/auth/side.py\ngit add -A\ngit commit -q -m 'agent: side'\n"
+        f"cd {work.path}\ngit checkout -q --detach\n"
+        "printf 'T = 1\\n' > app/auth/tagged.py\ngit add -A\ngit commit -q -m 'agent: tagged'\n"
+        "git tag kept\ngit checkout -q main\n",
+    )
+    result = run_session(work.path, agent, session(), lab.keyless(), cwd=work.path)
+    subjects = {
+        sha: work.git("log", "-1", "--format=%s", sha)
+        for sha in [*(s.commit for s in result.stamped), *(sha for sha, _ in result.skipped)]
+    }
+    stamped = sorted(subjects[s.commit] for s in result.stamped)
+    assert stamped == ["agent: own", "agent: side", "agent: tagged"]
+    assert [(subjects[sha], why) for sha, why in result.skipped] == [
+        ("bob: his own change", "fetched from a remote during the session (not made by it)")
+    ]
