@@ -151,7 +151,7 @@ def _render(result: RunResult) -> None:
     if result.pending:
         echo("signing failed; complete later with `provenance stamp --pending`")
     if not (result.stamped or result.pending):
-        echo("the session made no commit")
+        echo("nothing to stamp" if result.skipped else "the session made no commit")
     echo(f"session {result.session_id}: agent exited with status {result.exit_status}")
 
 
