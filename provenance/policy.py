@@ -93,6 +93,21 @@ class ApproverRule(_IdentityRule):
     """
 
     person: str = Field(min_length=1)
+    emails: list[str] = Field(
+        default_factory=list,
+        description="Other addresses of this person (git author/committer, prompter), used only "
+        "to stop them approving their own changes; never to verify a signature. List them for "
+        "key approvers, who have no identity to match.",
+    )
+
+    @field_validator("person")
+    @classmethod
+    def _fold_person(cls, person: str) -> str:
+        # "Bob" and "bob" are one person: counted once, excluded together.
+        folded = person.strip().casefold()
+        if not folded:
+            raise ValueError("person must not be blank")
+        return folded
 
     @model_validator(mode="after")
     def _one_kind(self) -> ApproverRule:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parseaddr
 
 from provenance.gitio import Commit
 from provenance.policy import Policy
@@ -29,43 +30,55 @@ class ApprovalVerdict:
     reasons: tuple[str, ...]
 
 
-def _people_of(policy: Policy, identity: str | None) -> set[str]:
-    """The approver persons an identity belongs to (exact identity or anchored pattern)."""
-    if not identity:
-        return set()
-    identity = identity.lower()
+def _fold(text: str) -> str:
+    return text.strip().casefold()
+
+
+def _forms(who: str) -> set[str]:
+    """A prompter, author or committer as written, its address and its display name (folded).
+
+    ``Bob <bob@example.com>``, ``bob@example.com`` and ``Bob`` all name bob. An address's
+    local part is a form too, so a person named like it (``bob``) is excluded even when
+    the policy lists no address for them (key approvers): it can only widen the exclusion.
+    """
+    name, address = parseaddr(who)
+    local = address.rpartition("@")[0] if "@" in address else ""
+    return {f for f in (_fold(who), _fold(address), _fold(name), _fold(local)) if f}
+
+
+def _people_of(policy: Policy, identity: str) -> set[str]:
+    """The approver persons a name or address belongs to: identity, pattern, emails, person."""
     return {
-        a.person
+        _fold(a.person)
         for a in policy.approvers
-        if (a.identity is not None and a.identity.lower() == identity)
+        if (a.identity is not None and _fold(a.identity) == identity)
         or (
             a.identity_pattern is not None
             and re.fullmatch(a.identity_pattern, identity, re.IGNORECASE) is not None
         )
+        or identity in {_fold(e) for e in a.emails}
+        or identity == _fold(a.person)
     }
 
 
 def excluded_people(
     policy: Policy, commit: Commit, changes: Sequence[AttestationResult]
 ) -> set[str]:
-    """Identities and persons who produced the change: they may not approve it."""
-    names: set[str] = {commit.author_email.lower(), commit.committer_email.lower()}
+    """Identities and persons who produced the change: they may not approve it (folded)."""
+    names: set[str] = set()
+    for ident in (commit.author, commit.committer):
+        names |= _forms(ident.rsplit(">", 1)[0] + ">" if ">" in ident else ident)
     roles: set[str] = set()
     for change in changes:
         if change.signer:
-            names.add(change.signer.lower())
+            names.add(_fold(change.signer))
         if change.approver:
-            roles.add(change.approver)  # the verified change signer is itself an approver
+            roles.add(_fold(change.approver))  # the verified change signer is an approver
         prompter = (change.predicate or {}).get("prompter")
         if isinstance(prompter, str):
-            names.add(prompter.lower())
+            names |= _forms(prompter)
     people = {p for n in names for p in _people_of(policy, n)}
-    return (
-        {n for n in names if n}
-        | people
-        | roles
-        | {a.person for a in policy.approvers if a.person.lower() in names}
-    )
+    return names | people | roles
 
 
 def _decided_at(result: AttestationResult) -> datetime:
@@ -77,26 +90,50 @@ def _decided_at(result: AttestationResult) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
-def _time(result: AttestationResult) -> tuple[datetime, datetime]:
-    """Signed time first; the approver's own ``decided_at`` orders decisions in the same second.
+@dataclass(frozen=True)
+class _Decision:
+    signed: datetime | None  # proven by the log or a timestamp authority; None for keys
+    decided: datetime  # what the approver claims
+    decision: str
 
-    Log times have one-second resolution and stored lines may be reordered (a sorted union
-    merge), so line order must never decide which of one person's decisions is the latest.
-    """
-    decided = _decided_at(result)
-    return (result.signed_time or decided, decided)
+    def later_than(self, other: _Decision) -> bool:
+        """Does this decision supersede ``other`` (same person)?
+
+        Signed time first, the claimed ``decided_at`` within the same second (log times have
+        one-second resolution and stored lines may be reordered, so line order never
+        decides). When only one of the two has a proven time, a claimed time cannot beat it:
+        a reject wins (a key approval dated in the future must not undo a logged reject).
+        An exact tie is a reject.
+        """
+        if (self.signed is None) != (other.signed is None) and self.decision != other.decision:
+            return self.decision == "reject"
+        mine = (self.signed or self.decided, self.decided)
+        theirs = (other.signed or other.decided, other.decided)
+        return mine > theirs or (mine == theirs and self.decision == "reject")
+
+
+def _chronological(r: AttestationResult) -> tuple[datetime, datetime, bool]:
+    """Decisions in time order (a reject after an approval of the same instant)."""
+    decided = _decided_at(r)
+    return (r.signed_time or decided, decided, str((r.predicate or {}).get("decision")) == "reject")
 
 
 def evaluate(
     policy: Policy, commit: Commit, results: Sequence[AttestationResult]
 ) -> ApprovalVerdict:
-    """Count approvals of this commit's valid change attestations against ``policy``."""
+    """Count approvals of this commit's valid change attestations against ``policy``.
+
+    People are counted per change attestation: N approvals must approve one and the same
+    attestation (what each approver saw). A person's latest decision on any of the commit's
+    valid attestations being a reject blocks the commit.
+    """
     changes = [r for r in results if r.ok and r.kind == "change"]
     valid_digests = {r.digest for r in changes if r.digest}
     excluded = excluded_people(policy, commit, changes)
     reasons: set[str] = set()
-    latest: dict[str, tuple[tuple[datetime, datetime], str]] = {}
-    for r in results:
+    latest: dict[tuple[str, str], _Decision] = {}  # (digest, person) -> latest decision
+    overall: dict[str, _Decision] = {}  # person -> latest decision on any attestation
+    for r in sorted(results, key=_chronological):
         if r.kind != "approval":
             continue
         if not r.ok:
@@ -106,21 +143,25 @@ def evaluate(
         if approved not in valid_digests:
             reasons.add(Reason.APPROVAL_FOR_OTHER_ATTESTATION.value)
             continue
-        person = r.approver or ""
-        if person in excluded or (r.signer or "").lower() in excluded:
+        person = _fold(r.approver or "")
+        if not person or person in excluded or _fold(r.signer or "") in excluded:
             reasons.add(Reason.SELF_APPROVAL.value)
             continue
-        decision = str((r.predicate or {}).get("decision"))
-        when = _time(r)
-        previous = latest.get(person)
-        if (
-            previous is None
-            or when > previous[0]
-            or (when == previous[0] and decision == "reject")  # a true tie blocks
-        ):
-            latest[person] = (when, decision)
-    approvers = tuple(sorted(p for p, (_, d) in latest.items() if d == "approve"))
-    if any(d == "reject" for _, d in latest.values()):
+        claimed = str((r.predicate or {}).get("decision"))
+        decision = _Decision(r.signed_time, _decided_at(r), claimed)
+        previous = latest.get((approved, person))
+        if previous is None or decision.later_than(previous):
+            latest[(approved, person)] = decision
+        previous = overall.get(person)
+        if previous is None or decision.later_than(previous):
+            overall[person] = decision
+    by_digest: dict[str, set[str]] = {}
+    for (digest, person), d in latest.items():
+        if d.decision == "approve" and overall[person].decision == "approve":
+            by_digest.setdefault(digest, set()).add(person)
+    best = max(by_digest.values(), key=len, default=set())
+    approvers = tuple(sorted(best))
+    if any(d.decision == "reject" for d in overall.values()):
         reasons.add(Reason.APPROVAL_REJECTED.value)
     elif len(approvers) < policy.approvals.required:
         reasons.add(

@@ -36,9 +36,9 @@ def decide(commit: Commit, results: Sequence[AttestationResult], policy: Policy)
         reasons = sorted({reason for r in results for reason in r.reasons})
         missing = reasons or [Reason.ATTESTATION_MISSING.value]
         return CommitVerdict(commit.sha, "refused", tuple(missing), tuple(results))
-    if policy.approvals.required == 0:
-        return CommitVerdict(commit.sha, "ok", (), tuple(results))
-    verdict = evaluate(policy, commit, results)
+    verdict = evaluate(policy, commit, results)  # with required = 0, a reject still blocks
+    if policy.approvals.required == 0 and Reason.APPROVAL_REJECTED.value not in verdict.reasons:
+        return CommitVerdict(commit.sha, "ok", (), tuple(results), approvers=verdict.approvers)
     status: Status = "refused" if verdict.reasons else "ok"
     return CommitVerdict(
         commit.sha, status, verdict.reasons, tuple(results), approvers=verdict.approvers

@@ -16,7 +16,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from provenance.app.approve import approve as sign_approval
 from provenance.app.approve import preview
@@ -69,6 +70,7 @@ class Approver:
     identity: str | None = None
     pattern: str | None = None
     key: str | None = None
+    emails: tuple[str, ...] = ()
 
     def toml(self, issuer: str) -> str:
         if self.key is not None:
@@ -80,7 +82,8 @@ class Approver:
                 if self.identity is not None
                 else f"identity_pattern = '{self.pattern}'\n"
             )
-        return f'[[approvers]]\n{kind}person = "{self.person}"\n'
+        emails = f"emails = {list(self.emails)!r}\n".replace("'", '"') if self.emails else ""
+        return f'[[approvers]]\n{kind}person = "{self.person}"\n{emails}'
 
 
 APPROVERS = (
@@ -775,3 +778,103 @@ def test_range_passes_once_base_approvers_suffice(world: World, edited: Edited) 
         ("ok", ("alice", "carol")),
         ("ok", ("bob", "carol")),
     ]
+
+
+# --- review findings: how a person is recognised, and what one approval is bound to ---------
+
+
+def _refused_for(report: Report, reason: str) -> None:
+    (verdict,) = report.commits
+    assert verdict.status == "refused" and reason in verdict.reasons, verdict
+
+
+def _public_pem_of(world: World, who: str) -> str:
+    key = load_pem_private_key(world.keys[who].read_bytes(), None)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+@pytest.mark.parametrize("emails", [(), ("mallory@example.com",)])
+def test_a_key_approver_who_prompted_the_change_is_not_counted(
+    world: World, emails: tuple[str, ...]
+) -> None:
+    # A key approver has no identity: the prompter's address is matched by its local part,
+    # or by the addresses the policy lists for the person.
+    (world.policy_dir / "keys" / "mallory.pub.pem").write_text(_public_pem_of(world, MALLORY_KEY))
+    mallory = Approver("Mallory", key="keys/mallory.pub.pem", emails=emails)
+    policy = world.policy(required=1, approvers=(*APPROVERS, mallory))
+    change = world.change("sso", prompter=MALLORY)
+    mine = world.approval("sso", change, MALLORY_KEY, policy=policy)
+    _refused_for(world.verify("sso", change, mine, policy=policy), "self_approval")
+
+
+def test_person_names_differing_in_case_are_one_person(world: World) -> None:
+    approvers = tuple(a if a.key is None else replace(a, person="Bob") for a in APPROVERS)
+    policy = world.policy(required=2, approvers=approvers)
+    change = world.change("sso")
+    by_key = world.approval("sso", change, BOB_KEY, policy=policy)
+    by_identity = world.approval("sso", change, BOB, policy=policy)
+    report = world.verify("sso", change, by_key, by_identity, policy=policy)
+    _refused_for(report, "approval_threshold_not_met")
+    assert report.commits[0].approvers == ("bob",)
+
+
+@pytest.mark.parametrize(
+    "who",
+    ["Bob <bob@example.com>", "bob@laptop.local"],
+    ids=["prompter-in-git-format", "prompter-by-local-part"],
+)
+def test_the_prompter_written_another_way_is_still_the_prompter(world: World, who: str) -> None:
+    change = world.change("sso", prompter=who)
+    report = world.verify("sso", change, world.approval("sso", change, BOB))
+    _refused_for(report, "self_approval")
+
+
+def test_the_author_by_name_cannot_approve(world: World) -> None:
+    identity = {"GIT_AUTHOR_NAME": "bob", "GIT_AUTHOR_EMAIL": "bob@laptop.local"}
+    world.commits["bobs"] = world.repo.commit(
+        "SSO by bob", {"app/auth/b.py": SSO_CALLBACK}, **identity
+    )
+    change = world.change("bobs")
+    report = world.verify("bobs", change, world.approval("bobs", change, BOB))
+    _refused_for(report, "self_approval")
+
+
+def test_approvals_of_two_different_change_attestations_do_not_add_up(world: World) -> None:
+    first = world.change("sso")
+    second = world.change("sso", prompter="erin@example.com")
+    policy = world.policy(required=2)
+    report = world.verify(
+        "sso",
+        first,
+        second,
+        world.approval("sso", first, BOB, policy=policy),
+        world.approval("sso", second, CAROL, policy=policy),
+        policy=policy,
+    )
+    _refused_for(report, "approval_threshold_not_met")
+    both = world.approval("sso", first, CAROL, policy=policy)
+    report = world.verify(
+        "sso", first, second, world.approval("sso", first, BOB, policy=policy), both, policy=policy
+    )
+    assert report.commits[0].status == "ok" and report.commits[0].approvers == ("bob", "carol")
+
+
+def test_a_key_approval_dated_in_the_future_does_not_undo_a_logged_reject(world: World) -> None:
+    change = world.change("sso")
+    no = world.approval("sso", change, BOB, "reject", fresh=True)
+    future = world.crafted_approval(
+        world.approval("sso", change, BOB_KEY), {"decided_at": "2099-01-01T00:00:00Z"}, BOB_KEY
+    )
+    report = world.verify("sso", change, future, no, world.approval("sso", change, CAROL))
+    _refused_for(report, "approval_rejected")
+
+
+def test_a_reject_blocks_even_when_no_approval_is_required(world: World) -> None:
+    change = world.change("sso")
+    no = world.approval("sso", change, BOB, "reject", fresh=True)
+    report = world.verify("sso", change, no, policy=world.policy(required=0))
+    _refused_for(report, "approval_rejected")
