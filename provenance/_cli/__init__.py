@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import click
@@ -78,3 +79,13 @@ def main() -> None:
     except ProvenanceError as e:
         click.echo(f"error: {e.diagnostics()}", err=True)
         sys.exit(e.exit_code)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as e:
+        # Exit 1 would read as a refusal: an unexpected failure decided nothing (exit 3).
+        if os.environ.get("PROVENANCE_DEBUG"):
+            raise
+        name = type(e).__name__
+        click.echo(f"error: internal error ({name}: {e}); nothing was decided", err=True)
+        click.echo("  hint: rerun with PROVENANCE_DEBUG=1 for the traceback", err=True)
+        sys.exit(3)

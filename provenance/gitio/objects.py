@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from provenance.errors import GitError, UsageError
 from provenance.gitio.runner import Git
@@ -133,6 +134,15 @@ def check_repository_safe(git: Git) -> None:
             "the repository is a partial clone (--filter): objects are missing and would be "
             "fetched on demand",
             hint="verify in a full clone (git clone without --filter)",
+        )
+    # Not `--git-path info/grafts`: that names GIT_GRAFT_FILE, which git_env points elsewhere.
+    common = git.out("rev-parse", "--path-format=absolute", "--git-common-dir").decode().strip()
+    grafts = Path(common) / "info" / "grafts"
+    if grafts.exists():
+        raise GitError(
+            f"the repository has {grafts}: grafts rewrite history (git ignores them here, but "
+            "the history you see would not be the one verified)",
+            hint="remove the grafts file or verify in a clean clone",
         )
     replaced = git.out("for-each-ref", "--format=%(refname)", "refs/replace/").strip()
     if replaced:

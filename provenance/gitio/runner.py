@@ -93,6 +93,7 @@ def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
         {
             "GIT_NO_REPLACE_OBJECTS": "1",
             "GIT_NO_LAZY_FETCH": "1",  # a partial clone never fetches behind our back (git 2.44+)
+            "GIT_GRAFT_FILE": os.devnull,  # .git/info/grafts could re-parent BASE (hide commits)
             "GIT_TERMINAL_PROMPT": "0",
             "GIT_OPTIONAL_LOCKS": "0",
             "GIT_PAGER": "cat",

@@ -150,11 +150,14 @@ def _merge_changes(box: Sandbox, commit: RangeCommit) -> list[FileChange]:
         auto_tree = proc.stdout.decode().split("\n", 1)[0].strip()
         if proc.returncode in (0, 1) and auto_tree:
             return changes_between(git, auto_tree, commit.sha, env=env)
-    seen: dict[tuple[str, str], FileChange] = {}
+    # Every parent's diff is kept, even for a path another parent's diff already covers:
+    # the diff that drops a parent's fix may be the second one (an octopus merge).
+    changes: list[FileChange] = []
     for parent in commit.parents:
         for change in changes_between(git, parent, commit.sha, env=env):
-            seen.setdefault((change.old_path, change.path), change)
-    return list(seen.values())
+            if change not in changes:
+                changes.append(change)
+    return changes
 
 
 def merge_changes(git: Git, commit: RangeCommit) -> list[FileChange]:

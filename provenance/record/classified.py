@@ -51,14 +51,26 @@ def _utf16_lines(lines: tuple[str, ...]) -> tuple[str, ...] | None:
     return tuple(best[1].lstrip("\ufeff").split("\n")) if best else None
 
 
+def _has_nul(lines: tuple[str, ...]) -> bool:
+    return any("\x00" in ln for ln in lines)
+
+
 def _rules(change: FileChange, classify: Callable[[FileChange], tuple[str, ...]]) -> set[str]:
     """Rules for one change, also over a UTF-16 reading of NUL-laden text, plus truncation."""
     rules = set(classify(change))
     if any("\x00" in ln for ln in change.added + change.removed):
-        added = _utf16_lines(change.added) if change.added else ()
-        removed = _utf16_lines(change.removed) if change.removed else ()
-        if added is not None and removed is not None:
-            rules |= set(classify(replace(change, added=added, removed=removed)))
+        # Each side on its own: a file converted from UTF-8 to UTF-16 has one side of each.
+        added = _utf16_lines(change.added) if _has_nul(change.added) else change.added
+        removed = _utf16_lines(change.removed) if _has_nul(change.removed) else change.removed
+        rules |= set(
+            classify(
+                replace(
+                    change,
+                    added=change.added if added is None else added,
+                    removed=change.removed if removed is None else removed,
+                )
+            )
+        )
     if change.truncated:
         rules.add(TRUNCATED_RULE)
     return rules
@@ -68,13 +80,13 @@ def classify_changes(
     commit: str, changes: Iterable[FileChange], classify: Callable[[FileChange], tuple[str, ...]]
 ) -> CommitClassification:
     """Classify each change of one commit (a rename is one path with both names)."""
+    merged: dict[tuple[str, str | None], set[str]] = {}  # a merge may diff a path per parent
+    for c in changes:
+        key = (c.path, c.old_path if c.old_path != c.path else None)
+        merged.setdefault(key, set()).update(_rules(c, classify))
     verdicts = [
-        PathVerdict(
-            path=c.path,
-            old_path=c.old_path if c.old_path != c.path else None,
-            rules=tuple(sorted(_rules(c, classify))),
-        )
-        for c in changes
+        PathVerdict(path=path, old_path=old, rules=tuple(sorted(rules)))
+        for (path, old), rules in merged.items()
     ]
     return CommitClassification(commit, tuple(verdicts))
 

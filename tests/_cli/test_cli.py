@@ -191,3 +191,25 @@ def test_offline_flag_forbids_sockets_in_process(golden: Golden) -> None:
         "sys.exit(1)\n"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_an_unexpected_failure_is_could_not_decide_never_refused_or_passed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A crash (a broken worker pool, a bug) must not read as a verdict: exit 3, with a hint.
+    import provenance.app.verify as verify_module
+    from provenance._cli import main
+
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.commit("one", {"a.txt": "a\n"})
+
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("worker pool broke")
+
+    monkeypatch.setattr(verify_module, "verify", crash)
+    monkeypatch.setattr(sys, "argv", ["provenance", "verify", "--repo", str(repo.path), "HEAD"])
+    with pytest.raises(SystemExit) as e:
+        main()
+    assert e.value.code == 3
+    err = capsys.readouterr().err
+    assert "internal error (RuntimeError: worker pool broke); nothing was decided" in err

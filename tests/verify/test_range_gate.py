@@ -686,3 +686,72 @@ def test_hostile_repository_config_runs_nothing(
     statuses = {c["commit"]: c["status"] for c in data["commits"]}
     assert statuses[attrs] == "ok" and statuses[head] == "not-required"
     assert report.result == "passed" and by_commit(report)[head].status == "not-required"
+
+
+# --- review findings: octopus merges, code in i18n folders, grafts, re-encoding --------------
+
+
+def test_an_octopus_merge_that_drops_an_attested_fix_is_refused(lab: Lab) -> None:
+    # The diff dropping the fix is against the second parent; the first parent's diff of the
+    # same file must not hide it.
+    lab.branch("oct-fix")
+    fix = lab.commit("authz check", {"lib/util.py": NEUTRAL + "def gate(request):\n" + AUTH_CHECK})
+    lab.stamp(fix)
+    lab.branch("oct-3")
+    third = lab.commit("readme", {"README.md": "three\n"})
+    lab.branch("oct-1")
+    first = lab.commit("tweak", {"lib/util.py": "# tidy\n" + NEUTRAL})
+    lab.repo.write("lib/util.py", NEUTRAL)
+    lab.repo.write("README.md", "three\n")
+    lab.repo.git("add", "-A")
+    tree = lab.repo.git("write-tree")
+    merge = lab.repo.git("commit-tree", tree, "-p", first, "-p", fix, "-p", third, "-m", "octopus")
+    report = lab.gate(merge)
+    assert by_commit(report)[fix].status == "ok"
+    assert_refused_for(report, merge, "attestation_missing")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["app/i18n/auth.py", "src/locale/permissions.go", "web/lang/login.ts", "app/l10n/rbac.rb"],
+)
+def test_code_in_translation_folders_is_still_read(lab: Lab, path: str) -> None:
+    lab.branch(f"i18n-{path.replace('/', '-')}")
+    sha = lab.commit("add", {path: "def check(request):\n" + AUTH_CHECK})
+    assert_refused_for(lab.gate(sha), sha, "attestation_missing")
+
+
+def test_grafts_cannot_hide_a_commit_behind_base(lab: Lab) -> None:
+    base_parent = lab.repo.git("rev-parse", f"{lab.base}^")
+    lab.branch("graft-side", base_parent)
+    hidden = lab.commit("backdoor", {"app/auth/backdoor.py": "def ok(u):\n    return True\n"})
+    lab.branch("graft-main")
+    lab.repo.git("merge", "-q", "--no-ff", "-m", "merge", "graft-side")
+    top = lab.repo.git("rev-parse", "HEAD")
+    grafts = lab.repo.path / ".git" / "info" / "grafts"
+    grafts.parent.mkdir(exist_ok=True)
+    grafts.write_text(f"{lab.base} {base_parent} {hidden}\n")
+    try:
+        with pytest.raises(GitError, match="grafts"):
+            lab.gate(top)
+    finally:
+        grafts.unlink()
+    assert_refused_for(lab.gate(top), hidden, "attestation_missing")
+
+
+def test_a_file_re_encoded_to_utf16_is_read_on_both_sides(lab: Lab) -> None:
+    old = (
+        "namespace App {\n  public class Util {\n"
+        "    public int Add(int a, int b) => a + b;\n  }\n}\n"
+    )
+    new = (
+        "namespace App {\n  [AllowAnonymous]\n  public class Util {\n"
+        '    public int Add(int a, int b) { if (!User.IsInRole("Admin")) return 0; return a; }\n'
+        "  }\n}\n"
+    )
+    lab.branch("utf16-convert")
+    lab.commit("util", {"lib/Util.cs": old})
+    (lab.repo.path / "lib" / "Util.cs").write_bytes(b"\xff\xfe" + new.encode("utf-16-le"))
+    lab.repo.git("add", "-A")
+    sha = lab.commit_index("re-encode as UTF-16")
+    assert_refused_for(lab.gate(sha), sha, "attestation_missing")

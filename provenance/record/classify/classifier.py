@@ -250,9 +250,17 @@ def _builtin_globs() -> dict[str, GlobSet]:
     return globs | {_KIND + k: GlobSet.compile(g) for k, g in KIND_GLOBS.items()}
 
 
+#: Kinds of program code: a file of one is never inert, wherever it lives (``i18n/auth.py``).
+_CODE_KINDS = frozenset({"python", "js", "go", "jvm", "ruby", "php", "code", "shell", "sql"})
+
+
 def _settle_kinds(kinds: set[str]) -> frozenset[str]:
-    """Manifests are never inert; inert files get no language; unknown files are ``other``."""
-    if "manifest" in kinds:
+    """Manifests and code are never inert; inert files get no language; unknown: ``other``.
+
+    Folders such as ``locale/`` or ``__snapshots__/`` make their translations and snapshots
+    inert, not source code put there: an auth check in ``app/i18n/auth.py`` is still read.
+    """
+    if "manifest" in kinds or kinds & _CODE_KINDS:
         kinds.discard("inert")
     elif "inert" in kinds:
         kinds &= {"inert", "test"}
