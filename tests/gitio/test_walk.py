@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from provenance.errors import GitError, UsageError
-from provenance.gitio import Git
+from provenance.gitio import Git, check_repository_safe
 from provenance.gitio.walk import (
     RangeCommit,
     RangeError,
@@ -248,13 +248,17 @@ def test_malformed_commit_inside_the_range_is_refused(tmp_path: Path) -> None:
 def test_grafts_that_hide_a_commit_are_refused(tmp_path: Path) -> None:
     repo = GitRepo.init(tmp_path / "repo")
     base = repo.commit("base", {"README.md": "r\n"})
-    repo.commit("hidden", {"app/auth/backdoor.py": "ALLOW_ALL = True\n"})
+    hidden = repo.commit("hidden", {"app/auth/backdoor.py": "ALLOW_ALL = True\n"})
     top = repo.commit("top", {"README.md": "r\nr\n"})
     (repo.path / ".git" / "info").mkdir(exist_ok=True)
     (repo.path / ".git" / "info" / "grafts").write_text(f"{top} {base}\n")
     assert repo.git("rev-list", f"{base}..{top}") == top  # git itself no longer sees it
+    git = Git.discover(repo.path)
     with pytest.raises(GitError, match="grafts"):
-        walk_range(Git.discover(repo.path), base, top)
+        check_repository_safe(git)
+    # and our own git processes never read the grafts file: the walk sees the real history
+    _, _, commits = walk_range(git, base, top)
+    assert [c.sha for c in commits] == [hidden, top]
 
 
 def test_hostile_merge_driver_and_attributes_run_nothing(
