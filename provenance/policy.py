@@ -281,6 +281,7 @@ required = 0
 # issuer = "https://accounts.example.com"
 # identity = "alice@example.com"
 # person = "alice"            # several identities of one person count once
+# emails = ["alice@laptop.local"]  # her other addresses (author, prompter): never self-approves
 
 # Agent commits carry an "Assisted-by: TOOL:MODEL" trailer when `provenance hooks install`
 # is used. The gate can flag a trailer without a valid change attestation, or an
