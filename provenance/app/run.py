@@ -35,7 +35,7 @@ from provenance.app.stamp import (
     record_pending,
     sign_statement,
 )
-from provenance.errors import ProvenanceError, SigningError, UsageError
+from provenance.errors import ProvenanceError, SigningError, StoreError, UsageError
 from provenance.gitio import Git, read_commits
 from provenance.record.change import SessionContext
 from provenance.store import NotesStore
@@ -362,7 +362,10 @@ def _stamp_all(
         except SigningError as e:
             reason = e.diagnostics()
             rest = prepared[n:]
-            record_pending(git, {p.commit: (p.statement, str(e)) for p in rest})
+            try:
+                record_pending(git, {p.commit: (p.statement, str(e)) for p in rest})
+            except StoreError as store_error:  # still reported, and the run exits 3
+                reason += f" (and it could not be recorded pending: {store_error})"
             pending.extend((p.commit, reason) for p in rest)
             break
         added = NotesStore(git, item.notes_ref).add(item.commit, [signed.line]) > 0
@@ -371,7 +374,8 @@ def _stamp_all(
                 item.commit, item.digest, signed.signer, signed.issuer, item.identity_related, added
             )
         )
-    clear_pending(git, [s.commit for s in stamped])
+    with contextlib.suppress(StoreError):  # a stored attestation wins over a stale entry
+        clear_pending(git, [s.commit for s in stamped])
     return stamped, pending
 
 
@@ -433,7 +437,12 @@ def run_session(
         # A commit whose statement could not be built is pending with an empty statement:
         # `stamp --pending` reports it as one to stamp anew; the gate calls it pending.
         pending_first |= {sha: (b"", reason) for sha, reason in unprepared}
-        record_pending(git, pending_first)
+        try:
+            record_pending(git, pending_first)
+        except StoreError as e:
+            # Signing and storing must not depend on the pending ref (the agent can break
+            # it): go on; whatever ends unsigned is reported and the run exits 3.
+            unprepared = [(sha, f"{why}; not recorded pending: {e}") for sha, why in unprepared]
         stamped, pending = _stamp_all(git, prepared, signing, withheld)
         pending = [*unprepared, *pending]
         dropped = _rev_list(git, before.tips(), after.tips())  # before anything is restored

@@ -42,7 +42,26 @@ class NotesStore(AttestationStore):
         self.uri = f"git-notes:{ref}"
 
     def tip(self) -> str | None:
-        """Current notes commit, or ``None`` if the ref does not exist."""
+        """Current notes commit, or ``None`` if the ref does not exist.
+
+        A ref that exists but names no commit (a blob, say) is an error, not an absence:
+        writers would otherwise retry forever against a ref they cannot replace.
+        """
+        tip = self._commit_tip()
+        if tip is not None:
+            return tip
+        exists = self.git.run("rev-parse", "--verify", "--quiet", self.ref, check=False)
+        if exists.returncode == 0 and exists.stdout.strip():
+            tip = self._commit_tip()  # another writer may have created it just now
+            if tip is not None:
+                return tip
+            raise StoreError(
+                f"{self.ref} exists but does not point to a notes commit",
+                hint=f"inspect it with `git cat-file -t {self.ref}`; restore it from a clone",
+            )
+        return None
+
+    def _commit_tip(self) -> str | None:
         proc = self.git.run(
             "rev-parse", "--verify", "--quiet", f"{self.ref}^{{commit}}", check=False
         )

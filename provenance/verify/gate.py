@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from provenance.errors import ConfigError
+from provenance.errors import ConfigError, StoreError
 from provenance.gitio import Commit, Git, check_repository_safe, read_commit
 from provenance.policy import PENDING_NOTES_REF, LoadedPolicy, Policy
 from provenance.store import MAX_LINES_PER_COMMIT, AttestationStore, NotesStore
@@ -46,8 +46,14 @@ def decide(commit: Commit, results: Sequence[AttestationResult], policy: Policy)
 
 
 def pending_commits(git: Git) -> set[str]:
-    """Commits with an entry in the pending ref: still missing, reported as pending."""
-    if NotesStore(git, PENDING_NOTES_REF).tip() is None:
+    """Commits with an entry in the pending ref: still missing, reported as pending.
+
+    The pending ref only renames a refusal; a broken one is ignored (nothing passes by it).
+    """
+    try:
+        if NotesStore(git, PENDING_NOTES_REF).tip() is None:
+            return set()
+    except StoreError:
         return set()
     return set(git.out("notes", f"--ref={PENDING_NOTES_REF}", "list").decode().split()[1::2])
 

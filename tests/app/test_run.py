@@ -560,3 +560,26 @@ def test_commits_others_pushed_are_not_signed_and_no_agent_commit_is_missed(
     assert [(subjects[sha], why) for sha, why in result.skipped] == [
         ("bob: his own change", "fetched from a remote during the session (not made by it)")
     ]
+
+
+def test_an_agent_that_breaks_the_pending_ref_does_not_stop_the_stamping(
+    lab: Golden, tmp_path: Path
+) -> None:
+    # Review: the pending ref pointed at a blob made every write retry for 40 s, then fail,
+    # and the session ended unsigned. Signing and storing no longer depend on that ref.
+    repo = lab.repo
+    start = head(repo)
+    agent = script(
+        tmp_path / "breaker.sh",
+        "#!/bin/sh\nset -e\n"
+        "printf '# b\\n' > app/auth/breaker.py\ngit add -A\ngit commit -q -m 'agent: b'\n"
+        f'git update-ref {PENDING_REF} "$(echo junk | git hash-object -w --stdin)"\n',
+    )
+    began = time.monotonic()
+    result = run_session(repo.path, agent, session(), lab.keyless(), cwd=repo.path)
+    assert time.monotonic() - began < 20  # no retry storm against a ref that cannot move
+    (sha,) = repo.git("rev-list", f"{start}..HEAD").split()
+    assert [s.commit for s in result.stamped] == [sha] and result.pending == []
+    assert len(lab.notes(sha)) == 1
+    assert lab.verify(sha).commits[0].reasons != ("attestation_pending",)
+    repo.git("update-ref", "-d", PENDING_REF)

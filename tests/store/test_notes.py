@@ -121,3 +121,11 @@ def test_eight_concurrent_writers_keep_all_200_notes(repo: GitRepo) -> None:
     assert all(p.wait(timeout=240) == 0 for p in procs)
     stored = NotesStore(Git.discover(repo.path)).read_many(commits)
     assert sum(1 for c in commits if stored[c] == [f'{{"worker":"{c}"}}'.encode()]) == 200
+
+
+def test_a_notes_ref_that_is_not_a_commit_is_an_error_not_an_absence(repo: GitRepo) -> None:
+    blob = repo.git("hash-object", "-w", "--stdin", input=b"junk\n")
+    repo.git("update-ref", "refs/notes/provenance", blob)
+    store = NotesStore(Git.discover(repo.path))
+    with pytest.raises(StoreError, match="does not point to a notes commit"):
+        store.add(repo.git("rev-parse", "HEAD"), [b"x"])
