@@ -79,9 +79,7 @@ def main() -> None:
     except ProvenanceError as e:
         click.echo(f"error: {e.diagnostics()}", err=True)
         sys.exit(e.exit_code)
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except Exception as e:
+    except Exception as e:  # KeyboardInterrupt and SystemExit are not Exceptions: they pass
         # Exit 1 would read as a refusal: an unexpected failure decided nothing (exit 3).
         if os.environ.get("PROVENANCE_DEBUG"):
             raise

@@ -45,8 +45,7 @@ def _classify(
     parsed = parse_range(spec)
     if parsed is None:
         raise UsageError(f"{spec!r} is not a range", hint="give BASE..HEAD")
-    check_repository_safe(git)
-    base, head, commits = walk_range(git, *parsed)
+    base, head, commits = walk_range(git, *parsed)  # callers checked the repository first
     classification = classification_for(loaded.policy.identity if loaded else None)
     changes = range_changes(git, commits)
     report = (lambda n, t: progress("classified", n, t)) if progress else None

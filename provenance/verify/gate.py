@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from provenance.errors import ConfigError, StoreError
-from provenance.gitio import Commit, Git, check_repository_safe, read_commit
+from provenance.gitio import Commit, Git, read_commit
 from provenance.policy import PENDING_NOTES_REF, LoadedPolicy, Policy
 from provenance.store import MAX_LINES_PER_COMMIT, AttestationStore, NotesStore
 from provenance.verify.approvals import evaluate
@@ -71,8 +71,11 @@ def mark_pending(verdict: CommitVerdict) -> CommitVerdict:
 def verify_commits(
     git: Git, commits: Sequence[str], trust: TrustContext, store: AttestationStore
 ) -> Report:
-    """Verify the attestations of each given commit (full ids)."""
-    check_repository_safe(git)
+    """Verify the attestations of each given commit (full ids).
+
+    The caller has refused unsafe repositories (``check_repository_safe``) before resolving
+    the commits, which already reads objects.
+    """
     verdicts: list[CommitVerdict] = []
     attested: set[str] = set()
     available = store.available()
