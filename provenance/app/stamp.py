@@ -66,12 +66,7 @@ class Prepared:
 
 def work_tree(git: Git) -> Path | None:
     """The work tree of a repository opened by its git dir (``None`` when bare)."""
-    linked = git.root / "gitdir"  # a linked worktree: .git/worktrees/NAME/gitdir
-    if linked.is_file():
-        return Path(linked.read_text().strip()).parent
-    if git.root.name == ".git":
-        return git.root.parent
-    return None
+    return git.work_tree()
 
 
 def repository_uri(git: Git, configured: str | None) -> str:
