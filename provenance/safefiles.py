@@ -68,3 +68,16 @@ def unsafe_reason(path: Path, work_tree: Path | None = None) -> str | None:
         if problem:
             return problem
     return None
+
+
+def without_working_directory(path: list[str]) -> list[str]:
+    """``sys.path`` without the current directory or any relative entry (THREATS.md G54).
+
+    ``python -m`` puts the current directory first; the agent writes there, and a ``sigstore/``
+    package it leaves would be imported by the wrapper, token in memory, at signing time.
+    """
+    try:
+        here: str | None = os.path.realpath(os.getcwd())
+    except OSError:
+        here = None
+    return [p for p in path if p and os.path.isabs(p) and os.path.realpath(p) != here]

@@ -10,6 +10,7 @@ import click
 
 from provenance import __version__
 from provenance.errors import ProvenanceError
+from provenance.safefiles import without_working_directory
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -64,7 +65,11 @@ def _register() -> None:
 
 
 def main() -> None:
-    """Console entry point: map errors to the exit-code contract (0/1/2/3)."""
+    """Console entry point: map errors to the exit-code contract (0/1/2/3).
+
+    Nothing is imported from the current directory afterwards (THREATS.md G54).
+    """
+    sys.path[:] = without_working_directory(sys.path)
     _register()
     try:
         cli.main(standalone_mode=False)

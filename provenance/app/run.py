@@ -28,10 +28,12 @@ from types import FrameType
 from provenance.app.pending_stamps import clear_pending
 from provenance.app.policy_source import load_policy_at
 from provenance.app.stamp import (
+    PinnedSigning,
     Prepared,
     Preparer,
     SigningOptions,
     StampResult,
+    pin_signing,
     record_pending,
     sign_statement,
 )
@@ -349,7 +351,7 @@ def _new_commits(
 def _stamp_all(
     git: Git,
     prepared: list[Prepared],
-    signing: SigningOptions,
+    signing: PinnedSigning,
     withheld: dict[str, str],
 ) -> tuple[list[StampResult], list[tuple[str, str]]]:
     """Sign oldest first; the first failure leaves it and every later commit pending."""
@@ -402,7 +404,7 @@ def run_session(
     repo: Path,
     command: Sequence[str],
     session: SessionContext,
-    signing: SigningOptions,
+    signing: SigningOptions | PinnedSigning,
     *,
     withhold: Sequence[str] = (),
     cwd: Path | None = None,
@@ -412,11 +414,14 @@ def run_session(
 
     The agent runs in ``cwd`` (default: the current directory) whatever ``repo`` is.
     ``withheld``: the credentials already removed from this process by the caller (the CLI
-    does so before anything else); otherwise they are withheld here.
+    does so before anything else); otherwise they are withheld here. Everything that decides
+    where the token goes, and the signing code itself, is loaded before the agent starts.
     """
     if not command:
         raise UsageError("give the agent command after --", hint="provenance run ... -- CMD")
     git = Git.discover(repo)
+    if not isinstance(signing, PinnedSigning):
+        signing = pin_signing(signing, git.work_tree())
     session = replace(session, session_id=session.session_id or f"prov-{uuid.uuid4()}")
     with contextlib.ExitStack() as stack:
         if withheld is None:

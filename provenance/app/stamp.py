@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 
 from provenance.app.classification import classification_for
 from provenance.app.policy_source import load_policy_at
-from provenance.errors import SigningError
+from provenance.errors import SigningError, TrustError, UsageError
 from provenance.gitio import Git, read_commit, remote_url, resolve_commit
 from provenance.policy import PENDING_NOTES_REF, IdentityRules, LoadedPolicy
 from provenance.predicates import CHANGE_PREDICATE_TYPE
 from provenance.record.capture import agent_config_at
 from provenance.record.change import Classification, SessionContext, build_change_predicate
+from provenance.safefiles import unsafe_reason
 from provenance.store import NotesStore
 
 if TYPE_CHECKING:
@@ -35,6 +36,55 @@ class SigningOptions:
     public_key: Path | None = None
     identity_token: str | None = None
     trust_config: Path | None = None
+
+
+@dataclass(frozen=True)
+class PinnedSigning:
+    """Signing options whose files were read and checked once, before an agent ran (G55).
+
+    ``trust`` is the loaded Sigstore client trust config (Fulcio, Rekor, TSA URLs and the
+    trusted root), ``signer`` the loaded key signer; whatever happens to the files afterwards,
+    the token goes where they said when the session started.
+    """
+
+    options: SigningOptions
+    trust: object | None = None
+    signer: object | None = None
+    failure: str | None = None
+
+
+def pin_signing(options: SigningOptions, work_tree: Path | None) -> PinnedSigning:
+    """Check and load every input that decides where the token goes, and the signing stack.
+
+    Files inside the work tree, or that another user could write (the file, a directory above
+    it, or its owner), are refused: an agent could otherwise swap them mid-session.
+    """
+    from provenance.sign import key_file, load_signer, load_trust_config, preload
+
+    files = {
+        "--trust-config": options.trust_config,
+        "--key": key_file(options.key) if options.key else None,
+        "--public-key": options.public_key,
+    }
+    for flag, path in files.items():
+        problem = unsafe_reason(path, work_tree) if path is not None else None
+        if problem:
+            raise UsageError(
+                f"{flag} {path}: {problem}",
+                hint="keep signing inputs outside the repository, owned by you and writable "
+                "by you only (chmod go-w), so the agent cannot replace them",
+            )
+    preload()
+    if options.key:
+        return PinnedSigning(options, signer=load_signer(options.key, options.public_key))
+    try:
+        return PinnedSigning(options, trust=load_trust_config(options.trust_config))
+    except TrustError as e:
+        if options.trust_config is not None:
+            raise  # the user's own file is unusable: say so before anything runs
+        # Sigstore production unreachable now: the session runs, and its commits end pending
+        # (never signed with a trust config fetched after the agent ran).
+        return PinnedSigning(options, failure=f"{e} (before the session started)")
 
 
 @dataclass(frozen=True)
@@ -74,17 +124,26 @@ def repository_uri(git: Git, configured: str | None) -> str:
     return configured or remote_url(git) or f"file://{git.root.parent}"
 
 
-def sign_statement(statement: bytes, signing: SigningOptions) -> SignedLine:
+def sign_statement(statement: bytes, signing: SigningOptions | PinnedSigning) -> SignedLine:
     """Key-signed when a key is given, otherwise Sigstore keyless.
 
-    The signing stack (sigstore, securesystemslib) is imported here, on first use, so the
-    agent wrapper starts the agent without waiting for it.
+    The signing stack (sigstore, securesystemslib) is imported on first use; the agent
+    wrapper pins it, and the files it reads, before the agent starts (:func:`pin_signing`).
     """
     from provenance.sign import sign_keyless, sign_with_key
 
-    if signing.key:
-        return sign_with_key(statement, signing.key, signing.public_key)
-    return sign_keyless(statement, token=signing.identity_token, trust_config=signing.trust_config)
+    pinned = signing if isinstance(signing, PinnedSigning) else PinnedSigning(signing)
+    if pinned.failure is not None:
+        raise SigningError(pinned.failure, hint="retry with `provenance stamp --pending`")
+    opts = pinned.options
+    if opts.key:
+        return sign_with_key(statement, opts.key, opts.public_key, pinned.signer)  # type: ignore[arg-type]
+    return sign_keyless(
+        statement,
+        token=opts.identity_token,
+        trust_config=opts.trust_config,
+        pinned=pinned.trust,  # type: ignore[arg-type]
+    )
 
 
 def pending_line(statement: bytes, reason: str) -> bytes:

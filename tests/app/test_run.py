@@ -409,7 +409,7 @@ def test_agent_commit_script_stamps_the_commit_its_command_makes(lab: Golden) ->
     env.update(GIT_IDENTITY)
     env.update(
         {
-            "PROVENANCE": f"{sys.executable} -m provenance",
+            "PROVENANCE": str(Path(sys.executable).with_name("provenance")),
             "PROVENANCE_IDENTITY_TOKEN": lab.inst.issue_token(AGENT_ID),
             "PROVENANCE_TRUST_CONFIG": str(lab.inst.trust_config_path),
         }
