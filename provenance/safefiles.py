@@ -81,3 +81,25 @@ def without_working_directory(path: list[str]) -> list[str]:
     except OSError:
         here = None
     return [p for p in path if p and os.path.isabs(p) and os.path.realpath(p) != here]
+
+
+def write_output(path: Path, data: bytes) -> None:
+    """Write a report file without following a link or writing through another name.
+
+    An agent can leave a symbolic link (or a FIFO, or a hard link to a file of the user's) where
+    the wrapper will write its report; the write would then land in that other file
+    (THREATS.md G62b). Existing regular files with one name are replaced in place.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as e:
+        raise OSError(e.errno, f"{path}: {e.strerror} (a link or special file is refused)") from e
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+            raise OSError(f"{path} is not a plain file with a single name; refusing to write it")
+        os.ftruncate(fd, 0)
+        os.write(fd, data)
+    finally:
+        os.close(fd)

@@ -11,6 +11,7 @@ import click
 
 from provenance._cli.options import read_token, repo_option, signing_options
 from provenance.errors import UsageError
+from provenance.safefiles import write_output
 
 if TYPE_CHECKING:
     from provenance.app.run import RunResult
@@ -129,6 +130,7 @@ def _summary(result: RunResult) -> dict[str, Any]:
         "pending": [{"commit": c, "reason": r} for c, r in result.pending],
         "skipped": [{"commit": c, "reason": r} for c, r in result.skipped],
         "rewritten_or_dropped": result.dropped,
+        "undecided": result.undecided,
     }
 
 
@@ -144,6 +146,8 @@ def _render(result: RunResult) -> None:
         echo(f"the session rewrote or dropped {len(result.dropped)} earlier commit(s):")
         for commit in result.dropped:
             echo(f"  {commit}")
+    for note in result.undecided:
+        echo(f"undecided: {note}")
     if result.before.branch != result.after.branch:
         echo(f"HEAD moved from {result.before.branch} to {result.after.branch}")
     for commit, reason in result.pending:
@@ -227,7 +231,10 @@ def run_cmd(
         result = run_session(repo, command, session, signing, withhold=withhold, withheld=withheld)
     _render(result)
     if report is not None:
-        report.write_text(json.dumps(_summary(result), indent=2) + "\n")
+        try:
+            write_output(report, (json.dumps(_summary(result), indent=2) + "\n").encode())
+        except OSError as e:
+            raise UsageError(f"cannot write --report: {e}") from e
     raise SystemExit(EXIT_COULD_NOT_DECIDE if result.pending else result.exit_status)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import binascii
+import contextlib
 import hashlib
 import json
 from collections.abc import Sequence
@@ -13,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from provenance.app.classification import classification_for
 from provenance.app.policy_source import load_policy_at
-from provenance.errors import SigningError, TrustError, UsageError
+from provenance.errors import SigningError, StoreError, TrustError, UsageError
 from provenance.gitio import Git, read_commit, remote_url, resolve_commit
 from provenance.policy import PENDING_NOTES_REF, IdentityRules, LoadedPolicy
 from provenance.predicates import CHANGE_PREDICATE_TYPE
@@ -157,8 +159,12 @@ def pending_line(statement: bytes, reason: str) -> bytes:
     return json.dumps(entry, separators=(",", ":")).encode()
 
 
-def record_pending(git: Git, items: dict[str, tuple[bytes, str]]) -> None:
-    """Leave commits visibly pending (a separate ref the gate never reads as evidence)."""
+def record_pending(git: Git, items: dict[str, tuple[bytes, str]], notes_ref: str) -> None:
+    """Leave commits visibly pending (a separate ref the gate never reads as evidence).
+
+    ``notes_ref`` is where their attestations must be stored once signed; it is kept in the
+    private registry, never read back from the repository.
+    """
     from provenance.app.pending_registry import register
 
     lines: dict[str, Sequence[bytes]] = {
@@ -166,12 +172,24 @@ def record_pending(git: Git, items: dict[str, tuple[bytes, str]]) -> None:
     }
     if lines:
         # registered first: a statement missing from the registry is never signed later
-        register(git, [statement for statement, _ in items.values()])
+        register(git, [statement for statement, _ in items.values()], notes_ref)
         NotesStore(git, PENDING_REF).add_many(lines)
 
 
-def _record_pending(git: Git, sha: str, statement: bytes, error: SigningError) -> None:
-    record_pending(git, {sha: (statement, str(error))})
+def confirm_stored(git: Git, notes_ref: str, statements: dict[str, bytes]) -> list[str]:
+    """Commits whose just-stored attestation of ``statements[commit]`` is not in ``notes_ref``.
+
+    Checked after the pending entries are cleared (THREATS.md G59): clearing through a ref
+    that is not what it seems must never go unnoticed.
+    """
+    if not statements:
+        return []
+    stored = NotesStore(git, notes_ref).read_many(list(statements))
+    return [
+        c
+        for c, statement in statements.items()
+        if not any(payload_of(line) == statement for line in stored.get(c, []))
+    ]
 
 
 class Preparer:
@@ -222,7 +240,7 @@ def sign_and_store(git: Git, prepared: Prepared, signing: SigningOptions) -> Sta
     try:
         signed = sign_statement(prepared.statement, signing)
     except SigningError as e:
-        _record_pending(git, prepared.commit, prepared.statement, e)
+        record_pending(git, {prepared.commit: (prepared.statement, str(e))}, prepared.notes_ref)
         raise
     added = NotesStore(git, prepared.notes_ref).add(prepared.commit, [signed.line]) > 0
     return StampResult(
@@ -244,6 +262,23 @@ def stamp(repo: Path, rev: str, session: SessionContext, signing: SigningOptions
 
     git = Git.discover(repo)
     sha = resolve_commit(git, rev)
-    result = sign_and_store(git, Preparer(git).prepare(sha, session), signing)
-    clear_pending(git, [sha])
+    prepared = Preparer(git).prepare(sha, session)
+    result = sign_and_store(git, prepared, signing)
+    with contextlib.suppress(StoreError):  # the attestation is stored: it wins
+        clear_pending(git, [sha])
+    if confirm_stored(git, prepared.notes_ref, {sha: prepared.statement}):
+        raise StoreError(
+            f"the attestation of {sha[:12]} is not in {prepared.notes_ref} after storing it",
+            hint="check the notes refs for symbolic refs or concurrent rewrites, then stamp again",
+        )
     return result
+
+
+def payload_of(line: bytes) -> bytes | None:
+    """The DSSE payload of a stored bundle or envelope line (unverified; only to find ours)."""
+    try:
+        data = json.loads(line)
+        envelope = data.get("dsseEnvelope", data)
+        return base64.b64decode(envelope["payload"])
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
+        return None

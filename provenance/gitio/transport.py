@@ -171,7 +171,7 @@ class Transport:
             )
 
     def ls_remote(self, url: str, timeout: float = _TIMEOUT_SECONDS) -> dict[str, str]:
-        """Ref name -> object id on the remote (peeled tags left out)."""
+        """Ref name -> object id on the remote (``NAME^{}``: what an annotated tag points to)."""
         self._check(url)
         proc = self.run(
             "ls-remote",
@@ -186,7 +186,7 @@ class Transport:
         refs: dict[str, str] = {}
         for line in proc.stdout.decode(errors="replace").splitlines():
             oid, _, name = line.partition("\t")
-            if name and not name.endswith("^{}"):
+            if name:
                 refs[name] = oid
         return refs
 
