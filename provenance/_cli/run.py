@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from provenance._cli.options import read_token, repo_option, signing_options
+from provenance._cli.output import echo
+from provenance.display import shown
 from provenance.errors import UsageError
 from provenance.safefiles import write_output
 
@@ -135,28 +137,28 @@ def _summary(result: RunResult) -> dict[str, Any]:
 
 
 def _render(result: RunResult) -> None:
-    def echo(text: str) -> None:
-        click.echo(f"provenance: {text}", err=True)
+    def say(text: str) -> None:
+        echo(f"provenance: {text}", err=True)
 
     for s in result.stamped:
-        echo(f"stamped {s.commit[:12]} signed by {s.signer}")
+        say(f"stamped {s.commit[:12]} signed by {shown(s.signer)}")
     for commit, reason in result.skipped:
-        echo(f"not stamped {commit[:12]}: {reason}")
+        say(f"not stamped {commit[:12]}: {shown(reason)}")
     if result.dropped:
-        echo(f"the session rewrote or dropped {len(result.dropped)} earlier commit(s):")
+        say(f"the session rewrote or dropped {len(result.dropped)} earlier commit(s):")
         for commit in result.dropped:
-            echo(f"  {commit}")
+            say(f"  {commit}")
     for note in result.undecided:
-        echo(f"undecided: {note}")
+        say(f"undecided: {shown(note)}")
     if result.before.branch != result.after.branch:
-        echo(f"HEAD moved from {result.before.branch} to {result.after.branch}")
+        say(f"HEAD moved from {shown(result.before.branch)} to {shown(result.after.branch)}")
     for commit, reason in result.pending:
-        echo(f"PENDING {commit[:12]}: {reason.splitlines()[0]}")
+        say(f"PENDING {commit[:12]}: {shown(reason.splitlines()[0])}")
     if result.pending:
-        echo("signing failed; complete later with `provenance stamp --pending`")
+        say("signing failed; complete later with `provenance stamp --pending`")
     if not (result.stamped or result.pending):
-        echo("nothing to stamp" if result.skipped else "the session made no commit")
-    echo(f"session {result.session_id}: agent exited with status {result.exit_status}")
+        say("nothing to stamp" if result.skipped else "the session made no commit")
+    say(f"session {result.session_id}: agent exited with status {result.exit_status}")
 
 
 @click.command(
@@ -248,20 +250,20 @@ def complete_pending_cmd(repo: Path, signing: SigningOptions, capture: dict[str,
         raise UsageError(f"--pending signs the stored statements; {flags} cannot apply")
     done = complete_pending(repo, signing)
     for s in done.completed:
-        click.echo(s.digest)
-        click.echo(f"completed {s.commit[:12]} signed by {s.signer}", err=True)
+        echo(s.digest)
+        echo(f"completed {s.commit[:12]} signed by {s.signer}", err=True)
     for sha in done.already_stored:
-        click.echo(f"completed {sha[:12]} (its attestation was already stored)", err=True)
+        echo(f"completed {sha[:12]} (its attestation was already stored)", err=True)
     for sha, reason in done.invalid:
-        click.echo(
+        echo(
             f"cannot complete {sha[:12]}: {reason}; stamp it anew, or drop the entry with "
             f"`git notes --ref=refs/notes/provenance-pending remove {sha}`",
             err=True,
         )
     for sha, reason in done.failed:
-        click.echo(f"still pending {sha[:12]}: {reason.splitlines()[0]}", err=True)
+        echo(f"still pending {sha[:12]}: {reason.splitlines()[0]}", err=True)
     if not (done.completed or done.already_stored or done.invalid or done.failed):
-        click.echo("nothing is pending", err=True)
+        echo("nothing is pending", err=True)
     if not done:
         raise SystemExit(3)
 
@@ -287,7 +289,7 @@ def hooks_install_cmd(repo: Path, force: bool, chain: bool) -> None:
     done = install_hook(repo, force=force, chain=chain)
     extra = f" (runs {done.chained.name} first)" if done.chained else ""
     extra += " (replaced the previous hook)" if done.replaced else ""
-    click.echo(f"installed {done.path}{extra}", err=True)
+    echo(f"installed {done.path}{extra}", err=True)
 
 
 @hooks_group.command("uninstall")
@@ -297,4 +299,4 @@ def hooks_uninstall_cmd(repo: Path) -> None:
     from provenance.app.hooks import uninstall_hook
 
     removed = uninstall_hook(repo)
-    click.echo(f"removed {removed}" if removed else "no provenance hook installed", err=True)
+    echo(f"removed {removed}" if removed else "no provenance hook installed", err=True)
