@@ -355,6 +355,10 @@ def sync_cmd(remote: str, repo: Path, attempts: int) -> None:
 
     Lines from both sides are kept (git notes merge -s cat_sort_uniq); the push is a
     fast-forward, retried after a fresh fetch and merge when the remote moved meanwhile.
+    REMOTE is a configured remote (its URL read from a config file only you can write) or a
+    URL or path. Nothing from the repository's own config is used to reach it (an agent can
+    write .git/config): a repository that sets transport options there is refused; git and
+    ssh come from your PATH and environment; hooks of a local remote do not run.
 
     \b
     Example:

@@ -199,9 +199,11 @@ def run_cmd(
     The agent never sees the signing credential: PROVENANCE_IDENTITY_TOKEN, SIGSTORE_ID_TOKEN,
     CI OIDC request variables (ACTIONS_ID_TOKEN_REQUEST_*, CI_JOB_JWT*, *_ID_TOKEN, ...) and
     cloud credential files are removed from its environment; PROVENANCE_SESSION and
-    PROVENANCE_ASSISTED_BY are set. The token is read before the agent starts. Afterwards
-    every new commit (oldest first, merges included) is stamped with the session id, its
-    start and end time and the agent's exit status. Commits the agent rewrote or dropped are
+    PROVENANCE_ASSISTED_BY are set. The token, trust config, keys and the signing code are
+    loaded before the agent starts. Afterwards every new commit (oldest first, merges
+    included) that the session's git identity committed during the session is stamped with
+    the session id, its start and end time and the agent's exit status; other new commits (a
+    colleague's, pulled) are listed, not stamped. Commits the agent rewrote or dropped are
     listed. Exit status: the agent's, or 3 when signing failed (the commits are then pending:
     `provenance stamp --pending` completes them).
 
