@@ -9,7 +9,9 @@ import sys
 import click
 
 from provenance import __version__
+from provenance._cli.output import echo
 from provenance.errors import ProvenanceError
+from provenance.safefiles import without_working_directory
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -64,12 +66,16 @@ def _register() -> None:
 
 
 def main() -> None:
-    """Console entry point: map errors to the exit-code contract (0/1/2/3)."""
+    """Console entry point: map errors to the exit-code contract (0/1/2/3).
+
+    Nothing is imported from the current directory afterwards (THREATS.md G54).
+    """
+    sys.path[:] = without_working_directory(sys.path)
     _register()
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        echo("aborted", err=True)
         sys.exit(2)
     except click.ClickException as e:
         e.show()
@@ -77,13 +83,13 @@ def main() -> None:
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except ProvenanceError as e:
-        click.echo(f"error: {e.diagnostics()}", err=True)
+        echo(f"error: {e.diagnostics()}", err=True)
         sys.exit(e.exit_code)
     except Exception as e:  # KeyboardInterrupt and SystemExit are not Exceptions: they pass
         # Exit 1 would read as a refusal: an unexpected failure decided nothing (exit 3).
         if os.environ.get("PROVENANCE_DEBUG"):
             raise
         name = type(e).__name__
-        click.echo(f"error: internal error ({name}: {e}); nothing was decided", err=True)
-        click.echo("  hint: rerun with PROVENANCE_DEBUG=1 for the traceback", err=True)
+        echo(f"error: internal error ({name}: {e}); nothing was decided", err=True)
+        echo("  hint: rerun with PROVENANCE_DEBUG=1 for the traceback", err=True)
         sys.exit(3)

@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from provenance._cli.output import echo
+from provenance.display import shown, shown_path
+
 if TYPE_CHECKING:
     from provenance.app.approve import Preview
 
@@ -19,31 +22,66 @@ from provenance.errors import UsageError
 _file = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
-def _show(seen: Preview) -> None:
-    p = seen.predicate
-    agent = p.get("agent", {})
-    prompt = p.get("prompt", {})
-    click.echo(f"commit     {seen.commit.sha}", err=True)
-    tool = agent.get("tool", "?") + (f"@{agent['version']}" if agent.get("version") else "")
-    session = agent.get("session_id") or "-"
-    click.echo(f"agent      {tool}  model {agent.get('model')}  session {session}", err=True)
-    click.echo(f"prompter   {p.get('prompter')}", err=True)
-    click.echo(f"prompt     {prompt.get('algorithm')}:{prompt.get('digest')}", err=True)
-    for skill in p.get("skills", []):
-        click.echo(
-            f"skill      {skill.get('name')} {skill.get('version') or ''} "
-            f"{skill.get('digest', {}).get('sha256', '')}",
-            err=True,
-        )
-    click.echo(
-        f"signed by  {seen.change.signer} ({seen.change.issuer}) at {seen.change.signed_time}",
-        err=True,
+#: At most this many identity-related paths are listed right above the prompt.
+_SUMMARY_PATHS = 20
+
+
+def _header(seen: Preview) -> list[str]:
+    """Who made the commit, its message, and what the signed change record says."""
+    p, c = seen.predicate, seen.commit
+    agent, prompt = p.get("agent", {}), p.get("prompt", {})
+    tool = shown(agent.get("tool", "?")) + (
+        f"@{shown(agent['version'])}" if agent.get("version") else ""
     )
-    for change in p.get("changes", []):
-        if change.get("rules"):
-            click.echo(f"identity   {change.get('path')}  [{', '.join(change['rules'])}]", err=True)
+    lines = [
+        f"commit     {c.sha}",
+        f"author     {shown(c.author)}",
+        f"committer  {shown(c.committer)}",
+        "message    "
+        + "\n           ".join(shown(ln) for ln in seen.message.rstrip("\n").split("\n")[:20]),
+        f"agent      {tool}  model {shown(agent.get('model'))}  "
+        f"session {shown(agent.get('session_id') or '-')}",
+        f"prompter   {shown(p.get('prompter'))}",
+        f"prompt     {shown(prompt.get('algorithm'))}:{shown(prompt.get('digest'))}",
+    ]
+    for skill in p.get("skills", []):
+        lines.append(
+            f"skill      {shown(skill.get('name'))} {shown(skill.get('version') or '')} "
+            f"{shown(skill.get('digest', {}).get('sha256', ''))}"
+        )
+    ch = seen.change
+    lines.append(f"signed by  {shown(ch.signer)} ({shown(ch.issuer)}) at {ch.signed_time}")
+    lines.append(f"policy     {shown(seen.policy_source)}")
+    return lines
+
+
+def _summary(seen: Preview, decision: str) -> list[str]:
+    """What is being approved, in a few lines, printed directly above the prompt (G57)."""
+    paths = seen.identity_paths()
+    lines = [f"-- {decision} {seen.commit.sha[:12]}: {len(paths)} identity-related path(s) --"]
+    for path, rules in paths[:_SUMMARY_PATHS]:
+        lines.append(f"  {shown_path(path)}  [{shown(', '.join(rules))}]")
+    if len(paths) > _SUMMARY_PATHS:
+        lines.append(f"  ... and {len(paths) - _SUMMARY_PATHS} more (listed above)")
+    lines.append(f"  by {shown(seen.commit.author)}; {len(seen.diffstat)} path(s) changed in all")
+    return lines
+
+
+def _show(seen: Preview, decision: str, show_diff: bool) -> None:
+    """Header, diff stat, the identity-related hunks if asked, then the summary, last."""
+    for line in _header(seen):
+        echo(line, err=True)
     for path, added, removed in seen.diffstat:
-        click.echo(f"  {path} | +{added} -{removed}", err=True)
+        echo(f"  {shown_path(path)} | +{added} -{removed}", err=True)
+    if show_diff:
+        for hunk in seen.hunks:
+            echo(f"--- {shown_path(hunk.path)}", err=True)
+            for line in hunk.removed:
+                echo(f"-{shown(line)}", err=True)
+            for line in hunk.added:
+                echo(f"+{shown(line)}", err=True)
+    for line in _summary(seen, decision):
+        echo(line, err=True)
 
 
 @click.command("approve")
@@ -58,9 +96,22 @@ def _show(seen: Preview) -> None:
 )
 @click.option("--comment", default=None, help="Free text stored in the signed approval.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (needed without a TTY).")
-@click.option("--policy", type=_file, default=None, help="Policy outside the repository.")
+@click.option(
+    "--base",
+    metavar="REV",
+    default=None,
+    help="Verify with the policy committed here: the branch the commits will merge into "
+    "(default: the current branch's upstream). Never HEAD's own policy.",
+)
+@click.option("--policy", type=_file, default=None, help="Pinned policy file (instead of --base).")
 @click.option(
     "--trusted-root", type=_file, default=None, help="Pinned trusted root to verify with."
+)
+@click.option(
+    "--show-diff/--no-show-diff",
+    default=None,
+    help="Show the identity-related lines the commit adds and removes "
+    "(default: on at a terminal when they are short).",
 )
 @signing_options
 def approve_cmd(
@@ -69,8 +120,10 @@ def approve_cmd(
     decision: str,
     comment: str | None,
     yes: bool,
+    base: str | None,
     policy: Path | None,
     trusted_root: Path | None,
+    show_diff: bool | None,
     identity_token: str | None,
     trust_config: Path | None,
     key: str | None,
@@ -78,16 +131,20 @@ def approve_cmd(
 ) -> None:
     """Approve (or reject) the change attestation of each COMMIT, signed with YOUR identity.
 
-    Shows what you are approving (agent, model, prompter, prompt commitment, skills,
-    identity-related paths and rules, diff stat), asks for confirmation, then signs an approval
-    attestation bound to the exact commit and change attestation, and stores it. The approver
-    is whoever the signature proves. A commit without a valid change attestation is refused.
+    Shows what you are approving (author, committer, message, agent, model, prompter, prompt
+    commitment, skills, diff stat, optionally the identity-related lines), then, right above
+    the question, the identity-related paths and their rules; asks for confirmation, then signs
+    an approval attestation bound to the exact commit and change attestation, and stores it.
+    The approver is whoever the signature proves. A commit without a valid change attestation
+    is refused. The attestation is checked against the policy committed at --base (default:
+    the upstream of the current branch) or --policy, never the policy of the commit's branch.
 
     \b
     Example:
-      provenance approve HEAD --comment "reviewed the SSO callback" --identity-token @me.jwt
+      provenance approve HEAD --base origin/main --comment "reviewed the SSO callback" \\
+          --identity-token @me.jwt
     """
-    from provenance.app.approve import approve, preview
+    from provenance.app.approve import SHORT_DIFF_LINES, approve, preview
     from provenance.app.stamp import SigningOptions
     from provenance.app.verify import VerifyOptions
 
@@ -99,19 +156,23 @@ def approve_cmd(
         trust_config=trust_config,
     )
     # every commit is checked before anything is signed: a refused one stores nothing at all
-    previews = [preview(repo, rev, options) for rev in commits]
+    previews = [preview(repo, rev, options, base) for rev in commits]
     for seen in previews:
-        _show(seen)
+        interactive = sys.stderr.isatty() and sys.stdin.isatty()
+        wanted = show_diff if show_diff is not None else (
+            interactive and seen.diff_lines() <= SHORT_DIFF_LINES
+        )  # fmt: skip
+        _show(seen, decision, wanted)
         if not yes:
             if not sys.stdin.isatty():
                 raise UsageError("refusing to approve without confirmation", hint="pass --yes")
             click.confirm(f"{decision} {seen.commit.sha[:12]}?", abort=True, err=True)
         done = approve(repo, seen, decision, comment, signing)
-        click.echo(done.digest)
+        echo(done.digest)
         verb = "approved" if done.decision == "approve" else "rejected"
-        click.echo(
+        echo(
             f"{verb} {done.commit[:12]} (change attestation {done.approves[:19]}…)"
-            f" signed by {done.signer}",
+            f" signed by {shown(done.signer)}",
             err=True,
         )
 
@@ -155,7 +216,7 @@ def pending_cmd(
     )
     report, waiting = pending(repo, revision_range, options, progress_printer())
     if fmt == "json":
-        click.echo(
+        echo(
             json.dumps(
                 {
                     "range": report.extra.get("range"),
@@ -174,10 +235,10 @@ def pending_cmd(
         )
     else:
         for c in waiting:
-            click.echo(
+            echo(
                 f"{c.commit[:12]}  {', '.join(c.reasons)}  approvers: "
-                f"{', '.join(c.approvers) or '-'}  rules: {', '.join(c.rules)}",
+                f"{shown(', '.join(c.approvers) or '-')}  rules: {shown(', '.join(c.rules))}",
                 err=True,
             )
-        click.echo(f"{len(waiting)} commit(s) pending", err=True)
+        echo(f"{len(waiting)} commit(s) pending", err=True)
     raise SystemExit(1 if waiting else 0)

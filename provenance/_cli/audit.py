@@ -10,6 +10,8 @@ import click
 
 from provenance._cli.gate import progress_printer
 from provenance._cli.options import format_option, repo_option, trust_options
+from provenance._cli.output import echo
+from provenance.display import shown
 
 if TYPE_CHECKING:
     from provenance.app.verify import VerifyOptions
@@ -26,7 +28,7 @@ _db_option = click.option(
 
 def _stale(stale: bool) -> None:
     if stale:
-        click.echo(
+        echo(
             "warning: attestations were added since the index was built; "
             "run `provenance index` for current answers",
             err=True,
@@ -68,12 +70,12 @@ def index_cmd(
     progress = progress_printer()
     stats = build_index(repo, options, db=db, rebuild=rebuild, progress=progress)
     if not stats.notes_available:
-        click.echo(
+        echo(
             f"warning: {stats.notes_ref} holds no attestations here; fetch it first: "
             f"git fetch origin '{stats.notes_ref}:{stats.notes_ref}'",
             err=True,
         )
-    click.echo(
+    echo(
         f"{'rebuilt' if stats.rebuilt else 'updated'} {stats.db}: {stats.new_lines} new line(s), "
         f"{stats.indexed} indexed, {stats.refused} refused; total "
         f"{stats.totals['attestations']} attestation(s) on {stats.totals['commits']} commit(s) "
@@ -138,8 +140,8 @@ def query_cmd(
     )
     answer = query(repo, q, db=db)
     _stale(answer.stale)
-    click.echo(render_hits(answer.items, fmt))
-    click.echo(f"{len(answer.items)} attestation(s) from {answer.db}", err=True)
+    echo(render_hits(answer.items, fmt))
+    echo(f"{len(answer.items)} attestation(s) from {answer.db}", err=True)
 
 
 @click.command("log")
@@ -165,7 +167,7 @@ def log_cmd(
 
     answer = log(repo, revision_range, db=db, max_count=max_count)
     _stale(answer.stale)
-    click.echo(render_log(answer.items, fmt))
+    echo(render_log(answer.items, fmt))
 
 
 @click.command("blame")
@@ -186,7 +188,7 @@ def blame_cmd(file: str, repo: Path, db: Path | None, rev: str, fmt: str) -> Non
 
     answer = blame(repo, file, rev=rev, db=db)
     _stale(answer.stale)
-    click.echo(render_blame(answer.items, fmt))
+    echo(render_blame(answer.items, fmt))
 
 
 @click.command("export")
@@ -224,8 +226,8 @@ def export_cmd(
         forbid_network()
     options = VerifyOptions(policy=policy, trusted_root=trusted_root, trust_config=trust_config)
     done = export_pack(repo, revision_range, out, options)
-    click.echo(json.dumps(done.manifest, indent=2))
-    click.echo(
+    echo(json.dumps(done.manifest, indent=2))
+    echo(
         f"wrote {done.out}: {done.lines} attestation line(s) on {done.attested_commits} of "
         f"{done.commits} commit(s), policy {done.manifest['policy']['digest']}, trusted root "
         f"{done.manifest['trusted_root']['digest']}",
@@ -251,11 +253,11 @@ def evidence_report(repo: Path, spec: str, pack: Path, options: VerifyOptions, f
         refuse_pack(e, fmt)
     info = report.extra["evidence"]
     root = info["trusted_root"]
-    click.echo(
+    echo(
         f"evidence {info['pack']} (exported {info['created_at']}); policy {info['policy_digest']}",
         err=True,
     )
-    click.echo(
+    echo(
         f"trusted root {root['digest']}: captured {root['captured_at']} "
         f"({root['age_days']} days ago); newest key valid since {root['newest_key_since']} "
         f"({root['newest_key_age_days']} days); {root['expired_keys']} expired key(s)",
@@ -317,7 +319,7 @@ def verify_bundle_cmd(
     )
     r = check.result
     if fmt == "json":
-        click.echo(
+        echo(
             json.dumps(
                 {
                     "result": "passed" if r.ok else "refused",
@@ -331,13 +333,13 @@ def verify_bundle_cmd(
             )
         )
     if r.ok:
-        click.echo(
-            f"OK   {bundle}: {check.digest[:23]}… signed by {r.signer} "
-            f"({r.statement_type}, {r.predicate_type})",
+        echo(
+            f"OK   {bundle}: {check.digest[:23]}… signed by {shown(r.signer)} "
+            f"({shown(r.statement_type)}, {shown(r.predicate_type)})",
             err=True,
         )
         return
-    click.echo(f"FAIL {bundle}: {', '.join(r.reasons)}", err=True)
+    echo(f"FAIL {bundle}: {', '.join(r.reasons)}", err=True)
     raise SystemExit(1)
 
 
@@ -353,6 +355,10 @@ def sync_cmd(remote: str, repo: Path, attempts: int) -> None:
 
     Lines from both sides are kept (git notes merge -s cat_sort_uniq); the push is a
     fast-forward, retried after a fresh fetch and merge when the remote moved meanwhile.
+    REMOTE is a configured remote (its URL read from a config file only you can write) or a
+    URL or path. Nothing from the repository's own config is used to reach it (an agent can
+    write .git/config): a repository that sets transport options there is refused; git and
+    ssh come from your PATH and environment; hooks of a local remote do not run.
 
     \b
     Example:
@@ -363,8 +369,8 @@ def sync_cmd(remote: str, repo: Path, attempts: int) -> None:
     done = sync(repo, remote, attempts=attempts)
     action = "pushed" if done.pushed else "nothing to push"
     merged = "merged remote notes" if done.merged else "no remote changes"
-    click.echo(
-        f"{done.ref} <-> {done.remote}: {merged}; {action} "
+    echo(
+        f"{done.ref} <-> {shown(done.remote)}: {merged}; {action} "
         f"({(done.local_after or 'none')[:12]}, {done.attempts} round(s))",
         err=True,
     )

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from provenance._cli.output import echo
+from provenance.display import shown, shown_path
 from provenance.gitio.walk import RangeError
 
 if TYPE_CHECKING:
@@ -53,7 +55,7 @@ def init_cmd(repo: Path, issuer: str, identity: str, force: bool) -> None:
     from provenance.app.init import init_policy
 
     path = init_policy(repo, issuer, identity, force=force)
-    click.echo(f"wrote {path}; review it, then commit it", err=True)
+    echo(f"wrote {path}; review it, then commit it", err=True)
 
 
 @click.command("stamp")
@@ -113,9 +115,9 @@ def stamp_cmd(
 
     session = build_session(repo, capture_from(capture))
     result = stamp(repo, commit, session, signing)
-    click.echo(result.digest)
+    echo(result.digest)
     state = "stored" if result.added else "already stored"
-    click.echo(f"stamped {result.commit[:12]} signed by {result.signer} ({state})", err=True)
+    echo(f"stamped {result.commit[:12]} signed by {shown(result.signer)} ({state})", err=True)
 
 
 def _emit(report: Report, fmt: str, *, detailed: bool = False) -> None:
@@ -127,9 +129,9 @@ def _emit(report: Report, fmt: str, *, detailed: bool = False) -> None:
             for entry, verdict in zip(data["commits"], report.commits, strict=True):
                 for out, att in zip(entry["attestations"], verdict.attestations, strict=True):
                     out["predicate"] = att.predicate
-        click.echo(json.dumps(data, indent=2) if detailed else render_json(report))
+        echo(json.dumps(data, indent=2) if detailed else render_json(report))
     else:
-        click.echo(render_text(report), err=True)
+        echo(render_text(report), err=True)
 
 
 @click.command("verify")
@@ -226,10 +228,10 @@ def verify_cmd(
                 trust_config=trust_config,
             )
         digest = write_vsa(report, vsa, repo, signing)
-        click.echo(f"wrote VSA {vsa} ({digest})", err=True)
+        echo(f"wrote VSA {vsa} ({digest})", err=True)
     if fmt == "sarif":
-        click.echo(render_sarif(report))
-        click.echo(render_text(report), err=True)
+        echo(render_sarif(report))
+        echo(render_text(report), err=True)
     else:
         _emit(report, fmt)
     raise SystemExit(EXIT_PASS if report else EXIT_REFUSED)
@@ -242,14 +244,14 @@ def _refuse_range(error: RangeError, fmt: str) -> NoReturn:
 
 def refuse_whole(reason: str, message: str, diagnostics: str, fmt: str) -> NoReturn:
     """Refuse a whole verification (exit 1) before any commit was judged, in format ``fmt``."""
-    click.echo(f"error: {diagnostics}", err=True)
+    echo(f"error: {diagnostics}", err=True)
     if fmt == "json":
         document = {"result": "refused", "reasons": [reason], "error": message, "commits": []}
-        click.echo(json.dumps(document, indent=2))
+        echo(json.dumps(document, indent=2))
     elif fmt == "sarif":
         from provenance.verify.formats import render_refusal_sarif
 
-        click.echo(render_refusal_sarif(reason, message))
+        echo(render_refusal_sarif(reason, message))
     raise SystemExit(EXIT_REFUSED)
 
 
@@ -285,26 +287,27 @@ def show_cmd(
         _emit(report, fmt, detailed=True)
         return
     verdict = report.commits[0]
-    click.echo(f"commit {verdict.commit}: {verdict.status}", err=True)
+    echo(f"commit {verdict.commit}: {verdict.status}", err=True)
     for reason in verdict.reasons:
-        click.echo(f"  reason: {reason}", err=True)
+        echo(f"  reason: {reason}", err=True)
     for att in verdict.attestations:
         status = "ok" if att.ok else "refused: " + ", ".join(att.reasons)
-        click.echo(f"  [{att.index}] {att.kind} ({att.format}) {status}", err=True)
+        echo(f"  [{att.index}] {att.kind} ({att.format}) {status}", err=True)
         if att.signer:
-            click.echo(
-                f"      signer: {att.signer}  issuer: {att.issuer}  time: {att.signed_time}",
+            echo(
+                f"      signer: {shown(att.signer)}  issuer: {shown(att.issuer)}  "
+                f"time: {att.signed_time}",
                 err=True,
             )
         if att.predicate:
             agent = att.predicate.get("agent", {})
-            click.echo(
-                f"      agent: {agent.get('tool')}@{agent.get('version')}  model: "
-                f"{agent.get('model')}  prompter: {att.predicate.get('prompter')}",
+            echo(
+                f"      agent: {shown(agent.get('tool'))}@{shown(agent.get('version'))}  "
+                f"model: {shown(agent.get('model'))}  "
+                f"prompter: {shown(att.predicate.get('prompter'))}",
                 err=True,
             )
             for change in att.predicate.get("changes", []):
-                rules = ",".join(change.get("rules", [])) or "-"
-                click.echo(
-                    f"      {change.get('status')} {change.get('path')}  [{rules}]", err=True
-                )
+                rules = shown(",".join(change.get("rules", [])) or "-")
+                path = shown_path(str(change.get("path")))
+                echo(f"      {shown(change.get('status'))} {path}  [{rules}]", err=True)

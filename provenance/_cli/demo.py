@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from provenance._cli.output import echo
+
 
 @click.command("demo")
 @click.option(
@@ -24,5 +26,5 @@ def demo_cmd(workdir: Path) -> None:
     """
     from provenance.app.demo import run_demo
 
-    ok = run_demo(workdir.resolve(), lambda line: click.echo(line, err=True))
+    ok = run_demo(workdir.resolve(), lambda line: echo(line, err=True))
     raise SystemExit(0 if ok else 1)

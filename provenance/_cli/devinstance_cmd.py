@@ -11,6 +11,7 @@ from types import FrameType
 
 import click
 
+from provenance._cli.output import echo
 from provenance.errors import ProvenanceError
 
 _dir_option = click.option(
@@ -73,14 +74,14 @@ def serve(directory: Path, port: int, rekor_version: str, no_tsa: bool, verbose:
     from provenance.devinstance import DevInstance
 
     with DevInstance(directory, rekor_version=int(rekor_version), tsa=not no_tsa) as inst:
-        click.echo(f"devinstance serving {inst.url}", err=True)
-        click.echo(f"  trust config: {inst.trust_config_path}", err=True)
-        click.echo(f"  trusted root: {inst.trusted_root_path}", err=True)
-        click.echo(f"  OIDC issuer:  {inst.default_issuer}", err=True)
-        click.echo(f"  tokens:       devinstance token --dir {directory} --identity ID", err=True)
+        echo(f"devinstance serving {inst.url}", err=True)
+        echo(f"  trust config: {inst.trust_config_path}", err=True)
+        echo(f"  trusted root: {inst.trusted_root_path}", err=True)
+        echo(f"  OIDC issuer:  {inst.default_issuer}", err=True)
+        echo(f"  tokens:       devinstance token --dir {directory} --identity ID", err=True)
         while not stop.wait(0.5):
             pass
-        click.echo("devinstance stopping", err=True)
+        echo("devinstance stopping", err=True)
 
 
 @devinstance.command()
@@ -101,7 +102,7 @@ def token(directory: Path, identity: str, issuer: str | None, ttl: int) -> None:
     """
     from provenance.devinstance import issuer_registry
 
-    click.echo(issuer_registry(directory).issue_token(identity, issuer, ttl))
+    echo(issuer_registry(directory).issue_token(identity, issuer, ttl))
 
 
 def _log_to_stderr() -> None:
@@ -119,7 +120,7 @@ def main() -> None:
     try:
         devinstance.main(prog_name="devinstance")
     except ProvenanceError as e:
-        click.echo(f"error: {e.diagnostics()}", err=True)
+        echo(f"error: {e.diagnostics()}", err=True)
         sys.exit(e.exit_code)
 
 

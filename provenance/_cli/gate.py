@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from provenance._cli.output import echo
+from provenance.display import shown, shown_path
+
 if TYPE_CHECKING:
     from provenance.app.gate import Classified
 
@@ -23,7 +26,7 @@ def progress_printer() -> Callable[[str, int, int], None] | None:
 
     def show(stage: str, done: int, total: int) -> None:
         end = "\n" if done == total else ""
-        click.echo(f"\r{stage} {done}/{total}", err=True, nl=False)
+        click.echo(f"\r{stage} {done}/{total}", err=True, nl=False)  # our own words only
         if end:
             click.echo("", err=True)
 
@@ -76,15 +79,15 @@ def classify_cmd(revision_range: str, repo: Path, policy: Path | None, fmt: str)
 
     result = classify_range(repo, revision_range, policy, progress_printer())
     if fmt == "json":
-        click.echo(json.dumps(classified_to_dict(result), indent=2))
+        echo(json.dumps(classified_to_dict(result), indent=2))
         return
     related = [c for c in result.commits if c.identity_related]
     for c in result.commits:
         flagged = [p for p in c.paths if p.rules]
-        click.echo(f"{'ID ' if flagged else '-- '} {c.commit[:12]}", err=True)
+        echo(f"{'ID ' if flagged else '-- '} {c.commit[:12]}", err=True)
         for p in flagged:
-            click.echo(f"      {p.path}  [{', '.join(p.rules)}]", err=True)
-    click.echo(f"{len(related)} of {len(result.commits)} commit(s) identity-related "
+            echo(f"      {shown_path(p.path)}  [{shown(', '.join(p.rules))}]", err=True)
+    echo(f"{len(related)} of {len(result.commits)} commit(s) identity-related "
                f"(rules: {result.policy_source})", err=True)  # fmt: skip
 
 

@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from provenance._cli.options import read_token, repo_option, signing_options
+from provenance._cli.output import echo
+from provenance.display import shown
 from provenance.errors import UsageError
+from provenance.safefiles import write_output
 
 if TYPE_CHECKING:
     from provenance.app.run import RunResult
@@ -129,30 +132,33 @@ def _summary(result: RunResult) -> dict[str, Any]:
         "pending": [{"commit": c, "reason": r} for c, r in result.pending],
         "skipped": [{"commit": c, "reason": r} for c, r in result.skipped],
         "rewritten_or_dropped": result.dropped,
+        "undecided": result.undecided,
     }
 
 
 def _render(result: RunResult) -> None:
-    def echo(text: str) -> None:
-        click.echo(f"provenance: {text}", err=True)
+    def say(text: str) -> None:
+        echo(f"provenance: {text}", err=True)
 
     for s in result.stamped:
-        echo(f"stamped {s.commit[:12]} signed by {s.signer}")
+        say(f"stamped {s.commit[:12]} signed by {shown(s.signer)}")
     for commit, reason in result.skipped:
-        echo(f"not stamped {commit[:12]}: {reason}")
+        say(f"not stamped {commit[:12]}: {shown(reason)}")
     if result.dropped:
-        echo(f"the session rewrote or dropped {len(result.dropped)} earlier commit(s):")
+        say(f"the session rewrote or dropped {len(result.dropped)} earlier commit(s):")
         for commit in result.dropped:
-            echo(f"  {commit}")
+            say(f"  {commit}")
+    for note in result.undecided:
+        say(f"undecided: {shown(note)}")
     if result.before.branch != result.after.branch:
-        echo(f"HEAD moved from {result.before.branch} to {result.after.branch}")
+        say(f"HEAD moved from {shown(result.before.branch)} to {shown(result.after.branch)}")
     for commit, reason in result.pending:
-        echo(f"PENDING {commit[:12]}: {reason.splitlines()[0]}")
+        say(f"PENDING {commit[:12]}: {shown(reason.splitlines()[0])}")
     if result.pending:
-        echo("signing failed; complete later with `provenance stamp --pending`")
+        say("signing failed; complete later with `provenance stamp --pending`")
     if not (result.stamped or result.pending):
-        echo("nothing to stamp" if result.skipped else "the session made no commit")
-    echo(f"session {result.session_id}: agent exited with status {result.exit_status}")
+        say("nothing to stamp" if result.skipped else "the session made no commit")
+    say(f"session {result.session_id}: agent exited with status {result.exit_status}")
 
 
 @click.command(
@@ -193,9 +199,11 @@ def run_cmd(
     The agent never sees the signing credential: PROVENANCE_IDENTITY_TOKEN, SIGSTORE_ID_TOKEN,
     CI OIDC request variables (ACTIONS_ID_TOKEN_REQUEST_*, CI_JOB_JWT*, *_ID_TOKEN, ...) and
     cloud credential files are removed from its environment; PROVENANCE_SESSION and
-    PROVENANCE_ASSISTED_BY are set. The token is read before the agent starts. Afterwards
-    every new commit (oldest first, merges included) is stamped with the session id, its
-    start and end time and the agent's exit status. Commits the agent rewrote or dropped are
+    PROVENANCE_ASSISTED_BY are set. The token, trust config, keys and the signing code are
+    loaded before the agent starts. Afterwards every new commit (oldest first, merges
+    included) that the session's git identity committed during the session is stamped with
+    the session id, its start and end time and the agent's exit status; other new commits (a
+    colleague's, pulled) are listed, not stamped. Commits the agent rewrote or dropped are
     listed. Exit status: the agent's, or 3 when signing failed (the commits are then pending:
     `provenance stamp --pending` completes them).
 
@@ -227,7 +235,10 @@ def run_cmd(
         result = run_session(repo, command, session, signing, withhold=withhold, withheld=withheld)
     _render(result)
     if report is not None:
-        report.write_text(json.dumps(_summary(result), indent=2) + "\n")
+        try:
+            write_output(report, (json.dumps(_summary(result), indent=2) + "\n").encode())
+        except OSError as e:
+            raise UsageError(f"cannot write --report: {e}") from e
     raise SystemExit(EXIT_COULD_NOT_DECIDE if result.pending else result.exit_status)
 
 
@@ -241,20 +252,20 @@ def complete_pending_cmd(repo: Path, signing: SigningOptions, capture: dict[str,
         raise UsageError(f"--pending signs the stored statements; {flags} cannot apply")
     done = complete_pending(repo, signing)
     for s in done.completed:
-        click.echo(s.digest)
-        click.echo(f"completed {s.commit[:12]} signed by {s.signer}", err=True)
+        echo(s.digest)
+        echo(f"completed {s.commit[:12]} signed by {s.signer}", err=True)
     for sha in done.already_stored:
-        click.echo(f"completed {sha[:12]} (its attestation was already stored)", err=True)
+        echo(f"completed {sha[:12]} (its attestation was already stored)", err=True)
     for sha, reason in done.invalid:
-        click.echo(
+        echo(
             f"cannot complete {sha[:12]}: {reason}; stamp it anew, or drop the entry with "
             f"`git notes --ref=refs/notes/provenance-pending remove {sha}`",
             err=True,
         )
     for sha, reason in done.failed:
-        click.echo(f"still pending {sha[:12]}: {reason.splitlines()[0]}", err=True)
+        echo(f"still pending {sha[:12]}: {reason.splitlines()[0]}", err=True)
     if not (done.completed or done.already_stored or done.invalid or done.failed):
-        click.echo("nothing is pending", err=True)
+        echo("nothing is pending", err=True)
     if not done:
         raise SystemExit(3)
 
@@ -280,7 +291,7 @@ def hooks_install_cmd(repo: Path, force: bool, chain: bool) -> None:
     done = install_hook(repo, force=force, chain=chain)
     extra = f" (runs {done.chained.name} first)" if done.chained else ""
     extra += " (replaced the previous hook)" if done.replaced else ""
-    click.echo(f"installed {done.path}{extra}", err=True)
+    echo(f"installed {done.path}{extra}", err=True)
 
 
 @hooks_group.command("uninstall")
@@ -290,4 +301,4 @@ def hooks_uninstall_cmd(repo: Path) -> None:
     from provenance.app.hooks import uninstall_hook
 
     removed = uninstall_hook(repo)
-    click.echo(f"removed {removed}" if removed else "no provenance hook installed", err=True)
+    echo(f"removed {removed}" if removed else "no provenance hook installed", err=True)

@@ -1,4 +1,11 @@
-"""Human approval: show what is being approved, then sign and store the approval attestation."""
+"""Human approval: show what is being approved, then sign and store the approval attestation.
+
+The change attestation is verified with the policy of the branch the commit will merge into
+(``--base``, by default the current branch's upstream) or a pinned ``--policy``, never with the
+policy the commit's own branch carries: with the agent's branch checked out, HEAD's policy
+names the agent's key as a signer and shows the approver a forged "valid" attestation
+(THREATS.md G58). A base that already contains the commit is refused for the same reason.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,7 @@ from typing import Any
 from provenance.app.policy_source import resolve_policy
 from provenance.app.stamp import SigningOptions, repository_uri, sign_statement
 from provenance.app.verify import VerifyOptions, verifier_factory
-from provenance.errors import ProvenanceError
+from provenance.errors import ConfigError, ProvenanceError, UsageError
 from provenance.gitio import Commit, Git, read_commit, resolve_commit
 from provenance.gitio.diff import diff_against
 from provenance.predicates import APPROVAL_PREDICATE_TYPE, ApprovalPredicate, CommitRef
@@ -27,6 +34,19 @@ class ApprovalRefused(ProvenanceError):
     exit_code = 1
 
 
+#: Identity-related diffs longer than this are not shown by default (``--show-diff`` forces).
+SHORT_DIFF_LINES = 200
+
+
+@dataclass(frozen=True)
+class Hunk:
+    """The lines an identity-related path lost and gained in the commit."""
+
+    path: str
+    removed: tuple[str, ...]
+    added: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class Preview:
     """What an approver sees before signing."""
@@ -35,10 +55,51 @@ class Preview:
     change: AttestationResult
     diffstat: list[tuple[str, int, int]]
     notes_ref: str
+    policy_source: str = ""
+    hunks: tuple[Hunk, ...] = ()
 
     @property
     def predicate(self) -> dict[str, Any]:
         return self.change.predicate or {}
+
+    @property
+    def message(self) -> str:
+        """The commit message, as stored (decoded leniently)."""
+        return self.commit.raw.partition(b"\n\n")[2].decode("utf-8", errors="replace")
+
+    def identity_paths(self) -> list[tuple[str, list[str]]]:
+        """(path, rules) for every identity-related path of the signed change record."""
+        return [
+            (str(c.get("path")), [str(r) for r in c.get("rules", [])])
+            for c in self.predicate.get("changes", [])
+            if c.get("rules")
+        ]
+
+    def diff_lines(self) -> int:
+        return sum(len(h.removed) + len(h.added) for h in self.hunks)
+
+
+def policy_base(git: Git, base: str | None, sha: str) -> str:
+    """The commit whose policy judges ``sha``: ``base``, else the current branch's upstream."""
+    rev = base
+    if rev is None:
+        up = git.run("rev-parse", "--verify", "--quiet", "--end-of-options", "@{upstream}",
+                     check=False)  # fmt: skip
+        rev = up.stdout.decode().strip() if up.returncode == 0 else ""
+        if not rev:
+            raise ConfigError(
+                "cannot tell which policy applies: the current branch has no upstream",
+                hint="pass --base REV (the branch the commit will merge into, e.g. "
+                "origin/main) or --policy FILE; HEAD's own policy is never used",
+            )
+    base_sha = resolve_commit(git, rev)
+    if git.run("merge-base", "--is-ancestor", sha, base_sha, check=False).returncode == 0:
+        raise UsageError(
+            f"the base {rev} already contains {sha[:12]}: its policy could be the change "
+            "under review",
+            hint="pass --base with the branch the commit will merge into (e.g. origin/main)",
+        )
+    return base_sha
 
 
 @dataclass(frozen=True)
@@ -52,12 +113,17 @@ class Approved:
     signer: str
 
 
-def preview(repo: Path, rev: str, options: VerifyOptions) -> Preview:
-    """Verify ``rev``'s change attestations; refuse unless one is fully valid."""
+def preview(repo: Path, rev: str, options: VerifyOptions, base: str | None = None) -> Preview:
+    """Verify ``rev``'s change attestations; refuse unless one is fully valid.
+
+    The policy is ``options.policy`` when given, else the one committed at
+    :func:`policy_base`.
+    """
     git = Git.discover(repo)
     sha = resolve_commit(git, rev)
     commit = read_commit(git, sha)
-    loaded = resolve_policy(git, options.policy, resolve_commit(git, "HEAD"))
+    at = policy_base(git, base, sha) if options.policy is None else sha
+    loaded = resolve_policy(git, options.policy, at)
     trust = trust_context(loaded, verifier_factory(options))
     lines = NotesStore(git, loaded.policy.notes_ref).read(sha)
     results = [verify_line(i, line, commit, trust) for i, line in enumerate(lines)]
@@ -69,12 +135,22 @@ def preview(repo: Path, rev: str, options: VerifyOptions) -> Preview:
             hint="the agent wrapper must stamp it first (provenance stamp)",
         )
     newest = max(valid, key=lambda r: r.signed_time or datetime.min.replace(tzinfo=UTC))
-    stat = [
-        (c.path, len(c.added), len(c.removed))
-        for parent in (commit.parents[:1] or (None,))
-        for c in diff_against(git, sha, parent)
+    changes = [
+        c for parent in (commit.parents[:1] or (None,)) for c in diff_against(git, sha, parent)
     ]
-    return Preview(commit=commit, change=newest, diffstat=stat, notes_ref=loaded.policy.notes_ref)
+    identity = {
+        str(c.get("path")) for c in (newest.predicate or {}).get("changes", []) if c.get("rules")
+    }
+    return Preview(
+        commit=commit,
+        change=newest,
+        diffstat=[(c.path, len(c.added), len(c.removed)) for c in changes],
+        notes_ref=loaded.policy.notes_ref,
+        policy_source=loaded.source,
+        hunks=tuple(
+            Hunk(c.path, tuple(c.removed), tuple(c.added)) for c in changes if c.path in identity
+        ),
+    )
 
 
 def approve(

@@ -274,6 +274,8 @@ def _approve(d: Demo, inst: DevInstance, base: str, common: list[str]) -> None:
         str(inst.trust_config_path),
         "--trusted-root",
         str(inst.trusted_root_path),
+        "--base",  # the branch the change merges into: its policy, never the change's own
+        base,
     ]
     d.cli(
         ["approve", "--yes", "--identity-token", inst.issue_token(PROMPTER), *trust, "HEAD~1"],
@@ -332,6 +334,13 @@ def _audit(d: Demo, base: str, common: list[str]) -> None:
     )
 
 
+#: The git identity of the agent's session: only commits made with it are the agent's.
+AGENT_GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Coding Agent",
+    "GIT_AUTHOR_EMAIL": "agent@example.com",
+    "GIT_COMMITTER_NAME": "Coding Agent",
+    "GIT_COMMITTER_EMAIL": "agent@example.com",
+}
 #: A scripted coding agent: refuses to work if it can see a signing credential, then commits.
 FAKE_AGENT = """#!/bin/sh
 set -eu
@@ -346,7 +355,7 @@ def logout(request):
     session.pop("user", None)
     return redirect("/")
 CODE
-git -c user.name="Coding Agent" -c user.email=agent@example.com commit -q -a -m "Add SSO logout"
+git commit -q -a -m "Add SSO logout"
 """
 
 
@@ -375,7 +384,10 @@ def _wrapped_agent(d: Demo, inst: DevInstance, common: list[str]) -> None:
             str(script),
         ],
         expect=0,
-        env={"PROVENANCE_IDENTITY_TOKEN": inst.issue_token(AGENT)},
+        env={
+            "PROVENANCE_IDENTITY_TOKEN": inst.issue_token(AGENT),
+            **AGENT_GIT_IDENTITY,
+        },
         why="the wrapper held the token (from its environment), the agent did not",
     )
     out = d.cli(

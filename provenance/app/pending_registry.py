@@ -6,7 +6,9 @@ to run ``stamp --pending``. So whenever provenance records a pending statement i
 ``$XDG_STATE_HOME/provenance/pending/<repository key>/<sha256 of the statement>`` (directories
 0700, files 0600), and ``stamp --pending`` signs only statements found there. The registry is
 as private as the wrapper's user: an agent running as another user (as the README requires)
-cannot add to it.
+cannot add to it. Each file holds the notes ref the signed attestation must go to, decided when
+the statement was recorded (the policy at the session's start), so completing it later cannot
+be redirected by the policy of the agent's own commit (THREATS.md G62a).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -35,28 +38,39 @@ def _name(statement: bytes) -> str:
     return hashlib.sha256(statement).hexdigest()
 
 
-def register(git: Git, statements: Iterable[bytes]) -> None:
-    """Remember statements provenance put in the pending ref (idempotent)."""
+def register(git: Git, statements: Iterable[bytes], notes_ref: str) -> None:
+    """Remember statements provenance put in the pending ref, and where they go (idempotent)."""
     directory = _directory(git)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     for statement in statements:
         path = directory / _name(statement)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        os.close(fd)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(notes_ref + "\n")
+
+
+def registered_ref(git: Git, statement: bytes) -> str | None:
+    """The notes ref recorded with this exact statement, if provenance recorded it here.
+
+    ``""`` for an entry written by a version that did not record the ref.
+    """
+    directory = _directory(git)
+    path = directory / _name(statement)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    with os.fdopen(fd) as f:
+        info, parent = os.fstat(f.fileno()), directory.lstat()
+        private = not (info.st_mode & 0o077) and not (parent.st_mode & 0o077)
+        if not (stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid() and private):
+            return None
+        return f.read(4096).strip()
 
 
 def is_registered(git: Git, statement: bytes) -> bool:
     """Was this exact statement recorded pending by provenance, for this repository?"""
-    directory = _directory(git)
-    path = directory / _name(statement)
-    try:
-        info = path.lstat()
-        parent = directory.lstat()
-    except OSError:
-        return False
-    mine = os.getuid()
-    private = not (info.st_mode & 0o077) and not (parent.st_mode & 0o077)
-    return path.is_file() and not path.is_symlink() and info.st_uid == mine and private
+    return registered_ref(git, statement) is not None
 
 
 def forget(git: Git, statements: Iterable[bytes]) -> None:

@@ -23,12 +23,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from provenance.app.pending_registry import forget, is_registered
-from provenance.app.policy_source import load_policy_at
+from provenance.app.pending_registry import forget, registered_ref
 from provenance.app.stamp import (
     PENDING_REF,
     SigningOptions,
     StampResult,
+    payload_of,
     record_pending,
     sign_statement,
 )
@@ -97,7 +97,10 @@ def list_pending(git: Git) -> list[PendingEntry]:
 
 
 def remove_pending(git: Git, drop: dict[str, set[bytes] | None]) -> int:
-    """Remove, per commit, the lines carrying one of the given statements (``None``: all)."""
+    """Remove, per commit, the lines carrying one of the given statements (``None``: all).
+
+    Their registry entries go too (G62h): a completed statement needs none.
+    """
     if not drop or NotesStore(git, PENDING_REF).tip() is None:
         return 0
     for attempt in range(_MAX_ATTEMPTS):
@@ -105,14 +108,15 @@ def remove_pending(git: Git, drop: dict[str, set[bytes] | None]) -> int:
         if old is None:
             return 0
         tmp = f"refs/notes/provenance-tmp/{os.getpid()}-{uuid.uuid4().hex}"
-        git.out("update-ref", tmp, old, _ZERO)
+        git.out("update-ref", "--no-deref", tmp, old, _ZERO)
         try:
-            removed = _drop_lines(git, tmp, drop)
+            removed, statements = _drop_lines(git, tmp, drop)
             if removed == 0:
                 return 0
             new = git.out("rev-parse", "--verify", tmp).decode().strip()
             proc = git.run(
                 "update-ref",
+                "--no-deref",
                 "-m",
                 "provenance: pending completed",
                 PENDING_REF,
@@ -121,15 +125,17 @@ def remove_pending(git: Git, drop: dict[str, set[bytes] | None]) -> int:
                 check=False,
             )
             if proc.returncode == 0:
+                forget(git, statements)
                 return removed
         finally:
-            git.run("update-ref", "-d", tmp, check=False)
+            git.run("update-ref", "--no-deref", "-d", tmp, check=False)
         time.sleep(min(0.5, 0.005 * (attempt + 1)) * random.random())  # noqa: S311
     raise StoreError(f"could not update {PENDING_REF}: too much concurrent writing")
 
 
-def _drop_lines(git: Git, ref: str, drop: dict[str, set[bytes] | None]) -> int:
+def _drop_lines(git: Git, ref: str, drop: dict[str, set[bytes] | None]) -> tuple[int, list[bytes]]:
     removed = 0
+    gone: list[bytes] = []
     for sha, lines in NotesStore(git, ref).read_many(list(drop)).items():
         statements = drop[sha]
         keep = [
@@ -139,13 +145,14 @@ def _drop_lines(git: Git, ref: str, drop: dict[str, set[bytes] | None]) -> int:
         ]
         if len(keep) == len(lines):
             continue
+        gone += [d[0] for ln in lines if ln not in keep and (d := _decode(ln)) and d[0]]
         removed += len(lines) - len(keep)
         if keep:
             blob = git.out("hash-object", "-w", "--stdin", input=b"\n".join(keep) + b"\n")
             git.out("notes", f"--ref={ref}", "add", "-f", "-C", blob.decode().strip(), sha)
         else:
             git.out("notes", f"--ref={ref}", "remove", "--ignore-missing", sha)
-    return removed
+    return removed, gone
 
 
 def clear_pending(git: Git, commits: Iterable[str]) -> int:
@@ -180,16 +187,6 @@ def check_statement(git: Git, sha: str, statement: bytes) -> str | None:
     return None
 
 
-def _payload(line: bytes) -> bytes | None:
-    """The DSSE payload of a stored bundle or envelope line (unverified; only for dedup)."""
-    try:
-        data = json.loads(line)
-        envelope = data.get("dsseEnvelope", data)
-        return base64.b64decode(envelope["payload"])
-    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
-        return None
-
-
 def complete_pending(repo: Path, signing: SigningOptions) -> Completion:
     """Sign and store every pending statement; stop at the first signing failure."""
     git = Git.discover(repo)
@@ -205,17 +202,20 @@ def complete_pending(repo: Path, signing: SigningOptions) -> Completion:
                 result.failed.append((sha, f"not attempted after: {failure}"))
                 continue
             problem = check_statement(git, sha, entry.statement)
-            if problem is None and not is_registered(git, entry.statement):
+            notes_ref = registered_ref(git, entry.statement)
+            if problem is None and notes_ref is None:
                 problem = (
                     "provenance did not record this pending statement here (it may have been "
                     "written by someone else into the repository)"
                 )
-            if problem is not None:
-                result.invalid.append((sha, problem))
+            elif problem is None and not notes_ref:
+                problem = "it was recorded without the notes ref its attestation belongs in"
+            if problem is not None or not notes_ref:
+                result.invalid.append((sha, problem or "no notes ref recorded"))
                 continue
-            policy = load_policy_at(git, sha)
-            store = NotesStore(git, policy.policy.notes_ref if policy else NotesStore.default_ref)
-            if any(_payload(line) == entry.statement for line in store.read(sha)):
+            # Where the session meant it to go (G62a), never the policy of the agent's commit.
+            store = NotesStore(git, notes_ref)
+            if any(payload_of(line) == entry.statement for line in store.read(sha)):
                 done.add(entry.statement)
                 result.already_stored.append(sha)
                 continue
@@ -223,7 +223,7 @@ def complete_pending(repo: Path, signing: SigningOptions) -> Completion:
                 signed = sign_statement(entry.statement, signing)
             except SigningError as e:
                 failure = str(e)
-                record_pending(git, {sha: (entry.statement, failure)})
+                record_pending(git, {sha: (entry.statement, failure)}, notes_ref)
                 result.failed.append((sha, failure))
                 continue
             added = store.add(sha, [signed.line]) > 0
@@ -240,7 +240,6 @@ def complete_pending(repo: Path, signing: SigningOptions) -> Completion:
             )
         if done:
             remove_pending(git, {sha: done})
-            forget(git, done)
     return result
 
 

@@ -27,16 +27,31 @@ from types import FrameType
 
 from provenance.app.pending_stamps import clear_pending
 from provenance.app.policy_source import load_policy_at
+from provenance.app.session_commits import (
+    RefSnapshot,
+    RemoteSnapshot,
+    Window,
+    new_commits,
+    remote_snapshot,
+    rev_list,
+    session_identity,
+    snapshot,
+)
 from provenance.app.stamp import (
+    PinnedSigning,
     Prepared,
     Preparer,
     SigningOptions,
     StampResult,
+    confirm_stored,
+    pin_signing,
     record_pending,
     sign_statement,
 )
-from provenance.errors import ProvenanceError, SigningError, StoreError, UsageError
-from provenance.gitio import Git, read_commits
+from provenance.errors import GitError, ProvenanceError, SigningError, StoreError, UsageError
+from provenance.gitio import Git
+from provenance.gitio.remotes import Endpoint, configured_endpoints
+from provenance.gitio.transport import Programs, pin_programs
 from provenance.record.change import SessionContext
 from provenance.store import NotesStore
 
@@ -91,8 +106,6 @@ WITHHELD_PATTERNS = (
 )
 SESSION_VARIABLE = "PROVENANCE_SESSION"
 ASSISTED_BY_VARIABLE = "PROVENANCE_ASSISTED_BY"
-#: Git stores committer times in whole seconds; allow for that and a little clock jitter.
-_START_SLACK_SECONDS = 2
 _PR_SET_DUMPABLE, _PR_GET_DUMPABLE = 4, 3
 
 
@@ -114,97 +127,6 @@ def child_environment(
 
 
 @dataclass(frozen=True)
-class RefSnapshot:
-    """HEAD, its branch, every other ref's commit, and the remote-tracking tips at one moment."""
-
-    head: str | None
-    branch: str | None
-    heads: dict[str, str]
-    remotes: tuple[str, ...]
-
-    def tips(self) -> list[str]:
-        """Every commit this snapshot can reach from (remote-tracking tips aside)."""
-        return sorted({*self.heads.values(), *([self.head] if self.head else [])})
-
-
-#: Refs whose commits are not the session's history: attestations, stashes (WIP commits).
-_NOT_HISTORY = ("refs/notes/", "refs/stash")
-
-
-def snapshot(git: Git) -> RefSnapshot:
-    """Read HEAD, the current branch, every branch, tag and other ref, and worktree HEADs.
-
-    Any ref can carry an agent's commits (a tag, a detached linked worktree, a ref of its
-    own); only notes and the stash are left out. Remote-tracking tips are kept apart.
-    """
-    head = git.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
-    branch = git.run("symbolic-ref", "--quiet", "HEAD", check=False)
-    fmt = "%(objectname) %(objecttype) %(*objectname) %(*objecttype) %(refname)"
-    refs = git.out("for-each-ref", f"--format={fmt}").decode()
-    heads: dict[str, str] = {}
-    remotes: list[str] = []
-    for line in refs.splitlines():
-        oid, otype, peeled, ptype, name = line.split(" ", 4)
-        if otype == "tag" and ptype == "commit":
-            oid, otype = peeled, ptype
-        if otype != "commit" or name.startswith(_NOT_HISTORY):
-            continue
-        if name.startswith("refs/remotes/"):
-            remotes.append(oid)
-        else:
-            heads[name] = oid
-    for n, oid in enumerate(_worktree_heads(git)):
-        heads[f"worktree:{n}"] = oid
-    return RefSnapshot(
-        head=head.stdout.decode().strip() or None if head.returncode == 0 else None,
-        branch=branch.stdout.decode().strip() or None if branch.returncode == 0 else None,
-        heads=heads,
-        remotes=tuple(sorted(set(remotes))),
-    )
-
-
-def _worktree_heads(git: Git) -> list[str]:
-    """The HEAD commit of every worktree (a detached one is on no branch)."""
-    out = git.run("worktree", "list", "--porcelain", "-z", check=False).stdout
-    return [f[5:].decode() for f in out.split(b"\0") if f.startswith(b"HEAD ") and len(f) > 5]
-
-
-def _fetched_during(git: Git, since: int) -> list[str]:
-    """Commits a fetch or pull brought into remote-tracking refs since ``since`` (epoch s).
-
-    Read from the refs' reflogs: each entry after ``since`` not written by a push brings
-    ``new --not old``. Commits the agent pushed are not in it (their entries say "update by
-    push"). With reflogs off, nothing is known to be fetched.
-    """
-    names = git.out("for-each-ref", "--format=%(refname)", "refs/remotes/").decode().split()
-    brought: list[tuple[str, str]] = []
-    for name in names:
-        log = git.run(
-            "reflog", "show", "--date=unix", "--format=%H%x09%gd%x09%gs", name, "--", check=False
-        ).stdout.decode(errors="replace")
-        entries = [line.split("\t", 2) for line in log.splitlines() if line.count("\t") >= 2]
-        for i, (new, selector, subject) in enumerate(entries):
-            when = selector.rpartition("@{")[2].rstrip("}")
-            if not when.isdigit() or int(when) < since or subject.startswith("update by push"):
-                continue
-            old = entries[i + 1][0] if i + 1 < len(entries) else ""
-            brought.append((new, old))
-    fetched: set[str] = set()
-    for new, old in brought:
-        fetched.update(_rev_list(git, [new], [old] if old else []))
-    return sorted(fetched)
-
-
-def _rev_list(git: Git, include: Sequence[str], exclude: Sequence[str]) -> list[str]:
-    if not include:
-        return []
-    args = ["rev-list", "--topo-order", "--reverse", *include]
-    if exclude:
-        args += ["--not", *exclude]
-    return git.out(*args).decode().split()
-
-
-@dataclass(frozen=True)
 class RunResult:
     """What the session did and what the wrapper stamped."""
 
@@ -218,6 +140,8 @@ class RunResult:
     pending: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
+    #: What could not be decided, e.g. a remote that could not be read before or after.
+    undecided: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- the child
@@ -320,55 +244,33 @@ def run_child(command: Sequence[str], env: dict[str, str], cwd: Path | None = No
 # --------------------------------------------------------------------------- stamping
 
 
-def _new_commits(
-    git: Git, before: RefSnapshot, after: RefSnapshot, started: datetime
-) -> tuple[list[str], list[tuple[str, str]]]:
-    """Commits made during the session (oldest first), and new ones that are not the agent's.
-
-    New: reachable now (any ref, worktree HEAD or remote-tracking tip, so commits the agent
-    pushed count) and from nothing before. Not the agent's, reported and never signed:
-    commits a fetch or pull brought in during the session, and commits older than it.
-    """
-    floor = int(started.timestamp()) - _START_SLACK_SECONDS
-    candidates = _rev_list(
-        git, sorted({*after.tips(), *after.remotes}), [*before.tips(), *before.remotes]
-    )
-    fetched = set(_fetched_during(git, floor)) if candidates else set()
-    commits = read_commits(git, candidates) if candidates else {}
-    made, skipped = [], []
-    for sha in candidates:
-        if sha in fetched:
-            skipped.append((sha, "fetched from a remote during the session (not made by it)"))
-        elif commits[sha].committer_time >= floor:
-            made.append(sha)
-        else:
-            skipped.append((sha, "committed before the session started (fetched or merged in)"))
-    return made, skipped
-
-
 def _stamp_all(
     git: Git,
     prepared: list[Prepared],
-    signing: SigningOptions,
+    signing: PinnedSigning,
     withheld: dict[str, str],
 ) -> tuple[list[StampResult], list[tuple[str, str]]]:
-    """Sign oldest first; the first failure leaves it and every later commit pending."""
+    """Sign oldest first; the first failure leaves it and every later commit pending.
+
+    After the pending entries are cleared, every stored attestation is looked up again
+    (G59): one that is gone is reported pending, and the run exits 3.
+    """
     stamped: list[StampResult] = []
     pending: list[tuple[str, str]] = []
     for n, item in enumerate(prepared):
         try:
             with restored(withheld):
                 signed = sign_statement(item.statement, signing)
-        except SigningError as e:
+            added = NotesStore(git, item.notes_ref).add(item.commit, [signed.line]) > 0
+        except (SigningError, StoreError) as e:
             reason = e.diagnostics()
             rest = prepared[n:]
             try:
-                record_pending(git, {p.commit: (p.statement, str(e)) for p in rest})
+                record_pending(git, {p.commit: (p.statement, str(e)) for p in rest}, item.notes_ref)
             except StoreError as store_error:  # still reported, and the run exits 3
                 reason += f" (and it could not be recorded pending: {store_error})"
             pending.extend((p.commit, reason) for p in rest)
             break
-        added = NotesStore(git, item.notes_ref).add(item.commit, [signed.line]) > 0
         stamped.append(
             StampResult(
                 item.commit, item.digest, signed.signer, signed.issuer, item.identity_related, added
@@ -376,7 +278,15 @@ def _stamp_all(
         )
     with contextlib.suppress(StoreError):  # a stored attestation wins over a stale entry
         clear_pending(git, [s.commit for s in stamped])
-    return stamped, pending
+    kept = {p.commit: p.statement for p in prepared if p.commit in {s.commit for s in stamped}}
+    try:
+        lost = set(confirm_stored(git, prepared[0].notes_ref, kept)) if kept else set()
+    except StoreError as e:
+        lost, why = set(kept), str(e)
+    else:
+        why = "its attestation was gone from the notes ref right after it was stored"
+    pending += [(s.commit, why) for s in stamped if s.commit in lost]
+    return [s for s in stamped if s.commit not in lost], pending
 
 
 def _prepare_each(
@@ -398,11 +308,78 @@ def _prepare_each(
     return prepared, failed
 
 
+@dataclass(frozen=True)
+class _Start:
+    """Everything about the repository fixed before the agent runs."""
+
+    refs: RefSnapshot
+    remotes: RemoteSnapshot
+    identity: str | None
+    notes_ref: str
+    places: tuple[tuple[Path, tuple[int, int, int]], ...]
+
+
+def _place_identity(path: Path) -> tuple[int, int, int]:
+    """Device, inode (followed) and file type (not followed) of ``path``; zeros if missing."""
+    try:
+        followed, own = path.stat(), path.lstat()
+    except OSError:
+        return (0, 0, 0)
+    return (followed.st_dev, followed.st_ino, own.st_mode & 0o170000)
+
+
+def _places(git: Git) -> list[Path]:
+    """The git dir, the common dir and the work tree's ``.git`` entry, as paths."""
+    common = git.out("rev-parse", "--path-format=absolute", "--git-common-dir").decode().strip()
+    tree = git.work_tree()
+    return [git.root, Path(common), *([tree / ".git"] if tree else [])]
+
+
+def _check_same_repository(start: _Start) -> None:
+    """Refuse to stamp when the repository was swapped during the session (G62c).
+
+    Replacing ``.git`` with a link to another repository would make the wrapper sign commits
+    the agent chose there, and store the attestations where nobody looks.
+    """
+    for path, seen in start.places:
+        if _place_identity(path) != seen:
+            raise GitError(
+                f"{path} was replaced during the session; nothing was signed",
+                hint="the agent moved or linked the repository's git directory; inspect the "
+                "clone, then stamp its commits with `provenance stamp`",
+            )
+
+
+def _before_session(git: Git) -> tuple[_Start, list[Endpoint], Programs]:
+    """Snapshot refs and remotes, and pin what the session's commits are compared with."""
+    programs = pin_programs(batch=True)
+    endpoints = configured_endpoints(git)  # URLs pinned now: the agent may rewrite them
+    refs = snapshot(git)
+    start_policy = load_policy_at(git, refs.head) if refs.head else None
+    start = _Start(
+        refs=refs,
+        remotes=remote_snapshot(git, programs, endpoints),
+        identity=session_identity(git),
+        notes_ref=start_policy.policy.notes_ref if start_policy else NotesStore.default_ref,
+        places=tuple((p, _place_identity(p)) for p in _places(git)),
+    )
+    return start, endpoints, programs
+
+
+def _undecided(before: RemoteSnapshot, after: RemoteSnapshot) -> list[str]:
+    """Remotes that could not be read: what they might hold was not compared."""
+    return [
+        f"remote {name} could not be read {when} the session: {why}"
+        for when, snap in (("before", before), ("after", after))
+        for name, why in snap.unreadable.items()
+    ]
+
+
 def run_session(
     repo: Path,
     command: Sequence[str],
     session: SessionContext,
-    signing: SigningOptions,
+    signing: SigningOptions | PinnedSigning,
     *,
     withhold: Sequence[str] = (),
     cwd: Path | None = None,
@@ -412,24 +389,31 @@ def run_session(
 
     The agent runs in ``cwd`` (default: the current directory) whatever ``repo`` is.
     ``withheld``: the credentials already removed from this process by the caller (the CLI
-    does so before anything else); otherwise they are withheld here.
+    does so before anything else); otherwise they are withheld here. Everything that decides
+    where the token goes, and the signing code itself, is loaded before the agent starts.
     """
     if not command:
         raise UsageError("give the agent command after --", hint="provenance run ... -- CMD")
     git = Git.discover(repo)
+    if not isinstance(signing, PinnedSigning):
+        signing = pin_signing(signing, git.work_tree())
     session = replace(session, session_id=session.session_id or f"prov-{uuid.uuid4()}")
     with contextlib.ExitStack() as stack:
         if withheld is None:
             withheld = stack.enter_context(withheld_from_children(withhold))
-        before = snapshot(git)
-        start_policy = load_policy_at(git, before.head) if before.head else None
-        notes_ref = start_policy.policy.notes_ref if start_policy else NotesStore.default_ref
+        start, endpoints, programs = _before_session(git)
+        notes_ref = start.notes_ref
         started = datetime.now(UTC)
         env = child_environment(dict(os.environ), session, withhold)
         status = run_child(command, env, cwd)
         ended = datetime.now(UTC)
+        _check_same_repository(start)
         after = snapshot(git)
-        made, skipped = _new_commits(git, before, after, started)
+        remotes_after = remote_snapshot(git, programs, endpoints)
+        window = Window(int(started.timestamp()), int(ended.timestamp()), start.identity)
+        made, skipped = new_commits(
+            git, (start.refs, start.remotes), (after, remotes_after), window
+        )
         timed = replace(session, started_at=started, ended_at=ended, exit_status=status)
         prepared, unprepared = _prepare_each(git, made, timed, notes_ref)
         unfinished = f"signing not finished (session {session.session_id})"
@@ -438,23 +422,24 @@ def run_session(
         # `stamp --pending` reports it as one to stamp anew; the gate calls it pending.
         pending_first |= {sha: (b"", reason) for sha, reason in unprepared}
         try:
-            record_pending(git, pending_first)
+            record_pending(git, pending_first, notes_ref)
         except StoreError as e:
             # Signing and storing must not depend on the pending ref (the agent can break
             # it): go on; whatever ends unsigned is reported and the run exits 3.
             unprepared = [(sha, f"{why}; not recorded pending: {e}") for sha, why in unprepared]
         stamped, pending = _stamp_all(git, prepared, signing, withheld)
         pending = [*unprepared, *pending]
-        dropped = _rev_list(git, before.tips(), after.tips())  # before anything is restored
+        dropped = rev_list(git, start.refs.tips(), after.tips())  # before anything is restored
     return RunResult(
         session_id=str(session.session_id),
         exit_status=status,
         started_at=started,
         ended_at=ended,
-        before=before,
+        before=start.refs,
         after=after,
         stamped=stamped,
         pending=pending,
         skipped=skipped,
         dropped=dropped,
+        undecided=_undecided(start.remotes, remotes_after),
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import binascii
+import contextlib
 import hashlib
 import json
 from collections.abc import Sequence
@@ -13,12 +15,13 @@ from typing import TYPE_CHECKING
 
 from provenance.app.classification import classification_for
 from provenance.app.policy_source import load_policy_at
-from provenance.errors import SigningError
+from provenance.errors import SigningError, StoreError, TrustError, UsageError
 from provenance.gitio import Git, read_commit, remote_url, resolve_commit
 from provenance.policy import PENDING_NOTES_REF, IdentityRules, LoadedPolicy
 from provenance.predicates import CHANGE_PREDICATE_TYPE
 from provenance.record.capture import agent_config_at
 from provenance.record.change import Classification, SessionContext, build_change_predicate
+from provenance.safefiles import unsafe_reason
 from provenance.store import NotesStore
 
 if TYPE_CHECKING:
@@ -35,6 +38,55 @@ class SigningOptions:
     public_key: Path | None = None
     identity_token: str | None = None
     trust_config: Path | None = None
+
+
+@dataclass(frozen=True)
+class PinnedSigning:
+    """Signing options whose files were read and checked once, before an agent ran (G55).
+
+    ``trust`` is the loaded Sigstore client trust config (Fulcio, Rekor, TSA URLs and the
+    trusted root), ``signer`` the loaded key signer; whatever happens to the files afterwards,
+    the token goes where they said when the session started.
+    """
+
+    options: SigningOptions
+    trust: object | None = None
+    signer: object | None = None
+    failure: str | None = None
+
+
+def pin_signing(options: SigningOptions, work_tree: Path | None) -> PinnedSigning:
+    """Check and load every input that decides where the token goes, and the signing stack.
+
+    Files inside the work tree, or that another user could write (the file, a directory above
+    it, or its owner), are refused: an agent could otherwise swap them mid-session.
+    """
+    from provenance.sign import key_file, load_signer, load_trust_config, preload
+
+    files = {
+        "--trust-config": options.trust_config,
+        "--key": key_file(options.key) if options.key else None,
+        "--public-key": options.public_key,
+    }
+    for flag, path in files.items():
+        problem = unsafe_reason(path, work_tree) if path is not None else None
+        if problem:
+            raise UsageError(
+                f"{flag} {path}: {problem}",
+                hint="keep signing inputs outside the repository, owned by you and writable "
+                "by you only (chmod go-w), so the agent cannot replace them",
+            )
+    preload()
+    if options.key:
+        return PinnedSigning(options, signer=load_signer(options.key, options.public_key))
+    try:
+        return PinnedSigning(options, trust=load_trust_config(options.trust_config))
+    except TrustError as e:
+        if options.trust_config is not None:
+            raise  # the user's own file is unusable: say so before anything runs
+        # Sigstore production unreachable now: the session runs, and its commits end pending
+        # (never signed with a trust config fetched after the agent ran).
+        return PinnedSigning(options, failure=f"{e} (before the session started)")
 
 
 @dataclass(frozen=True)
@@ -66,12 +118,7 @@ class Prepared:
 
 def work_tree(git: Git) -> Path | None:
     """The work tree of a repository opened by its git dir (``None`` when bare)."""
-    linked = git.root / "gitdir"  # a linked worktree: .git/worktrees/NAME/gitdir
-    if linked.is_file():
-        return Path(linked.read_text().strip()).parent
-    if git.root.name == ".git":
-        return git.root.parent
-    return None
+    return git.work_tree()
 
 
 def repository_uri(git: Git, configured: str | None) -> str:
@@ -79,17 +126,26 @@ def repository_uri(git: Git, configured: str | None) -> str:
     return configured or remote_url(git) or f"file://{git.root.parent}"
 
 
-def sign_statement(statement: bytes, signing: SigningOptions) -> SignedLine:
+def sign_statement(statement: bytes, signing: SigningOptions | PinnedSigning) -> SignedLine:
     """Key-signed when a key is given, otherwise Sigstore keyless.
 
-    The signing stack (sigstore, securesystemslib) is imported here, on first use, so the
-    agent wrapper starts the agent without waiting for it.
+    The signing stack (sigstore, securesystemslib) is imported on first use; the agent
+    wrapper pins it, and the files it reads, before the agent starts (:func:`pin_signing`).
     """
     from provenance.sign import sign_keyless, sign_with_key
 
-    if signing.key:
-        return sign_with_key(statement, signing.key, signing.public_key)
-    return sign_keyless(statement, token=signing.identity_token, trust_config=signing.trust_config)
+    pinned = signing if isinstance(signing, PinnedSigning) else PinnedSigning(signing)
+    if pinned.failure is not None:
+        raise SigningError(pinned.failure, hint="retry with `provenance stamp --pending`")
+    opts = pinned.options
+    if opts.key:
+        return sign_with_key(statement, opts.key, opts.public_key, pinned.signer)  # type: ignore[arg-type]
+    return sign_keyless(
+        statement,
+        token=opts.identity_token,
+        trust_config=opts.trust_config,
+        pinned=pinned.trust,  # type: ignore[arg-type]
+    )
 
 
 def pending_line(statement: bytes, reason: str) -> bytes:
@@ -103,8 +159,12 @@ def pending_line(statement: bytes, reason: str) -> bytes:
     return json.dumps(entry, separators=(",", ":")).encode()
 
 
-def record_pending(git: Git, items: dict[str, tuple[bytes, str]]) -> None:
-    """Leave commits visibly pending (a separate ref the gate never reads as evidence)."""
+def record_pending(git: Git, items: dict[str, tuple[bytes, str]], notes_ref: str) -> None:
+    """Leave commits visibly pending (a separate ref the gate never reads as evidence).
+
+    ``notes_ref`` is where their attestations must be stored once signed; it is kept in the
+    private registry, never read back from the repository.
+    """
     from provenance.app.pending_registry import register
 
     lines: dict[str, Sequence[bytes]] = {
@@ -112,12 +172,24 @@ def record_pending(git: Git, items: dict[str, tuple[bytes, str]]) -> None:
     }
     if lines:
         # registered first: a statement missing from the registry is never signed later
-        register(git, [statement for statement, _ in items.values()])
+        register(git, [statement for statement, _ in items.values()], notes_ref)
         NotesStore(git, PENDING_REF).add_many(lines)
 
 
-def _record_pending(git: Git, sha: str, statement: bytes, error: SigningError) -> None:
-    record_pending(git, {sha: (statement, str(error))})
+def confirm_stored(git: Git, notes_ref: str, statements: dict[str, bytes]) -> list[str]:
+    """Commits whose just-stored attestation of ``statements[commit]`` is not in ``notes_ref``.
+
+    Checked after the pending entries are cleared (THREATS.md G59): clearing through a ref
+    that is not what it seems must never go unnoticed.
+    """
+    if not statements:
+        return []
+    stored = NotesStore(git, notes_ref).read_many(list(statements))
+    return [
+        c
+        for c, statement in statements.items()
+        if not any(payload_of(line) == statement for line in stored.get(c, []))
+    ]
 
 
 class Preparer:
@@ -168,7 +240,7 @@ def sign_and_store(git: Git, prepared: Prepared, signing: SigningOptions) -> Sta
     try:
         signed = sign_statement(prepared.statement, signing)
     except SigningError as e:
-        _record_pending(git, prepared.commit, prepared.statement, e)
+        record_pending(git, {prepared.commit: (prepared.statement, str(e))}, prepared.notes_ref)
         raise
     added = NotesStore(git, prepared.notes_ref).add(prepared.commit, [signed.line]) > 0
     return StampResult(
@@ -190,6 +262,23 @@ def stamp(repo: Path, rev: str, session: SessionContext, signing: SigningOptions
 
     git = Git.discover(repo)
     sha = resolve_commit(git, rev)
-    result = sign_and_store(git, Preparer(git).prepare(sha, session), signing)
-    clear_pending(git, [sha])
+    prepared = Preparer(git).prepare(sha, session)
+    result = sign_and_store(git, prepared, signing)
+    with contextlib.suppress(StoreError):  # the attestation is stored: it wins
+        clear_pending(git, [sha])
+    if confirm_stored(git, prepared.notes_ref, {sha: prepared.statement}):
+        raise StoreError(
+            f"the attestation of {sha[:12]} is not in {prepared.notes_ref} after storing it",
+            hint="check the notes refs for symbolic refs or concurrent rewrites, then stamp again",
+        )
     return result
+
+
+def payload_of(line: bytes) -> bytes | None:
+    """The DSSE payload of a stored bundle or envelope line (unverified; only to find ours)."""
+    try:
+        data = json.loads(line)
+        envelope = data.get("dsseEnvelope", data)
+        return base64.b64decode(envelope["payload"])
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
+        return None

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from provenance.audit.models import BlameLine, Hit, LogEntry
+from provenance.display import shown, shown_path
 
 Column = tuple[str, Callable[[Any], str]]
 
@@ -26,7 +27,7 @@ _HIT_COLUMNS: list[Column] = [
     ("prompter", lambda h: h.prompter or "-"),
     ("approvers", lambda h: _join(h.approvers)),
     ("status", lambda h: "ok" if h.status == "ok" else _join(h.reasons)),
-    ("paths", lambda h: _join(h.paths)),
+    ("paths", lambda h: _join([shown_path(p) for p in h.paths])),
 ]
 _LOG_COLUMNS: list[Column] = [
     ("commit", lambda e: e.commit[:12]),
@@ -48,7 +49,11 @@ _BLAME_COLUMNS: list[Column] = [
 
 
 def _table(items: Sequence[Any], columns: list[Column]) -> str:
-    rows = [[get(item) for _, get in columns] for item in items]
+    """Rows for a terminal: every cell escaped (paths also marked when they could mislead)."""
+    rows = [
+        [get(item) if name == "paths" else shown(get(item)) for name, get in columns]
+        for item in items
+    ]
     header = [name.upper() for name, _ in columns]
     widths = [max(len(c) for c in col) for col in zip(header, *rows, strict=False)]
     lines = []

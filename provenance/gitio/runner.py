@@ -133,6 +133,15 @@ class Git:
         git_dir = Path(out.decode().strip())
         return cls(git_dir)
 
+    def work_tree(self) -> Path | None:
+        """The work tree of a repository opened by its git dir (``None`` when bare)."""
+        linked = self.root / "gitdir"  # a linked worktree: .git/worktrees/NAME/gitdir
+        if linked.is_file():
+            return Path(linked.read_text().strip()).parent
+        if self.root.name == ".git":
+            return self.root.parent
+        return None
+
     def argv(self, args: Sequence[str]) -> list[str]:
         """Full argv for a git call against this repository's git dir."""
         return ["git", *HARDENING, "--git-dir", str(self.root), *args]

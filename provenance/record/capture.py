@@ -20,6 +20,7 @@ from provenance.errors import ConfigError, UsageError
 from provenance.gitio import Git
 from provenance.gitio.batch import read_objects
 from provenance.predicates import ResourceDescriptor, StoredPrompt
+from provenance.safefiles import unsafe_reason
 
 #: Salts shorter than this make a short prompt guessable again.
 MIN_SALT_BYTES = 16
@@ -100,6 +101,9 @@ def read_salt(path: Path, work_tree: Path | None = None) -> bytes:
             f"prompt salt {path} is readable by others (mode {stat.S_IMODE(st.st_mode):o})",
             hint=f"chmod 600 {path}",
         )
+    problem = unsafe_reason(path)  # an agent that could replace it would know the salt
+    if problem:
+        raise ConfigError(f"prompt salt: {problem}", hint="keep it in a directory only you write")
     if len(data) < MIN_SALT_BYTES:
         raise UsageError(f"prompt salt {path} is shorter than {MIN_SALT_BYTES} bytes")
     return data

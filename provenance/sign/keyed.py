@@ -44,9 +44,25 @@ def load_signer(key_uri: str, public_key: Path | None = None) -> Signer:
         ) from e
 
 
-def sign_with_key(statement: bytes, key_uri: str, public_key: Path | None = None) -> SignedLine:
-    """Sign a statement into a DSSE envelope and check it verifies with the public key."""
-    signer = load_signer(key_uri, public_key)
+def key_file(key_uri: str) -> Path | None:
+    """The file a key URI reads (``file2:PATH`` or a bare path), ``None`` for KMS/HSM URIs."""
+    if ":" not in key_uri or Path(key_uri).exists():
+        return Path(key_uri)
+    scheme, _, rest = key_uri.partition(":")
+    return Path(rest) if scheme == CryptoSigner.SCHEME else None
+
+
+def sign_with_key(
+    statement: bytes,
+    key_uri: str,
+    public_key: Path | None = None,
+    pinned: Signer | None = None,
+) -> SignedLine:
+    """Sign a statement into a DSSE envelope and check it verifies with the public key.
+
+    ``pinned``: a signer loaded earlier (the key file read before the agent ran: G55).
+    """
+    signer = pinned if pinned is not None else load_signer(key_uri, public_key)
     envelope = Envelope(payload=statement, payload_type=PAYLOAD_TYPE, signatures={})
     try:
         envelope.sign(signer)

@@ -55,9 +55,19 @@ def resolve_token(token: str | None) -> IdentityToken:
         raise SigningError(f"the identity token is not usable: {e}") from e
 
 
-def sign_keyless(statement: bytes, *, token: str | None, trust_config: Path | None) -> SignedLine:
-    """Sign a statement with Sigstore and check the bundle verifies before returning it."""
-    cfg = load_trust_config(trust_config)
+def sign_keyless(
+    statement: bytes,
+    *,
+    token: str | None,
+    trust_config: Path | None = None,
+    pinned: ClientTrustConfig | None = None,
+) -> SignedLine:
+    """Sign a statement with Sigstore and check the bundle verifies before returning it.
+
+    ``pinned``: a trust config loaded earlier (the agent wrapper loads it before the agent
+    runs, so the Fulcio, Rekor and TSA the token goes to are fixed by then: THREATS.md G55).
+    """
+    cfg = pinned if pinned is not None else load_trust_config(trust_config)
     identity = resolve_token(token)
     try:
         ctx = SigningContext.from_trust_config(cfg)

@@ -45,8 +45,11 @@ class NotesStore(AttestationStore):
         """Current notes commit, or ``None`` if the ref does not exist.
 
         A ref that exists but names no commit (a blob, say) is an error, not an absence:
-        writers would otherwise retry forever against a ref they cannot replace.
+        writers would otherwise retry forever against a ref they cannot replace. A symbolic ref
+        is refused too (THREATS.md G59): writing through one moves the ref it points to (a
+        pending ref made a symref to the notes ref had its "clear" delete the attestation).
         """
+        self._refuse_symbolic()
         tip = self._commit_tip()
         if tip is not None:
             return tip
@@ -60,6 +63,17 @@ class NotesStore(AttestationStore):
                 hint=f"inspect it with `git cat-file -t {self.ref}`; restore it from a clone",
             )
         return None
+
+    def _refuse_symbolic(self) -> None:
+        proc = self.git.run("symbolic-ref", "--quiet", "--end-of-options", self.ref, check=False)
+        if proc.returncode == 0:
+            target = proc.stdout.decode(errors="replace").strip()
+            raise StoreError(
+                f"{self.ref} is a symbolic ref (to {target}); provenance never reads or writes "
+                "evidence through one",
+                hint=f"remove it with `git symbolic-ref --delete {self.ref}` and restore the "
+                "ref from a clone",
+            )
 
     def _commit_tip(self) -> str | None:
         proc = self.git.run(
@@ -118,6 +132,7 @@ class NotesStore(AttestationStore):
                     return 0
                 proc = self.git.run(
                     "update-ref",
+                    "--no-deref",
                     "-m",
                     "provenance: add attestations",
                     self.ref,
@@ -128,7 +143,7 @@ class NotesStore(AttestationStore):
                 if proc.returncode == 0:
                     return added
             finally:
-                self.git.run("update-ref", "-d", tmp, check=False)
+                self.git.run("update-ref", "--no-deref", "-d", tmp, check=False)
             time.sleep(min(0.5, 0.005 * (attempt + 1)) * random.random())  # noqa: S311
         raise StoreError(
             f"could not update {self.ref}: too much concurrent writing",
@@ -140,7 +155,7 @@ class NotesStore(AttestationStore):
     ) -> tuple[int, str]:
         """Write a notes commit on ``tmp`` (parent ``old``) holding the merged lines."""
         if old is not None:
-            self.git.out("update-ref", tmp, old, _ZERO)
+            self.git.out("update-ref", "--no-deref", tmp, old, _ZERO)
         existing = self._read_at(tmp, list(items)) if old is not None else {}
         added = 0
         for commit, lines in items.items():

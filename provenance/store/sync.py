@@ -6,7 +6,15 @@ compare-and-swap ``update-ref`` of the real one, so a concurrent local stamper i
 overwritten), check that no line of either side went missing, and push the result with a
 plain refspec (no ``+``, no ``--force``). The merged commit has the remote tip as an ancestor,
 so the push is a fast-forward; when the remote moved in between, the push is rejected and the
-round starts again from a fresh fetch (THREATS.md "Nothing lost").
+round starts again from a fresh fetch (THREATS.md "Nothing lost"). Any other refusal, and a
+remote notes ref that is not a commit, is an error at once, never "the remote kept moving".
+
+Fetch and push go through :mod:`provenance.gitio.transport`, which never reads the
+repository's own configuration (G53). Notes are compared as git reads them (``git notes
+list``), not by joining tree paths: a blob at a path git does not read as a note is no note
+(G60). Note blobs are sized before they are read, and a merge that would make a note larger
+than the verifier reads (or give it more lines than it counts) is refused, so a remote cannot
+turn valid local evidence into ``too_large`` or grow this process's memory at will (G62).
 """
 
 from __future__ import annotations
@@ -19,14 +27,18 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from provenance.errors import StoreError
-from provenance.gitio.batch import read_objects
+from provenance.errors import GitError, StoreError
+from provenance.gitio.batch import MAX_OBJECT_BYTES, read_objects
+from provenance.gitio.remotes import Endpoint
 from provenance.gitio.runner import Git
-from provenance.store.interface import split_lines
+from provenance.gitio.transport import Transport
+from provenance.store.interface import MAX_LINES_PER_COMMIT, split_lines
 from provenance.store.notes import DEFAULT_NOTES_REF, NotesStore
 
 _ZERO = "0" * 40
 _OID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+#: The largest note blob sync reads or produces: what the notes store's reader reads at all.
+MAX_NOTE_BYTES = MAX_OBJECT_BYTES
 _TMP_PREFIX = "refs/notes/provenance-sync"
 _IDENT_FALLBACK = {
     "GIT_AUTHOR_NAME": "provenance sync",
@@ -55,11 +67,6 @@ class SyncResult:
     attempts: int
 
 
-def _check_remote(remote: str) -> None:
-    if not remote or remote.startswith("-") or any(c in remote for c in "\n\r\0"):
-        raise StoreError(f"invalid remote {remote!r}", hint="name a remote (origin) or a URL")
-
-
 def _ident_env(git: Git) -> dict[str, str] | None:
     """Committer identity for the merge commit: the user's, else a fixed fallback."""
     if git.run("var", "GIT_COMMITTER_IDENT", check=False).returncode == 0:
@@ -67,48 +74,39 @@ def _ident_env(git: Git) -> dict[str, str] | None:
     return dict(_IDENT_FALLBACK)
 
 
-def _transport_hardening(remote: str) -> tuple[str, ...]:
-    """Pin the programs git runs for a named remote's local transport."""
-    return (
-        "-c",
-        f"remote.{remote}.uploadpack=git-upload-pack",
-        "-c",
-        f"remote.{remote}.receivepack=git-receive-pack",
-    )
-
-
 class NotesSync:
     """Synchronise one notes ref with one remote; every git call goes through :class:`Git`."""
 
-    def __init__(self, git: Git, remote: str, ref: str = DEFAULT_NOTES_REF) -> None:
-        _check_remote(remote)
+    def __init__(
+        self, git: Git, endpoint: Endpoint, transport: Transport, ref: str = DEFAULT_NOTES_REF
+    ) -> None:
         self.store = NotesStore(git, ref)  # validates the ref name
         self.git = git
-        self.remote = remote
+        self.endpoint = endpoint
+        self.transport = transport
+        self.remote = endpoint.label
         self.ref = ref
 
     def fetch(self, into: str) -> str | None:
         """Fetch the remote's notes ref into the private ref ``into``; ``None`` if it has none."""
-        proc = self.git.run(
-            *_transport_hardening(self.remote),
-            "fetch",
-            "--quiet",
-            "--no-tags",
-            "--no-write-fetch-head",
-            "--end-of-options",
-            self.remote,
-            f"+{self.ref}:{into}",  # forced only into our own temporary ref
-            check=False,
-        )
-        if proc.returncode != 0:
-            err = proc.stderr.decode(errors="replace")
-            if "couldn't find remote ref" in err:
-                return None
+        local = self.store.tip()
+        try:
+            oid = self.transport.fetch(self.endpoint.fetch_url, self.ref, [local] if local else [])
+        except GitError as e:
             raise StoreError(
-                f"git fetch {self.remote} failed: {err.strip()}",
-                hint="check the remote name or URL and your access to it",
+                str(e), hint="check the remote name or URL and your access to it"
+            ) from e
+        if oid is None:
+            return None
+        self.git.out("update-ref", "--no-deref", into, oid, _ZERO)  # kept from gc meanwhile
+        kind = self.git.out("cat-file", "-t", oid).decode().strip()
+        if kind != "commit":
+            raise StoreError(
+                f"{self.ref} on {self.remote} points to a {kind}, not to a notes commit",
+                hint="someone replaced the remote's notes ref; restore it from a clone "
+                "that has the attestations (nothing was changed here)",
             )
-        return self._rev(into)
+        return oid
 
     def _rev(self, ref: str) -> str | None:
         proc = self.git.run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
@@ -142,9 +140,11 @@ class NotesSync:
                 new = self._union(old, remote_tip, scratch)
             if old is not None:
                 self._check_union(old, remote_tip, new)
+            self._check_sizes(old, new)
             moved = self.git.run(
-                "update-ref", "-m", "provenance: sync", self.ref, new, old or _ZERO, check=False
-            )
+                "update-ref", "--no-deref", "-m", "provenance: sync", self.ref, new,
+                old or _ZERO, check=False,
+            )  # fmt: skip
             if moved.returncode == 0:
                 return new, True
             time.sleep(min(0.2, 0.005 * (attempt + 1)) * random.random())  # noqa: S311
@@ -155,8 +155,8 @@ class NotesSync:
 
     def _union(self, old: str, remote_tip: str, scratch: str) -> str:
         """A two-parent notes commit holding every line of both sides (sorted, deduplicated)."""
-        self.git.run("update-ref", "-d", scratch, check=False)
-        self.git.out("update-ref", scratch, old, _ZERO)
+        self.git.run("update-ref", "--no-deref", "-d", scratch, check=False)
+        self.git.out("update-ref", "--no-deref", scratch, old, _ZERO)
         self.git.run(
             "notes",
             f"--ref={scratch}",
@@ -177,10 +177,7 @@ class NotesSync:
         mine, theirs = self._notes(have), self._notes(want)
         differ = [c for c, blob in theirs.items() if mine.get(c) != blob]
         blobs = sorted({b for c in differ for b in (mine.get(c), theirs[c]) if b})
-        lines = {
-            oid: split_lines(data or b"")
-            for oid, _, data in read_objects(self.git, blobs, max_bytes=1 << 62)
-        }
+        lines = self._read_lines(blobs)
         missing: dict[str, Sequence[bytes]] = {}
         for c in differ:
             present = set(lines.get(mine.get(c, ""), []))
@@ -191,8 +188,8 @@ class NotesSync:
 
     def _with_lines(self, tip: str, extra: dict[str, Sequence[bytes]], scratch: str) -> str:
         """A notes commit on top of ``tip`` that also holds ``extra`` (appended per commit)."""
-        self.git.run("update-ref", "-d", scratch, check=False)
-        self.git.out("update-ref", scratch, tip, _ZERO)
+        self.git.run("update-ref", "--no-deref", "-d", scratch, check=False)
+        self.git.out("update-ref", "--no-deref", scratch, tip, _ZERO)
         NotesStore(self.git, scratch).add_many(extra)
         new = self._rev(scratch)
         if new is None:
@@ -200,16 +197,47 @@ class NotesSync:
         return new
 
     def _notes(self, rev: str) -> dict[str, str]:
-        """Annotated commit -> note blob in notes commit ``rev`` (fanout directories joined)."""
-        out = self.git.out("ls-tree", "-r", "-z", "--end-of-options", rev)
+        """Annotated commit -> note blob in notes commit ``rev``, as git itself reads notes."""
+        view = f"{_TMP_PREFIX}/{os.getpid()}-{uuid.uuid4().hex}/view"
+        self.git.out("update-ref", "--no-deref", view, rev, _ZERO)
+        try:
+            out = self.git.out("notes", f"--ref={view}", "list").decode()
+        finally:
+            self.git.run("update-ref", "--no-deref", "-d", view, check=False)
         notes: dict[str, str] = {}
-        for entry in out.split(b"\0"):
-            meta, _, path = entry.decode(errors="replace").partition("\t")
-            parts = meta.split()
-            name = path.replace("/", "")
-            if len(parts) == 3 and parts[1] == "blob" and _OID.match(name):
-                notes[name] = parts[2]
+        for line in out.splitlines():
+            blob, _, commit = line.partition(" ")
+            if _OID.match(blob) and _OID.match(commit):
+                notes[commit] = blob
         return notes
+
+    def _sizes(self, blobs: Sequence[str]) -> dict[str, int]:
+        """Object sizes without reading the objects (``cat-file --batch-check``)."""
+        if not blobs:
+            return {}
+        out = self.git.out("cat-file", "--batch-check", input="".join(f"{b}\n" for b in blobs)
+                           .encode())  # fmt: skip
+        sizes: dict[str, int] = {}
+        for line in out.decode().splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[2].isdigit():
+                sizes[parts[0]] = int(parts[2])
+        return sizes
+
+    def _read_lines(self, blobs: Sequence[str]) -> dict[str, list[bytes]]:
+        """Lines of each note blob; a blob larger than a note may be is refused before reading."""
+        for blob, size in self._sizes(blobs).items():
+            if size > MAX_NOTE_BYTES:
+                raise StoreError(
+                    f"a note blob ({blob}) of {size} bytes is larger than the {MAX_NOTE_BYTES} "
+                    "bytes a note may have; nothing was changed",
+                    hint="find the commit with `git notes --ref=REF list | grep BLOB` and have "
+                    "the note rewritten without its junk",
+                )
+        return {
+            oid: split_lines(data or b"")
+            for oid, _, data in read_objects(self.git, blobs, max_bytes=MAX_NOTE_BYTES)
+        }
 
     def _check_union(self, old: str, remote_tip: str, new: str) -> None:
         """Refuse a merge result that lacks any line of either side (never drop a line)."""
@@ -220,34 +248,44 @@ class NotesSync:
             if len(sides) != 1 or merged.get(c) not in sides:
                 suspect.add(c)  # the sides differ, or the result is not the one side's note
         blobs = {b for c in suspect for b in (mine.get(c), theirs.get(c), merged.get(c)) if b}
-        lines = {
-            oid: set(split_lines(data or b""))
-            for oid, _, data in read_objects(self.git, sorted(blobs), max_bytes=1 << 62)
-        }
+        lines = {oid: set(ls) for oid, ls in self._read_lines(sorted(blobs)).items()}
         for c in sorted(suspect):
             need = lines.get(mine.get(c, ""), set()) | lines.get(theirs.get(c, ""), set())
             if not need <= lines.get(merged.get(c, ""), set()):
                 raise StoreError(f"merging notes of {c} would drop lines; nothing was changed")
 
-    def push(self) -> tuple[bool, str]:
-        """Fast-forward push of the local ref (never forced); (accepted, git's message)."""
-        proc = self.git.run(
-            *_transport_hardening(self.remote),
-            "push",
-            "--porcelain",
-            "--quiet",
-            "--no-verify",
-            "--end-of-options",
-            self.remote,
-            f"{self.ref}:{self.ref}",
-            check=False,
-        )
-        out = proc.stdout.decode(errors="replace") + proc.stderr.decode(errors="replace")
-        if proc.returncode == 0:
-            return True, out
-        if any(line.startswith("!") for line in out.splitlines()):
-            return False, out  # rejected (remote moved, or lost a lock race): merge again
-        raise StoreError(f"git push {self.remote} failed: {out.strip()}")
+    def _check_sizes(self, old: str | None, new: str) -> None:
+        """Refuse a result whose changed notes the verifier would read as too large or too many.
+
+        Only commits that have a local note count: a remote's junk must not turn the local
+        evidence of a commit into a refusal. Blobs are sized before anything is read.
+        """
+        mine = self._notes(old) if old else {}
+        merged = self._notes(new)
+        changed = {c: b for c, b in merged.items() if c in mine and mine[c] != b}
+        lines = self._read_lines(sorted({*changed.values(), *(mine[c] for c in changed)}))
+        for c, blob in sorted(changed.items()):
+            count, before = len(lines.get(blob, [])), len(lines.get(mine[c], []))
+            if count > MAX_LINES_PER_COMMIT >= before:
+                raise StoreError(
+                    f"merging {self.remote}'s notes would give {c} {count} lines, more than "
+                    f"the {MAX_LINES_PER_COMMIT} the gate reads; nothing was changed",
+                    hint="the remote holds junk lines for that commit: have them removed there",
+                )
+
+    def push(self, tip: str) -> tuple[bool, str]:
+        """Fast-forward push of ``tip`` (never forced); (accepted, git's message).
+
+        Rejected because the remote moved (``fetch first``, ``non-fast-forward``): ``False``,
+        merge again. Any other refusal is an error now.
+        """
+        try:
+            done = self.transport.push(self.endpoint.push_url, tip, self.ref)
+        except GitError as e:
+            raise StoreError(str(e), hint="check the remote URL and your access to it") from e
+        if done.accepted or done.moved:
+            return done.accepted, done.message
+        raise StoreError(f"git push {self.remote} failed: {done.message}")
 
     def run(
         self, *, attempts: int = 12, before_push: Callable[[int], None] | None = None
@@ -272,7 +310,7 @@ class NotesSync:
                     )  # fmt: skip
                 if before_push is not None:
                     before_push(attempt)
-                accepted, last = self.push()
+                accepted, last = self.push(tip)
                 if accepted:
                     return SyncResult(
                         self.remote, self.ref, remote_tip, local_before, tip, merged_any, True,
@@ -280,7 +318,7 @@ class NotesSync:
                     )  # fmt: skip
             finally:
                 for name in ("remote", "local"):
-                    self.git.run("update-ref", "-d", f"{base}/{name}", check=False)
+                    self.git.run("update-ref", "--no-deref", "-d", f"{base}/{name}", check=False)
             time.sleep(min(1.0, 0.02 * attempt) * (0.5 + random.random()))  # noqa: S311
         raise StoreError(
             f"the remote kept moving: push of {self.ref} rejected {attempts} times: {last.strip()}",

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from provenance.display import shown
 from provenance.verify.attestation import AttestationResult
 
 Status = Literal["ok", "refused", "not-required"]
@@ -91,18 +92,20 @@ def render_text(report: Report) -> str:
         signers = sorted(
             {a.signer for a in c.attestations if a.ok and a.kind == "change" and a.signer}
         )
-        who = f"  signed by {', '.join(signers)}" if signers and c.status == "ok" else ""
+        who = f"  signed by {shown(', '.join(signers))}" if signers and c.status == "ok" else ""
         if c.approvers and c.status == "ok":
-            who += f"; approved by {', '.join(c.approvers)}"
+            who += f"; approved by {shown(', '.join(c.approvers))}"
         lines.append(f"{mark} {c.commit[:12]}{who}")
         for reason in c.reasons:
-            lines.append(f"       {reason}")
+            lines.append(f"       {shown(reason)}")
     warnings = report.extra.get("warnings")
     for warning in warnings if isinstance(warnings, list) else ():
-        lines.append(f"WARN {str(warning.get('commit', ''))[:12]}  {warning.get('reason', '')}")
+        lines.append(
+            f"WARN {shown(str(warning.get('commit', ''))[:12])}  {shown(warning.get('reason', ''))}"
+        )
     refused = sum(1 for c in report.commits if c.status == "refused")
     lines.append(
         f"{report.result.upper()}: {len(report.commits)} commit(s), {refused} refused"
-        f" (policy {report.policy_source})"
+        f" (policy {shown(report.policy_source)})"
     )
     return "\n".join(lines)

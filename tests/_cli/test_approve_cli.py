@@ -90,6 +90,8 @@ class Review:
             [
                 "approve",
                 *args,
+                "--base",
+                self.base,
                 "--repo",
                 str(self.repo.path),
                 "--identity-token",

@@ -53,6 +53,7 @@ cat "/proc/$PPID/environ" > "$AGENT_OUT/parent-environ.txt" 2>/dev/null || true
 cat "/proc/$PPID/cmdline" > "$AGENT_OUT/parent-cmdline.txt" 2>/dev/null || true
 exit "${AGENT_EXIT:-0}"
 """
+NOTES = "refs/notes/provenance"
 CI_VARIABLES = {
     "SIGSTORE_ID_TOKEN": "sigstore-id-token-value",
     "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "gh-request-token-value",
@@ -292,7 +293,7 @@ def test_pending_statement_for_another_commit_is_never_signed(lab: Golden) -> No
     stamp(repo.path, a, session(), lab.keyless())
     (line,) = lab.notes(a)
     statement = base64.b64decode(json.loads(line)["dsseEnvelope"]["payload"])
-    record_pending(repo_git(repo), {b: (statement, "planted")})
+    record_pending(repo_git(repo), {b: (statement, "planted")}, NOTES)
     done = complete_pending(repo.path, lab.keyless())
     assert not done and done.invalid == [(b, done.invalid[0][1])]
     assert "not a change statement about this commit" in done.invalid[0][1]
@@ -409,7 +410,7 @@ def test_agent_commit_script_stamps_the_commit_its_command_makes(lab: Golden) ->
     env.update(GIT_IDENTITY)
     env.update(
         {
-            "PROVENANCE": f"{sys.executable} -m provenance",
+            "PROVENANCE": str(Path(sys.executable).with_name("provenance")),
             "PROVENANCE_IDENTITY_TOKEN": lab.inst.issue_token(AGENT_ID),
             "PROVENANCE_TRUST_CONFIG": str(lab.inst.trust_config_path),
         }
@@ -460,13 +461,13 @@ def test_a_leftover_pending_entry_does_not_hide_a_valid_attestation(lab: Golden)
     stamp(repo.path, a, session(), lab.keyless())
     (line,) = lab.notes(a)
     statement = base64.b64decode(json.loads(line)["dsseEnvelope"]["payload"])
-    record_pending(repo_git(repo), {a: (statement, "crash between store and clear")})
+    record_pending(repo_git(repo), {a: (statement, "crash between store and clear")}, NOTES)
     verdict = lab.verify(a).commits[0]
     assert verdict.status == "refused"
     assert "approval_missing" in verdict.reasons
     assert "attestation_pending" not in verdict.reasons
     b = repo.commit("b", {"app/auth/b.py": "b = 1\n"})
-    record_pending(repo_git(repo), {b: (statement, "planted")})
+    record_pending(repo_git(repo), {b: (statement, "planted")}, NOTES)
     assert lab.verify(b).commits[0].reasons == ("attestation_pending",)
     clear_pending(repo_git(repo), [a, b])
 
@@ -520,7 +521,9 @@ def test_a_pending_entry_provenance_did_not_record_is_never_signed(lab: Golden) 
     assert "did not record this pending statement" in done.invalid[0][1]
     assert human not in repo.git("notes", "--ref=refs/notes/provenance", "list")
     # the same statement recorded by provenance itself is completed
-    record_pending(repo_git(repo), {human: (forged.statement, "signing failed")})
+    record_pending(
+        repo_git(repo), {human: (forged.statement, "signing failed")}, "refs/notes/provenance"
+    )
     assert [s.commit for s in complete_pending(repo.path, lab.keyless()).completed] == [human]
     assert list_pending(repo_git(repo)) == []
 

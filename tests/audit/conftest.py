@@ -118,7 +118,7 @@ def build_world(root: Path, inst: DevInstance) -> World:
     repo.git(
         "notes", "--ref=refs/notes/provenance", "add", "-f", "-m", note + "\nnot json at all", scim
     )
-    seen = preview(repo.path, sso, world.options())
+    seen = preview(repo.path, sso, world.options(), base=base)
     approve(repo.path, seen, "approve", "checked the state handling", world.signing(BOB))
     return world
 

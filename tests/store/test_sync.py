@@ -11,10 +11,10 @@ import pytest
 
 from provenance.app.sync import sync
 from provenance.devinstance import DevInstance
-from provenance.errors import StoreError
+from provenance.errors import GitError, StoreError
 from provenance.gitio import Git
+from provenance.gitio.remotes import resolve_endpoint
 from provenance.store import NotesStore
-from provenance.store.sync import NotesSync
 from tests.conftest import AGENT_ID
 from tests.helpers import SSO_CALLBACK, GitRepo
 
@@ -134,9 +134,9 @@ def test_bad_remotes_are_errors_not_silent(tmp_path: Path) -> None:
     remote, _, _ = _world(tmp_path)
     a = _clone(remote, tmp_path / "a")
     git = Git.discover(a.path)
-    with pytest.raises(StoreError):
-        NotesSync(git, "--upload-pack=touch /tmp/x")
-    with pytest.raises(StoreError):
+    with pytest.raises(GitError):
+        resolve_endpoint(git, "--upload-pack=touch /tmp/x")
+    with pytest.raises(GitError):
         sync(a.path, "no-such-remote")
 
 

@@ -1,0 +1,105 @@
+"""Is an input file one that only the user could have written? (owner, modes, parents, work tree)
+
+Inputs that decide where a signing token goes or whom a command talks to (a trust config, a
+key, a salt, the config file that names a remote) must not be writable by the agent. An agent
+running as another user can write the work tree and any group- or world-writable file or
+directory; so such an input is refused when it lies inside the work tree, when it or a
+directory above it is writable by others (a sticky directory such as ``/tmp`` protects the
+entries of other owners), or when any of them is owned by someone other than the user or root
+(THREATS.md G55).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+
+def _owner_ok(info: os.stat_result) -> bool:
+    return info.st_uid in (os.getuid(), 0)
+
+
+def _entry_problem(path: Path, info: os.stat_result, *, is_dir: bool) -> str | None:
+    if not _owner_ok(info):
+        return f"{path} is owned by uid {info.st_uid}, not by you or root"
+    writable_by_others = info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    if is_dir and writable_by_others and not info.st_mode & stat.S_ISVTX:
+        return f"the directory {path} is writable by other users"
+    if not is_dir and writable_by_others:
+        return f"{path} is writable by other users"
+    return None
+
+
+def _chain(path: Path) -> list[Path]:
+    """``path`` (absolute, not resolved) and every directory above it."""
+    return [path, *path.parents]
+
+
+def unsafe_reason(path: Path, work_tree: Path | None = None) -> str | None:
+    """Why ``path`` could have been written by someone else (``None``: only by you or root).
+
+    Both the path as given and the file it resolves to are checked, with every directory above
+    each: replacing a symbolic link is as good as replacing the file.
+    """
+    given = Path(os.path.abspath(path))
+    try:
+        real = given.resolve(strict=True)
+    except (OSError, RuntimeError) as e:
+        return f"{path} cannot be read: {getattr(e, 'strerror', None) or e}"
+    if work_tree is not None:
+        tree = Path(os.path.realpath(work_tree))
+        if real == tree or tree in real.parents:
+            return f"{path} lies inside the work tree {tree}, where the agent writes"
+    seen: set[Path] = set()
+    for entry in [*_chain(given), *_chain(real)]:
+        if entry in seen:
+            continue
+        seen.add(entry)
+        try:
+            info = entry.lstat()
+        except OSError as e:
+            return f"{entry} cannot be inspected: {e.strerror}"
+        if stat.S_ISLNK(info.st_mode):
+            if not _owner_ok(info):
+                return f"the link {entry} is owned by uid {info.st_uid}"
+            continue  # a link's own mode means nothing; its directory is checked next
+        problem = _entry_problem(entry, info, is_dir=stat.S_ISDIR(info.st_mode))
+        if problem:
+            return problem
+    return None
+
+
+def without_working_directory(path: list[str]) -> list[str]:
+    """``sys.path`` without the current directory or any relative entry (THREATS.md G54).
+
+    ``python -m`` puts the current directory first; the agent writes there, and a ``sigstore/``
+    package it leaves would be imported by the wrapper, token in memory, at signing time.
+    """
+    try:
+        here: str | None = os.path.realpath(os.getcwd())
+    except OSError:
+        here = None
+    return [p for p in path if p and os.path.isabs(p) and os.path.realpath(p) != here]
+
+
+def write_output(path: Path, data: bytes) -> None:
+    """Write a report file without following a link or writing through another name.
+
+    An agent can leave a symbolic link (or a FIFO, or a hard link to a file of the user's) where
+    the wrapper will write its report; the write would then land in that other file
+    (THREATS.md G62b). Existing regular files with one name are replaced in place.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as e:
+        raise OSError(e.errno, f"{path}: {e.strerror} (a link or special file is refused)") from e
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+            raise OSError(f"{path} is not a plain file with a single name; refusing to write it")
+        os.ftruncate(fd, 0)
+        os.write(fd, data)
+    finally:
+        os.close(fd)
