@@ -1,0 +1,154 @@
+"""Bundles ``verify-bundle`` must handle, made against the local instance.
+
+Message signatures come from the unmodified sigstore-python client (``sign_artifact``).
+sigstore-python cannot sign with a managed key, so key bundles are assembled as other
+Sigstore clients (cosign ``--key``) do: sign with the key, log the entry in the instance's
+Rekor v1 (which checks the signature), timestamp the signature at its TSA, and write the
+v0.3 bundle with a public-key hint.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import requests
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from rfc3161_client import TimestampRequestBuilder
+from rfc3161_client.base import HashAlgorithm
+from securesystemslib.dsse import Envelope
+from sigstore.models import ClientTrustConfig
+from sigstore.oidc import IdentityToken
+from sigstore.sign import SigningContext
+
+from provenance.devinstance import DevInstance
+from tests.devinstance._support import tlog_entry_json
+
+MEDIA_V03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
+SIGNER = "release-bot@example.com"
+STATEMENT_TYPE = "application/vnd.in-toto+json"
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def sign_message(inst: DevInstance, artifact: bytes, identity: str = SIGNER) -> str:
+    """A message-signature bundle, signed by sigstore-python through the instance."""
+    config = ClientTrustConfig.from_json(inst.trust_config_path.read_text())
+    token = IdentityToken(inst.issue_token(identity))
+    with SigningContext.from_trust_config(config).signer(token) as signer:
+        return signer.sign_artifact(artifact).to_json()
+
+
+def pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    """The public half, PEM (what ``--key`` takes)."""
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _timestamp(inst: DevInstance, signature: bytes) -> dict[str, Any]:
+    request = (
+        TimestampRequestBuilder()
+        .hash_algorithm(HashAlgorithm.SHA256)
+        .data(signature)
+        .nonce(nonce=True)
+        .build()
+    )
+    reply = requests.post(
+        f"{inst.url}/api/v1/timestamp",
+        data=request.as_bytes(),
+        headers={"Content-Type": "application/timestamp-query"},
+        timeout=10,
+    )
+    reply.raise_for_status()
+    return {"rfc3161Timestamps": [{"signedTimestamp": b64(reply.content)}]}
+
+
+def _material(
+    inst: DevInstance, key: ec.EllipticCurvePrivateKey, entry: dict[str, Any], sig: bytes
+) -> dict[str, Any]:
+    spki = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return {
+        "publicKey": {"hint": b64(hashlib.sha256(spki).digest())},
+        "tlogEntries": [entry],
+        "timestampVerificationData": _timestamp(inst, sig),
+    }
+
+
+def key_message_bundle(
+    inst: DevInstance, key: ec.EllipticCurvePrivateKey, artifact: bytes
+) -> dict[str, Any]:
+    """A managed-key message signature, logged as ``hashedrekord/0.0.1``."""
+    digest = hashlib.sha256(artifact).digest()
+    sig = key.sign(artifact, ec.ECDSA(hashes.SHA256()))
+    proposal: dict[str, Any] = {
+        "apiVersion": "0.0.1",
+        "kind": "hashedrekord",
+        "spec": {
+            "signature": {"content": b64(sig), "publicKey": {"content": b64(pem(key))}},
+            "data": {"hash": {"algorithm": "sha256", "value": digest.hex()}},
+        },
+    }
+    response = requests.post(f"{inst.url}/api/v1/log/entries", json=proposal, timeout=10)
+    return {
+        "mediaType": MEDIA_V03,
+        "verificationMaterial": _material(
+            inst, key, tlog_entry_json(response, "hashedrekord"), sig
+        ),
+        "messageSignature": {
+            "messageDigest": {"algorithm": "SHA2_256", "digest": b64(digest)},
+            "signature": b64(sig),
+        },
+    }
+
+
+def statement_for(artifact: bytes) -> bytes:
+    """An in-toto Statement v1 naming ``artifact`` by its sha256."""
+    digest = hashlib.sha256(artifact).hexdigest()
+    statement = {
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "artifact", "digest": {"sha256": digest}}],
+        "predicateType": "https://example.com/test/v1",
+        "predicate": {},
+    }
+    return json.dumps(statement).encode()
+
+
+def key_dsse_bundle(
+    inst: DevInstance, key: ec.EllipticCurvePrivateKey, payload: bytes
+) -> dict[str, Any]:
+    """A managed-key DSSE bundle, logged as ``dsse/0.0.1``."""
+    pae: bytes = Envelope(payload=payload, payload_type=STATEMENT_TYPE, signatures={}).pae()
+    sig = key.sign(pae, ec.ECDSA(hashes.SHA256()))
+    envelope = {
+        "payload": b64(payload),
+        "payloadType": STATEMENT_TYPE,
+        "signatures": [{"sig": b64(sig)}],
+    }
+    proposal: dict[str, Any] = {
+        "apiVersion": "0.0.1",
+        "kind": "dsse",
+        "spec": {
+            "proposedContent": {"envelope": json.dumps(envelope), "verifiers": [b64(pem(key))]}
+        },
+    }
+    response = requests.post(f"{inst.url}/api/v1/log/entries", json=proposal, timeout=10)
+    return {
+        "mediaType": MEDIA_V03,
+        "verificationMaterial": _material(inst, key, tlog_entry_json(response, "dsse"), sig),
+        "dsseEnvelope": envelope,
+    }
+
+
+def write(path: Path, bundle: dict[str, Any] | str) -> Path:
+    """Write a bundle (a dict, or JSON text as sigstore-python returns it)."""
+    path.write_text(bundle if isinstance(bundle, str) else json.dumps(bundle))
+    return path
