@@ -168,27 +168,42 @@ def hashedrekord_v001_body(spec: Any) -> bytes:
     )
 
 
-def hashedrekord_v002_body(request: Any) -> bytes:
-    """Canonical Rekor v2 ``hashedrekord/0.0.2`` body (how sigstore-python logs DSSE too)."""
-    digest = _b64(_field(request, "digest"), "digest")
-    signature = _b64(_field(request, "signature", "content"), "signature")
-    raw_cert = _b64(_field(request, "signature", "verifier", "x509Certificate", "rawBytes"), "cert")
+def _v002_verifier(verifier: Any) -> tuple[Any, str, dict[str, Any]]:
+    """The key of a v2 verifier (certificate or public key), and how Rekor logs it."""
+    if isinstance(verifier, Mapping) and "publicKey" in verifier:  # a managed key (cosign --key)
+        raw = _b64(_field(verifier, "publicKey", "rawBytes"), "public key")
+        try:
+            key: Any = serialization.load_der_public_key(raw)
+        except ValueError as e:
+            raise ProposalRejected(f"verifier public key is not DER: {e}") from e
+        spki = key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return key, "key", {"publicKey": {"rawBytes": _b64e(spki)}}
+    raw_cert = _b64(_field(verifier, "x509Certificate", "rawBytes"), "cert")
     try:
         cert = x509.load_der_x509_certificate(raw_cert)
     except ValueError as e:
         raise ProposalRejected(f"verifier certificate is not DER X.509: {e}") from e
-    key = cert.public_key()
+    der = cert.public_bytes(serialization.Encoding.DER)
+    return cert.public_key(), "certificate", {"x509Certificate": {"rawBytes": _b64e(der)}}
+
+
+def hashedrekord_v002_body(request: Any) -> bytes:
+    """Canonical Rekor v2 ``hashedrekord/0.0.2`` body (how sigstore-python logs DSSE too)."""
+    digest = _b64(_field(request, "digest"), "digest")
+    signature = _b64(_field(request, "signature", "content"), "signature")
+    key, what, logged = _v002_verifier(_field(request, "signature", "verifier"))
     if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name not in _KEY_DETAILS:
-        raise ProposalRejected("only P-256/P-384/P-521 certificates are supported")
+        raise ProposalRejected(f"only P-256/P-384/P-521 {what}s are supported")
     details, algorithm, hash_alg = _KEY_DETAILS[key.curve.name]
     if _field(request, "signature", "verifier", "keyDetails") != details:
-        raise ProposalRejected(f"keyDetails does not match the certificate key ({details})")
+        raise ProposalRejected(f"keyDetails does not match the {what} key ({details})")
     if len(digest) != hash_alg.digest_size:
         raise ProposalRejected(f"digest must be {hash_alg.digest_size} bytes for {details}")
     if not _verifies(key, signature, digest, utils.Prehashed(hash_alg)):
         raise ProposalRejected("signature does not verify over the digest")
-    der = cert.public_bytes(serialization.Encoding.DER)
-    verifier: dict[str, Any] = {"keyDetails": details, "x509Certificate": {"rawBytes": _b64e(der)}}
+    verifier: dict[str, Any] = {"keyDetails": details, **logged}
     return rfc8785.dumps(
         {
             "apiVersion": "0.0.2",

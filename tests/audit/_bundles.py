@@ -70,14 +70,41 @@ def _timestamp(inst: DevInstance, signature: bytes) -> dict[str, Any]:
     return {"rfc3161Timestamps": [{"signedTimestamp": b64(reply.content)}]}
 
 
+def _spki(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _log(
+    inst: DevInstance,
+    key: ec.EllipticCurvePrivateKey,
+    v1: dict[str, Any],
+    digest: bytes,
+    sig: bytes,
+) -> dict[str, Any]:
+    """Log the proposal ``v1`` in Rekor v1, or the signature over ``digest`` in Rekor v2."""
+    if inst.rekor_version == 1:
+        response = requests.post(f"{inst.url}/api/v1/log/entries", json=v1, timeout=10)
+        return tlog_entry_json(response, v1["kind"])
+    verifier = {"publicKey": {"rawBytes": b64(_spki(key))}, "keyDetails": "PKIX_ECDSA_P256_SHA_256"}
+    request: dict[str, Any] = {
+        "digest": b64(digest),
+        "signature": {"content": b64(sig), "verifier": verifier},
+    }
+    reply = requests.post(
+        f"{inst.url}/api/v2/log/entries", json={"hashedRekordRequestV002": request}, timeout=10
+    )
+    reply.raise_for_status()
+    entry: dict[str, Any] = reply.json()
+    return entry
+
+
 def _material(
     inst: DevInstance, key: ec.EllipticCurvePrivateKey, entry: dict[str, Any], sig: bytes
 ) -> dict[str, Any]:
-    spki = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
     return {
-        "publicKey": {"hint": b64(hashlib.sha256(spki).digest())},
+        "publicKey": {"hint": b64(hashlib.sha256(_spki(key)).digest())},
         "tlogEntries": [entry],
         "timestampVerificationData": _timestamp(inst, sig),
     }
@@ -86,7 +113,7 @@ def _material(
 def key_message_bundle(
     inst: DevInstance, key: ec.EllipticCurvePrivateKey, artifact: bytes
 ) -> dict[str, Any]:
-    """A managed-key message signature, logged as ``hashedrekord/0.0.1``."""
+    """A managed-key message signature: ``hashedrekord/0.0.1`` (``0.0.2`` on Rekor v2)."""
     digest = hashlib.sha256(artifact).digest()
     sig = key.sign(artifact, ec.ECDSA(hashes.SHA256()))
     proposal: dict[str, Any] = {
@@ -97,12 +124,10 @@ def key_message_bundle(
             "data": {"hash": {"algorithm": "sha256", "value": digest.hex()}},
         },
     }
-    response = requests.post(f"{inst.url}/api/v1/log/entries", json=proposal, timeout=10)
+    entry = _log(inst, key, proposal, digest, sig)
     return {
         "mediaType": MEDIA_V03,
-        "verificationMaterial": _material(
-            inst, key, tlog_entry_json(response, "hashedrekord"), sig
-        ),
+        "verificationMaterial": _material(inst, key, entry, sig),
         "messageSignature": {
             "messageDigest": {"algorithm": "SHA2_256", "digest": b64(digest)},
             "signature": b64(sig),
@@ -125,7 +150,7 @@ def statement_for(artifact: bytes) -> bytes:
 def key_dsse_bundle(
     inst: DevInstance, key: ec.EllipticCurvePrivateKey, payload: bytes
 ) -> dict[str, Any]:
-    """A managed-key DSSE bundle, logged as ``dsse/0.0.1``."""
+    """A managed-key DSSE bundle: ``dsse/0.0.1`` (``hashedrekord/0.0.2`` over PAE on Rekor v2)."""
     pae: bytes = Envelope(payload=payload, payload_type=STATEMENT_TYPE, signatures={}).pae()
     sig = key.sign(pae, ec.ECDSA(hashes.SHA256()))
     envelope = {
@@ -140,10 +165,10 @@ def key_dsse_bundle(
             "proposedContent": {"envelope": json.dumps(envelope), "verifiers": [b64(pem(key))]}
         },
     }
-    response = requests.post(f"{inst.url}/api/v1/log/entries", json=proposal, timeout=10)
+    entry = _log(inst, key, proposal, hashlib.sha256(pae).digest(), sig)
     return {
         "mediaType": MEDIA_V03,
-        "verificationMaterial": _material(inst, key, tlog_entry_json(response, "dsse"), sig),
+        "verificationMaterial": _material(inst, key, entry, sig),
         "dsseEnvelope": envelope,
     }
 

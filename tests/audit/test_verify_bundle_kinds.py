@@ -118,8 +118,12 @@ def test_message_bundle_shape_is_strict(dev: DevInstance, artifact: Path, tmp_pa
         assert check.result.reasons == (reason,), reason
 
 
-def test_managed_key_message_bundle(dev: DevInstance, artifact: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("rekor", ["v1", "v2"])
+def test_managed_key_message_bundle(
+    rekor: str, dev: DevInstance, dev_v2: DevInstance, artifact: Path, tmp_path: Path
+) -> None:
     """``--key``: a bundle whose verification material is a public-key hint."""
+    dev = dev if rekor == "v1" else dev_v2
     key, stranger = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     (tmp_path / "key.pub").write_bytes(pem(key))
     (tmp_path / "stranger.pub").write_bytes(pem(stranger))
@@ -155,14 +159,18 @@ def test_managed_key_message_bundle(dev: DevInstance, artifact: Path, tmp_path: 
 
     untimed = json.loads(json.dumps(doc))
     del untimed["verificationMaterial"]["timestampVerificationData"]
-    del untimed["verificationMaterial"]["tlogEntries"][0]["inclusionPromise"]
+    untimed["verificationMaterial"]["tlogEntries"][0].pop("inclusionPromise", None)
     assert check(write(tmp_path / "untimed.json", untimed), str(artifact)) == (
         "signed_time_missing",
     )
 
 
-def test_managed_key_dsse_bundle(dev: DevInstance, artifact: Path, tmp_path: Path) -> None:
-    """A key-signed DSSE bundle (``dsse/0.0.1`` entry): signature, entry and subject bound."""
+@pytest.mark.parametrize("rekor", ["v1", "v2"])
+def test_managed_key_dsse_bundle(
+    rekor: str, dev: DevInstance, dev_v2: DevInstance, artifact: Path, tmp_path: Path
+) -> None:
+    """A key-signed DSSE bundle (``dsse/0.0.1``, or ``hashedrekord/0.0.2`` on Rekor v2)."""
+    dev = dev if rekor == "v1" else dev_v2
     key, stranger = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     (tmp_path / "key.pub").write_bytes(pem(key))
     (tmp_path / "stranger.pub").write_bytes(pem(stranger))
