@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509 import Certificate
 
+from provenance.store import MAX_LINE_BYTES
 from provenance.verify.envelope import _check_material_base64, parse_line
 from provenance.verify.generic import GenericResult, statement_result, verify_dsse_bundle
 from provenance.verify.jsonstrict import StrictJSONError, b64decode_strict, loads_strict
@@ -54,6 +55,8 @@ def key_name(key: ec.EllipticCurvePublicKey) -> str:
 
 def _shape(raw: bytes) -> tuple[dict[str, Any], bool, bool]:
     """Strictly parsed bundle, whether it is DSSE, whether its material is a key hint."""
+    if len(raw) > MAX_LINE_BYTES:
+        raise StrictJSONError(Reason.TOO_LARGE, "bundle too large")
     doc = loads_strict(raw)
     media = doc.get("mediaType") if isinstance(doc, dict) else None
     if not isinstance(doc, dict) or not (

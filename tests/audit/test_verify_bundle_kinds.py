@@ -112,6 +112,7 @@ def test_message_bundle_shape_is_strict(dev: DevInstance, artifact: Path, tmp_pa
         "unexpected_field": json.dumps({**doc, "extra": 1}),
         "base64_invalid": text.replace(signature, signature[:-4] + " " + signature[-4:]),
         "bundle_invalid": json.dumps({**doc, "messageSignature": {"signature": signature, "k": 1}}),
+        "too_large": json.dumps({**doc, "pad": "x" * (4 << 20)}),
     }
     for reason, bad in cases.items():
         check = _by_identity(dev, write(tmp_path / f"{reason}.json", bad), str(artifact))
