@@ -133,6 +133,50 @@ def dsse_v001_body(spec: Any) -> bytes:
     )
 
 
+def intoto_v002_body(spec: Any) -> bytes:
+    """Canonical ``intoto/0.0.2`` body (Rekor's deprecated DSSE type, as sigstore-js 1.x logged).
+
+    Rekor double-encodes: the proposal's ``payload`` and each ``sig`` are base64 of the DSSE
+    envelope's base64 text, and ``publicKey`` is base64 of a PEM certificate.
+    """
+    envelope = _field(spec, "content", "envelope")
+    payload_type = _field(envelope, "payloadType")
+    payload_text = _b64(_field(envelope, "payload"), "payload")
+    signatures = _field(envelope, "signatures")
+    if not isinstance(payload_type, str) or not isinstance(signatures, list) or not signatures:
+        raise ProposalRejected("envelope needs a payloadType and at least one signature")
+    payload = _b64(payload_text.decode("ascii", errors="replace"), "payload text")
+    message = pae(payload_type, payload)
+    logged: list[dict[str, str]] = []
+    for item in signatures:
+        sig_text = _b64(_field(item, "sig"), "sig").decode("ascii", errors="replace")
+        key, canonical = _pem_verifier(_field(item, "publicKey"))
+        if not _verifies(key, _b64(sig_text, "signature"), message, hashes.SHA256()):
+            raise ProposalRejected("every signature must verify with its public key")
+        logged.append({"publicKey": canonical, "sig": _b64e(sig_text.encode())})
+    dsse_json = rfc8785.dumps(
+        {"payload": payload_text.decode(), "payloadType": payload_type,
+         "signatures": [{"sig": base64.b64decode(s["sig"]).decode()} for s in logged]}
+    )  # fmt: skip
+    return rfc8785.dumps(
+        {
+            "apiVersion": "0.0.2",
+            "kind": "intoto",
+            "spec": {
+                "content": {
+                    "envelope": {
+                        "payload": _b64e(payload_text),
+                        "payloadType": payload_type,
+                        "signatures": logged,
+                    },
+                    "hash": _sha256(dsse_json),
+                    "payloadHash": _sha256(payload),
+                }
+            },
+        }
+    )
+
+
 def _b64e(data: bytes) -> str:
     return base64.b64encode(data).decode()
 

@@ -5,7 +5,8 @@ through ``sigstore_adapter``. This second adapter serves only ``verify-bundle`` 
 ``trust-root export``: message-signature bundles (``Verifier.verify_artifact``), bundles
 signed with a managed key (sigstore-python verifies only certificate bundles, so the log
 entry and signed times are verified here with sigstore's own parts, and the signature by
-``keybundle``), the public-good roots sigstore-python ships, and TUF refreshes. Kept apart so
+``keybundle``), Rekor's legacy ``intoto/0.0.2`` entries, the public-good roots
+sigstore-python ships, and TUF refreshes. Kept apart so
 the gate's trust surface does not grow with it; the private sigstore names it uses are listed
 in docs/decisions/0011-conformance-client.md, each inside a fail-closed ``try``.
 """
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
@@ -26,7 +28,6 @@ import sigstore.models as sigstore_models
 from cryptography.x509 import Certificate
 from platformdirs import user_cache_dir
 from sigstore import __version__ as sigstore_version
-from sigstore.errors import Error as SigstoreError
 from sigstore.hashes import Hashed
 from sigstore.models import (
     Bundle,
@@ -36,11 +37,13 @@ from sigstore.models import (
     TrustedRoot,
     VerificationMaterial,
 )
+from sigstore.verify import Verifier
 from sigstore_models.bundle.v1 import Bundle as _Bundle
 from sigstore_models.common.v1 import HashAlgorithm
 from sigstore_models.trustroot import v1 as trustroot_v1
 
 from provenance.errors import TrustError
+from provenance.verify.keybundle import check_intoto, envelope_parts
 from provenance.verify.reasons import Reason
 from provenance.verify.sigstore_adapter import (
     FUTURE_SKEW,
@@ -197,12 +200,105 @@ def _artifact_reason(message: str) -> Reason:
     return _reason_for(message)
 
 
+def _load_certified(raw: bytes, document: dict[str, object]) -> Bundle | BundleOutcome:
+    """sigstore's view of a certificate bundle, or the refusal of a malformed one.
+
+    A certificate list carrying a self-signed CA is refused here too (THREATS.md C15).
+    """
+    try:
+        bundle = Bundle.from_json(raw)
+        rooted = _chain_includes_root(document)
+    except Exception as e:  # malformed bundle or certificate: refuse, never pass
+        return BundleOutcome((_invalid_bundle_reason(str(e)),))
+    if rooted:
+        signer, issuer = _signer(bundle)
+        return BundleOutcome((Reason.CERTIFICATE_CHAIN_INVALID,), signer=signer, issuer=issuer)
+    return bundle
+
+
+def _signer(bundle: Bundle) -> tuple[str | None, str | None]:
+    """The signing certificate's first identity and its OIDC issuer (for reports)."""
+    identities = certificate_identities(bundle.signing_certificate)
+    return (identities[0] if identities else None), certificate_issuer(bundle.signing_certificate)
+
+
+#: Rekor's deprecated DSSE entry type (sigstore-js 1.x, early npm provenance).
+_INTOTO = ("intoto", "0.0.2")
+
+
+def _entry_kind(document: dict[str, object]) -> tuple[str, str] | None:
+    """``(kind, version)`` of a bundle's single log entry, read from its strict JSON."""
+    material = document.get("verificationMaterial")
+    entries = material.get("tlogEntries") if isinstance(material, dict) else None
+    entry = entries[0] if isinstance(entries, list) and len(entries) == 1 else None
+    kind = entry.get("kindVersion") if isinstance(entry, dict) else None
+    if not isinstance(kind, dict):
+        return None
+    return str(kind.get("kind")), str(kind.get("version"))
+
+
+@dataclass(frozen=True)
+class _SetTime:
+    """The integrated time a SET covers, shaped like sigstore's verified-time results."""
+
+    time: datetime
+    source: str = "transparency log (SET)"
+
+
+class _IntotoVerifier(Verifier):
+    """sigstore's Verifier, also taking the SET-covered time of an ``intoto/0.0.2`` entry.
+
+    sigstore-python 4.5 refuses that entry type when it establishes the signing time, before
+    anything else; everything else it checks (chain at each time, SCT, profile, signer,
+    inclusion proof, checkpoint, SET, times within the certificate's validity) applies as is.
+    """
+
+    def _establish_time(self, bundle: Bundle) -> list[Any]:
+        inner = bundle.log_entry._inner
+        if (inner.kind_version.kind, inner.kind_version.version) != _INTOTO:
+            return super()._establish_time(bundle)
+        view = SimpleNamespace(
+            verification_material=bundle.verification_material,
+            signature=bundle.signature,
+            log_entry=SimpleNamespace(_inner=inner.model_copy(update={"inclusion_promise": None})),
+        )
+        times: list[Any] = super()._establish_time(view)  # type: ignore[arg-type]  # TSA only
+        if inner.integrated_time and inner.inclusion_promise:  # its SET is verified in step 5
+            times.append(_SetTime(datetime.fromtimestamp(inner.integrated_time, tz=UTC)))
+        return times
+
+
 class ArtifactVerifier(BundleVerifier):
-    """Adds message signatures and managed-key bundles to :class:`BundleVerifier`."""
+    """Adds message signatures, managed-key bundles and ``intoto/0.0.2`` entries."""
 
     def __init__(self, trusted_root: TrustedRoot) -> None:
         super().__init__(trusted_root)
         self._root = trusted_root
+        self._intoto = _IntotoVerifier(trusted_root=trusted_root)
+
+    def verify(
+        self, raw: bytes, document: dict[str, object], allowed: Callable[[Certificate], bool]
+    ) -> BundleOutcome:
+        """A DSSE bundle with a certificate: the gate's path, or the legacy entry's."""
+        if _entry_kind(document) != _INTOTO:
+            return super().verify(raw, document, allowed)
+        bundle = _load_certified(raw, document)
+        if isinstance(bundle, BundleOutcome):
+            return bundle
+        cert = bundle.signing_certificate
+        signer, issuer = _signer(bundle)
+        try:
+            self._intoto._verify_common_signing_cert(bundle, _SignerPolicy(allowed))  # steps 0-6
+            times = [t.time for t in self._intoto._establish_time(bundle)]
+            refused = check_intoto(bundle.log_entry._inner.canonicalized_body, cert, document)
+        except SignerNotAllowed:
+            return BundleOutcome((Reason.SIGNER_NOT_ALLOWED,), signer=signer, issuer=issuer)
+        except Exception as e:  # sigstore's refusals and malformed material: never a pass
+            reason = _reason_for(str(e)) if str(e) else Reason.SIGSTORE_VERIFICATION_FAILED
+            return BundleOutcome((reason,), signer=signer, issuer=issuer)
+        if refused is not None:  # steps 7 and 8, with the certificate's key
+            return BundleOutcome((refused,), signer=signer, issuer=issuer)
+        return _outcome(times, envelope_parts(document)[0], signer, issuer)
 
     def verify_message(
         self,
@@ -212,17 +308,11 @@ class ArtifactVerifier(BundleVerifier):
         allowed: Callable[[Certificate], bool],
     ) -> BundleOutcome:
         """A message-signature bundle over the artifact whose sha256 is ``sha256``."""
+        bundle = _load_certified(raw, document)
+        if isinstance(bundle, BundleOutcome):
+            return bundle
+        signer, issuer = _signer(bundle)
         try:
-            bundle = Bundle.from_json(raw)
-        except (InvalidBundle, SigstoreError, ValueError, KeyError, TypeError) as e:
-            return BundleOutcome((_invalid_bundle_reason(str(e)),))
-        identities = certificate_identities(bundle.signing_certificate)
-        signer = identities[0] if identities else None
-        issuer = certificate_issuer(bundle.signing_certificate)
-        try:
-            if _chain_includes_root(document):
-                reasons = (Reason.CERTIFICATE_CHAIN_INVALID,)
-                return BundleOutcome(reasons, signer=signer, issuer=issuer)
             hashed = Hashed(algorithm=HashAlgorithm.SHA2_256, digest=sha256)
             self._verifier.verify_artifact(hashed, bundle, _SignerPolicy(allowed))
             times = self._verified_times(bundle, document)

@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from rfc3161_client import TimestampRequestBuilder
 from rfc3161_client.base import HashAlgorithm
 from securesystemslib.dsse import Envelope
+from sigstore.dsse import Statement
 from sigstore.models import ClientTrustConfig
 from sigstore.oidc import IdentityToken
 from sigstore.sign import SigningContext
@@ -177,3 +179,40 @@ def write(path: Path, bundle: dict[str, Any] | str) -> Path:
     """Write a bundle (a dict, or JSON text as sigstore-python returns it)."""
     path.write_text(bundle if isinstance(bundle, str) else json.dumps(bundle))
     return path
+
+
+def intoto_bundle(inst: DevInstance, statement: bytes, identity: str = SIGNER) -> dict[str, Any]:
+    """A certificate bundle whose entry is Rekor's legacy ``intoto/0.0.2`` (as sigstore-js 1.x).
+
+    sigstore-python signs the statement (Fulcio certificate, DSSE, TSA token); the same
+    envelope and certificate are then logged as an ``intoto/0.0.2`` proposal, which Rekor
+    double-encodes, and that entry replaces the ``dsse/0.0.1`` one.
+    """
+    config = ClientTrustConfig.from_json(inst.trust_config_path.read_text())
+    token = IdentityToken(inst.issue_token(identity))
+    with SigningContext.from_trust_config(config).signer(token) as signer:
+        bundle: dict[str, Any] = json.loads(signer.sign_dsse(Statement(statement)).to_json())
+    envelope = bundle["dsseEnvelope"]
+    cert_der = base64.b64decode(bundle["verificationMaterial"]["certificate"]["rawBytes"])
+    cert_pem = x509.load_der_x509_certificate(cert_der).public_bytes(serialization.Encoding.PEM)
+    proposal: dict[str, Any] = {
+        "apiVersion": "0.0.2",
+        "kind": "intoto",
+        "spec": {
+            "content": {
+                "envelope": {
+                    "payloadType": envelope["payloadType"],
+                    "payload": b64(envelope["payload"].encode()),
+                    "signatures": [
+                        {"sig": b64(envelope["signatures"][0]["sig"].encode()),
+                         "publicKey": b64(cert_pem)}
+                    ],
+                }
+            }
+        },
+    }  # fmt: skip
+    response = requests.post(f"{inst.url}/api/v1/log/entries", json=proposal, timeout=10)
+    entry = tlog_entry_json(response, "intoto")
+    entry["kindVersion"]["version"] = "0.0.2"
+    bundle["verificationMaterial"]["tlogEntries"] = [entry]
+    return bundle

@@ -21,8 +21,10 @@ from rfc3161_client import decode_timestamp_response
 from provenance.app.verify_bundle import BundleCheck, verify_bundle
 from provenance.devinstance import DevInstance
 from provenance.errors import TrustError, UsageError
+from provenance.verify.generic import verify_dsse_bundle
 from tests.audit._bundles import (
     SIGNER,
+    intoto_bundle,
     key_dsse_bundle,
     key_message_bundle,
     pem,
@@ -209,6 +211,44 @@ def test_key_and_identity_are_exclusive(dev: DevInstance, artifact: Path, tmp_pa
     )
     with pytest.raises(UsageError):
         verify_bundle(bundle, str(artifact), key=tmp_path / "rsa.pub", offline=True)
+
+
+def test_legacy_intoto_entries(
+    dev: DevInstance, dev_v2: DevInstance, artifact: Path, tmp_path: Path
+) -> None:
+    """Rekor's ``intoto/0.0.2`` entries (sigstore-js 1.x, early npm provenance) verify in
+    verify-bundle; THREATS.md C: the signature, the entry's content and the signer still bind,
+    and the gate's own adapter still refuses the type (its trust surface did not grow)."""
+    doc = intoto_bundle(dev, statement_for(ARTIFACT))
+    bundle = write(tmp_path / "intoto.json", doc)
+    for given in (str(artifact), _sha256(ARTIFACT)):
+        check = _by_identity(dev, bundle, given)
+        assert check.result.ok, check.result.reasons
+        assert check.result.predicate_type == "https://example.com/test/v1"
+    assert _by_identity(dev, bundle, _sha256(b"other")).result.reasons == ("subject_mismatch",)
+    wrong = _by_identity(dev, bundle, str(artifact), identity="mallory@example.com")
+    assert wrong.result.reasons == ("signer_not_allowed",)
+    gate = verify_dsse_bundle(
+        bundle.read_bytes(), identity=SIGNER, issuer=dev.default_issuer,
+        trusted_root=dev.trusted_root_path,
+    )  # fmt: skip
+    assert not gate.ok
+
+    other = intoto_bundle(dev, statement_for(b"another release\n"))  # same signer, logged too
+    swapped = json.loads(json.dumps(doc))
+    swapped["verificationMaterial"]["tlogEntries"] = other["verificationMaterial"]["tlogEntries"]
+    swapped_check = _by_identity(dev, write(tmp_path / "swap.json", swapped), str(artifact))
+    assert swapped_check.result.reasons == ("tlog_mismatch",)
+
+    forged = json.loads(json.dumps(doc))
+    sig = bytearray(base64.b64decode(forged["dsseEnvelope"]["signatures"][0]["sig"]))
+    sig[-1] ^= 1
+    forged["dsseEnvelope"]["signatures"][0]["sig"] = base64.b64encode(bytes(sig)).decode()
+    forged_check = _by_identity(dev, write(tmp_path / "forged.json", forged), str(artifact))
+    assert forged_check.result.reasons == ("signature_invalid",)
+
+    elsewhere = _by_identity(dev, bundle, str(artifact), trusted_root=dev_v2.trusted_root_path)
+    assert elsewhere.result.reasons == ("certificate_chain_invalid",)
 
 
 def _tsa_time_root(inst: DevInstance, bundle_text: str, tmp_path: Path, shift: timedelta) -> Path:
