@@ -42,6 +42,7 @@ def cli(verbose: int) -> None:
 def _register() -> None:
     from provenance._cli.approve import approve_cmd, pending_cmd
     from provenance._cli.audit import AUDIT_COMMANDS
+    from provenance._cli.bundle import trust_root_group, verify_bundle_cmd
     from provenance._cli.commands import init_cmd, show_cmd, stamp_cmd, verify_cmd
     from provenance._cli.demo import demo_cmd
     from provenance._cli.devinstance_cmd import devinstance
@@ -59,6 +60,8 @@ def _register() -> None:
         demo_cmd,
         devinstance,
         *AUDIT_COMMANDS,
+        verify_bundle_cmd,
+        trust_root_group,
         run_cmd,
         hooks_group,
     ):

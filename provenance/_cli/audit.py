@@ -1,4 +1,4 @@
-"""The auditor's commands: index, query, log, blame, export, verify-bundle, sync."""
+"""The auditor's commands: index, query, log, blame, export, sync."""
 
 from __future__ import annotations
 
@@ -266,83 +266,6 @@ def evidence_report(repo: Path, spec: str, pack: Path, options: VerifyOptions, f
     return report
 
 
-@click.command("verify-bundle")
-@click.argument("artifact", metavar="FILE | sha256:HEX")
-@click.option(
-    "--bundle",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="Sigstore bundle (DSSE, in-toto statement).",
-)
-@click.option("--certificate-identity", required=True, help="Exact signer identity (SAN).")
-@click.option("--certificate-oidc-issuer", required=True, help="Exact OIDC issuer.")
-@click.option(
-    "--trusted-root",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="Pinned trusted root (default: Sigstore production through TUF).",
-)
-@click.option("--offline", is_flag=True, help="Never open a network connection.")
-@format_option("text", "json")
-def verify_bundle_cmd(
-    artifact: str,
-    bundle: Path,
-    certificate_identity: str,
-    certificate_oidc_issuer: str,
-    trusted_root: Path | None,
-    offline: bool,
-    fmt: str,
-) -> None:
-    """Verify any Sigstore DSSE bundle for FILE (or a sha256 digest); exit 0 only on success.
-
-    Follows the sigstore-conformance client protocol. The statement's subject must carry
-    the artifact's sha256 and the certificate must name exactly the identity and issuer.
-
-    \b
-    Example:
-      provenance verify-bundle --bundle pkg.sigstore.json --offline \\
-          --trusted-root trusted_root.json --certificate-identity "$RELEASE_WORKFLOW" \\
-          --certificate-oidc-issuer https://token.actions.githubusercontent.com pkg.tar.gz
-    """
-    from provenance.app.verify import forbid_network
-    from provenance.app.verify_bundle import verify_bundle
-
-    if offline:
-        forbid_network()
-    check = verify_bundle(
-        bundle,
-        artifact,
-        identity=certificate_identity,
-        issuer=certificate_oidc_issuer,
-        trusted_root=trusted_root,
-        offline=offline,
-    )
-    r = check.result
-    if fmt == "json":
-        echo(
-            json.dumps(
-                {
-                    "result": "passed" if r.ok else "refused",
-                    "reasons": list(r.reasons),
-                    "digest": check.digest,
-                    "signer": r.signer,
-                    "statement_type": r.statement_type,
-                    "predicate_type": r.predicate_type,
-                },
-                indent=2,
-            )
-        )
-    if r.ok:
-        echo(
-            f"OK   {bundle}: {check.digest[:23]}… signed by {shown(r.signer)} "
-            f"({shown(r.statement_type)}, {shown(r.predicate_type)})",
-            err=True,
-        )
-        return
-    echo(f"FAIL {bundle}: {', '.join(r.reasons)}", err=True)
-    raise SystemExit(1)
-
-
 @click.command("sync")
 @click.argument("remote", default="origin")
 @repo_option
@@ -383,6 +306,5 @@ AUDIT_COMMANDS = (
     log_cmd,
     blame_cmd,
     export_cmd,
-    verify_bundle_cmd,
     sync_cmd,
 )

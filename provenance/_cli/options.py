@@ -80,18 +80,13 @@ def signing_options(f: F) -> F:
     return f
 
 
-def trust_options(f: F) -> F:
-    """Policy and trust root for verification."""
-    f = click.option(
-        "--offline",
-        is_flag=True,
-        help="Never open a network connection; needs --trusted-root or --trust-config.",
-    )(f)
+def _root_file_options(f: F, trusted_root_help: str) -> F:
+    """``--trusted-root`` and ``--trust-config``: where a pinned trusted root comes from."""
     f = click.option(
         "--trusted-root",
         type=_existing_file,
         default=None,
-        help="Pinned Sigstore trusted root JSON.",
+        help=trusted_root_help,
     )(f)
     f = click.option(
         "--trust-config",
@@ -100,6 +95,31 @@ def trust_options(f: F) -> F:
         envvar="PROVENANCE_TRUST_CONFIG",
         help="Client trust config whose trusted root is used. [env: PROVENANCE_TRUST_CONFIG]",
     )(f)
+    return f
+
+
+def root_options(f: F) -> F:
+    """Every source of a trusted root: verify-bundle and trust-root export."""
+    f = click.option(
+        "--offline",
+        is_flag=True,
+        help="Never open a network connection. Without a root given, use the public-good "
+        "root shipped inside sigstore-python instead of refreshing it through TUF.",
+    )(f)
+    f = click.option(
+        "--staging", is_flag=True, help="Sigstore's staging instance instead of production."
+    )(f)
+    return _root_file_options(f, "Pinned trusted root JSON (wins over every other source).")
+
+
+def trust_options(f: F) -> F:
+    """Policy and trust root for verification."""
+    f = click.option(
+        "--offline",
+        is_flag=True,
+        help="Never open a network connection; needs --trusted-root or --trust-config.",
+    )(f)
+    f = _root_file_options(f, "Pinned Sigstore trusted root JSON.")
     f = click.option(
         "--policy",
         type=_existing_file,

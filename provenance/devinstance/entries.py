@@ -133,6 +133,50 @@ def dsse_v001_body(spec: Any) -> bytes:
     )
 
 
+def intoto_v002_body(spec: Any) -> bytes:
+    """Canonical ``intoto/0.0.2`` body (Rekor's deprecated DSSE type, as sigstore-js 1.x logged).
+
+    Rekor double-encodes: the proposal's ``payload`` and each ``sig`` are base64 of the DSSE
+    envelope's base64 text, and ``publicKey`` is base64 of a PEM certificate.
+    """
+    envelope = _field(spec, "content", "envelope")
+    payload_type = _field(envelope, "payloadType")
+    payload_text = _b64(_field(envelope, "payload"), "payload")
+    signatures = _field(envelope, "signatures")
+    if not isinstance(payload_type, str) or not isinstance(signatures, list) or not signatures:
+        raise ProposalRejected("envelope needs a payloadType and at least one signature")
+    payload = _b64(payload_text.decode("ascii", errors="replace"), "payload text")
+    message = pae(payload_type, payload)
+    logged: list[dict[str, str]] = []
+    for item in signatures:
+        sig_text = _b64(_field(item, "sig"), "sig").decode("ascii", errors="replace")
+        key, canonical = _pem_verifier(_field(item, "publicKey"))
+        if not _verifies(key, _b64(sig_text, "signature"), message, hashes.SHA256()):
+            raise ProposalRejected("every signature must verify with its public key")
+        logged.append({"publicKey": canonical, "sig": _b64e(sig_text.encode())})
+    dsse_json = rfc8785.dumps(
+        {"payload": payload_text.decode(), "payloadType": payload_type,
+         "signatures": [{"sig": base64.b64decode(s["sig"]).decode()} for s in logged]}
+    )  # fmt: skip
+    return rfc8785.dumps(
+        {
+            "apiVersion": "0.0.2",
+            "kind": "intoto",
+            "spec": {
+                "content": {
+                    "envelope": {
+                        "payload": _b64e(payload_text),
+                        "payloadType": payload_type,
+                        "signatures": logged,
+                    },
+                    "hash": _sha256(dsse_json),
+                    "payloadHash": _sha256(payload),
+                }
+            },
+        }
+    )
+
+
 def _b64e(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
@@ -168,27 +212,42 @@ def hashedrekord_v001_body(spec: Any) -> bytes:
     )
 
 
-def hashedrekord_v002_body(request: Any) -> bytes:
-    """Canonical Rekor v2 ``hashedrekord/0.0.2`` body (how sigstore-python logs DSSE too)."""
-    digest = _b64(_field(request, "digest"), "digest")
-    signature = _b64(_field(request, "signature", "content"), "signature")
-    raw_cert = _b64(_field(request, "signature", "verifier", "x509Certificate", "rawBytes"), "cert")
+def _v002_verifier(verifier: Any) -> tuple[Any, str, dict[str, Any]]:
+    """The key of a v2 verifier (certificate or public key), and how Rekor logs it."""
+    if isinstance(verifier, Mapping) and "publicKey" in verifier:  # a managed key (cosign --key)
+        raw = _b64(_field(verifier, "publicKey", "rawBytes"), "public key")
+        try:
+            key: Any = serialization.load_der_public_key(raw)
+        except ValueError as e:
+            raise ProposalRejected(f"verifier public key is not DER: {e}") from e
+        spki = key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return key, "key", {"publicKey": {"rawBytes": _b64e(spki)}}
+    raw_cert = _b64(_field(verifier, "x509Certificate", "rawBytes"), "cert")
     try:
         cert = x509.load_der_x509_certificate(raw_cert)
     except ValueError as e:
         raise ProposalRejected(f"verifier certificate is not DER X.509: {e}") from e
-    key = cert.public_key()
+    der = cert.public_bytes(serialization.Encoding.DER)
+    return cert.public_key(), "certificate", {"x509Certificate": {"rawBytes": _b64e(der)}}
+
+
+def hashedrekord_v002_body(request: Any) -> bytes:
+    """Canonical Rekor v2 ``hashedrekord/0.0.2`` body (how sigstore-python logs DSSE too)."""
+    digest = _b64(_field(request, "digest"), "digest")
+    signature = _b64(_field(request, "signature", "content"), "signature")
+    key, what, logged = _v002_verifier(_field(request, "signature", "verifier"))
     if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name not in _KEY_DETAILS:
-        raise ProposalRejected("only P-256/P-384/P-521 certificates are supported")
+        raise ProposalRejected(f"only P-256/P-384/P-521 {what}s are supported")
     details, algorithm, hash_alg = _KEY_DETAILS[key.curve.name]
     if _field(request, "signature", "verifier", "keyDetails") != details:
-        raise ProposalRejected(f"keyDetails does not match the certificate key ({details})")
+        raise ProposalRejected(f"keyDetails does not match the {what} key ({details})")
     if len(digest) != hash_alg.digest_size:
         raise ProposalRejected(f"digest must be {hash_alg.digest_size} bytes for {details}")
     if not _verifies(key, signature, digest, utils.Prehashed(hash_alg)):
         raise ProposalRejected("signature does not verify over the digest")
-    der = cert.public_bytes(serialization.Encoding.DER)
-    verifier: dict[str, Any] = {"keyDetails": details, "x509Certificate": {"rawBytes": _b64e(der)}}
+    verifier: dict[str, Any] = {"keyDetails": details, **logged}
     return rfc8785.dumps(
         {
             "apiVersion": "0.0.2",

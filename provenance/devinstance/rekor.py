@@ -17,6 +17,7 @@ from provenance.devinstance.entries import (
     dsse_v001_body,
     hashedrekord_v001_body,
     hashedrekord_v002_body,
+    intoto_v002_body,
 )
 from provenance.devinstance.tlog import LoggedEntry, TransparencyLog
 
@@ -26,9 +27,13 @@ def _b64(data: bytes) -> str:
 
 
 class RekorV1:
-    """``POST /api/v1/log/entries`` for ``dsse`` and ``hashedrekord`` 0.0.1 proposals."""
+    """``POST /api/v1/log/entries``: ``dsse``/``hashedrekord`` 0.0.1, legacy ``intoto`` 0.0.2."""
 
-    _KINDS = {"dsse": dsse_v001_body, "hashedrekord": hashedrekord_v001_body}
+    _KINDS = {
+        ("dsse", "0.0.1"): dsse_v001_body,
+        ("hashedrekord", "0.0.1"): hashedrekord_v001_body,
+        ("intoto", "0.0.2"): intoto_v002_body,
+    }
 
     def __init__(self, log: TransparencyLog) -> None:
         self.log = log
@@ -38,9 +43,10 @@ class RekorV1:
         if not isinstance(proposal, dict):
             raise ProposalRejected("the proposed entry must be a JSON object")
         kind, version = proposal.get("kind"), proposal.get("apiVersion")
-        if kind not in self._KINDS or version != "0.0.1":
+        make = self._KINDS.get((str(kind), str(version)))
+        if make is None:
             raise ProposalRejected(f"unsupported entry type {kind}/{version}")
-        body = self._KINDS[kind](proposal.get("spec"))
+        body = make(proposal.get("spec"))
         entry = self.log.append(body)
         return {merkle.leaf_hash(body).hex(): self.render(entry)}
 

@@ -47,6 +47,7 @@ def verify_dsse_bundle(
     issuer: str,
     trusted_root: Path | None = None,
     subject_sha256: str | None = None,
+    verifier: BundleVerifier | None = None,
 ) -> GenericResult:
     """Verify a bundle signed by exactly ``identity`` at ``issuer``; optionally bind a digest."""
 
@@ -59,14 +60,21 @@ def verify_dsse_bundle(
         return GenericResult((e.reason.value,))
     if parsed.kind != "bundle":
         return GenericResult((Reason.UNKNOWN_FORMAT.value,))
-    verifier = BundleVerifier(load_trusted_root(trusted_root, None))
+    verifier = verifier or BundleVerifier(load_trusted_root(trusted_root, None))
     outcome = verifier.verify(parsed.raw, parsed.document, allowed)
     if outcome.reasons or outcome.payload is None:
         return GenericResult(tuple(r.value for r in outcome.reasons), signer=outcome.signer)
+    return statement_result(outcome.payload, subject_sha256, outcome.signer)
+
+
+def statement_result(
+    payload: bytes, subject_sha256: str | None, signer: str | None
+) -> GenericResult:
+    """Check the verified payload is an in-toto statement (naming ``subject_sha256``)."""
     try:
-        statement = loads_strict(outcome.payload, reason=Reason.STATEMENT_MALFORMED)
+        statement = loads_strict(payload, reason=Reason.STATEMENT_MALFORMED)
     except StrictJSONError as e:
-        return GenericResult((e.reason.value,), signer=outcome.signer)
+        return GenericResult((e.reason.value,), signer=signer)
     stype = statement.get("_type") if isinstance(statement, dict) else None
     ptype = statement.get("predicateType") if isinstance(statement, dict) else None
     reasons: list[str] = []
@@ -78,5 +86,5 @@ def verify_dsse_bundle(
         if subject_sha256 not in digests:
             reasons.append(Reason.SUBJECT_MISMATCH.value)
     return GenericResult(
-        tuple(reasons), statement_type=str(stype), predicate_type=str(ptype), signer=outcome.signer
+        tuple(reasons), statement_type=str(stype), predicate_type=str(ptype), signer=signer
     )

@@ -48,6 +48,8 @@ class Reason(StrEnum):
     SIGNED_TIME_INVALID = "signed_time_invalid"
     TIMESTAMP_INVALID = "timestamp_invalid"
     SIGSTORE_VERIFICATION_FAILED = "sigstore_verification_failed"
+    #: a certificate bundle given a key to check, or a key bundle given an identity (verify-bundle)
+    VERIFICATION_MATERIAL_MISMATCH = "verification_material_mismatch"
     # key-signed envelopes
     KEY_UNKNOWN = "key_unknown"
     KEY_NOT_YET_VALID = "key_not_yet_valid"

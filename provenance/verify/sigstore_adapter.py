@@ -40,6 +40,8 @@ FUTURE_SKEW = timedelta(minutes=5)
 
 #: (message fragment, reason) in the order they are tried; first match wins.
 _MESSAGE_REASONS: tuple[tuple[str, Reason], ...] = (
+    # first: it quotes the checkpoint, whose text may contain any word below ("Timestamp: ")
+    ("invalid log entry", Reason.TLOG_INVALID),
     ("not enough sources of verified time", Reason.SIGNED_TIME_MISSING),
     ("expired at time of signing", Reason.SIGNED_TIME_INVALID),
     # cryptography's path validation when the signed time is outside the leaf's validity
@@ -54,7 +56,6 @@ _MESSAGE_REASONS: tuple[tuple[str, Reason], ...] = (
     ("do not match bundle", Reason.TLOG_MISMATCH),
     ("inconsistent with other materials", Reason.TLOG_MISMATCH),
     ("payload hash does not match", Reason.TLOG_MISMATCH),
-    ("invalid log entry", Reason.TLOG_INVALID),
     ("inclusion", Reason.TLOG_INVALID),
     ("checkpoint", Reason.TLOG_INVALID),
     ("DSSE", Reason.SIGNATURE_INVALID),

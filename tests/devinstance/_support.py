@@ -68,23 +68,15 @@ def log_hashedrekord(
     return requests.post(f"{inst.url}/api/v1/log/entries", json=proposal, timeout=10)
 
 
-def hand_made_bundle(
-    inst: DevInstance, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey, artifact: bytes
-) -> Bundle:
-    """A message-signature bundle for ``cert`` (which Fulcio never issued), logged in Rekor v1.
-
-    Negative tests use it to show the verifier refuses a leaf for the right reason.
-    """
-    digest = hashlib.sha256(artifact).digest()
-    signature = key.sign(artifact, ec.ECDSA(hashes.SHA256()))
-    response = log_hashedrekord(inst, cert, signature, digest)
+def tlog_entry_json(response: requests.Response, kind: str) -> dict[str, Any]:
+    """A bundle's ``tlogEntries[0]`` from a Rekor v1 ``POST /api/v1/log/entries`` answer."""
     response.raise_for_status()
     ((_, entry),) = response.json().items()
     proof = entry["verification"]["inclusionProof"]
-    tlog_entry = {
+    return {
         "logIndex": str(entry["logIndex"]),
         "logId": {"keyId": _b64(bytes.fromhex(entry["logID"]))},
-        "kindVersion": {"kind": "hashedrekord", "version": "0.0.1"},
+        "kindVersion": {"kind": kind, "version": "0.0.1"},
         "integratedTime": str(entry["integratedTime"]),
         "inclusionPromise": {"signedEntryTimestamp": entry["verification"]["signedEntryTimestamp"]},
         "inclusionProof": {
@@ -96,6 +88,19 @@ def hand_made_bundle(
         },
         "canonicalizedBody": entry["body"],
     }
+
+
+def hand_made_bundle(
+    inst: DevInstance, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey, artifact: bytes
+) -> Bundle:
+    """A message-signature bundle for ``cert`` (which Fulcio never issued), logged in Rekor v1.
+
+    Negative tests use it to show the verifier refuses a leaf for the right reason.
+    """
+    digest = hashlib.sha256(artifact).digest()
+    signature = key.sign(artifact, ec.ECDSA(hashes.SHA256()))
+    response = log_hashedrekord(inst, cert, signature, digest)
+    tlog_entry = tlog_entry_json(response, "hashedrekord")
     bundle = {
         "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
         "verificationMaterial": {

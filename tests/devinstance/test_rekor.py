@@ -180,3 +180,51 @@ def test_log_info_reports_signed_tree_head(instance: DevInstance) -> None:
 
     assert info["treeSize"] == len(instance.log_v1)
     assert info["signedTreeHead"].startswith(instance.log_v1.origin + "\n")
+
+
+def test_refuses_intoto_whose_signature_does_not_verify(instance: DevInstance) -> None:
+    """The legacy ``intoto/0.0.2`` type is checked like ``dsse``: no signature, no entry."""
+    cert, key = _leaf(instance)
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    sig = _b64(key.sign(b"something else", ec.ECDSA(hashes.SHA256())))
+    envelope = {
+        "payloadType": "application/vnd.in-toto+json",
+        "payload": _b64(_b64(b"{}").encode()),
+        "signatures": [{"sig": _b64(sig.encode()), "publicKey": _b64(pem)}],
+    }
+    proposal: dict[str, Any] = {
+        "apiVersion": "0.0.2",
+        "kind": "intoto",
+        "spec": {"content": {"envelope": envelope}},
+    }
+
+    response = requests.post(f"{instance.url}/api/v1/log/entries", json=proposal, timeout=10)
+
+    assert response.status_code == 400
+    assert response.json()["message"] == "every signature must verify with its public key"
+
+
+def test_v2_logs_a_public_key_verifier(instance: DevInstance) -> None:
+    """Rekor v2 takes managed keys (cosign --key) as well as certificates."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    spki = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    verifier_json = {"publicKey": {"rawBytes": _b64(spki)}, "keyDetails": "PKIX_ECDSA_P256_SHA_256"}
+    digest = hashlib.sha256(ARTIFACT).digest()
+
+    def request(signed: bytes) -> dict[str, Any]:
+        sig = {
+            "content": _b64(key.sign(signed, ec.ECDSA(hashes.SHA256()))),
+            "verifier": verifier_json,
+        }
+        return {"hashedRekordRequestV002": {"digest": _b64(digest), "signature": sig}}
+
+    url = f"{instance.url}/api/v2/log/entries"
+    logged = requests.post(url, json=request(ARTIFACT), timeout=10)
+    assert logged.status_code == 201, logged.text
+    body = json.loads(base64.b64decode(logged.json()["canonicalizedBody"]))
+    assert body["spec"]["hashedRekordV002"]["signature"]["verifier"]["publicKey"] == {
+        "rawBytes": _b64(spki)
+    }
+    assert requests.post(url, json=request(b"other"), timeout=10).status_code == 400
