@@ -204,18 +204,17 @@ def verify_cmd(
         raise UsageError("give either one BASE..HEAD range or commits, not both")
     if evidence is not None and not ranges:
         raise UsageError("--evidence verifies a range: give BASE..HEAD")
-    if ranges:
-        try:
-            if evidence is not None:
-                from provenance._cli.audit import evidence_report
+    try:
+        if ranges and evidence is not None:
+            from provenance._cli.audit import evidence_report
 
-                report = evidence_report(repo, ranges[0], evidence, options, fmt)
-            else:
-                report = verify_range(repo, ranges[0], options, progress_printer())
-        except RangeError as e:
-            _refuse_range(e, fmt)
-    else:
-        report = verify(repo, list(revisions), options)
+            report = evidence_report(repo, ranges[0], evidence, options, fmt)
+        elif ranges:
+            report = verify_range(repo, ranges[0], options, progress_printer())
+        else:
+            report = verify(repo, list(revisions), options)
+    except RangeError as e:  # includes revision_ambiguous for single commits
+        _refuse_range(e, fmt)
     if vsa is not None:
         signing = None
         if key or identity_token:

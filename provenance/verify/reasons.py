@@ -13,6 +13,8 @@ class Reason(StrEnum):
     ATTESTATION_MISSING = "attestation_missing"
     ATTESTATION_PENDING = "attestation_pending"
     TOO_MANY_ATTESTATIONS = "too_many_attestations"
+    # revisions (raised by gitio by value: a name git could read as several refs, G42)
+    REVISION_AMBIGUOUS = "revision_ambiguous"
     # envelope (THREATS.md A)
     MALFORMED = "malformed"
     TOO_LARGE = "too_large"
