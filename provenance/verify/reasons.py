@@ -19,6 +19,7 @@ class Reason(StrEnum):
     MALFORMED = "malformed"
     TOO_LARGE = "too_large"
     UNKNOWN_FORMAT = "unknown_format"
+    BUNDLE_NONCANONICAL = "bundle_noncanonical"
     DUPLICATE_JSON_KEY = "duplicate_json_key"
     UNEXPECTED_FIELD = "unexpected_field"
     BASE64_INVALID = "base64_invalid"
