@@ -44,6 +44,7 @@ def _register() -> None:
     from provenance._cli.demo import demo_cmd
     from provenance._cli.devinstance_cmd import devinstance
     from provenance._cli.gate import classify_cmd
+    from provenance._cli.prune import prune_cmd
     from provenance._cli.run import hooks_group, run_cmd
 
     for command in (
@@ -59,6 +60,7 @@ def _register() -> None:
         *AUDIT_COMMANDS,
         run_cmd,
         hooks_group,
+        prune_cmd,
     ):
         cli.add_command(command)
 

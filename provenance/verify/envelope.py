@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from provenance.predicates import PAYLOAD_TYPE
-from provenance.store import MAX_LINE_BYTES
+from provenance.store import MAX_LINE_BYTES, NOT_LISTED, OVERSIZED_LINE, OVERSIZED_NOTE
 from provenance.verify.jsonstrict import StrictJSONError, b64decode_strict, loads_strict
 from provenance.verify.reasons import Reason
 
+#: What a store reader puts where it kept no line (store.NoteLines).
+_SIZE_STAND_INS = (OVERSIZED_LINE, OVERSIZED_NOTE, NOT_LISTED)
 _BUNDLE_MEDIA_PREFIX = "application/vnd.dev.sigstore.bundle"
 _BUNDLE_KEYS = {"mediaType", "verificationMaterial", "dsseEnvelope", "messageSignature"}
 _BUNDLE_ALIASES = {"media_type", "verification_material", "dsse_envelope", "message_signature"}
@@ -106,8 +108,8 @@ def _check_material(value: Any) -> None:
 
 def parse_line(line: bytes) -> ParsedLine:
     """Classify and sanity-check one stored line; raises :class:`StrictJSONError` to refuse."""
-    if len(line) > MAX_LINE_BYTES or line.startswith(b"<oversized"):
-        raise StrictJSONError(Reason.TOO_LARGE, "attestation line too large")
+    if len(line) > MAX_LINE_BYTES or line in _SIZE_STAND_INS:
+        raise StrictJSONError(Reason.TOO_LARGE, "attestation line or note too large")
     doc = loads_strict(line)
     if not isinstance(doc, dict):
         raise StrictJSONError(Reason.UNKNOWN_FORMAT, "not a JSON object")
