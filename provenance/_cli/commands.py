@@ -21,6 +21,7 @@ from provenance._cli.options import (
     repo_option,
     signing_options,
     trust_options,
+    trust_origin,
 )
 from provenance._cli.run import capture_options
 from provenance.errors import UsageError
@@ -142,7 +143,8 @@ def _emit(report: Report, fmt: str, *, detailed: bool = False) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Also write an SLSA verification_summary/v1 statement for HEAD to this file "
-    "(signed when --key or --identity-token is given; keyless uses --trust-config).",
+    "(signed when --key or --identity-token is given; keyless uses --trust-config). "
+    "For single commits it needs --policy FILE (HEAD's own policy vouches for nothing).",
 )
 @click.option(
     "--evidence",
@@ -197,11 +199,21 @@ def verify_cmd(
     if offline or evidence is not None:
         forbid_network()
     options = VerifyOptions(
-        policy=policy, trusted_root=trusted_root, trust_config=trust_config, offline=offline
+        policy=policy,
+        trusted_root=trusted_root,
+        trust_config=trust_config,
+        offline=offline,
+        trust_origin=trust_origin(trust_config),
     )
     ranges = [r for r in revisions if ".." in r]
     if ranges and len(revisions) != 1:
         raise UsageError("give either one BASE..HEAD range or commits, not both")
+    if vsa is not None and not ranges and policy is None:
+        raise UsageError(
+            "--vsa for single commits needs --policy FILE: without it the policy is HEAD's "
+            "own, chosen by the candidate, and a summary would vouch for nothing",
+            hint="verify the range BASE..HEAD (policy from BASE), or pass a trusted --policy",
+        )
     if evidence is not None and not ranges:
         raise UsageError("--evidence verifies a range: give BASE..HEAD")
     try:
@@ -277,7 +289,11 @@ def show_cmd(
     if offline:
         forbid_network()
     options = VerifyOptions(
-        policy=policy, trusted_root=trusted_root, trust_config=trust_config, offline=offline
+        policy=policy,
+        trusted_root=trusted_root,
+        trust_config=trust_config,
+        offline=offline,
+        trust_origin=trust_origin(trust_config),
     )
     report = verify(repo, [commit], options)
     if fmt == "json":
@@ -285,6 +301,8 @@ def show_cmd(
         return
     verdict = report.commits[0]
     click.echo(f"commit {verdict.commit}: {verdict.status}", err=True)
+    root = report.extra.get("trusted_root", {})
+    click.echo(f"  trusted root {root.get('digest')} from {root.get('source')}", err=True)
     for reason in verdict.reasons:
         click.echo(f"  reason: {reason}", err=True)
     for att in verdict.attestations:

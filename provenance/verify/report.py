@@ -100,6 +100,12 @@ def render_text(report: Report) -> str:
     warnings = report.extra.get("warnings")
     for warning in warnings if isinstance(warnings, list) else ():
         lines.append(f"WARN {str(warning.get('commit', ''))[:12]}  {warning.get('reason', '')}")
+    trust = report.extra.get("trusted_root")
+    if isinstance(trust, dict):
+        where = f" {trust['path']}" if trust.get("path") else ""
+        lines.append(
+            f"trusted root {trust.get('digest') or '(not loaded)'} from {trust['source']}{where}"
+        )
     refused = sum(1 for c in report.commits if c.status == "refused")
     lines.append(
         f"{report.result.upper()}: {len(report.commits)} commit(s), {refused} refused"

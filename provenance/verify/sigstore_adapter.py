@@ -9,6 +9,7 @@ codes. ``verify_dsse`` checks neither payload type nor statement: the caller doe
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import threading
 from collections.abc import Callable
@@ -101,6 +102,21 @@ def load_trusted_root(path: Path | None, trust_config: Path | None) -> TrustedRo
             f"cannot load the trusted root: {type(e).__name__}: {e}",
             hint="pass --trusted-root FILE or --trust-config FILE",
         ) from e
+
+
+def root_digest(root: TrustedRoot) -> str | None:
+    """``sha256:`` of the root as sigstore holds it (sorted-key JSON, as trust configs are).
+
+    Only for reports (THREATS.md G51), where no file was pinned (production through TUF):
+    sigstore exposes no serialiser for its root, so this reads its model, and says
+    nothing (``None``) rather than guess if that ever changes.
+    """
+    try:
+        document = json.loads(root._inner.to_json())
+    except (AttributeError, TypeError, ValueError):
+        return None
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def certificate_identities(cert: Certificate) -> list[str]:
@@ -213,6 +229,7 @@ class BundleVerifier:
             self._verifier = _TimeKeepingVerifier(trusted_root=trusted_root)
         except SigstoreError as e:
             raise TrustError(f"unusable trusted root: {e}") from e
+        self.root_digest = root_digest(trusted_root)
 
     def verify(
         self, raw: bytes, document: dict[str, object], allowed: Callable[[Certificate], bool]
