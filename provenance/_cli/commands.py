@@ -23,6 +23,7 @@ from provenance._cli.options import (
     trust_options,
     trust_origin,
 )
+from provenance._cli.prompt import apply_prompter, prompter_options
 from provenance._cli.run import capture_options
 from provenance.errors import UsageError
 
@@ -61,6 +62,7 @@ def init_cmd(repo: Path, issuer: str, identity: str, force: bool) -> None:
 @click.argument("commit", default="HEAD")
 @repo_option
 @capture_options(required=False)
+@prompter_options
 @click.option(
     "--pending",
     "complete_pending",
@@ -113,6 +115,7 @@ def stamp_cmd(
     from provenance.app.session import build_session
 
     session = build_session(repo, capture_from(capture))
+    session = apply_prompter(repo, session, capture, trust_config)
     result = stamp(repo, commit, session, signing)
     click.echo(result.digest)
     state = "stored" if result.added else "already stored"

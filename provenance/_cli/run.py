@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from provenance._cli.options import read_token, repo_option, signing_options
+from provenance._cli.prompt import apply_prompter, prompter_options
 from provenance.errors import UsageError
 
 if TYPE_CHECKING:
@@ -162,6 +163,7 @@ def _render(result: RunResult) -> None:
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- COMMAND")
 @repo_option
 @capture_options(required=True)
+@prompter_options
 @click.option(
     "--withhold",
     multiple=True,
@@ -218,6 +220,7 @@ def run_cmd(
     # git process started while the session is prepared carries them either.
     with withheld_from_children(withhold) as withheld:
         session = build_session(repo, capture_from(capture))
+        session = apply_prompter(repo, session, capture, trust_config)  # before the agent runs
         signing = SigningOptions(
             key=key,
             public_key=public_key,

@@ -55,6 +55,14 @@ def resolve_token(token: str | None) -> IdentityToken:
         raise SigningError(f"the identity token is not usable: {e}") from e
 
 
+def token_issuer(token: str) -> str:
+    """The issuer an OIDC token names (read, not verified: Fulcio checks it when signing)."""
+    try:
+        return str(IdentityToken(token.strip()).issuer)
+    except IdentityError as e:
+        raise SigningError(f"the identity token is not usable: {e}") from e
+
+
 def sign_keyless(statement: bytes, *, token: str | None, trust_config: Path | None) -> SignedLine:
     """Sign a statement with Sigstore and check the bundle verifies before returning it."""
     cfg = load_trust_config(trust_config)

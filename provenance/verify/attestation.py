@@ -9,7 +9,7 @@ from typing import Any
 from cryptography.x509 import Certificate
 
 from provenance.gitio import Commit
-from provenance.policy import ApproverRule, LoadedPolicy, SignerRule
+from provenance.policy import ApproverRule, LoadedPolicy, PrompterRule, SignerRule
 from provenance.predicates import (
     ApprovalPredicate,
     ChangePredicate,
@@ -17,6 +17,7 @@ from provenance.predicates import (
 from provenance.verify.envelope import parse_line
 from provenance.verify.jsonstrict import StrictJSONError
 from provenance.verify.keyed import PolicyKey, verify_envelope
+from provenance.verify.prompt import PrompterCheck, PromptTrust, check_prompter
 from provenance.verify.reasons import Reason
 from provenance.verify.screen import (
     Kind,
@@ -50,11 +51,25 @@ class AttestationResult:
     predicate: dict[str, Any] | None = field(default=None, compare=False)
     change_signer: bool = False
     approver: str | None = None
+    #: For a change attestation that passed its own checks: is its prompter signed (G50)?
+    prompter: PrompterCheck | None = None
 
     @property
     def ok(self) -> bool:
         """True when nothing was refused."""
         return not self.reasons
+
+
+def _matches(
+    rule: SignerRule | ApproverRule | PrompterRule, cert: Certificate, identities: list[str]
+) -> bool:
+    """Does a keyless rule (exact issuer, identity or anchored pattern) match a certificate?"""
+    if rule.key is not None or rule.issuer is None:
+        return False
+    issuer = rule.issuer
+    return issuer_matches(cert, issuer) and any(
+        rule.matches_identity(issuer, ident) for ident in identities
+    )
 
 
 @dataclass
@@ -86,22 +101,23 @@ class TrustContext:
         """(may sign change attestations, approver person or None) for a verified certificate."""
         identities = certificate_identities(cert)
         policy = self.policy.policy
-
-        def matches(rule: SignerRule | ApproverRule) -> bool:
-            if rule.key is not None or rule.issuer is None:
-                return False
-            issuer = rule.issuer
-            return issuer_matches(cert, issuer) and any(
-                rule.matches_identity(issuer, ident) for ident in identities
-            )
-
-        signer = any(matches(rule) for rule in policy.signers)
-        person = next((a.person for a in policy.approvers if matches(a)), None)
+        signer = any(_matches(rule, cert, identities) for rule in policy.signers)
+        person = next((a.person for a in policy.approvers if _matches(a, cert, identities)), None)
         return signer, person
 
     def signer_allowed(self, cert: Certificate) -> bool:
         """Is the verified certificate one of the policy's keyless change signers?"""
         return self.roles(cert)[0]
+
+    def prompter_rule(self, cert: Certificate) -> PrompterRule | None:
+        """The ``[[prompters]]`` entry a verified certificate matches, if any."""
+        identities = certificate_identities(cert)
+        rules = self.policy.policy.prompters
+        return next((r for r in rules if _matches(r, cert, identities)), None)
+
+    def prompt_trust(self) -> PromptTrust:
+        """What checking an embedded prompt attestation needs (verify.prompt)."""
+        return PromptTrust(self.verifier, self.prompter_rule, self.keys)
 
     def has_role(self, cert: Certificate) -> bool:
         """May this certificate sign anything the verifier reads (a claim, not verified)?"""
@@ -189,12 +205,18 @@ def verify_line(index: int, line: bytes, commit: Commit, trust: TrustContext) ->
         problems.insert(0, Reason.SIGNER_NOT_ALLOWED.value)
     if kind == "approval" and result.approver is None:
         problems.insert(0, Reason.APPROVER_NOT_ALLOWED.value)
+    prompter = None
+    if isinstance(checked.predicate, ChangePredicate) and not problems:
+        prompter = check_prompter(checked.predicate, result.signed_time, trust.prompt_trust())
+        if trust.policy.policy.agents.prompter == "signed":
+            problems.extend(prompter.reasons)
     return replace(
         result,
         kind=kind,
         reasons=tuple(problems),
         predicate_type=checked.predicate_type,
         predicate=checked.predicate.model_dump(mode="json"),
+        prompter=prompter,
     )
 
 

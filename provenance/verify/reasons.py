@@ -62,6 +62,11 @@ class Reason(StrEnum):
     APPROVAL_FOR_OTHER_ATTESTATION = "approval_for_other_attestation"
     APPROVAL_THRESHOLD_NOT_MET = "approval_threshold_not_met"
     APPROVAL_REJECTED = "approval_rejected"
+    # the prompter (policy [agents] prompter = "signed"; G50)
+    PROMPTER_UNSIGNED = "prompter_unsigned"
+    PROMPTER_SIGNATURE_INVALID = "prompter_signature_invalid"
+    PROMPTER_NOT_ALLOWED = "prompter_not_allowed"
+    PROMPTER_MISMATCH = "prompter_mismatch"
     # agent trailers (policy [agents] trailer = "refuse"; "warn" lists them as warnings)
     TRAILER_WITHOUT_ATTESTATION = "trailer_without_attestation"
     ATTESTATION_WITHOUT_TRAILER = "attestation_without_trailer"

@@ -55,7 +55,23 @@ def _attestation_json(a: AttestationResult) -> dict[str, Any]:
         "digest": f"sha256:{a.digest}" if a.digest else None,
         "predicate_type": a.predicate_type,
         "approver": a.approver,
+        **({"prompter": _prompter_json(a)} if a.prompter is not None else {}),
     }
+
+
+def _prompter_json(a: AttestationResult) -> dict[str, Any]:
+    """``signed`` (by whom, with the prompt attestation's digest) or ``asserted`` (and why)."""
+    assert a.prompter is not None
+    p = a.prompter
+    claimed = (a.predicate or {}).get("prompter")
+    out: dict[str, Any] = {"status": p.status, "claimed": claimed}
+    if p.status == "signed":
+        out |= {"identity": p.identity, "issuer": p.issuer, "person": p.person}
+    else:
+        out["reasons"] = list(p.reasons)
+    if p.digest:
+        out["prompt_attestation"] = f"sha256:{p.digest}"
+    return out
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
@@ -83,6 +99,13 @@ def render_json(report: Report) -> str:
     return json.dumps(report_to_dict(report), indent=2, sort_keys=False)
 
 
+def _prompter_text(a: AttestationResult) -> str:
+    assert a.prompter is not None
+    if a.prompter.status == "signed":
+        return f"{a.prompter.identity} (signed)"
+    return f"{(a.predicate or {}).get('prompter')} (asserted)"
+
+
 def render_text(report: Report) -> str:
     """People output for stderr: one line per commit, reasons indented."""
     lines = []
@@ -92,6 +115,11 @@ def render_text(report: Report) -> str:
             {a.signer for a in c.attestations if a.ok and a.kind == "change" and a.signer}
         )
         who = f"  signed by {', '.join(signers)}" if signers and c.status == "ok" else ""
+        prompters = sorted(
+            {_prompter_text(a) for a in c.attestations if a.ok and a.prompter is not None}
+        )
+        if prompters and c.status == "ok":
+            who += f"; prompted by {', '.join(prompters)}"
         if c.approvers and c.status == "ok":
             who += f"; approved by {', '.join(c.approvers)}"
         lines.append(f"{mark} {c.commit[:12]}{who}")
