@@ -113,18 +113,23 @@ def _packed_names(git: Git) -> set[str]:
     return names
 
 
-def ref_candidates(git: Git, name: str) -> list[str]:
-    """Every full ref name git's rules could read ``name`` as (in git's order)."""
+def ref_candidates(git: Git, name: str) -> list[tuple[str, str]]:
+    """Every (full ref name, what to resolve it by) git's rules could read ``name`` as.
+
+    Refs under ``refs/`` resolve by the object id they hold (no further guessing); a
+    top-level ref (``HEAD``, ``FETCH_HEAD``) by its own name, git's first rule.
+    """
     refs = _refs(git)
     if name.startswith("refs/"):
-        return [name] if name in refs else []
+        return [(name, refs[name])] if name in refs else []
     packed = _packed_names(git)
     found = []
     for rule in _RULES:
         full = rule.format(name)
-        exists = full in refs if full.startswith("refs/") else _root_level_exists(git, full, packed)
-        if exists:
-            found.append(full)
+        if full.startswith("refs/") and full in refs:
+            found.append((full, refs[full]))
+        elif not full.startswith("refs/") and _root_level_exists(git, full, packed):
+            found.append((full, full))
     return found
 
 
@@ -165,28 +170,44 @@ def _first_match(git: Git, name: str) -> str | None:
     return picked if proc.returncode == 0 and picked else None
 
 
+def _by_ref(git: Git, rev: str, name: str, refs: list[tuple[str, str]]) -> str:
+    """What to resolve a name that one ref matched by; git's own reading must agree."""
+    full, target = refs[0]
+    chosen = _peel(git, target, "")
+    # git's own first match must be the ref we chose: a rule we do not model (another ref
+    # backend, a future git) can only make us refuse, never pick another object.
+    git_pick = _first_match(git, name)
+    if chosen is not None and git_pick is not None and _peel(git, git_pick, "") != chosen:
+        raise _ambiguous(rev, [full, f"what git reads as {name!r}"])
+    return target
+
+
+def _target(git: Git, rev: str, name: str) -> str:
+    """The one object id or ref that ``name`` names; never left to git's guessing."""
+    if _FULL_HEX.fullmatch(name):
+        return name  # a full object id is always the object, whatever refs exist (git too)
+    valid = _valid_ref_name(git, name)
+    if not valid and not _SHORT_HEX.fullmatch(name):
+        raise UsageError(f"{rev!r} is not a valid revision name")
+    refs = ref_candidates(git, name) if valid else []
+    objects = _short_objects(git, name)
+    if len(refs) > 1 or (refs and objects):
+        raise _ambiguous(rev, [full for full, _ in refs] + [f"commit id {o}" for o in objects])
+    if refs:
+        return _by_ref(git, rev, name, refs)
+    if len(objects) == 1:
+        return objects[0]  # an abbreviated id that is no ref name: the one object it names
+    raise UsageError(
+        f"{rev!r} is not a commit in this repository"
+        + (" (the abbreviated id names several objects)" if objects else ""),
+        hint="pass a full commit id, or a branch or tag that exists locally",
+    )
+
+
 def resolve_revision(git: Git, rev: str) -> str:
     """Full commit id of a user-supplied revision, refusing every ambiguous name."""
     name, suffix = split_revision(rev)
-    if _FULL_HEX.fullmatch(name):
-        target = name  # a full object id is always the object, whatever refs exist (git too)
-    else:
-        valid = _valid_ref_name(git, name)
-        if not valid and not _SHORT_HEX.fullmatch(name):
-            raise UsageError(f"{rev!r} is not a valid revision name")
-        refs = ref_candidates(git, name) if valid else []
-        objects = _short_objects(git, name) if len(refs) <= 1 else []
-        if len(refs) > 1 or (refs and objects):
-            raise _ambiguous(rev, refs + [f"commit id {o}" for o in objects])
-        target = refs[0] if refs else name
-        if refs:
-            chosen = _peel(git, target, "")
-            # git's own first match must be the ref we chose: a rule we do not model (another
-            # ref backend, a future git) can only make us refuse, never pick another object.
-            git_pick = _first_match(git, name)
-            if chosen is not None and git_pick is not None and _peel(git, git_pick, "") != chosen:
-                raise _ambiguous(rev, [target, f"what git reads as {name!r}"])
-    sha = _peel(git, target, suffix)
+    sha = _peel(git, _target(git, rev, name), suffix)
     if sha is None:
         raise UsageError(
             f"{rev!r} is not a commit in this repository",

@@ -104,12 +104,16 @@ def claimed_refusal(
     label = {"format": parsed.kind, "digest": parsed.payload_digest, "predicate_type": ptype}
     if parsed.kind == "envelope":
         keyid = parsed.document["signatures"][0].get("keyid")
-        if not isinstance(keyid, str) or keyid in keys:
+        if keyid is None:
+            return Refusal(Reason.MALFORMED, kind, **label)  # as securesystemslib refuses it
+        if isinstance(keyid, str) and keyid in keys:
             return None
         return Refusal(Reason.KEY_UNKNOWN, kind, signer=f"key:{keyid}", **label)
     cert = _leaf(parsed.document)
-    if cert is None:
-        return None  # sigstore refuses it with its own reason
+    if cert is None:  # no certificate to verify against: sigstore cannot load it either
+        chain = parsed.document["verificationMaterial"].get("x509CertificateChain")
+        reason = Reason.CERTIFICATE_CHAIN_INVALID if chain else Reason.BUNDLE_INVALID
+        return Refusal(reason, kind, **label)
     if has_role(cert):
         return None
     identities = certificate_identities(cert)

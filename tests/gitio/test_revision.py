@@ -115,6 +115,18 @@ def test_a_ref_file_at_the_top_of_the_git_dir_is_a_candidate(repo: GitRepo) -> N
     assert_ambiguous(repo, "origin/main", "refs/remotes/origin/main")
 
 
+def test_a_missing_full_ref_name_is_never_guessed(repo: GitRepo) -> None:
+    """THREATS.md G42: with refs/remotes/origin/main not fetched, git would read the tag
+    ``refs/tags/refs/remotes/origin/main`` for it; the name is refused instead."""
+    repo.git("update-ref", "-d", "refs/remotes/origin/main")
+    repo.git("tag", "refs/remotes/origin/main", "HEAD~1")
+    assert repo.git("rev-parse", "refs/remotes/origin/main") == sha(repo, "HEAD~1")  # git guesses
+    with pytest.raises(UsageError):
+        resolve_commit(Git.discover(repo.path), "refs/remotes/origin/main")
+    with pytest.raises(UsageError):
+        resolve_commit(Git.discover(repo.path), "refs/remotes/origin/main~0")
+
+
 def test_repository_config_cannot_silence_ambiguity(repo: GitRepo) -> None:
     """THREATS.md G42: ``core.warnAmbiguousRefs=false`` only silences git's warning."""
     repo.git("config", "core.warnAmbiguousRefs", "false")

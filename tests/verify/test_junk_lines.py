@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import subprocess
+from collections.abc import Callable
 
 from provenance.app.approve import preview
 from provenance.app.gate import verify_range
@@ -69,6 +70,23 @@ def test_junk_of_every_kind_does_not_outvote_a_valid_attestation(lab: Lab) -> No
     assert reasons == {"malformed", "unknown_format", "signer_not_allowed", "key_unknown"}
     assert len(verdict.attestations) < 20  # identical refusals collapse into one entry
     assert attestation.signer is not None
+
+
+def test_bundles_without_a_usable_certificate_do_not_count(lab: Lab) -> None:
+    """THREATS.md G52: a certificate that does not parse claims no signer, so it never counts."""
+
+    def garbage_certificate(n: int) -> Callable[[Json], None]:
+        def edit(doc: Json) -> None:
+            raw = base64.b64encode(b"not DER %d" % n).decode()
+            doc["verificationMaterial"]["certificate"]["rawBytes"] = raw
+
+        return edit
+
+    junk = [mutated(lab.line, garbage_certificate(i)) for i in range(MAX_LINES_PER_COMMIT + 1)]
+    verdict = assert_passed(lab.verify(*junk, lab.line))
+    assert verdict.kind == "change"
+    refused = lab.verify(*junk).commits[0]
+    assert refused.reasons == ("bundle_invalid",)
 
 
 def test_refused_lines_keep_their_labels(lab: Lab) -> None:
