@@ -115,6 +115,45 @@ class ApproverRule(_IdentityRule):
         return self
 
 
+#: Issuers of CI workload identities: their certificates name a workflow, never the human
+#: who triggered it, so they can never stand for a prompter (THREATS.md G50).
+CI_ISSUERS = (
+    "https://token.actions.githubusercontent.com",
+    "https://agent.buildkite.com",
+    "https://oidc.circleci.com/",
+    "https://api.bitbucket.org/2.0/workspaces/",
+    "https://vstoken.dev.azure.com/",
+)
+
+
+def is_ci_issuer(issuer: str) -> bool:
+    """Does this OIDC issuer mint tokens for CI workloads rather than for people?"""
+    return any(issuer == i or (i.endswith("/") and issuer.startswith(i)) for i in CI_ISSUERS)
+
+
+class PrompterRule(_IdentityRule):
+    """A human whose signed prompt attestation binds the prompter of a change."""
+
+    person: str | None = Field(
+        default=None, description="Who this is: several identities of one person are one"
+    )
+
+    @field_validator("person")
+    @classmethod
+    def _fold_person(cls, person: str | None) -> str | None:
+        return person.strip().casefold() or None if person is not None else None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> PrompterRule:
+        self._check_kind("prompter")
+        if self.issuer is not None and is_ci_issuer(self.issuer):
+            raise ValueError(
+                f"{self.issuer} issues CI workload identities: a certificate from it names a "
+                "workflow, not the person who prompted"
+            )
+        return self
+
+
 class Approvals(_Strict):
     """How many distinct people must approve each identity-related commit."""
 
@@ -128,6 +167,12 @@ class Agents(_Strict):
         default="ignore",
         description="A commit whose Assisted-by trailer and valid change attestation disagree "
         "(one without the other): ignore it, report a warning, or refuse it",
+    )
+    prompter: Literal["asserted", "signed"] = Field(
+        default="asserted",
+        description="signed: refuse change attestations whose prompter is not bound by a "
+        "prompt attestation signed by one of [[prompters]]; asserted: accept the name the "
+        "agent wrapper wrote (reports say which)",
     )
 
 
@@ -160,6 +205,7 @@ class Policy(_Strict):
     identity: IdentityRules = Field(default_factory=IdentityRules)
     approvals: Approvals = Field(default_factory=Approvals)
     approvers: list[ApproverRule] = Field(default_factory=list)
+    prompters: list[PrompterRule] = Field(default_factory=list)
     agents: Agents = Field(default_factory=Agents)
 
     @field_validator("notes_ref")
@@ -172,6 +218,16 @@ class Policy(_Strict):
         if ".." in ref or ref.endswith(("/", ".lock")) or "//" in ref:
             raise ValueError(f"{ref} is not a valid notes ref")
         return ref
+
+    @model_validator(mode="after")
+    def _prompters_when_signed(self) -> Policy:
+        if self.agents.prompter == "signed" and not self.prompters:
+            raise ValueError('agents.prompter = "signed" needs at least one [[prompters]] entry')
+        wrappers = {(s.issuer, s.identity, s.identity_pattern, s.key) for s in self.signers}
+        for p in self.prompters:
+            if (p.issuer, p.identity, p.identity_pattern, p.key) in wrappers:
+                raise ValueError("a [[signers]] identity (the agent wrapper) cannot be a prompter")
+        return self
 
     @model_validator(mode="after")
     def _enough_approvers(self) -> Policy:
@@ -288,6 +344,14 @@ required = 0
 # attestation without the trailer: "ignore" (default), "warn" (reported) or "refuse".
 # [agents]
 # trailer = "warn"
+# The prompter the wrapper names is only asserted. With prompter = "signed" a change
+# attestation must carry a prompt attestation signed by one of [[prompters]]
+# (`provenance run --prompter-sign`, or `provenance prompt sign` for CI-triggered agents).
+# prompter = "signed"
+# [[prompters]]
+# issuer = "https://accounts.example.com"
+# identity = "alice@example.com"
+# person = "alice"
 
 # What counts as identity-related (see `provenance classify`).
 [identity]

@@ -19,6 +19,7 @@ PAYLOAD_TYPE = "application/vnd.in-toto+json"
 PREDICATE_NAMESPACE = "https://provenance.dev/attestation"
 CHANGE_PREDICATE_TYPE = f"{PREDICATE_NAMESPACE}/change/v1"
 APPROVAL_PREDICATE_TYPE = f"{PREDICATE_NAMESPACE}/approval/v1"
+PROMPT_PREDICATE_TYPE = f"{PREDICATE_NAMESPACE}/prompt/v1"
 
 Hex64 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 GitOid = Annotated[str, StringConstraints(pattern=r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")]
@@ -104,6 +105,18 @@ class StoredPrompt(_Predicate):
     scanner: NonEmpty = Field(description="Secret scanner and version that passed the text")
 
 
+class PromptAttestationRef(_Predicate):
+    """The prompter's signed prompt attestation, carried verbatim inside the change predicate.
+
+    ``sha256`` names its signed payload (as approvals name a change attestation); ``line``
+    is the stored line exactly as the prompter's signing produced it. The verifier checks
+    the signature, the prompter and the binding (THREATS.md G50, docs/decisions/0007).
+    """
+
+    sha256: Hex64
+    line: Annotated[str, StringConstraints(min_length=1, max_length=65536)]
+
+
 class ChangePredicate(_Predicate):
     """Who and what produced one commit: agent, prompter, prompt, skills, paths."""
 
@@ -119,6 +132,7 @@ class ChangePredicate(_Predicate):
     stamped_at: datetime
     session: SessionInfo | None = None
     stored_prompt: StoredPrompt | None = None
+    prompt_attestation: PromptAttestationRef | None = None
 
 
 class ApprovalPredicate(_Predicate):
@@ -129,6 +143,23 @@ class ApprovalPredicate(_Predicate):
     decision: Literal["approve", "reject"]
     comment: str | None = None
     decided_at: datetime
+
+
+class PromptPredicate(_Predicate):
+    """A prompter's own signed word: this prompt, for an agent session in this repository.
+
+    The subject is the prompt commitment's digest. The prompter is whoever the signature
+    proves; ``prompter`` is only how they name themselves. ``expires_at`` bounds when a
+    change attestation may still carry it (at most a week after ``issued_at``).
+    """
+
+    prompter: NonEmpty
+    prompt: PromptCommitment
+    repository: RepositoryRef
+    session_id: str | None = None
+    nonce: Hex64
+    issued_at: datetime
+    expires_at: datetime
 
 
 PREDICATE_MODELS: dict[str, type[_Predicate]] = {

@@ -14,13 +14,16 @@ from provenance.predicates import (
     APPROVAL_PREDICATE_TYPE,
     CHANGE_PREDICATE_TYPE,
     PREDICATE_NAMESPACE,
+    PROMPT_PREDICATE_TYPE,
     ApprovalPredicate,
     ChangePredicate,
+    PromptPredicate,
 )
 
 SCHEMAS: dict[str, tuple[str, type[BaseModel]]] = {
     "change-predicate.v1.json": (CHANGE_PREDICATE_TYPE, ChangePredicate),
     "approval-predicate.v1.json": (APPROVAL_PREDICATE_TYPE, ApprovalPredicate),
+    "prompt-predicate.v1.json": (PROMPT_PREDICATE_TYPE, PromptPredicate),
     "policy.v1.json": (f"{PREDICATE_NAMESPACE}/policy/v1", Policy),
 }
 

@@ -424,6 +424,7 @@ def main() -> int:
         report = verify_range(repo, spec, options)
         assert report, "the bench repository must pass the gate"
         t_verify = timed(lambda: verify_range(repo, spec, options))
+        t_screen = _screen_cost(repo, base, identity, options)
 
         def naive() -> None:
             for sha in identity:
@@ -489,7 +490,25 @@ def main() -> int:
         f"   (target >= 10x; CLI timed on {len(sample)} attestations, scaled to {len(identity)})"
     )
     print(f"verify per identity attestation   {t_verify / max(1, len(identity)) * 1000:8.2f} ms")
+    print(f"of which the line screen (G52)    {t_screen * 1000:8.2f} ms per stored line")
     return 0
+
+
+def _screen_cost(repo: Path, base: str, shas: list[str], options: VerifyOptions) -> float:
+    """Per stored line: reading notes through the gate's screen minus reading them plainly."""
+    from provenance.app.policy_source import load_policy_at
+    from provenance.app.verify import verifier_factory
+    from provenance.store import NotesStore
+    from provenance.verify.gate import trust_context
+
+    git_ = Git.discover(repo)
+    loaded = load_policy_at(git_, base)
+    assert loaded is not None
+    trust = trust_context(loaded, verifier_factory(options))
+    store = NotesStore(git_)
+    lines = sum(len(ls) for ls in store.read_many(shas).values())
+    screened = timed(lambda: store.read_many(shas, screen=trust.screen))
+    return (screened - timed(lambda: store.read_many(shas))) / max(1, lines)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,8 @@ def _register() -> None:
     from provenance._cli.demo import demo_cmd
     from provenance._cli.devinstance_cmd import devinstance
     from provenance._cli.gate import classify_cmd
+    from provenance._cli.prompt import prompt_group
+    from provenance._cli.prune import prune_cmd
     from provenance._cli.run import hooks_group, run_cmd
 
     for command in (
@@ -64,6 +66,8 @@ def _register() -> None:
         trust_root_group,
         run_cmd,
         hooks_group,
+        prune_cmd,
+        prompt_group,
     ):
         cli.add_command(command)
 

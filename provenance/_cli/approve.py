@@ -220,6 +220,7 @@ def pending_cmd(
             json.dumps(
                 {
                     "range": report.extra.get("range"),
+                    "trusted_root": report.extra.get("trusted_root"),
                     "commits": [
                         {
                             "commit": c.commit,

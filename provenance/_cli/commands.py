@@ -23,7 +23,9 @@ from provenance._cli.options import (
     repo_option,
     signing_options,
     trust_options,
+    trust_origin,
 )
+from provenance._cli.prompt import apply_prompter, prompter_options
 from provenance._cli.run import capture_options
 from provenance.errors import UsageError
 
@@ -62,6 +64,7 @@ def init_cmd(repo: Path, issuer: str, identity: str, force: bool) -> None:
 @click.argument("commit", default="HEAD")
 @repo_option
 @capture_options(required=False)
+@prompter_options
 @click.option(
     "--pending",
     "complete_pending",
@@ -114,6 +117,7 @@ def stamp_cmd(
     from provenance.app.session import build_session
 
     session = build_session(repo, capture_from(capture))
+    session = apply_prompter(repo, session, capture, trust_config)
     result = stamp(repo, commit, session, signing)
     echo(result.digest)
     state = "stored" if result.added else "already stored"
@@ -144,7 +148,8 @@ def _emit(report: Report, fmt: str, *, detailed: bool = False) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Also write an SLSA verification_summary/v1 statement for HEAD to this file "
-    "(signed when --key or --identity-token is given; keyless uses --trust-config).",
+    "(signed when --key or --identity-token is given; keyless uses --trust-config). "
+    "For single commits it needs --policy FILE (HEAD's own policy vouches for nothing).",
 )
 @click.option(
     "--evidence",
@@ -199,25 +204,34 @@ def verify_cmd(
     if offline or evidence is not None:
         forbid_network()
     options = VerifyOptions(
-        policy=policy, trusted_root=trusted_root, trust_config=trust_config, offline=offline
+        policy=policy,
+        trusted_root=trusted_root,
+        trust_config=trust_config,
+        offline=offline,
+        trust_origin=trust_origin(trust_config),
     )
     ranges = [r for r in revisions if ".." in r]
     if ranges and len(revisions) != 1:
         raise UsageError("give either one BASE..HEAD range or commits, not both")
+    if vsa is not None and not ranges and policy is None:
+        raise UsageError(
+            "--vsa for single commits needs --policy FILE: without it the policy is HEAD's "
+            "own, chosen by the candidate, and a summary would vouch for nothing",
+            hint="verify the range BASE..HEAD (policy from BASE), or pass a trusted --policy",
+        )
     if evidence is not None and not ranges:
         raise UsageError("--evidence verifies a range: give BASE..HEAD")
-    if ranges:
-        try:
-            if evidence is not None:
-                from provenance._cli.audit import evidence_report
+    try:
+        if ranges and evidence is not None:
+            from provenance._cli.audit import evidence_report
 
-                report = evidence_report(repo, ranges[0], evidence, options, fmt)
-            else:
-                report = verify_range(repo, ranges[0], options, progress_printer())
-        except RangeError as e:
-            _refuse_range(e, fmt)
-    else:
-        report = verify(repo, list(revisions), options)
+            report = evidence_report(repo, ranges[0], evidence, options, fmt)
+        elif ranges:
+            report = verify_range(repo, ranges[0], options, progress_printer())
+        else:
+            report = verify(repo, list(revisions), options)
+    except RangeError as e:  # includes revision_ambiguous for single commits
+        _refuse_range(e, fmt)
     if vsa is not None:
         signing = None
         if key or identity_token:
@@ -280,7 +294,11 @@ def show_cmd(
     if offline:
         forbid_network()
     options = VerifyOptions(
-        policy=policy, trusted_root=trusted_root, trust_config=trust_config, offline=offline
+        policy=policy,
+        trusted_root=trusted_root,
+        trust_config=trust_config,
+        offline=offline,
+        trust_origin=trust_origin(trust_config),
     )
     report = verify(repo, [commit], options)
     if fmt == "json":
@@ -288,6 +306,8 @@ def show_cmd(
         return
     verdict = report.commits[0]
     echo(f"commit {verdict.commit}: {verdict.status}", err=True)
+    root = report.extra.get("trusted_root", {})
+    echo(f"  trusted root {root.get('digest')} from {shown(root.get('source'))}", err=True)
     for reason in verdict.reasons:
         echo(f"  reason: {reason}", err=True)
     for att in verdict.attestations:

@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 
 import click
 
+from provenance.display import terminal_safe
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 _existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -140,3 +142,20 @@ def read_token(value: str | None) -> str | None:
                 f"cannot read {value[1:]}: {e.strerror}", param_hint="--identity-token"
             ) from e
     return value
+
+
+def trust_origin(trust_config: Path | None) -> str | None:
+    """``PROVENANCE_TRUST_CONFIG`` when the trust config came from the environment (G51).
+
+    Said on stderr too: an environment variable must never silently redirect the gate to
+    another Sigstore instance; reports name the root and its source either way.
+    """
+    ctx = click.get_current_context()
+    if trust_config is None:
+        return None
+    if ctx.get_parameter_source("trust_config") != click.core.ParameterSource.ENVIRONMENT:
+        return None
+    click.echo(
+        terminal_safe(f"note: trust config {trust_config} from PROVENANCE_TRUST_CONFIG"), err=True
+    )
+    return "PROVENANCE_TRUST_CONFIG"

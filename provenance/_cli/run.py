@@ -11,6 +11,7 @@ import click
 
 from provenance._cli.options import read_token, repo_option, signing_options
 from provenance._cli.output import echo
+from provenance._cli.prompt import apply_prompter, prompter_options
 from provenance.display import shown
 from provenance.errors import UsageError
 from provenance.safefiles import write_output
@@ -168,6 +169,7 @@ def _render(result: RunResult) -> None:
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- COMMAND")
 @repo_option
 @capture_options(required=True)
+@prompter_options
 @click.option(
     "--withhold",
     multiple=True,
@@ -226,6 +228,7 @@ def run_cmd(
     # git process started while the session is prepared carries them either.
     with withheld_from_children(withhold) as withheld:
         session = build_session(repo, capture_from(capture))
+        session = apply_prompter(repo, session, capture, trust_config)  # before the agent runs
         signing = SigningOptions(
             key=key,
             public_key=public_key,

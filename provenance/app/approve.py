@@ -24,8 +24,9 @@ from provenance.gitio.diff import diff_against
 from provenance.predicates import APPROVAL_PREDICATE_TYPE, ApprovalPredicate, CommitRef
 from provenance.sign import build_statement
 from provenance.store import NotesStore
-from provenance.verify.attestation import AttestationResult, verify_line
-from provenance.verify.gate import trust_context
+from provenance.verify.attestation import AttestationResult
+from provenance.verify.gate import trust_context, verify_note
+from provenance.verify.reasons import Reason
 
 
 class ApprovalRefused(ProvenanceError):
@@ -125,11 +126,13 @@ def preview(repo: Path, rev: str, options: VerifyOptions, base: str | None = Non
     at = policy_base(git, base, sha) if options.policy is None else sha
     loaded = resolve_policy(git, options.policy, at)
     trust = trust_context(loaded, verifier_factory(options))
-    lines = NotesStore(git, loaded.policy.notes_ref).read(sha)
-    results = [verify_line(i, line, commit, trust) for i, line in enumerate(lines)]
+    lines = NotesStore(git, loaded.policy.notes_ref).read_many([sha], trust.screen)[sha]
+    outcome = verify_note(lines, commit, trust)  # junk neither costs nor outvotes (G52)
+    results = list(outcome) if isinstance(outcome, tuple) else []
     valid = [r for r in results if r.ok and r.kind == "change"]
     if not valid:
-        why = sorted({x for r in results for x in r.reasons}) or ["attestation_missing"]
+        missing = outcome.value if isinstance(outcome, Reason) else "attestation_missing"
+        why = sorted({x for r in results for x in r.reasons}) or [missing]
         raise ApprovalRefused(
             f"{sha[:12]} has no valid change attestation ({', '.join(why)}); nothing to approve",
             hint="the agent wrapper must stamp it first (provenance stamp)",

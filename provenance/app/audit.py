@@ -26,6 +26,7 @@ from provenance.audit import (
 from provenance.errors import ProvenanceError, UsageError
 from provenance.gitio import Commit, Git, check_repository_safe, parse_commit, resolve_commit
 from provenance.gitio.batch import read_objects
+from provenance.gitio.walk import parse_range
 from provenance.store import NotesStore
 
 if TYPE_CHECKING:  # the verifier (and sigstore) load only to build the index, not to query
@@ -252,6 +253,14 @@ def _columns(summary: CommitSummary | None, human: str) -> tuple[str, str, tuple
     return agents, ",".join(summary.models) or "-", summary.approvers, status
 
 
+def _log_revisions(git: Git, spec: str) -> list[str]:
+    """``BASE..HEAD`` or one revision, resolved to commit ids (never git's guess, G42)."""
+    parsed = parse_range(spec)
+    if parsed is None:
+        return [resolve_commit(git, spec)]
+    return [resolve_commit(git, parsed[1]), f"^{resolve_commit(git, parsed[0])}"]
+
+
 def log(
     repo: Path, spec: str | None, *, db: Path | None = None, max_count: int | None = None
 ) -> Answer[LogEntry]:
@@ -260,7 +269,7 @@ def log(
     args = ["log", "-z", "--format=%H%x1f%an <%ae>%x1f%aI%x1f%s"]
     if max_count is not None:
         args.append(f"--max-count={max_count}")
-    out = git.out(*args, "--end-of-options", spec or "HEAD", "--")
+    out = git.out(*args, "--end-of-options", *_log_revisions(git, spec or "HEAD"), "--")
     records = [r.split(b"\x1f") for r in out.split(b"\0") if r.strip()]
     index, stale = _open(git, db)
     with index:

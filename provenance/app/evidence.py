@@ -19,7 +19,7 @@ from typing import Any
 
 from provenance.app.gate import Progress, verify_range
 from provenance.app.policy_source import resolve_policy
-from provenance.app.verify import VerifyOptions
+from provenance.app.verify import VerifyOptions, trust_description
 from provenance.audit.models import parse_when_claimed as iso_time
 from provenance.errors import ConfigError, StoreError, UsageError
 from provenance.gitio import Git, check_repository_safe, read_commit, resolve_commit
@@ -262,4 +262,5 @@ def verify_evidence(
             "newest_key_age_days": _age_days(validity["newest_key_since"], now),
         },
     }
-    return replace(report, extra={**report.extra, "evidence": evidence})
+    trust = trust_description(options, None, via="evidence pack")
+    return replace(report, extra={**report.extra, "evidence": evidence, "trusted_root": trust})

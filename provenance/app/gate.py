@@ -79,7 +79,7 @@ def verify_range(
 
     Attestations come from the policy's notes ref, or from ``store`` (an evidence pack).
     """
-    from provenance.app.verify import verifier_factory
+    from provenance.app.verify import trust_description, verifier_factory, with_trust
     from provenance.store import NotesStore
     from provenance.verify.gate import trust_context
     from provenance.verify.range_gate import gate
@@ -94,6 +94,7 @@ def verify_range(
     classified = _classify(git, spec, loaded, progress)
     store = store if store is not None else NotesStore(git, loaded.policy.notes_ref)
     report = (lambda n, t: progress("verified", n, t)) if progress else None
-    return gate(
+    decided = gate(
         git, classified.commits, trust, store, range_info=classified.range_info, progress=report
     )
+    return with_trust(decided, trust_description(options, trust))

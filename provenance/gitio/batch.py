@@ -21,6 +21,59 @@ def _read_exact(stream: IO[bytes], size: int) -> bytes:
     return data
 
 
+def _skip(stream: IO[bytes], size: int) -> None:
+    while size > 0:
+        chunk = stream.read(min(size, 1 << 20))
+        if not chunk:
+            raise GitError("git cat-file ended early")
+        size -= len(chunk)
+
+
+def stream_lines(git: Git, oid: str, max_line: int) -> Generator[bytes | None, None, None]:
+    """Lines of one blob, read as a stream; ``None`` for a line longer than ``max_line``.
+
+    Memory stays at one line however large the blob is (a note of gigabytes of junk).
+    """
+    proc = git.popen("cat-file", "blob", oid)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.close()
+    try:
+        while True:
+            line = proc.stdout.readline(max_line + 2)
+            if not line:
+                break
+            if line.endswith(b"\n") or len(line) <= max_line:
+                yield line.rstrip(b"\n")
+                continue
+            while line and not line.endswith(b"\n"):  # drain the rest of a long line
+                line = proc.stdout.readline(1 << 20)
+            yield None
+    finally:
+        proc.stdout.close()
+        if proc.stderr is not None:
+            proc.stderr.close()
+        proc.wait()
+
+
+def write_blob_lines(git: Git, lines: Iterable[bytes]) -> str:
+    """Store ``lines`` (each followed by LF) as one blob, streamed; returns its id."""
+    proc = git.popen("hash-object", "-w", "--stdin")
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        with proc.stdin:
+            for line in lines:
+                proc.stdin.write(line + b"\n")
+        oid = proc.stdout.read().decode().strip()
+    finally:
+        proc.stdout.close()
+        if proc.stderr is not None:
+            proc.stderr.close()
+        code = proc.wait()
+    if code != 0 or not oid:
+        raise GitError("git hash-object failed while writing a note")
+    return oid
+
+
 def read_objects(
     git: Git, oids: Iterable[str], *, max_bytes: int = MAX_OBJECT_BYTES
 ) -> Generator[tuple[str, str, bytes | None], None, None]:
@@ -49,9 +102,13 @@ def read_objects(
             if len(parts) != 3 or parts[0].decode(errors="replace") != oid:
                 raise GitError(f"unexpected cat-file answer for {oid}: {header!r}")
             otype, size = parts[1].decode(), int(parts[2])
+            if size > max_bytes:
+                _skip(stdout, size + 1)  # never held in memory (THREATS.md A6, G52)
+                yield oid, otype, None
+                continue
             data = _read_exact(stdout, size)
             _read_exact(stdout, 1)  # trailing LF
-            yield oid, otype, (data if size <= max_bytes else None)
+            yield oid, otype, data
     finally:
         stdout.close()  # a reader that stops early makes git stop too (broken pipe)
         if proc.stderr is not None:

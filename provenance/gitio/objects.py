@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from provenance.errors import GitError, UsageError
+from provenance.errors import GitError
+from provenance.gitio.revision import resolve_revision
 from provenance.gitio.runner import Git
 
 _HEX40 = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
@@ -81,17 +82,12 @@ def parse_commit(sha: str, raw: bytes) -> Commit:
 
 
 def resolve_commit(git: Git, rev: str) -> str:
-    """Full commit id for a user-supplied revision (never parsed as an option)."""
-    proc = git.run(
-        "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}", check=False
-    )
-    sha = proc.stdout.decode().strip()
-    if proc.returncode != 0 or not _HEX40.fullmatch(sha):
-        raise UsageError(
-            f"{rev!r} is not a commit in this repository",
-            hint="pass a commit id, branch or tag that exists locally",
-        )
-    return sha
+    """Full commit id for a user-supplied revision (never parsed as an option).
+
+    Every command resolves revisions here; an ambiguous name is refused with
+    ``revision_ambiguous`` (:mod:`provenance.gitio.revision`, THREATS.md G42).
+    """
+    return resolve_revision(git, rev)
 
 
 def read_commit(git: Git, sha: str) -> Commit:

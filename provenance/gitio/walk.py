@@ -21,23 +21,10 @@ from pathlib import Path
 from provenance.errors import GitError
 from provenance.gitio.batch import read_objects
 from provenance.gitio.objects import parse_commit, resolve_commit
+from provenance.gitio.revision import RangeError as RangeError  # re-exported
 from provenance.gitio.runner import Git
 from provenance.gitio.stream import changes_between, changes_of
 from provenance.models import FileChange
-
-
-class RangeError(GitError):
-    """The range cannot be verified as given; ``reason`` is the report's reason code."""
-
-    exit_code = 1
-
-    def __init__(self, reason: str, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.reason = reason
-
-    def diagnostics(self) -> str:
-        """The reason code first, so the CLI's error line names it."""
-        return f"{self.reason}: {super().diagnostics()}"
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from provenance.predicates import (
     ChangePredicate,
     ClassifierInfo,
     CommitRef,
+    PromptAttestationRef,
     PromptCommitment,
     RepositoryRef,
     ResourceDescriptor,
@@ -49,6 +50,8 @@ class SessionContext:
     ended_at: datetime | None = None
     exit_status: int | None = None
     stored_prompt: StoredPrompt | None = None
+    #: The prompter's signed prompt attestation, carried into every change predicate (G50).
+    prompt_attestation: PromptAttestationRef | None = None
 
     def session_info(self) -> SessionInfo | None:
         """The session block of the predicate, when the wrapper observed the session."""
@@ -199,4 +202,5 @@ def build_change_predicate(
         stamped_at=now or datetime.now(UTC),
         session=session.session_info(),
         stored_prompt=session.stored_prompt,
+        prompt_attestation=session.prompt_attestation,
     )

@@ -3,8 +3,13 @@
 import importlib
 
 from provenance.sign.keyed import key_file, load_signer, public_key_from_pem, sign_with_key
-from provenance.sign.keyless import load_trust_config, sign_keyless
-from provenance.sign.statement import SignedLine, build_statement, commit_subject
+from provenance.sign.keyless import load_trust_config, sign_keyless, token_issuer
+from provenance.sign.statement import (
+    SignedLine,
+    build_prompt_statement,
+    build_statement,
+    commit_subject,
+)
 
 #: What signing still imports on first use once this package is imported (measured by
 #: tests/app/test_wrapper_isolation.py, which fails when signing imports anything new).
@@ -26,6 +31,7 @@ def preload() -> None:
 __all__ = [
     "LAZY_MODULES",
     "SignedLine",
+    "build_prompt_statement",
     "build_statement",
     "commit_subject",
     "key_file",
@@ -35,4 +41,5 @@ __all__ = [
     "public_key_from_pem",
     "sign_keyless",
     "sign_with_key",
+    "token_issuer",
 ]

@@ -55,6 +55,14 @@ def resolve_token(token: str | None) -> IdentityToken:
         raise SigningError(f"the identity token is not usable: {e}") from e
 
 
+def token_issuer(token: str) -> str:
+    """The issuer an OIDC token names (read, not verified: Fulcio checks it when signing)."""
+    try:
+        return str(IdentityToken(token.strip()).issuer)
+    except IdentityError as e:
+        raise SigningError(f"the identity token is not usable: {e}") from e
+
+
 def sign_keyless(
     statement: bytes,
     *,

@@ -42,3 +42,19 @@ def build_statement(
     }
     encoded: bytes = rfc8785.dumps(statement)
     return encoded
+
+
+def build_prompt_statement(predicate_type: str, predicate: BaseModel, commitment: str) -> bytes:
+    """A prompt attestation's statement: its subject is the prompt commitment's digest.
+
+    Signed before any commit exists, so it names the prompt, not a commit; the change
+    attestations of the session carry it and the verifier binds the two (THREATS.md G50).
+    """
+    statement: dict[str, Any] = {
+        "_type": STATEMENT_TYPE,
+        "subject": [{"name": "prompt", "digest": {"sha256": commitment}}],
+        "predicateType": predicate_type,
+        "predicate": predicate.model_dump(mode="json", exclude_none=True),
+    }
+    encoded: bytes = rfc8785.dumps(statement)
+    return encoded

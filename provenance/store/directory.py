@@ -26,9 +26,10 @@ from typing import Any
 
 from provenance.errors import StoreError
 from provenance.store.interface import (
-    MAX_LINE_BYTES,
     STORE_FOR_SCHEME,
     AttestationStore,
+    LineScreen,
+    NoteLines,
     merge_lines,
     split_lines,
 )
@@ -234,7 +235,9 @@ class DirectoryStore(AttestationStore):
             raise PackError(PackReason.DIGEST_MISMATCH, f"{rel} changed since the pack was opened")
         return data
 
-    def read_many(self, commits: Iterable[str]) -> dict[str, list[bytes]]:
+    def read_many(
+        self, commits: Iterable[str], screen: LineScreen | None = None
+    ) -> dict[str, list[bytes]]:
         result: dict[str, list[bytes]] = {}
         for commit in commits:
             rel = f"{ATTESTATIONS_DIR}/{commit}.jsonl"
@@ -242,9 +245,7 @@ class DirectoryStore(AttestationStore):
                 result[commit] = []
                 continue
             data = self.read_file(rel) if not self._writable else (self.root / rel).read_bytes()
-            result[commit] = [
-                ln if len(ln) <= MAX_LINE_BYTES else b"<oversized line>" for ln in split_lines(data)
-            ]
+            result[commit] = NoteLines(screen).extend(data).lines
         return result
 
     def add_many(self, items: dict[str, Sequence[bytes]]) -> int:

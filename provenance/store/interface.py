@@ -10,7 +10,62 @@ from provenance.errors import StoreError
 
 #: Upper bounds a reader enforces before anything is parsed (THREATS.md A6).
 MAX_LINE_BYTES = 4 * 1024 * 1024
+#: Lines that may count (what a screen keeps) per commit, and their total size (G52).
 MAX_LINES_PER_COMMIT = 512
+MAX_NOTE_BYTES = 64 * 1024 * 1024
+#: Stand-ins a reader puts where it keeps no line (never valid JSON, so always refused).
+OVERSIZED_LINE = b"<oversized line>"
+OVERSIZED_NOTE = b"<oversized note>"
+NOT_LISTED = b"<refused lines not listed>"
+
+#: Applied to each line as a note is read: the line itself to keep it, or a short stand-in
+#: (a refusal the verifier can report) so junk costs no memory and never counts (G52).
+LineScreen = Callable[[bytes], bytes]
+
+
+class NoteLines:
+    """One note's lines, collected within bounded memory (THREATS.md A6, G52).
+
+    Lines longer than ``MAX_LINE_BYTES`` become ``OVERSIZED_LINE``; a ``screen`` may swap a
+    line for a stand-in. Duplicates collapse. Kept lines beyond ``MAX_NOTE_BYTES`` in total
+    end the note with ``OVERSIZED_NOTE``; stand-ins beyond it collapse into ``NOT_LISTED``.
+    """
+
+    def __init__(self, screen: LineScreen | None = None) -> None:
+        self.lines: list[bytes] = []
+        self._seen: set[bytes] = set()
+        self._screen = screen
+        self._kept = self._swapped = 0
+
+    def add(self, raw: bytes | None) -> None:
+        """One line as read (``None``: it was too long to read)."""
+        line = b"" if raw is None else raw.strip(b"\r")
+        if raw is not None and not line:
+            return
+        if raw is None or len(line) > MAX_LINE_BYTES:
+            self._append(OVERSIZED_LINE)
+            return
+        if self._screen is not None:
+            screened = self._screen(line)
+            if screened != line:  # a stand-in: it never counts, and is bounded in total
+                self._swapped += len(screened)
+                self._append(screened if self._swapped <= MAX_NOTE_BYTES else NOT_LISTED)
+                return
+        if line in self._seen:
+            return
+        self._kept += len(line)
+        self._append(line if self._kept <= MAX_NOTE_BYTES else OVERSIZED_NOTE)
+
+    def _append(self, line: bytes) -> None:
+        if line not in self._seen:
+            self._seen.add(line)
+            self.lines.append(line)
+
+    def extend(self, blob: bytes) -> NoteLines:
+        """Every line of a blob held in memory."""
+        for line in blob.split(b"\n"):
+            self.add(line)
+        return self
 
 
 class StoreUnavailable(StoreError):
@@ -27,8 +82,13 @@ class AttestationStore(ABC):
         """True when the store exists (an empty but present store is available)."""
 
     @abstractmethod
-    def read_many(self, commits: Iterable[str]) -> dict[str, list[bytes]]:
-        """Lines stored for each commit (missing commits map to an empty list)."""
+    def read_many(
+        self, commits: Iterable[str], screen: LineScreen | None = None
+    ) -> dict[str, list[bytes]]:
+        """Lines stored for each commit (missing commits map to an empty list).
+
+        Memory is bounded as :class:`NoteLines` describes; ``screen`` is applied to each line.
+        """
 
     @abstractmethod
     def add_many(self, items: dict[str, Sequence[bytes]]) -> int:
@@ -80,9 +140,12 @@ class MemoryStore(AttestationStore):
     def available(self) -> bool:
         return self._present
 
-    def read_many(self, commits: Iterable[str]) -> dict[str, list[bytes]]:
+    def read_many(
+        self, commits: Iterable[str], screen: LineScreen | None = None
+    ) -> dict[str, list[bytes]]:
         with self._lock:
-            return {c: list(self._lines.get(c, [])) for c in commits}
+            stored = {c: list(self._lines.get(c, [])) for c in commits}
+        return {c: NoteLines(screen).extend(b"\n".join(ls)).lines for c, ls in stored.items()}
 
     def add_many(self, items: dict[str, Sequence[bytes]]) -> int:
         added = 0

@@ -6,14 +6,16 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from provenance.errors import StoreError
-from provenance.gitio.batch import read_objects
+from provenance.gitio.batch import read_objects, stream_lines, write_blob_lines
 from provenance.gitio.runner import Git
 from provenance.store.interface import (
     MAX_LINE_BYTES,
     AttestationStore,
+    LineScreen,
+    NoteLines,
     merge_lines,
     split_lines,
 )
@@ -95,7 +97,9 @@ class NotesStore(AttestationStore):
                 blobs[commit] = blob
         return blobs
 
-    def read_many(self, commits: Iterable[str]) -> dict[str, list[bytes]]:
+    def read_many(
+        self, commits: Iterable[str], screen: LineScreen | None = None
+    ) -> dict[str, list[bytes]]:
         wanted = list(dict.fromkeys(commits))
         result: dict[str, list[bytes]] = {c: [] for c in wanted}
         if self.tip() is None:
@@ -108,18 +112,20 @@ class NotesStore(AttestationStore):
             if c in blobs:
                 need.setdefault(blobs[c], []).append(c)
         by_blob: dict[str, list[bytes]] = {}
+        large: list[str] = []
         for oid, otype, data in read_objects(self.git, list(need)):
-            if otype != "blob":
-                continue
-            # An oversized note is kept as one marker line so the verifier refuses it.
-            by_blob[oid] = split_lines(data) if data is not None else [b"<oversized note>"]
+            if otype == "blob" and data is None:
+                large.append(oid)
+            elif otype == "blob" and data is not None:
+                by_blob[oid] = NoteLines(screen).extend(data).lines
+        for oid in large:  # streamed: a huge note never turns its valid lines into too_large
+            note = NoteLines(screen)
+            for line in stream_lines(self.git, oid, MAX_LINE_BYTES):
+                note.add(line)
+            by_blob[oid] = note.lines
         for blob, commits in need.items():
-            lines = [
-                ln if len(ln) <= MAX_LINE_BYTES else b"<oversized line>"
-                for ln in by_blob.get(blob, [])
-            ]
             for commit in commits:
-                result[commit] = list(lines)
+                result[commit] = list(by_blob.get(blob, []))
         return result
 
     def add_many(self, items: dict[str, Sequence[bytes]]) -> int:
@@ -182,3 +188,40 @@ class NotesStore(AttestationStore):
         for oid, _, data in read_objects(self.git, list(need), max_bytes=1 << 62):
             out[need[oid]] = split_lines(data or b"")
         return out
+
+    # --- rewriting (``provenance prune``): the only path that removes lines ----------------
+
+    def note_blobs(self) -> dict[str, str]:
+        """Commit id -> note blob id for every note under this ref."""
+        return self._note_blobs(self.ref) if self.tip() is not None else {}
+
+    def stream_note(self, blob: str) -> Iterator[bytes | None]:
+        """A note blob's lines as a stream (``None`` for a line longer than any attestation)."""
+        return stream_lines(self.git, blob, MAX_LINE_BYTES)
+
+    def write_note(self, lines: Iterable[bytes]) -> str:
+        """Store lines as a note blob (not yet attached to any commit)."""
+        return write_blob_lines(self.git, lines)
+
+    def replace_notes(self, old: str, blobs: dict[str, str | None]) -> bool:
+        """Attach new note blobs (``None``: remove the note) if the ref is still at ``old``.
+
+        One compare-and-swap attempt: ``False`` when another writer moved the ref, so the
+        caller decides again from the new tip and nothing written meanwhile is lost.
+        """
+        tmp = f"refs/notes/provenance-tmp/{os.getpid()}-{uuid.uuid4().hex}"
+        try:
+            self.git.out("update-ref", tmp, old, _ZERO)
+            for commit, blob in blobs.items():
+                if blob is None:
+                    self.git.out("notes", f"--ref={tmp}", "remove", "--ignore-missing", commit)
+                else:
+                    self.git.out("notes", f"--ref={tmp}", "add", "-f", "-C", blob, commit)
+            new = self.git.out("rev-parse", "--verify", tmp).decode().strip()
+            proc = self.git.run(
+                "update-ref", "-m", "provenance: prune refused lines", self.ref, new, old,
+                check=False,
+            )  # fmt: skip
+            return proc.returncode == 0
+        finally:
+            self.git.run("update-ref", "-d", tmp, check=False)

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509 import Certificate
 
 from provenance.store import MAX_LINE_BYTES
-from provenance.verify.envelope import _check_material_base64, parse_line
+from provenance.verify.envelope import check_material, parse_line
 from provenance.verify.generic import GenericResult, statement_result, verify_dsse_bundle
 from provenance.verify.jsonstrict import StrictJSONError, b64decode_strict, loads_strict
 from provenance.verify.keybundle import check_keyed
@@ -72,7 +72,7 @@ def _shape(raw: bytes) -> tuple[dict[str, Any], bool, bool]:
     if "dsseEnvelope" in doc:
         parse_line(raw)  # the envelope checks our own attestations get (THREATS.md A)
         return doc, True, "publicKey" in material
-    _check_material_base64(material)
+    check_material(material)
     message = doc.get("messageSignature")
     if not isinstance(message, dict) or set(message) - _MESSAGE_KEYS:
         raise StrictJSONError(Reason.BUNDLE_INVALID, "malformed messageSignature")

@@ -77,6 +77,11 @@ def excluded_people(
         prompter = (change.predicate or {}).get("prompter")
         if isinstance(prompter, str):
             names |= _forms(prompter)
+        signed = change.prompter
+        if signed is not None and signed.status == "signed":  # who signed the prompt (G50)
+            names |= _forms(signed.identity or "")
+            if signed.person:
+                roles.add(_fold(signed.person))
     people = {p for n in names for p in _people_of(policy, n)}
     return names | people | roles
 

@@ -4,30 +4,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from cryptography.x509 import Certificate
 
 from provenance.gitio import Commit
-from provenance.policy import ApproverRule, LoadedPolicy, SignerRule
+from provenance.policy import ApproverRule, LoadedPolicy, PrompterRule, SignerRule
 from provenance.predicates import (
-    APPROVAL_PREDICATE_TYPE,
-    CHANGE_PREDICATE_TYPE,
     ApprovalPredicate,
     ChangePredicate,
 )
-from provenance.verify.envelope import ParsedLine, parse_line
+from provenance.verify.envelope import parse_line
 from provenance.verify.jsonstrict import StrictJSONError
 from provenance.verify.keyed import PolicyKey, verify_envelope
+from provenance.verify.prompt import PrompterCheck, PromptTrust, check_prompter
 from provenance.verify.reasons import Reason
+from provenance.verify.screen import (
+    Kind,
+    Refusal,
+    kind_of,
+    predicate_type_of,
+    read_stand_in,
+    screen_line,
+)
 from provenance.verify.sigstore_adapter import (
     BundleVerifier,
     certificate_identities,
     issuer_matches,
 )
 from provenance.verify.statement import check_statement
-
-Kind = Literal["change", "approval", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -46,11 +51,25 @@ class AttestationResult:
     predicate: dict[str, Any] | None = field(default=None, compare=False)
     change_signer: bool = False
     approver: str | None = None
+    #: For a change attestation that passed its own checks: is its prompter signed (G50)?
+    prompter: PrompterCheck | None = None
 
     @property
     def ok(self) -> bool:
         """True when nothing was refused."""
         return not self.reasons
+
+
+def _matches(
+    rule: SignerRule | ApproverRule | PrompterRule, cert: Certificate, identities: list[str]
+) -> bool:
+    """Does a keyless rule (exact issuer, identity or anchored pattern) match a certificate?"""
+    if rule.key is not None or rule.issuer is None:
+        return False
+    issuer = rule.issuer
+    return issuer_matches(cert, issuer) and any(
+        rule.matches_identity(issuer, ident) for ident in identities
+    )
 
 
 @dataclass
@@ -69,6 +88,10 @@ class TrustContext:
         assert self._verifier is not None
         return self._verifier
 
+    def root_digest(self) -> str | None:
+        """Digest of the trusted root, once it was loaded (``None`` before)."""
+        return self._verifier.root_digest if self._verifier is not None else None
+
     def verifier_if_needed(self, lines: dict[str, list[bytes]]) -> None:
         """Load the trusted root up front (once, not per thread) when any bundle may appear."""
         if any(b'"mediaType"' in line for ls in lines.values() for line in ls):
@@ -78,54 +101,64 @@ class TrustContext:
         """(may sign change attestations, approver person or None) for a verified certificate."""
         identities = certificate_identities(cert)
         policy = self.policy.policy
-
-        def matches(rule: SignerRule | ApproverRule) -> bool:
-            if rule.key is not None or rule.issuer is None:
-                return False
-            issuer = rule.issuer
-            return issuer_matches(cert, issuer) and any(
-                rule.matches_identity(issuer, ident) for ident in identities
-            )
-
-        signer = any(matches(rule) for rule in policy.signers)
-        person = next((a.person for a in policy.approvers if matches(a)), None)
+        signer = any(_matches(rule, cert, identities) for rule in policy.signers)
+        person = next((a.person for a in policy.approvers if _matches(a, cert, identities)), None)
         return signer, person
 
     def signer_allowed(self, cert: Certificate) -> bool:
         """Is the verified certificate one of the policy's keyless change signers?"""
         return self.roles(cert)[0]
 
+    def prompter_rule(self, cert: Certificate) -> PrompterRule | None:
+        """The ``[[prompters]]`` entry a verified certificate matches, if any."""
+        identities = certificate_identities(cert)
+        rules = self.policy.policy.prompters
+        return next((r for r in rules if _matches(r, cert, identities)), None)
 
-def _kind(predicate_type: str | None) -> Kind:
-    if predicate_type == CHANGE_PREDICATE_TYPE:
-        return "change"
-    if predicate_type == APPROVAL_PREDICATE_TYPE:
-        return "approval"
-    return "unknown"
+    def prompt_trust(self) -> PromptTrust:
+        """What checking an embedded prompt attestation needs (verify.prompt)."""
+        return PromptTrust(self.verifier, self.prompter_rule, self.keys)
+
+    def has_role(self, cert: Certificate) -> bool:
+        """May this certificate sign anything the verifier reads (a claim, not verified)?"""
+        signer, person = self.roles(cert)
+        return signer or person is not None
+
+    def screen(self, line: bytes) -> bytes:
+        """The store's line screen: junk becomes a stand-in before anything is verified."""
+        return screen_line(line, self.has_role, self.keys)
 
 
-def _peek_predicate_type(parsed: ParsedLine) -> str | None:
-    """Unverified predicate type, only to label a refused line in reports."""
-    try:
-        from provenance.verify.jsonstrict import loads_strict
-
-        doc = loads_strict(parsed.payload)
-        value = doc.get("predicateType") if isinstance(doc, dict) else None
-        return value if isinstance(value, str) else None
-    except StrictJSONError:
-        return None
+def _refused(index: int, refusal: Refusal) -> AttestationResult:
+    return AttestationResult(
+        index,
+        refusal.kind,
+        (refusal.reason.value,),
+        format=refusal.format,
+        signer=refusal.signer,
+        issuer=refusal.issuer,
+        digest=refusal.digest,
+        predicate_type=refusal.predicate_type,
+    )
 
 
 def verify_line(index: int, line: bytes, commit: Commit, trust: TrustContext) -> AttestationResult:
-    """Every check of THREATS.md A-C that applies to one line and one commit."""
+    """Every check of THREATS.md A-C that applies to one line and one commit.
+
+    A stand-in left by the screen (:mod:`provenance.verify.screen`) is reported as the
+    refusal it records, without any further work.
+    """
+    refusal = read_stand_in(line)
+    if refusal is not None:
+        return _refused(index, refusal)
     try:
         parsed = parse_line(line)
     except StrictJSONError as e:
         return AttestationResult(index, "unknown", (e.reason.value,))
-    peek = _peek_predicate_type(parsed)
+    peek = predicate_type_of(parsed)
     result = AttestationResult(
         index,
-        _kind(peek),
+        kind_of(peek),
         (),
         format=parsed.kind,
         digest=parsed.payload_digest,
@@ -166,18 +199,24 @@ def verify_line(index: int, line: bytes, commit: Commit, trust: TrustContext) ->
         checked = check_statement(payload, commit.digest)
     except StrictJSONError as e:
         return replace(result, reasons=(e.reason.value,))
-    kind = _kind(checked.predicate_type)
+    kind = kind_of(checked.predicate_type)
     problems = _binding_problems(checked.predicate, commit, trust)
     if kind == "change" and not result.change_signer:
         problems.insert(0, Reason.SIGNER_NOT_ALLOWED.value)
     if kind == "approval" and result.approver is None:
         problems.insert(0, Reason.APPROVER_NOT_ALLOWED.value)
+    prompter = None
+    if isinstance(checked.predicate, ChangePredicate) and not problems:
+        prompter = check_prompter(checked.predicate, result.signed_time, trust.prompt_trust())
+        if trust.policy.policy.agents.prompter == "signed":
+            problems.extend(prompter.reasons)
     return replace(
         result,
         kind=kind,
         reasons=tuple(problems),
         predicate_type=checked.predicate_type,
         predicate=checked.predicate.model_dump(mode="json"),
+        prompter=prompter,
     )
 
 

@@ -7,18 +7,24 @@ so that the libraries that verify signatures never see ambiguous input (THREATS.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from provenance.predicates import PAYLOAD_TYPE
-from provenance.store import MAX_LINE_BYTES
+from provenance.store import MAX_LINE_BYTES, NOT_LISTED, OVERSIZED_LINE, OVERSIZED_NOTE
 from provenance.verify.jsonstrict import StrictJSONError, b64decode_strict, loads_strict
 from provenance.verify.reasons import Reason
 
+#: What a store reader puts where it kept no line (store.NoteLines).
+_SIZE_STAND_INS = (OVERSIZED_LINE, OVERSIZED_NOTE, NOT_LISTED)
 _BUNDLE_MEDIA_PREFIX = "application/vnd.dev.sigstore.bundle"
 _BUNDLE_KEYS = {"mediaType", "verificationMaterial", "dsseEnvelope", "messageSignature"}
+_BUNDLE_ALIASES = {"media_type", "verification_material", "dsse_envelope", "message_signature"}
 _ENVELOPE_KEYS = {"payload", "payloadType", "signatures"}
 _SIGNATURE_KEYS = {"sig", "keyid"}
+#: protobuf-JSON field names: lowerCamelCase (``x509CertificateChain``, ``rfc3161Timestamps``).
+_CAMEL = re.compile(r"[a-z][A-Za-z0-9]*")
 #: protobuf-JSON ``bytes`` fields of a bundle's verification material; sigstore's parser
 #: accepts whitespace, junk and unpadded base64 in them, so they are checked here (A4).
 _MATERIAL_BYTES_KEYS = {
@@ -48,10 +54,12 @@ class ParsedLine:
         return hashlib.sha256(self.payload).hexdigest()
 
 
-def _check_envelope(env: Any) -> tuple[bytes, str]:
+def _check_envelope(env: Any, *, in_bundle: bool = False) -> tuple[bytes, str]:
     if not isinstance(env, dict):
         raise StrictJSONError(Reason.MALFORMED, "DSSE envelope is not an object")
     extra = set(env) - _ENVELOPE_KEYS
+    if extra and in_bundle and extra <= {"payload_type"}:  # sigstore's model reads the alias
+        raise StrictJSONError(Reason.BUNDLE_NONCANONICAL, "envelope key 'payload_type'")
     if extra:
         raise StrictJSONError(
             Reason.UNEXPECTED_FIELD, f"unexpected envelope fields {sorted(extra)}"
@@ -72,8 +80,14 @@ def _check_envelope(env: Any) -> tuple[bytes, str]:
     return payload, payload_type
 
 
-def _check_material_base64(value: Any) -> None:
-    """Every bytes field anywhere in the verification material must be canonical base64."""
+def check_material(value: Any) -> None:
+    """Every key of the verification material is canonical, every bytes field strict base64.
+
+    sigstore's models also accept the snake_case field names (``inclusion_promise``,
+    ``raw_bytes``, ``x509_certificate_chain``...) and decode bytes with lax base64: a check
+    that reads one spelling would see another document than the verifier (THREATS.md G44,
+    A4). One spelling, one document.
+    """
     stack: list[Any] = [value]
     while stack:
         item = stack.pop()
@@ -81,6 +95,10 @@ def _check_material_base64(value: Any) -> None:
             stack.extend(item)
         elif isinstance(item, dict):
             for key, child in item.items():
+                if not _CAMEL.fullmatch(key):
+                    raise StrictJSONError(
+                        Reason.BUNDLE_NONCANONICAL, f"bundle key {key[:64]!r} is not canonical"
+                    )
                 if key not in _MATERIAL_BYTES_KEYS:
                     stack.append(child)
                     continue
@@ -90,12 +108,14 @@ def _check_material_base64(value: Any) -> None:
 
 def parse_line(line: bytes) -> ParsedLine:
     """Classify and sanity-check one stored line; raises :class:`StrictJSONError` to refuse."""
-    if len(line) > MAX_LINE_BYTES or line.startswith(b"<oversized"):
-        raise StrictJSONError(Reason.TOO_LARGE, "attestation line too large")
+    if len(line) > MAX_LINE_BYTES or line in _SIZE_STAND_INS:
+        raise StrictJSONError(Reason.TOO_LARGE, "attestation line or note too large")
     doc = loads_strict(line)
     if not isinstance(doc, dict):
         raise StrictJSONError(Reason.UNKNOWN_FORMAT, "not a JSON object")
     media = doc.get("mediaType")
+    if _BUNDLE_ALIASES & set(doc):
+        raise StrictJSONError(Reason.BUNDLE_NONCANONICAL, "bundle with snake_case top-level keys")
     if isinstance(media, str) and media.startswith(_BUNDLE_MEDIA_PREFIX):
         extra = set(doc) - _BUNDLE_KEYS
         if extra:
@@ -106,8 +126,8 @@ def parse_line(line: bytes) -> ParsedLine:
             raise StrictJSONError(Reason.NOT_DSSE, "bundle carries no DSSE envelope")
         if not isinstance(doc.get("verificationMaterial"), dict):
             raise StrictJSONError(Reason.BUNDLE_INVALID, "bundle has no verification material")
-        _check_material_base64(doc["verificationMaterial"])
-        payload, ptype = _check_envelope(doc["dsseEnvelope"])
+        check_material(doc["verificationMaterial"])
+        payload, ptype = _check_envelope(doc["dsseEnvelope"], in_bundle=True)
         return ParsedLine("bundle", line, doc, payload, ptype)
     if "payload" in doc or "payloadType" in doc or "signatures" in doc:
         payload, ptype = _check_envelope(doc)

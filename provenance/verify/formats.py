@@ -89,6 +89,15 @@ def build_vsa(report: Report, *, repository: str, head_digest: str) -> bytes:
         if a.ok and a.digest
     ]
     policy_digest = report.policy_digest.removeprefix("sha256:")
+    predicate_extra: dict[str, Any] = {}
+    trust = report.extra.get("trusted_root")
+    if isinstance(trust, dict):  # which root decided (G51), as a resource descriptor
+        root: dict[str, Any] = {"name": trust["source"]}
+        if trust.get("path"):
+            root["uri"] = trust["path"]
+        if trust.get("digest"):
+            root["digest"] = {"sha256": str(trust["digest"]).removeprefix("sha256:")}
+        predicate_extra["trustedRoot"] = root
     statement: dict[str, Any] = {
         "_type": STATEMENT_TYPE,
         "subject": [
@@ -111,6 +120,7 @@ def build_vsa(report: Report, *, repository: str, head_digest: str) -> bytes:
             "inputAttestations": inputs,
             "verificationResult": "PASSED" if report else "FAILED",
             "verifiedLevels": [VERIFIED_LEVEL] if report else [],
+            **predicate_extra,
         },
     }
     encoded: bytes = rfc8785.dumps(statement)

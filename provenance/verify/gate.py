@@ -45,6 +45,24 @@ def decide(commit: Commit, results: Sequence[AttestationResult], policy: Policy)
     )
 
 
+def candidates(lines: Sequence[bytes]) -> int:
+    """Lines that may count: what the screen kept (stand-ins start with ``<``, JSON never)."""
+    return sum(1 for line in lines if not line.startswith(b"<"))
+
+
+def verify_note(
+    lines: Sequence[bytes], commit: Commit, trust: TrustContext
+) -> tuple[AttestationResult, ...] | Reason:
+    """Verify one commit's screened lines; too many candidates is a refusal (G52).
+
+    Only lines the screen kept (well-formed, claiming a signer the policy knows) count
+    toward ``MAX_LINES_PER_COMMIT``; junk never outvotes a valid attestation.
+    """
+    if candidates(lines) > MAX_LINES_PER_COMMIT:
+        return Reason.TOO_MANY_ATTESTATIONS
+    return tuple(verify_line(i, line, commit, trust) for i, line in enumerate(lines))
+
+
 def pending_commits(git: Git) -> set[str]:
     """Commits with an entry in the pending ref: still missing, reported as pending.
 
@@ -79,17 +97,17 @@ def verify_commits(
     verdicts: list[CommitVerdict] = []
     attested: set[str] = set()
     available = store.available()
-    lines = store.read_many(commits) if available else {}
+    lines = store.read_many(commits, screen=trust.screen) if available else {}
     for sha in commits:
         commit = read_commit(git, sha)
         if not available:
             verdicts.append(CommitVerdict(sha, "refused", (Reason.ATTESTATIONS_UNAVAILABLE.value,)))
             continue
-        stored = lines.get(sha, [])
-        if len(stored) > MAX_LINES_PER_COMMIT:
-            verdicts.append(CommitVerdict(sha, "refused", (Reason.TOO_MANY_ATTESTATIONS.value,)))
+        outcome = verify_note(lines.get(sha, []), commit, trust)
+        if isinstance(outcome, Reason):
+            verdicts.append(CommitVerdict(sha, "refused", (outcome.value,)))
             continue
-        results = [verify_line(i, line, commit, trust) for i, line in enumerate(stored)]
+        results = list(outcome)
         if any(r.ok and r.kind == "change" for r in results):
             attested.add(sha)  # a leftover pending entry must not say it is still missing
         verdicts.append(decide(commit, results, trust.policy.policy))

@@ -13,17 +13,18 @@ from securesystemslib.exceptions import VerificationError as SslibVerificationEr
 from securesystemslib.signer import SSlibKey
 
 from provenance.errors import ConfigError
-from provenance.policy import LoadedPolicy, SignerRule
+from provenance.policy import LoadedPolicy, PrompterRule, SignerRule
 from provenance.verify.reasons import Reason
 
 
 @dataclass(frozen=True)
 class PolicyKey:
-    """A public key the policy trusts: as change signer (``rule``), approver (``person``), both."""
+    """A public key the policy trusts: change signer (``rule``), approver, prompter, or several."""
 
     key: SSlibKey
     rule: SignerRule | None = None
     person: str | None = None
+    prompter: PrompterRule | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,10 @@ def policy_keys(loaded: LoadedPolicy) -> dict[str, PolicyKey]:
         if approver.key is not None:
             key = _load(loaded, approver.key)
             keys[key.keyid] = replace(keys.get(key.keyid, PolicyKey(key)), person=approver.person)
+    for prompter in loaded.policy.prompters:
+        if prompter.key is not None:
+            key = _load(loaded, prompter.key)
+            keys[key.keyid] = replace(keys.get(key.keyid, PolicyKey(key)), prompter=prompter)
     return keys
 
 

@@ -11,9 +11,9 @@ from dataclasses import replace
 from provenance.gitio import Commit, Git, parse_commit, read_commits
 from provenance.record.capture import assisted_by
 from provenance.record.classified import CommitClassification
-from provenance.store import MAX_LINES_PER_COMMIT, AttestationStore
-from provenance.verify.attestation import AttestationResult, TrustContext, verify_line
-from provenance.verify.gate import decide, mark_pending, pending_commits
+from provenance.store import AttestationStore
+from provenance.verify.attestation import AttestationResult, TrustContext
+from provenance.verify.gate import decide, mark_pending, pending_commits, verify_note
 from provenance.verify.reasons import Reason
 from provenance.verify.report import CommitVerdict, Report
 
@@ -29,11 +29,7 @@ def _verify_lines(
     sha: str, raw: bytes, lines: list[bytes]
 ) -> tuple[AttestationResult, ...] | Reason:
     """Verify one commit's lines (in a worker or inline); the commit is parsed from raw bytes."""
-    if len(lines) > MAX_LINES_PER_COMMIT:
-        return Reason.TOO_MANY_ATTESTATIONS
-    commit = parse_commit(sha, raw)
-    trust = _POOL_STATE["trust"]
-    return tuple(verify_line(i, line, commit, trust) for i, line in enumerate(lines))
+    return verify_note(lines, parse_commit(sha, raw), _POOL_STATE["trust"])
 
 
 def _run_all(
@@ -91,13 +87,14 @@ def _trailer_scope(
     git: Git,
     classified: Sequence[CommitClassification],
     store: AttestationStore,
+    trust: TrustContext,
     available: bool,
 ) -> tuple[list[str], dict[str, Commit], set[str]]:
     """What to verify when trailers count: identity commits, and any with a note or trailer."""
     every = [c.commit for c in classified]
     commits = read_commits(git, every)
     trailers = {sha for sha in every if assisted_by(commits[sha].raw)}
-    noted = store.read_many(every) if available else {}
+    noted = store.read_many(every, screen=trust.screen) if available else {}
     required = {c.commit for c in classified if c.identity_related}
     wanted = required | trailers | {sha for sha, lines in noted.items() if lines}
     return [sha for sha in every if sha in wanted], commits, trailers
@@ -126,9 +123,9 @@ def gate(
     trailers: set[str] = set()
     to_verify = list(required)
     if mode != "ignore":
-        to_verify, commits, trailers = _trailer_scope(git, classified, store, available)
+        to_verify, commits, trailers = _trailer_scope(git, classified, store, trust, available)
     if available and to_verify:
-        lines = store.read_many(to_verify)
+        lines = store.read_many(to_verify, screen=trust.screen)
         trust.verifier_if_needed(lines)
         commits = commits or read_commits(git, to_verify)
         jobs = [(sha, commits[sha].raw, lines.get(sha, [])) for sha in to_verify]

@@ -13,10 +13,13 @@ class Reason(StrEnum):
     ATTESTATION_MISSING = "attestation_missing"
     ATTESTATION_PENDING = "attestation_pending"
     TOO_MANY_ATTESTATIONS = "too_many_attestations"
+    # revisions (raised by gitio by value: a name git could read as several refs, G42)
+    REVISION_AMBIGUOUS = "revision_ambiguous"
     # envelope (THREATS.md A)
     MALFORMED = "malformed"
     TOO_LARGE = "too_large"
     UNKNOWN_FORMAT = "unknown_format"
+    BUNDLE_NONCANONICAL = "bundle_noncanonical"
     DUPLICATE_JSON_KEY = "duplicate_json_key"
     UNEXPECTED_FIELD = "unexpected_field"
     BASE64_INVALID = "base64_invalid"
@@ -61,6 +64,11 @@ class Reason(StrEnum):
     APPROVAL_FOR_OTHER_ATTESTATION = "approval_for_other_attestation"
     APPROVAL_THRESHOLD_NOT_MET = "approval_threshold_not_met"
     APPROVAL_REJECTED = "approval_rejected"
+    # the prompter (policy [agents] prompter = "signed"; G50)
+    PROMPTER_UNSIGNED = "prompter_unsigned"
+    PROMPTER_SIGNATURE_INVALID = "prompter_signature_invalid"
+    PROMPTER_NOT_ALLOWED = "prompter_not_allowed"
+    PROMPTER_MISMATCH = "prompter_mismatch"
     # agent trailers (policy [agents] trailer = "refuse"; "warn" lists them as warnings)
     TRAILER_WITHOUT_ATTESTATION = "trailer_without_attestation"
     ATTESTATION_WITHOUT_TRAILER = "attestation_without_trailer"

@@ -56,7 +56,23 @@ def _attestation_json(a: AttestationResult) -> dict[str, Any]:
         "digest": f"sha256:{a.digest}" if a.digest else None,
         "predicate_type": a.predicate_type,
         "approver": a.approver,
+        **({"prompter": _prompter_json(a)} if a.prompter is not None else {}),
     }
+
+
+def _prompter_json(a: AttestationResult) -> dict[str, Any]:
+    """``signed`` (by whom, with the prompt attestation's digest) or ``asserted`` (and why)."""
+    assert a.prompter is not None
+    p = a.prompter
+    claimed = (a.predicate or {}).get("prompter")
+    out: dict[str, Any] = {"status": p.status, "claimed": claimed}
+    if p.status == "signed":
+        out |= {"identity": p.identity, "issuer": p.issuer, "person": p.person}
+    else:
+        out["reasons"] = list(p.reasons)
+    if p.digest:
+        out["prompt_attestation"] = f"sha256:{p.digest}"
+    return out
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
@@ -84,6 +100,13 @@ def render_json(report: Report) -> str:
     return json.dumps(report_to_dict(report), indent=2, sort_keys=False)
 
 
+def _prompter_text(a: AttestationResult) -> str:
+    assert a.prompter is not None
+    if a.prompter.status == "signed":
+        return f"{a.prompter.identity} (signed)"
+    return f"{(a.predicate or {}).get('prompter')} (asserted)"
+
+
 def render_text(report: Report) -> str:
     """People output for stderr: one line per commit, reasons indented."""
     lines = []
@@ -93,6 +116,11 @@ def render_text(report: Report) -> str:
             {a.signer for a in c.attestations if a.ok and a.kind == "change" and a.signer}
         )
         who = f"  signed by {shown(', '.join(signers))}" if signers and c.status == "ok" else ""
+        prompters = sorted(
+            {_prompter_text(a) for a in c.attestations if a.ok and a.prompter is not None}
+        )
+        if prompters and c.status == "ok":
+            who += f"; prompted by {shown(', '.join(prompters))}"
         if c.approvers and c.status == "ok":
             who += f"; approved by {shown(', '.join(c.approvers))}"
         lines.append(f"{mark} {c.commit[:12]}{who}")
@@ -103,6 +131,11 @@ def render_text(report: Report) -> str:
         lines.append(
             f"WARN {shown(str(warning.get('commit', ''))[:12])}  {shown(warning.get('reason', ''))}"
         )
+    trust = report.extra.get("trusted_root")
+    if isinstance(trust, dict):
+        where = f" {shown(trust['path'])}" if trust.get("path") else ""
+        digest = trust.get("digest") or "(not loaded)"
+        lines.append(f"trusted root {digest} from {shown(trust['source'])}{where}")
     refused = sum(1 for c in report.commits if c.status == "refused")
     lines.append(
         f"{report.result.upper()}: {len(report.commits)} commit(s), {refused} refused"

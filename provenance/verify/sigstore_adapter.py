@@ -9,11 +9,14 @@ codes. ``verify_dsse`` checks neither payload type nor statement: the caller doe
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from cryptography.x509 import (
     BasicConstraints,
@@ -102,6 +105,21 @@ def load_trusted_root(path: Path | None, trust_config: Path | None) -> TrustedRo
         ) from e
 
 
+def root_digest(root: TrustedRoot) -> str | None:
+    """``sha256:`` of the root as sigstore holds it (sorted-key JSON, as trust configs are).
+
+    Only for reports (THREATS.md G51), where no file was pinned (production through TUF):
+    sigstore exposes no serialiser for its root, so this reads its model, and says
+    nothing (``None``) rather than guess if that ever changes.
+    """
+    try:
+        document = json.loads(root._inner.to_json())
+    except (AttributeError, TypeError, ValueError):
+        return None
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
 def certificate_identities(cert: Certificate) -> list[str]:
     """Email and URI SANs of a leaf certificate."""
     try:
@@ -179,31 +197,40 @@ def _chain_includes_root(bundle_doc: dict[str, object]) -> bool:
     return False
 
 
+class _TimeKeepingVerifier(Verifier):
+    """sigstore's ``Verifier``, keeping the signed times it established for the last bundle.
+
+    ``verify_dsse`` checks the chain at every time ``_establish_time`` returns (TSA tokens
+    it verified, the integrated time a SET covers) and then verifies the SET, but returns
+    none of them. Keeping that very list is the one private hook (docs/decisions/0001,
+    0007): nothing is re-read or re-verified on the side. If sigstore renamed the method,
+    no time would be kept and every bundle would be refused (``signed_time_missing``).
+    """
+
+    def __init__(self, *, trusted_root: TrustedRoot) -> None:
+        super().__init__(trusted_root=trusted_root)
+        self._times = threading.local()
+
+    def _establish_time(self, bundle: Bundle) -> Any:  # list[TimestampVerificationResult]
+        results = super()._establish_time(bundle)
+        self._times.last = (id(bundle), [r.time for r in results])
+        return results
+
+    def verified_times(self, bundle: Bundle) -> list[datetime]:
+        """Times established for ``bundle`` by this thread's last ``verify_dsse``."""
+        last = getattr(self._times, "last", None)
+        return list(last[1]) if last is not None and last[0] == id(bundle) else []
+
+
 class BundleVerifier:
     """Verifies Sigstore bundles against one trusted root, offline."""
 
-    def _verified_times(self, bundle: Bundle, document: dict[str, object]) -> list[datetime]:
-        """Signed times sigstore verified for a bundle that just passed ``verify_dsse``.
-
-        With a SET, sigstore verified it, so its integrated time is the time (an extra TSA
-        token might be one it skipped). Without a SET, a lone TSA token must be the one that
-        met sigstore's threshold. Only several tokens and no SET need sigstore's own list
-        (docs/decisions/0001: the one private call).
-        """
-        set_time = _set_time(document)
-        if set_time is not None:
-            return [set_time]
-        tvd = bundle.verification_material.timestamp_verification_data
-        tokens = tvd.rfc3161_timestamps if tvd is not None else []
-        if len(tokens) == 1:
-            return [tokens[0].tst_info.gen_time]
-        return [result.time for result in self._verifier._establish_time(bundle)]
-
     def __init__(self, trusted_root: TrustedRoot) -> None:
         try:
-            self._verifier = Verifier(trusted_root=trusted_root)
+            self._verifier = _TimeKeepingVerifier(trusted_root=trusted_root)
         except SigstoreError as e:
             raise TrustError(f"unusable trusted root: {e}") from e
+        self.root_digest = root_digest(trusted_root)
 
     def verify(
         self, raw: bytes, document: dict[str, object], allowed: Callable[[Certificate], bool]
@@ -213,6 +240,8 @@ class BundleVerifier:
             bundle = Bundle.from_json(raw)
         except (InvalidBundle, SigstoreError, ValueError, KeyError, TypeError) as e:
             return BundleOutcome((_invalid_bundle_reason(str(e)),))
+        if not _same_document(bundle, document):
+            return BundleOutcome((Reason.BUNDLE_NONCANONICAL,))
         cert = bundle.signing_certificate
         identities = certificate_identities(cert)
         signer = identities[0] if identities else None
@@ -222,7 +251,7 @@ class BundleVerifier:
                 reasons = (Reason.CERTIFICATE_CHAIN_INVALID,)
                 return BundleOutcome(reasons, signer=signer, issuer=issuer)
             _ptype, payload = self._verifier.verify_dsse(bundle, _SignerPolicy(allowed))
-            times = self._verified_times(bundle, document)
+            times = self._verifier.verified_times(bundle)
         except SignerNotAllowed:
             return BundleOutcome((Reason.SIGNER_NOT_ALLOWED,), signer=signer, issuer=issuer)
         except (VerificationError, SigstoreError) as e:
@@ -238,18 +267,22 @@ class BundleVerifier:
         return BundleOutcome((), payload=payload, signer=signer, issuer=issuer, signed_time=when)
 
 
-def _set_time(document: dict[str, object]) -> datetime | None:
-    """The integrated time of a bundle whose entry carries a SET (an inclusion promise)."""
-    material = document.get("verificationMaterial")
-    entries = material.get("tlogEntries") if isinstance(material, dict) else None
-    entry = entries[0] if isinstance(entries, list) and len(entries) == 1 else None
-    if not isinstance(entry, dict) or not entry.get("inclusionPromise"):
-        return None
-    integrated = entry.get("integratedTime")
+def _same_document(bundle: Bundle, document: dict[str, object]) -> bool:
+    """Is the strictly parsed document exactly what sigstore's model read (THREATS.md G44)?
+
+    The model re-serialises with canonical names and base64; any alias spelling, lax base64
+    or value the model normalises makes the two differ, so every check we make on the
+    document is a check on what sigstore verified.
+    """
     try:
-        return datetime.fromtimestamp(int(str(integrated)), tz=UTC) if integrated else None
-    except ValueError:
-        return None
+        seen = json.loads(bundle.to_json())
+    except (ValueError, TypeError):
+        return False
+    return _canonical(seen) == _canonical(document)
+
+
+def _canonical(value: object) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=True, allow_nan=False)
 
 
 def document_of(raw: bytes) -> dict[str, object]:

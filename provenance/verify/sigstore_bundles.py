@@ -315,7 +315,7 @@ class ArtifactVerifier(BundleVerifier):
         try:
             hashed = Hashed(algorithm=HashAlgorithm.SHA2_256, digest=sha256)
             self._verifier.verify_artifact(hashed, bundle, _SignerPolicy(allowed))
-            times = self._verified_times(bundle, document)
+            times = self._verifier.verified_times(bundle)
         except SignerNotAllowed:
             return BundleOutcome((Reason.SIGNER_NOT_ALLOWED,), signer=signer, issuer=issuer)
         except Exception as e:  # sigstore's refusals and malformed material: never a pass

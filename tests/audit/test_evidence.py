@@ -67,6 +67,13 @@ def test_the_pack_gives_the_online_verdict_and_states_the_roots_age(
     assert root["digest"] == exported.manifest["trusted_root"]["digest"]
     assert root["age_days"] == 0.0 and root["newest_key_age_days"] is not None
     assert root["expired_keys"] == 0
+    # THREATS.md G51: the verdict names the root that decided, pinned for the pack
+    pinned = world.options().trusted_root
+    assert offline.extra["trusted_root"] == {
+        "source": "evidence pack, pinned by --trusted-root",
+        "path": str(pinned),
+        "digest": root["digest"],
+    }
     # A trust config pins the same root (serialised differently): same verdict.
     by_config = VerifyOptions(trust_config=world.inst.trust_config_path, offline=True)
     assert _verdicts(verify_evidence(world.repo.path, world.spec, exported.out, by_config)) == (

@@ -15,6 +15,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import sqlite3
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -878,3 +880,66 @@ def test_a_reject_blocks_even_when_no_approval_is_required(world: World) -> None
     no = world.approval("sso", change, BOB, "reject", fresh=True)
     report = world.verify("sso", change, no, policy=world.policy(required=0))
     _refused_for(report, "approval_rejected")
+
+
+# --- G44: a re-dated copy of an old approval -----------------------------------------------------
+
+
+def _redated(old: bytes, later: bytes, spelling: str) -> bytes:
+    """``old`` with its SET renamed to ``spelling`` and ``later``'s TSA token in place of its own.
+
+    The token was issued for another signature, so sigstore never verified it; the SET (which
+    sigstore reads under either spelling) still gives the old, genuine time.
+    """
+
+    def edit(doc: Json) -> None:
+        material = doc["verificationMaterial"]
+        entry = material["tlogEntries"][0]
+        entry[spelling] = entry.pop("inclusionPromise")
+        material["timestampVerificationData"] = json.loads(later)["verificationMaterial"][
+            "timestampVerificationData"
+        ]
+
+    return mutated(old, edit)
+
+
+@pytest.mark.parametrize("spelling", ["inclusion_promise", "inclusionPromise"])
+def test_a_re_dated_copy_of_an_old_approval_does_not_undo_a_later_reject(
+    world: World, spelling: str
+) -> None:
+    """THREATS.md G44: the SET hidden behind snake_case made an unverified token the time."""
+    change = world.change("sso")
+    yes = world.approval("sso", change, BOB, fresh=True)
+    no = world.approval("sso", change, BOB, "reject", fresh=True)
+    time.sleep(1.1)  # signed times have one-second resolution
+    later = world.approval("sso", change, CAROL, fresh=True)  # timestamped after the reject
+    copy = _redated(yes, later, spelling)
+    report = world.verify("sso", change, yes, no, copy, later)
+    verdict = assert_verdict(report, "refused", ["approval_rejected"], ["carol"])
+    copied = next(a for a in verdict.attestations if a.index == 3)
+    if spelling == "inclusion_promise":
+        assert copied.reasons == ("bundle_noncanonical",)
+    else:  # canonical spelling: it verifies, with the SET's time, never the token's
+        genuine = next(a for a in verdict.attestations if a.index == 1)
+        assert copied.ok and copied.signed_time == genuine.signed_time
+
+
+def test_the_index_never_shows_a_non_canonical_bundle_as_verified(
+    world: World, tmp_path: Path
+) -> None:
+    """THREATS.md G44: ``index`` runs the same verification, so the copy is a refused line."""
+    from provenance.app.audit import build_index
+
+    change = world.change("sso")
+    yes = world.approval("sso", change, BOB, fresh=True)
+    copy = _redated(yes, world.approval("sso", change, CAROL, fresh=True), "inclusion_promise")
+    world.store(world.commits["sso"], [change, copy])
+    db = tmp_path / "index.sqlite"
+    with network_restored():
+        build_index(world.repo.path, world.options(world.policy()), db=db)
+    sso = world.commits["sso"]
+    with sqlite3.connect(db) as conn:
+        lines = conn.execute("SELECT ok, reasons FROM lines WHERE commit_sha = ?", (sso,))
+        rows = conn.execute("SELECT kind FROM attestations WHERE commit_sha = ?", (sso,))
+        assert sorted(lines) == [(0, "bundle_noncanonical"), (1, "")]
+        assert [k for (k,) in rows] == ["change"]

@@ -429,8 +429,9 @@ def test_deeply_nested_signed_statement_is_refused(lab: Lab) -> None:
     assert_refused(lab.verify(signed), "too_large")
 
 
-def test_ten_thousand_lines_on_one_commit_are_refused_quickly(lab: Lab) -> None:
-    lines = [lab.line] + [encode({"n": i}) for i in range(10_000)]
+def test_ten_thousand_junk_lines_on_one_commit_do_not_outvote_a_valid_one(lab: Lab) -> None:
+    """THREATS.md A6, G52: junk is screened out cheaply and never counts toward the limit."""
+    lines = [encode({"n": i}) for i in range(10_000)] + [lab.line]
     assert len(lines) > MAX_LINES_PER_COMMIT
     lab.golden.replace_notes(lines, lab.golden.commit)
-    assert _timed(lambda: assert_refused(lab.verify(), "too_many_attestations")) < BOUND_SECONDS
+    assert _timed(lambda: assert_passed(lab.verify())) < BOUND_SECONDS

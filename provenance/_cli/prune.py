@@ -1,0 +1,73 @@
+"""prune: remove stored lines that can never count (parse, call one library function, render)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from provenance._cli.options import format_option, repo_option, trust_options
+from provenance._cli.output import echo
+
+
+@click.command("prune")
+@click.argument("revisions", metavar="BASE..HEAD | COMMIT")
+@repo_option
+@trust_options
+@click.option("--dry-run", is_flag=True, help="Only report what would be removed.")
+@format_option("text", "json")
+def prune_cmd(
+    revisions: str,
+    repo: Path,
+    policy: Path | None,
+    trust_config: Path | None,
+    trusted_root: Path | None,
+    offline: bool,
+    dry_run: bool,
+    fmt: str,
+) -> None:
+    """Remove stored lines that are refused for a reason that can never change.
+
+    Junk in the notes never blocks a valid attestation (the gate screens it out), so this is
+    housekeeping. A line is removed only when no trust root, policy or later approval could
+    make it count for its commit: not strict JSON, too large, not a canonical bundle or DSSE
+    envelope, a statement about another commit, or a signature or log entry that does not
+    match the line's own certificate or key. Lines that verify, and lines refused for their
+    signer, chain, log or time, are kept. The notes ref moves by compare-and-swap.
+
+    Sync is a union: a clone that still holds removed lines brings them back on its next
+    sync. Prune in every clone that stamps (it is deterministic), then sync or push.
+
+    \b
+    Examples:
+      provenance prune --dry-run refs/remotes/origin/main..HEAD
+      provenance prune --offline --trusted-root trusted_root.json HEAD
+    """
+    from provenance.app.prune import prune
+    from provenance.app.verify import VerifyOptions, forbid_network
+
+    if offline:
+        forbid_network()
+    options = VerifyOptions(
+        policy=policy, trusted_root=trusted_root, trust_config=trust_config, offline=offline
+    )
+    result = prune(repo, revisions, options, dry_run=dry_run)
+    if fmt == "json":
+        document = {
+            "notes_ref": result.notes_ref,
+            "dry_run": dry_run,
+            "written": result.written,
+            "removed": result.removed,
+            "commits": [
+                {"commit": c.commit, "kept": c.kept, "removed": c.removed} for c in result.commits
+            ],
+        }
+        echo(json.dumps(document, indent=2))
+        return
+    for c in result.commits:
+        if c.removed:
+            why = ", ".join(f"{n} {reason}" for reason, n in c.removed.items())
+            echo(f"{c.commit[:12]}  kept {c.kept}, removed {why}", err=True)
+    verb = "would remove" if dry_run else "removed"
+    echo(f"{verb} {result.removed} line(s) from {result.notes_ref}", err=True)
