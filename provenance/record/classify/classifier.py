@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from types import MappingProxyType
 
 from provenance.models import FileChange
 
+from ._catalog import json_catalogue, yaml_catalogue
 from ._content import ContentScanner
 from ._globs import GlobIndex, GlobSet
 from ._model import FIRE_AT, ContentRule, RuleSpec, Strength, View
-from ._normalize import fold, path_forms, raw_text, resolve_target
+from ._normalize import fold, outside_tree, path_forms, raw_text, resolve_target
 from ._paths import KIND_GLOBS
 from ._ruleset import (
     BUILTIN_CONTENT_RULES,
@@ -29,8 +30,10 @@ SYMLINK_MODE = "120000"
 GITLINK_MODE = "160000"
 SYMLINK_RULE = "git.symlink"
 GITLINK_RULE = "git.gitlink"
-_SYMLINK_DOC = "a symlink whose path or target is identity-related"
-_GITLINK_DOC = "a submodule (gitlink) under an identity path"
+ALIAS_RULE = "git.symlink-alias"
+_SYMLINK_DOC = "a symlink whose path or target is identity-related, or whose target leaves the tree"
+_ALIAS_DOC = "the file is also reached through a symlink at an identity path"
+_GITLINK_DOC = "a submodule (gitlink) added, moved, bumped or removed: it can swap any code"
 _CACHE_LIMIT = 100_000
 _KIND = "kind:"
 _UNLESS = "unless:"
@@ -71,6 +74,7 @@ class Classifier:
         exclude: tuple[str, ...],
     ) -> None:
         builtin = bool(rulesets)
+        self._builtin = builtin
         self._path_rules = {
             r.id: r for r in BUILTIN_PATH_RULES if builtin or r.unexcludable
         }  # the policy file and .gitattributes rules are always on
@@ -92,7 +96,9 @@ class Classifier:
         self._descriptions = {i: r.description for i, r in self._path_rules.items()}
         self._descriptions |= {r.id: r.description for r in self._content_rules}
         self._descriptions |= (
-            {SYMLINK_RULE: _SYMLINK_DOC, GITLINK_RULE: _GITLINK_DOC} if builtin else {}
+            {SYMLINK_RULE: _SYMLINK_DOC, GITLINK_RULE: _GITLINK_DOC, ALIAS_RULE: _ALIAS_DOC}
+            if builtin
+            else {}
         )
         self._descriptions |= {policy_path_id(g): f"policy path glob {g}" for g in paths}
         self._descriptions |= {policy_content_id(s.id): s.description for s in content}
@@ -138,20 +144,37 @@ class Classifier:
         return self._digest
 
     def classify(self, change: FileChange) -> tuple[str, ...]:
-        """Sorted ids of the rules that fired; empty means not identity-related."""
+        """Sorted ids of the rules that fired; empty means not identity-related.
+
+        ``change.aliases`` (the paths naming the file through symlinks) are judged like its
+        own paths; a strong path rule firing only there also reports ``git.symlink-alias``.
+        """
         paths = tuple(dict.fromkeys(p for p in (change.path, change.old_path) if p))
-        facts = [self._facts(p) for p in paths]
+        aliases = tuple(a for a in dict.fromkeys(change.aliases) if a not in paths)
+        facts = [self._facts(p) for p in (*paths, *aliases)]
+        if any(f.kinds >= _CATALOG_CANDIDATE for f in facts) and _is_catalogue(change, facts):
+            facts = [replace(f, kinds=_INERT) for f in facts]  # a real translation catalogue
         fired: set[str] = set()
         weak: set[str] = set()
-        for f in facts:
+        for n, f in enumerate(facts):
             strong_ids, weak_ids = self._path_verdict(f)
+            if strong_ids and n >= len(paths) and self._builtin:
+                strong_ids.add(ALIAS_RULE)
             fired |= strong_ids
             weak |= weak_ids
         live = [f for f in facts if not f.excluded]
         if live:
-            fired |= self._mode_rules(change, paths, facts)
+            fired |= self._mode_rules(change, paths + aliases, facts)
             fired |= self._content_verdict(change, live, weak)
         return tuple(sorted(fired))
+
+    def wants_source(self, change: FileChange) -> bool:
+        """True when ``change`` can only be judged with its whole blobs (``*_source``).
+
+        JSON and YAML in translation folders are inert only if the whole file is a catalogue.
+        """
+        paths = (change.path, change.old_path, *change.aliases)
+        return any(self._facts(p).kinds >= _CATALOG_CANDIDATE for p in paths if p)
 
     def _facts(self, path: str) -> _Facts:
         """Path rule hits, policy hits, file kinds and exclusion for one path (memoised)."""
@@ -200,19 +223,25 @@ class Classifier:
     def _mode_rules(
         self, change: FileChange, paths: tuple[str, ...], facts: list[_Facts]
     ) -> set[str]:
-        """Symlinks whose path or target is identity-related; gitlinks under identity paths."""
+        """Symlinks whose path or target is identity-related; every gitlink not excluded.
+
+        One gitlink line can swap all the code vendored under it, whatever the path is called
+        (THREATS.md E27, G47), so any submodule change needs evidence unless excluded.
+        """
         modes = (change.old_mode, change.new_mode)
         out: set[str] = set()
         if GITLINK_MODE not in modes and SYMLINK_MODE not in modes:
             return out
         live_paths = [p for p, f in zip(paths, facts, strict=True) if not f.excluded]
         on_identity_path = any(self._is_identity_path(p) for p in live_paths)
-        if GITLINK_MODE in modes and on_identity_path:
+        if GITLINK_MODE in modes and live_paths and self._builtin:
             out.add(GITLINK_RULE)
         if SYMLINK_MODE in modes:
             targets = _symlink_targets(change)
             into = any(
-                self._is_identity_path(resolve_target(p, t)) for p in live_paths for t in targets
+                self._is_identity_path(resolve_target(p, t)) or outside_tree(p, t)
+                for p in live_paths
+                for t in targets
             )
             if on_identity_path or into:
                 out.add(SYMLINK_RULE)
@@ -257,16 +286,54 @@ _CODE_KINDS = frozenset({"python", "js", "go", "jvm", "ruby", "php", "code", "sh
 def _settle_kinds(kinds: set[str]) -> frozenset[str]:
     """Manifests and code are never inert; inert files get no language; unknown: ``other``.
 
-    Folders such as ``locale/`` or ``__snapshots__/`` make their translations and snapshots
-    inert, not source code put there: an auth check in ``app/i18n/auth.py`` is still read.
+    Folders such as ``locale/`` or ``__snapshots__/`` make only their translation catalogues
+    and snapshot files inert (``.po``, ``.arb``, ``.resx``, ``.snap`` ...). Code, YAML,
+    Terraform, JSON or ``.env`` put there is read like anywhere else (THREATS.md G46): a
+    ClusterRoleBinding in ``deploy/locale/`` or an auth check in ``app/i18n/auth.py``.
     """
+    if {"catalog", "catalog-dir"} <= kinds:
+        kinds.add("inert")
+    kinds -= {"catalog"}
     if "manifest" in kinds or kinds & _CODE_KINDS:
         kinds.discard("inert")
     elif "inert" in kinds:
         kinds &= {"inert", "test"}
-    if not kinds - {"test"}:
+    if not kinds - {"test", "catalog-dir"}:
         kinds.add("other")
     return frozenset(kinds)
+
+
+_CATALOG_CANDIDATE = frozenset({"catalog-dir", "config"})
+_INERT = frozenset({"inert"})
+_ABSENT_BLOB = frozenset({"0" * 40, "0" * 64})
+
+
+def _is_catalogue(change: FileChange, facts: list[_Facts]) -> bool:
+    """True when every path is a JSON/YAML candidate and both sides read as a catalogue."""
+    if not all(f.kinds >= _CATALOG_CANDIDATE for f in facts) or change.binary:
+        return False
+    sides = [
+        (path, source, oid)
+        for path, source, oid in (
+            (change.old_path, change.old_source, change.old_oid),
+            (change.path, change.new_source, change.new_oid),
+        )
+        if oid not in _ABSENT_BLOB
+    ]
+    if not sides or any(source is None for _, source, _ in sides):
+        return False  # not read (too large, or no blob ids): fail closed
+    for path, source, _ in sides:
+        assert source is not None
+        name = path.casefold()
+        if name.endswith(".json"):
+            ok = json_catalogue(path, source)
+        elif name.endswith((".yml", ".yaml")):
+            ok = yaml_catalogue(source)
+        else:
+            ok = False
+        if not ok:
+            return False
+    return True
 
 
 def _symlink_targets(change: FileChange) -> tuple[str, ...]:

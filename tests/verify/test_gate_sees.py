@@ -1,0 +1,212 @@
+"""What the gate sees (issue 12, THREATS.md G43 and G45-G49): changes judged where they land.
+
+Every case is a real gate run over real git history, as in ``test_range_gate.py``: an
+unattested identity change must be refused (``attestation_missing``), and the neutral
+commits around it must stay ``not-required``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from provenance.devinstance import DevInstance
+from tests.conftest import make_golden
+from tests.verify.test_range_gate import (
+    NEUTRAL,
+    Lab,
+    assert_not_required,
+    assert_refused_for,
+)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory, dev: DevInstance) -> Lab:
+    golden = make_golden(tmp_path_factory.mktemp("gate-sees"), dev)
+    base = golden.repo.commit(
+        "base",
+        {
+            "app/views.py": "def index(request):\n    return render(request, 'index.html')\n",
+            "app/auth/mathutil.py": NEUTRAL,
+            "lib/core/verify.py": NEUTRAL,
+            "lib/core/helpers.py": NEUTRAL.replace("add_", "mul_"),
+            "lib/core/__init__.py": "",
+            "lib/util.py": NEUTRAL,
+            "docs/guide.md": "# Guide\n",
+        },
+    )
+    return Lab(golden, base)
+
+
+# --- G47: submodule pointers ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["vendor/charts", "third_party/lib", "ext"])
+def test_gitlink_bump_anywhere_needs_evidence(lab: Lab, path: str) -> None:
+    """THREATS.md G47: a gitlink bump outside identity paths can still swap auth code."""
+    lab.branch(f"gitlink-{path.replace('/', '-')}")
+    lab.repo.git("update-index", "--add", "--cacheinfo", f"160000,{'1' * 40},{path}")
+    added = lab.commit_index("add submodule")
+    lab.repo.git("update-index", "--cacheinfo", f"160000,{'2' * 40},{path}")
+    bump = lab.commit_index("bump submodule")
+    lab.repo.git("update-index", "--force-remove", path)
+    removed = lab.commit_index("remove submodule")
+    report = lab.gate(removed)
+    for sha in (added, bump, removed):
+        assert assert_refused_for(report, sha, "attestation_missing").rules == ("git.gitlink",)
+
+
+def test_gitmodules_branch_change_needs_evidence(lab: Lab) -> None:
+    """THREATS.md G47: .gitmodules URL or branch changes anywhere need evidence."""
+    lab.branch("gitmodules-branch")
+    modules = '[submodule "charts"]\n\tpath = vendor/charts\n\turl = ../charts.git\n'
+    first = lab.commit("modules", {".gitmodules": modules})
+    second = lab.commit("track a branch", {".gitmodules": modules + "\tbranch = evil\n"})
+    report = lab.gate(second)
+    for sha in (first, second):
+        assert "git.gitmodules" in assert_refused_for(report, sha, "attestation_missing").rules
+
+
+def test_neutral_commit_next_to_a_gitlink_stays_not_required(lab: Lab) -> None:
+    lab.branch("gitlink-neutral")
+    sha = lab.commit("docs", {"docs/guide.md": "# Guide\n\nmore\n"})
+    assert_not_required(lab.gate(sha), sha)
+
+
+# --- G43: what a merge brings, at the paths where it lands -----------------------------------
+
+EDIT = NEUTRAL + "def verify(token):\n    return True\n"
+
+
+def _rename_core_on_mainline(lab: Lab, name: str) -> str:
+    """Branch ``name`` from base, rename lib/core to app/auth/core there, stamp the rename."""
+    lab.branch(name)
+    (lab.repo.path / "app/auth").mkdir(parents=True, exist_ok=True)
+    lab.repo.git("mv", "lib/core", "app/auth/core")
+    rename = lab.commit("move core under auth")
+    lab.stamp(rename)  # the rename itself is identity-related (E23) and attested
+    return rename
+
+
+def test_clean_merge_carrying_an_edit_across_a_directory_rename(lab: Lab) -> None:
+    """THREATS.md G43: the side edit lands in app/auth/core; the clean merge brings it there."""
+    lab.branch("g43-side")
+    side = lab.commit("tidy verify", {"lib/core/verify.py": EDIT})
+    _rename_core_on_mainline(lab, "g43-main")
+    lab.repo.git("merge", "-q", "--no-ff", "-m", "merge side", "g43-side")
+    merge = lab.repo.git("rev-parse", "HEAD")
+    assert lab.repo.git("show", f"{merge}:app/auth/core/verify.py") + "\n" == EDIT
+    report = lab.gate(merge)
+    assert_not_required(report, side)
+    verdict = assert_refused_for(report, merge, "attestation_missing")
+    assert {"merge.first-parent", "path.authn"} <= set(verdict.rules)
+    lab.stamp(merge)
+    assert lab.gate(merge).result == "passed"
+
+
+def test_octopus_merge_carrying_an_edit_across_a_rename(lab: Lab) -> None:
+    """THREATS.md G43, octopus variant: three parents, the edit from the second."""
+    lab.branch("g43o-side")
+    side = lab.commit("tidy verify", {"lib/core/verify.py": EDIT})
+    lab.branch("g43o-third")
+    third = lab.commit("docs", {"docs/guide.md": "# Guide\n\nthird\n"})
+    rename = _rename_core_on_mainline(lab, "g43o-main")
+    main = lab.repo.git("rev-parse", "HEAD")
+    # git's octopus strategy does not follow renames: build the tree a careful human would
+    lab.repo.git("merge", "-q", "--no-ff", "-m", "tmp", "g43o-side", "--no-edit")
+    lab.repo.git("merge", "-q", "--no-ff", "-m", "tmp", "g43o-third", "--no-edit")
+    tree = lab.repo.git("rev-parse", "HEAD^{tree}")
+    args = ["-p", main, "-p", side, "-p", third, "-m", "octopus"]
+    merge = lab.repo.git("commit-tree", tree, *args)
+    assert len(lab.repo.git("rev-list", "--parents", "-n1", merge).split()) == 4
+    assert lab.repo.git("show", f"{merge}:app/auth/core/verify.py") + "\n" == EDIT
+    report = lab.gate(merge, base=lab.base)
+    assert_not_required(report, side, third)
+    assert rename in {c.commit for c in report.commits}
+    assert "path.authn" in assert_refused_for(report, merge, "attestation_missing").rules
+
+
+def test_clean_merge_where_the_side_branch_renamed_too(lab: Lab) -> None:
+    """THREATS.md G43: the side moves a file into lib/core; git's directory rename follows."""
+    lab.branch("g43r-side")
+    lab.repo.git("mv", "lib/util.py", "lib/core/util.py")
+    side = lab.commit("move util into core", {"lib/core/util.py": EDIT})
+    _rename_core_on_mainline(lab, "g43r-main")
+    renames = ("-c", "merge.directoryRenames=true")
+    lab.repo.git(*renames, "merge", "-q", "--no-ff", "-m", "merge side", "g43r-side")
+    merge = lab.repo.git("rev-parse", "HEAD")
+    assert lab.repo.git("show", f"{merge}:app/auth/core/util.py") + "\n" == EDIT
+    report = lab.gate(merge)
+    assert_not_required(report, side)
+    assert "path.authn" in assert_refused_for(report, merge, "attestation_missing").rules
+
+
+def test_merging_an_attested_identity_change_needs_no_second_attestation(lab: Lab) -> None:
+    """THREATS.md G43: a side commit that fired at the landed path already carries evidence."""
+    lab.branch("g43a-side")
+    side = lab.commit("auth change", {"app/auth/mathutil.py": EDIT})
+    lab.stamp(side)
+    lab.branch("g43a-main")
+    other = lab.commit("docs", {"docs/guide.md": "# Guide\n\nmain\n"})
+    lab.repo.git("merge", "-q", "--no-ff", "-m", "merge side", "g43a-side")
+    merge = lab.repo.git("rev-parse", "HEAD")
+    report = lab.gate(merge)
+    assert report.result == "passed", report
+    assert_not_required(report, other, merge)
+
+
+# --- G46: configuration in translation and snapshot folders -----------------------------------
+
+CLUSTER_ADMIN = (
+    "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n"
+    "  name: agent-admin\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n"
+    "  name: cluster-admin\nsubjects:\n- kind: ServiceAccount\n  name: agent\n"
+)
+CLUSTER_ADMIN_JSON = {
+    "apiVersion": "rbac.authorization.k8s.io/v1",
+    "kind": "ClusterRoleBinding",
+    "metadata": {"name": "agent-admin"},
+    "roleRef": {"kind": "ClusterRole", "name": "cluster-admin"},
+    "subjects": [{"kind": "ServiceAccount", "name": "agent"}],
+}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "deploy/locale/crb.yaml",
+        "deploy/i18n/en.yml",
+        "k8s/translations/rbac.yaml",
+        "src/__snapshots__/crb.yaml",
+        "deploy/l10n/de.json",
+    ],
+)
+def test_cluster_admin_binding_in_a_translation_folder_is_refused(lab: Lab, path: str) -> None:
+    """THREATS.md G46: a ClusterRoleBinding to cluster-admin in deploy/locale/ passed before."""
+    lab.branch(f"g46-{path.replace('/', '-')}")
+    text = json.dumps(CLUSTER_ADMIN_JSON) if path.endswith(".json") else CLUSTER_ADMIN
+    sha = lab.commit("add", {path: text})
+    assert "k8s.rbac" in assert_refused_for(lab.gate(sha), sha, "attestation_missing").rules
+
+
+def test_translation_catalogues_stay_not_required(lab: Lab) -> None:
+    """THREATS.md G46: real catalogues, edited across commits, need no evidence."""
+    lab.branch("g46-catalogues")
+    en = "en:\n  devise:\n    failure:\n      invalid: 'Invalid email or password.'\n"
+    first = lab.commit(
+        "translations",
+        {
+            "config/locales/devise.en.yml": en,
+            "locale/translations/de_DE.json": '{"login.password": "Passwort"}\n',
+            "locale/de/LC_MESSAGES/django.po": 'msgid "Password"\nmsgstr "Passwort"\n',
+        },
+    )
+    second = lab.commit(
+        "more translations",
+        {
+            "config/locales/devise.en.yml": en + "    locked: 'Your account is locked.'\n",
+            "locale/translations/de_DE.json": '{"login.password": "Kennwort", "n": ["a", "b"]}\n',
+        },
+    )
+    assert_not_required(lab.gate(second), first, second)
