@@ -210,3 +210,70 @@ def test_translation_catalogues_stay_not_required(lab: Lab) -> None:
         },
     )
     assert_not_required(lab.gate(second), first, second)
+
+
+# --- G48: symlinks that already exist at BASE -------------------------------------------------
+
+
+def _link(lab: Lab, link: str, target: str) -> None:
+    path = lab.repo.path / link
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink() or path.exists():
+        path.unlink()
+    path.symlink_to(target)
+
+
+@pytest.mark.parametrize(
+    ("links", "edited"),
+    [
+        ({"app/sso": "../lib/core"}, "lib/core/verify.py"),  # directory symlink
+        ({"app/sso": "../lib/mid", "lib/mid": "core"}, "lib/core/verify.py"),  # a chain
+        ({"app/sso": "../lib/./x/../core"}, "lib/core/verify.py"),  # dot segments
+        ({"app/sso/util.py": "../../lib/util.py"}, "lib/util.py"),  # file symlink
+        ({"app/sso": "../lib", "lib/loop": "."}, "lib/core/verify.py"),  # with a cycle
+    ],
+    ids=["directory", "chain", "dot-segments", "file", "cycle"],
+)
+def test_edit_through_a_symlink_that_exists_at_base(
+    lab: Lab, links: dict[str, str], edited: str
+) -> None:
+    """THREATS.md G48: ``app/sso -> ../lib/core`` at BASE makes lib/core edits SSO edits."""
+    lab.branch(f"g48-{'-'.join(links).replace('/', '_')}")
+    for link, target in links.items():
+        _link(lab, link, target)
+    base = lab.commit("links")
+    lab.stamp(base)
+    sha = lab.commit("edit", {edited: EDIT})
+    report = lab.gate(sha, base=base)
+    rules = assert_refused_for(report, sha, "attestation_missing").rules
+    assert {"git.symlink-alias", "path.sso"} <= set(rules)
+
+
+def test_edit_before_a_symlink_added_later_in_the_range(lab: Lab) -> None:
+    """THREATS.md G48: HEAD's symlinks count for every commit of the range."""
+    lab.branch("g48-later")
+    edit = lab.commit("edit", {"lib/core/verify.py": EDIT})
+    _link(lab, "app/sso", "../lib/core")
+    link = lab.commit("link")
+    lab.stamp(link)  # the symlink into an identity path is itself identity-related
+    report = lab.gate(link)
+    assert "git.symlink-alias" in assert_refused_for(report, edit, "attestation_missing").rules
+    assert {c.commit: c.status for c in report.commits}[link] == "ok"
+
+
+@pytest.mark.parametrize("target", ["/srv/app/lib", "../../../../etc", "../.."])
+def test_symlink_leaving_the_tree_needs_evidence(lab: Lab, target: str) -> None:
+    """THREATS.md G48: where an absolute or escaping link lands depends on the checkout."""
+    lab.branch("g48-outside")
+    _link(lab, "lib/shared", target)
+    sha = lab.commit("link outside")
+    assert "git.symlink" in assert_refused_for(lab.gate(sha), sha, "attestation_missing").rules
+
+
+def test_unrelated_symlinks_leave_neutral_edits_not_required(lab: Lab) -> None:
+    lab.branch("g48-neutral")
+    _link(lab, "docs/latest", "guide.md")
+    _link(lab, "lib/loop", ".")
+    base = lab.commit("links")
+    sha = lab.commit("edit", {"lib/core/verify.py": EDIT, "docs/guide.md": "# Guide\n\nmore\n"})
+    assert_not_required(lab.gate(sha, base=base), sha)
