@@ -44,6 +44,8 @@ POSITIVE: list[tuple[str, str, tuple[str, ...]]] = [
     ("path.lifecycle", "support/impersonation.py", ()),
     ("path.security", "config/WebSecurityConfig.java", ()),
     ("path.security", "app/core/security.py", ()),
+    ("path.packaged-code", "vendor/authlib-1.3.0-py3-none-any.whl", ()),
+    ("code.dynamic-exec", "lib/boot.py", ("exec(base64.b64decode(PAYLOAD))",)),
     # weak path hints, each with a token (a different concept) in the content
     *(
         (f"path.hint.{concept}", path, ("token = 1",))
@@ -207,7 +209,7 @@ def test_hazard_does_not_fire(path: str, added: tuple[str, ...]) -> None:
 
 def test_every_builtin_rule_has_a_positive_case() -> None:
     covered = {rule_id for rule_id, _, _ in POSITIVE}
-    covered |= {"git.symlink", "git.gitlink", "git.symlink-alias"}
+    covered |= {"git.symlink", "git.gitlink", "git.symlink-alias", "code.source-encoding"}
     assert set(CLF.rules) - covered == set()
 
 

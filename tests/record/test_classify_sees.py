@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -149,3 +151,116 @@ def test_only_json_and_yaml_in_translation_folders_want_their_source() -> None:
     assert CLF.wants_source(added_file("config/locales/en.yml", "en:\n"))
     assert not CLF.wants_source(added_file("config/settings.yml", "a: b\n"))
     assert not CLF.wants_source(added_file("locale/de/django.po", ""))
+
+
+# --- G49: encoded source ---------------------------------------------------------------------
+
+BYPASS = "    if user.is_superuser or doc.owner == user: return True"
+
+
+def utf7(text: str) -> str:
+    """Every character of ``text`` as a UTF-7 shift sequence (Python's encoder keeps ASCII)."""
+    return "+" + base64.b64encode(text.encode("utf-16-be")).decode().rstrip("=") + "-"
+
+
+def java_escaped(text: str) -> str:
+    return "".join(f"\\u{ord(ch):04x}" for ch in text)
+
+
+def test_utf7_declared_source_is_decoded() -> None:
+    """THREATS.md G49: ``# coding: utf-7`` hides an ownership bypass as ``+AGk...-``."""
+    head = "# -*- coding: utf-7 -*-\ndef can_edit(user, doc):\n"
+    line = "    " + utf7(BYPASS.strip())
+    change = edited_file("lib/util.py", head + "    return False\n", head + line + "\n")
+    assert CLF.wants_source(replace(change, old_source=None, new_source=None))
+    fired = set(CLF.classify(change))
+    assert {"code.source-encoding", "code.ownership"} <= fired
+    assert CLF.classify(replace(change, old_source=None, new_source=None)) == ()
+
+
+@pytest.mark.parametrize("codec", ["unicode_escape", "raw_unicode_escape", "cp037", "cp500"])
+def test_other_opaque_codecs_are_decoded(codec: str) -> None:
+    """THREATS.md G49: escapes and EBCDIC read as plain code once decoded."""
+    body = "def can_edit(user, doc):\n" + BYPASS + "\n"
+    if codec.endswith("unicode_escape"):
+        raw = "".join(f"\\u{ord(ch):04x}" if ch.isalpha() else ch for ch in body).encode()
+    else:
+        raw = body.encode(codec)
+    text = (f"# coding: {codec}\n".encode() + raw).decode("utf-8", "surrogateescape")
+    change = added_file("lib/util.py", text)
+    assert CLF.wants_source(change)
+    assert {"code.source-encoding", "code.ownership"} <= set(CLF.classify(change))
+
+
+@pytest.mark.parametrize("codec", ["utf-8", "latin-1", "shift_jis", "ascii", "utf-8-sig"])
+def test_ordinary_declarations_are_not_flagged(codec: str) -> None:
+    change = added_file("lib/util.py", f"# -*- coding: {codec} -*-\nx = 1 + 2\n")
+    assert CLF.classify(change) == ()
+
+
+def test_java_unicode_escapes_are_decoded() -> None:
+    """THREATS.md G49: javac decodes ``\\uXXXX`` anywhere, so ``isAdmin`` can hide."""
+    line = f"    if (!user.{java_escaped('isAdmin')}()) return true;"
+    assert "code.authz-check" in CLF.classify(added_file("lib/Util.java", line + "\n"))
+    plain = "    if (!user.isEnabled()) return true;"
+    assert "code.authz-check" not in CLF.classify(added_file("lib/Util.java", plain + "\n"))
+
+
+@pytest.mark.parametrize(
+    ("path", "lines"),
+    [
+        ("lib/util.py", ("import base64", 'exec(base64.b64decode("aW1wb3J0IG9z"))')),
+        ("lib/util.py", ("code = codecs.decode(S, 'rot13')", "exec(code)")),
+        ("lib/util.py", ("exec(marshal.loads(zlib.decompress(BLOB)))",)),
+        ("lib/util.py", ('exec(compile(bytes.fromhex(H).decode(), "<x>", "exec"))',)),
+        ("src/util.js", ('eval(atob("YWxlcnQoMSk="));',)),
+        ("src/util.ts", ('const run = new Function(Buffer.from(s, "base64").toString());',)),
+        ("src/util.php", ("<?php eval(base64_decode($payload));",)),
+        ("src/util.php", ("<?php assert(gzinflate(base64_decode($p)));",)),
+        ("app/util.rb", ("eval(Base64.decode64(PAYLOAD))",)),
+        ("app/util.rb", ("instance_eval Base64.decode64(x)",)),
+        ("scripts/setup.sh", ("echo aGk= | base64 -d | bash",)),
+        (".github/workflows/ci.yml", ("      - run: echo aGk= | base64 --decode | sh",)),
+        ("src/Boot.cs", ("Assembly.Load(Convert.FromBase64String(blob));",)),
+    ],
+)
+def test_dynamic_execution_of_decoded_data(path: str, lines: tuple[str, ...]) -> None:
+    """THREATS.md G49: ``exec(base64.b64decode(...))`` and friends hide what they run."""
+    change = FileChange(path, path, "M", "100644", "100644", lines)
+    assert "code.dynamic-exec" in CLF.classify(change)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ("data = base64.b64decode(s)", "return json.loads(data)"),
+        ("const m = re.exec(decodeURIComponent(s));",),
+        ("img = base64.b64encode(raw)", "pattern = re.compile(r'x')"),
+        ("result = cursor.execute(query)",),
+    ],
+)
+def test_decoding_without_execution_is_not_flagged(lines: tuple[str, ...]) -> None:
+    change = FileChange("lib/util.py", "lib/util.py", "M", "100644", "100644", lines)
+    assert "code.dynamic-exec" not in CLF.classify(change)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "vendor/requests-2.32.0-py3-none-any.whl",
+        "libs/helper.jar",
+        "deploy/app.war",
+        "third_party/pkg.tar.gz",
+        "tools/bundle.zip",
+        "vendor/cache/devise-4.9.gem",
+        "packages/Lib.1.0.0.nupkg",
+        "lib/__pycache__/util.cpython-311.pyc",
+        "native/libcheck.so",
+        "bin/tool.exe",
+    ],
+)
+def test_archives_and_compiled_code_need_evidence(path: str) -> None:
+    """THREATS.md G49: what an archive contains cannot be read from the diff."""
+    change = FileChange(path, path, "A", "000000", "100644", binary=True)
+    assert "path.packaged-code" in CLF.classify(change)
+    assert Classifier.build(exclude=[path]).classify(change) == ()

@@ -23,8 +23,8 @@ POLICY_CLF = Classifier.build(
     exclude=["tests/**", "*.md", "vendor/", "**/__tests__/**"],
 )
 
-BUILTIN_DIGEST = "sha256:41e84609beb6fc7d4abef00b1a69b423eb6e478fa1eda793a9065cb4fbf1472a"
-POLICY_DIGEST = "sha256:27e230923963cd5fbe20bd898655a9de4fcfd1ebfb872f3ff3096acc214923fe"
+BUILTIN_DIGEST = "sha256:3f702dc28c2f29468a6443a3f87cb8bdcb5bcad289858aa29eeef15cf1339a17"
+POLICY_DIGEST = "sha256:fa4f52258e686eb2ef6eb6d160ce483c1ee2da94ba9daf7db9d50c67863158ad"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),

@@ -7,7 +7,9 @@ commits around it must stay ``not-required``.
 
 from __future__ import annotations
 
+import base64
 import json
+import zipfile
 
 import pytest
 
@@ -277,3 +279,70 @@ def test_unrelated_symlinks_leave_neutral_edits_not_required(lab: Lab) -> None:
     base = lab.commit("links")
     sha = lab.commit("edit", {"lib/core/verify.py": EDIT, "docs/guide.md": "# Guide\n\nmore\n"})
     assert_not_required(lab.gate(sha, base=base), sha)
+
+
+# --- G49: encoded source ----------------------------------------------------------------------
+
+BYPASS = "if user.is_superuser or doc.owner == user: return True"
+
+
+def _utf7(text: str) -> str:
+    return "+" + base64.b64encode(text.encode("utf-16-be")).decode().rstrip("=") + "-"
+
+
+def test_utf7_declared_admin_bypass_is_refused(lab: Lab) -> None:
+    """THREATS.md G49: the declaration is at BASE; the commit only adds ``+AGk...-`` bytes."""
+    lab.branch("g49-utf7")
+    head = "# -*- coding: utf-7 -*-\ndef can_edit(user, doc):\n"
+    base = lab.commit("compat shim", {"lib/compat.py": head + "    return False\n"})
+    lab.stamp(base)
+    sha = lab.commit("tweak", {"lib/compat.py": head + "    " + _utf7(BYPASS) + "\n"})
+    verdict = assert_refused_for(lab.gate(sha, base=base), sha, "attestation_missing")
+    assert {"code.source-encoding", "code.ownership"} <= set(verdict.rules)
+
+
+def test_ebcdic_source_is_refused(lab: Lab) -> None:
+    """THREATS.md G49: every letter of a ``cp037`` file is a byte above 0x7f."""
+    lab.branch("g49-cp037")
+    body = f"def can_edit(user, doc):\n    {BYPASS}\n".encode("cp037")
+    (lab.repo.path / "lib").mkdir(exist_ok=True)
+    (lab.repo.path / "lib" / "compat.py").write_bytes(b"# coding: cp037\n" + body)
+    lab.repo.git("add", "-A")
+    sha = lab.commit_index("compat")
+    verdict = assert_refused_for(lab.gate(sha), sha, "attestation_missing")
+    assert {"code.source-encoding", "code.ownership"} <= set(verdict.rules)
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("lib/boot.py", 'import base64\nexec(base64.b64decode("aW1wb3J0IG9z"))\n'),
+        ("src/boot.js", 'eval(atob("YWxlcnQoMSk="));\n'),
+        ("src/boot.php", "<?php eval(base64_decode($payload));\n"),
+        ("lib/boot.rb", "eval(Base64.decode64(PAYLOAD))\n"),
+        ("scripts/boot.sh", "echo aGk= | base64 -d | bash\n"),
+    ],
+)
+def test_dynamic_execution_of_decoded_data_is_refused(lab: Lab, path: str, text: str) -> None:
+    """THREATS.md G49: ``exec(base64.b64decode(...))`` runs what no reviewer can read."""
+    lab.branch(f"g49-exec-{path.replace('/', '-')}")
+    sha = lab.commit("boot", {path: text})
+    verdict = assert_refused_for(lab.gate(sha), sha, "attestation_missing")
+    assert "code.dynamic-exec" in verdict.rules
+
+
+@pytest.mark.parametrize(
+    "path", ["vendor/authlib-1.3.0-py3-none-any.whl", "libs/helper.jar", "tools/bundle.zip"]
+)
+def test_added_archive_is_refused(lab: Lab, path: str) -> None:
+    """THREATS.md G49: an archive can carry any code; the gate never opens it."""
+    lab.branch(f"g49-archive-{path.replace('/', '-')}")
+    target = lab.repo.path / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w") as z:
+        z.writestr("authlib/jose.py", "def verify(token):\n    return True\n")
+    lab.repo.git("add", "-A")
+    sha = lab.commit_index("vendor")
+    assert (
+        "path.packaged-code" in assert_refused_for(lab.gate(sha), sha, "attestation_missing").rules
+    )

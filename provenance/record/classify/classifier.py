@@ -12,6 +12,7 @@ from provenance.models import FileChange
 
 from ._catalog import json_catalogue, yaml_catalogue
 from ._content import ContentScanner
+from ._encoding import java_reading, might_hide, python_reading
 from ._globs import GlobIndex, GlobSet
 from ._model import FIRE_AT, ContentRule, RuleSpec, Strength, View
 from ._normalize import fold, outside_tree, path_forms, raw_text, resolve_target
@@ -31,7 +32,9 @@ GITLINK_MODE = "160000"
 SYMLINK_RULE = "git.symlink"
 GITLINK_RULE = "git.gitlink"
 ALIAS_RULE = "git.symlink-alias"
+ENCODING_RULE = "code.source-encoding"
 _SYMLINK_DOC = "a symlink whose path or target is identity-related, or whose target leaves the tree"
+_ENCODING_DOC = "Python source declared in a codec that does not read ASCII as ASCII (utf-7 ...)"
 _ALIAS_DOC = "the file is also reached through a symlink at an identity path"
 _GITLINK_DOC = "a submodule (gitlink) added, moved, bumped or removed: it can swap any code"
 _CACHE_LIMIT = 100_000
@@ -96,7 +99,12 @@ class Classifier:
         self._descriptions = {i: r.description for i, r in self._path_rules.items()}
         self._descriptions |= {r.id: r.description for r in self._content_rules}
         self._descriptions |= (
-            {SYMLINK_RULE: _SYMLINK_DOC, GITLINK_RULE: _GITLINK_DOC, ALIAS_RULE: _ALIAS_DOC}
+            {
+                SYMLINK_RULE: _SYMLINK_DOC,
+                GITLINK_RULE: _GITLINK_DOC,
+                ALIAS_RULE: _ALIAS_DOC,
+                ENCODING_RULE: _ENCODING_DOC,
+            }
             if builtin
             else {}
         )
@@ -166,15 +174,37 @@ class Classifier:
         if live:
             fired |= self._mode_rules(change, paths + aliases, facts)
             fired |= self._content_verdict(change, live, weak)
+            fired |= self._decoded_verdict(change, live, weak)
         return tuple(sorted(fired))
+
+    def _decoded_verdict(self, change: FileChange, live: list[_Facts], weak: set[str]) -> set[str]:
+        """Content rules over the text as the compiler decodes it (THREATS.md G49)."""
+        kinds = frozenset().union(*(f.kinds for f in live))
+        fired: set[str] = set()
+        if "python" in kinds and self._builtin:
+            reading, declared = python_reading(change)
+            if declared:
+                fired.add(ENCODING_RULE)
+            if reading is not None:
+                fired |= self._content_verdict(reading, live, weak)
+        if "jvm" in kinds:
+            unescaped = java_reading(change)
+            if unescaped is not None:
+                fired |= self._content_verdict(unescaped, live, weak)
+        return fired
 
     def wants_source(self, change: FileChange) -> bool:
         """True when ``change`` can only be judged with its whole blobs (``*_source``).
 
-        JSON and YAML in translation folders are inert only if the whole file is a catalogue.
+        JSON and YAML in translation folders are inert only if the whole file is a catalogue;
+        a Python file's declared encoding (line one or two) decides how its bytes read.
         """
         paths = (change.path, change.old_path, *change.aliases)
-        return any(self._facts(p).kinds >= _CATALOG_CANDIDATE for p in paths if p)
+        kinds = frozenset().union(*(self._facts(p).kinds for p in paths if p))
+        if kinds >= _CATALOG_CANDIDATE:
+            return True
+        lines = (*change.added, *change.removed)
+        return "python" in kinds and (might_hide(lines) or any("coding" in ln for ln in lines))
 
     def _facts(self, path: str) -> _Facts:
         """Path rule hits, policy hits, file kinds and exclusion for one path (memoised)."""
