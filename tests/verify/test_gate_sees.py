@@ -346,3 +346,123 @@ def test_added_archive_is_refused(lab: Lab, path: str) -> None:
     assert (
         "path.packaged-code" in assert_refused_for(lab.gate(sha), sha, "attestation_missing").rules
     )
+
+
+# --- G45: control flow around an access check, seen with the function around the hunk ----------
+
+DJANGO = (
+    "from django.shortcuts import get_object_or_404, render\n\n\n"
+    "def document(request, pk):\n"
+    "    {early}doc = get_object_or_404(Document, pk=pk, owner=request.user)\n"
+    '    {late}return render(request, "doc.html", {{"doc": doc}})\n'
+)
+DJANGO_EXIT = 'if request.GET.get("embed"):\n        return render(request, "embed.html")\n    '
+RAILS = (
+    "class DocsController < ApplicationController\n"
+    "  def show\n    @doc = Document.find(params[:id])\n"
+    "    {early}authorize @doc\n    {late}render :show\n  end\nend\n"
+)
+RAILS_EXIT = "return render(:embed) if params[:embed]\n    "
+LARAVEL = (
+    "<?php\nclass DocController extends Controller\n{{\n"
+    "    public function show(Request $request, Document $doc)\n    {{\n"
+    "        {early}$this->authorize('view', $doc);\n"
+    "        {late}return view('doc', ['doc' => $doc]);\n    }}\n}}\n"
+)
+LARAVEL_EXIT = "if ($request->has('embed')) {{ return view('embed', ['doc' => $doc]); }}\n        "
+GO = (
+    "package web\n\nfunc (h *Handler) Show(w http.ResponseWriter, r *http.Request) {{\n"
+    '\tdoc := h.store.Get(r.PathValue("id"))\n'
+    "\t{early}if doc.OwnerID != userID(r) {{\n"
+    '\t\thttp.Error(w, "forbidden", http.StatusForbidden)\n\t\treturn\n\t}}\n'
+    "\t{late}json.NewEncoder(w).Encode(doc)\n}}\n"
+)
+GO_EXIT = (
+    'if r.URL.Query().Get("embed") != "" {{\n'
+    "\t\tjson.NewEncoder(w).Encode(doc)\n\t\treturn\n\t}}\n\t"
+)
+EXPRESS = (
+    "router.get('/docs/:id', async (req, res) => {{\n"
+    "  const doc = await Doc.findById(req.params.id);\n"
+    "  {early}if (doc.ownerId !== req.user.id) return res.sendStatus(403);\n"
+    "  {late}res.json(doc);\n}});\n"
+)
+EXPRESS_EXIT = "if (req.query.embed) return res.json(doc);\n  "
+FRAMEWORKS = {
+    "app/docs/views.py": (DJANGO, DJANGO_EXIT),
+    "app/controllers/docs_controller.rb": (RAILS, RAILS_EXIT),
+    "app/Http/Controllers/DocController.php": (LARAVEL, LARAVEL_EXIT),
+    "internal/web/docs.go": (GO, GO_EXIT),
+    "routes/docs.js": (EXPRESS, EXPRESS_EXIT),
+}
+
+
+@pytest.mark.parametrize("where", ["early", "late"])
+@pytest.mark.parametrize("path", list(FRAMEWORKS))
+def test_exit_above_an_access_check_is_refused_below_it_not(
+    lab: Lab, path: str, where: str
+) -> None:
+    """THREATS.md G45: the added exit names nothing, but above the check it skips it.
+
+    Below the check the same exit cannot skip it, and stays not-required (precision).
+    """
+    template, exit_ = FRAMEWORKS[path]
+    lab.branch(f"g45-{where}-{path.replace('/', '-')}")
+    base = lab.commit("handler", {path: template.format(early="", late="")})
+    lab.stamp(base)
+    edited = template.format(**{"early": "", "late": "", where: exit_.format()})
+    sha = lab.commit("embed mode", {path: edited})
+    report = lab.gate(sha, base=base)
+    if where == "late":
+        assert_not_required(report, sha)
+    else:
+        verdict = assert_refused_for(report, sha, "attestation_missing")
+        assert verdict.rules == ("code.guard-flow",)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (  # check() or True
+            "def can_edit(user, doc):\n    return doc.editors.filter(pk=user.pk).exists()\n",
+            "def can_edit(user, doc):\n"
+            "    return doc.editors.filter(pk=user.pk).exists() or True\n",
+        ),
+        (  # a guard condition negated
+            "def update(request, doc):\n    allowed = doc.owner_id == request.user.id\n"
+            "    if not allowed:\n        raise PermissionDenied\n    doc.save()\n",
+            "def update(request, doc):\n    allowed = doc.owner_id == request.user.id\n"
+            "    if allowed:\n        raise PermissionDenied\n    doc.save()\n",
+        ),
+        (  # short-circuited
+            "def update(request, doc):\n    allowed = doc.owner_id == request.user.id\n"
+            "    if not allowed:\n        raise PermissionDenied\n    doc.save()\n",
+            "def update(request, doc):\n    allowed = doc.owner_id == request.user.id\n"
+            "    if not allowed and doc.draft:\n        raise PermissionDenied\n    doc.save()\n",
+        ),
+        (  # the check moved after the action it guards
+            "def delete(request, doc):\n    if doc.owner != request.user:\n"
+            "        raise PermissionDenied\n    doc.delete()\n",
+            "def delete(request, doc):\n    doc.delete()\n    if doc.owner != request.user:\n"
+            "        raise PermissionDenied\n",
+        ),
+    ],
+    ids=["or-true", "negated", "short-circuit", "moved-after-action"],
+)
+def test_guard_conditions_changed_without_identity_words(lab: Lab, old: str, new: str) -> None:
+    """THREATS.md G45: the edited line names nothing; the function decides access."""
+    lab.branch("g45-conditions")
+    base = lab.commit("policy helpers", {"app/docs/rules.py": old})
+    lab.stamp(base)
+    sha = lab.commit("tweak", {"app/docs/rules.py": new})
+    assert_refused_for(lab.gate(sha, base=base), sha, "attestation_missing")
+
+
+def test_control_flow_in_a_function_that_decides_nothing_is_not_required(lab: Lab) -> None:
+    lab.branch("g45-neutral")
+    old = "def total(items):\n    s = 0\n    for i in items:\n        s += i.price\n    return s\n"
+    new = old.replace("        s += i.price\n", "        if i.free:\n            continue\n"
+                      "        s += i.price\n")  # fmt: skip
+    base = lab.commit("totals", {"app/billing/totals.py": old})
+    sha = lab.commit("skip free items", {"app/billing/totals.py": new})
+    assert_not_required(lab.gate(sha, base=base), sha)

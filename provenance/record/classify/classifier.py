@@ -14,6 +14,7 @@ from ._catalog import json_catalogue, yaml_catalogue
 from ._content import ContentScanner
 from ._encoding import java_reading, might_hide, python_reading
 from ._globs import GlobIndex, GlobSet
+from ._guard import GUARD_DOC, GUARD_KINDS, GUARD_RULE, guard_flow, touches_control_flow
 from ._model import FIRE_AT, ContentRule, RuleSpec, Strength, View
 from ._normalize import fold, outside_tree, path_forms, raw_text, resolve_target
 from ._paths import KIND_GLOBS
@@ -104,6 +105,7 @@ class Classifier:
                 GITLINK_RULE: _GITLINK_DOC,
                 ALIAS_RULE: _ALIAS_DOC,
                 ENCODING_RULE: _ENCODING_DOC,
+                GUARD_RULE: GUARD_DOC,
             }
             if builtin
             else {}
@@ -175,7 +177,20 @@ class Classifier:
             fired |= self._mode_rules(change, paths + aliases, facts)
             fired |= self._content_verdict(change, live, weak)
             fired |= self._decoded_verdict(change, live, weak)
+            if not fired and self._guard_flow(change, live):
+                fired.add(GUARD_RULE)
         return tuple(sorted(fired))
+
+    def _guard_flow(self, change: FileChange, live: list[_Facts]) -> bool:
+        """Control flow changed where access is decided (THREATS.md G45); code, never tests."""
+        kinds = frozenset().union(*(f.kinds for f in live))
+        if not self._builtin or not kinds & GUARD_KINDS or all("test" in f.kinds for f in live):
+            return False
+
+        def guards(text: str) -> set[str]:
+            return {r.id for r in self._scanner.matching(kinds, raw_text([text]))}
+
+        return guard_flow(change, guards)
 
     def _decoded_verdict(self, change: FileChange, live: list[_Facts], weak: set[str]) -> set[str]:
         """Content rules over the text as the compiler decodes it (THREATS.md G49)."""
@@ -197,14 +212,21 @@ class Classifier:
         """True when ``change`` can only be judged with its whole blobs (``*_source``).
 
         JSON and YAML in translation folders are inert only if the whole file is a catalogue;
-        a Python file's declared encoding (line one or two) decides how its bytes read.
+        a Python file's declared encoding (line one or two) decides how its bytes read; a
+        hunk that changes control flow is judged with the function around it.
         """
         paths = (change.path, change.old_path, *change.aliases)
         kinds = frozenset().union(*(self._facts(p).kinds for p in paths if p))
         if kinds >= _CATALOG_CANDIDATE:
             return True
         lines = (*change.added, *change.removed)
-        return "python" in kinds and (might_hide(lines) or any("coding" in ln for ln in lines))
+        if "python" in kinds and (might_hide(lines) or any("coding" in ln for ln in lines)):
+            return True
+        return (
+            bool(change.hunks and kinds & GUARD_KINDS)
+            and "test" not in kinds
+            and (touches_control_flow(lines) or bool(set(change.added) & set(change.removed)))
+        )
 
     def _facts(self, path: str) -> _Facts:
         """Path rule hits, policy hits, file kinds and exclusion for one path (memoised)."""
