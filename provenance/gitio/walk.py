@@ -24,7 +24,7 @@ from provenance.gitio.enrich import LinkTracker, Want, attach_aliases, attach_so
 from provenance.gitio.objects import parse_commit, resolve_commit
 from provenance.gitio.runner import Git
 from provenance.gitio.stream import changes_between, changes_of, raw_changes_of
-from provenance.gitio.symlinks import AliasIndex, Links, tree_blobs
+from provenance.gitio.symlinks import SYMLINK_MODE, AliasIndex, Links, tree_blobs
 from provenance.models import FileChange
 
 _ABSENT = ""
@@ -297,6 +297,11 @@ def _with_aliases(
 ) -> tuple[dict[str, list[FileChange]], dict[str, list[FileChange]]]:
     """Each change with the paths naming it through symlinks (THREATS.md E26, G48)."""
     tracker = LinkTracker(git, {})
+    changed = (c for v in (*own.values(), *brought.values()) for c in v)
+    if not any(SYMLINK_MODE in (c.old_mode, c.new_mode) for c in changed) and not any(
+        tracker.listed(end) for end in ends or ()
+    ):
+        return own, brought  # no symbolic link anywhere: nothing has another name
     for c in commits:
         tracker.advance(c.sha, c.parents[0] if c.parents else None, brought.get(c.sha, own[c.sha]))
     fixed = [tracker.of(end) for end in ends or ()]

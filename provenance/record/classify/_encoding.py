@@ -22,8 +22,6 @@ from provenance.models import FileChange
 #: PEP 263's regular expression for the declaration.
 _DECLARATION = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.ASCII)
 _BLANK_OR_COMMENT = re.compile(r"^[ \t\f]*(?:[#\r\n]|$)")
-#: Characters that are neither an opaque codec's shift or escape nor plain ASCII text.
-_MAYBE_ENCODED = re.compile(r"[+\\]|[^\x00-\x7f]")
 _JAVA_ESCAPE = re.compile(r"\\u+([0-9a-fA-F]{4})")
 #: Printable ASCII, and the shift and escape sequences opaque codecs turn into other text.
 _PROBES = (bytes(range(0x20, 0x7F)), rb"+AGk- \x69 \u0069 \N{DIGIT ONE}")
@@ -63,7 +61,8 @@ def opaque(codec: str) -> bool:
 
 def might_hide(lines: Sequence[str]) -> bool:
     """True when changed lines hold a shift, escape or non-ASCII byte an opaque codec reads."""
-    return any(_MAYBE_ENCODED.search(line) for line in lines)
+    text = "".join(lines)
+    return not text.isascii() or "+" in text or "\\" in text
 
 
 def decode_source(source: str, codec: str) -> list[str]:

@@ -34,10 +34,15 @@ GUARD_RULES = frozenset(
     }
 )
 #: Tokens of control flow and of conditions (an exit, a branch, a negation, a short circuit).
-CONTROL = re.compile(
-    r"\b(?:return|raise|throw|continue|break|exit|die|abort|next|redo|retry|halt|goto"
-    r"|unless|not|else|elif|elsif|if|and|or|True|true|redirect_to|render)\b|&&|\|\||!(?!=)"
+_CONTROL_WORDS = frozenset(
+    (
+        *("return", "raise", "throw", "continue", "break", "exit", "die", "abort", "next"),
+        *("redo", "retry", "halt", "goto", "unless", "not", "else", "elif", "elsif", "if"),
+        *("and", "or", "True", "true", "redirect_to", "render"),
+    )
 )
+_WORD = re.compile(r"[A-Za-z_]+")
+_OPERATOR = re.compile(r"&&|\|\||!(?!=)")
 #: Function names that say the function decides access (matched on the words view).
 _DECIDER = re.compile(
     r"\b(?:can|permit|permitted|allowed to|authori[sz]e\w*|authenticat\w*"
@@ -59,7 +64,10 @@ Matcher = Callable[[str], set[str]]
 
 def touches_control_flow(lines: Sequence[str]) -> bool:
     """True when a changed line holds a control-flow or condition token."""
-    return any(CONTROL.search(line) for line in lines)
+    text = "\n".join(lines)
+    if not _CONTROL_WORDS.isdisjoint(_WORD.findall(text)):
+        return True
+    return ("&" in text or "|" in text or "!" in text) and _OPERATOR.search(text) is not None
 
 
 def _hunk_sides(change: FileChange) -> Iterator[tuple[str | None, str, int, tuple[str, ...]]]:
@@ -86,6 +94,8 @@ def guard_flow(change: FileChange, guards: Matcher) -> bool:
     ``guards(text)`` returns the ids of the access-decision rules matching ``text``. Needs the
     sources: without them (not wanted, or too large) nothing is known about the function.
     """
+    if change.new_source is None and change.old_source is None:
+        return False
     moved = {ln.strip() for ln in change.added} & {ln.strip() for ln in change.removed}
     moved.discard("")
     for source, path, first, lines in _hunk_sides(change):

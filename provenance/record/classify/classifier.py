@@ -215,17 +215,21 @@ class Classifier:
         a Python file's declared encoding (line one or two) decides how its bytes read; a
         hunk that changes control flow is judged with the function around it.
         """
-        paths = (change.path, change.old_path, *change.aliases)
-        kinds = frozenset().union(*(self._facts(p).kinds for p in paths if p))
+        paths = [p for p in (change.path, change.old_path, *change.aliases) if p]
+        kinds = frozenset().union(*(self._facts(p).kinds for p in paths))
         if kinds >= _CATALOG_CANDIDATE:
             return True
+        if not kinds & GUARD_KINDS or not (change.added or change.removed):
+            return False
+        if any(self._is_identity_path(p) for p in paths):
+            return False  # fires by its path whatever the source says
         lines = (*change.added, *change.removed)
-        if "python" in kinds and (might_hide(lines) or any("coding" in ln for ln in lines)):
+        if "python" in kinds and (might_hide(lines) or "coding" in "\n".join(lines)):
             return True
         return (
-            bool(change.hunks and kinds & GUARD_KINDS)
+            bool(change.hunks)
             and "test" not in kinds
-            and (touches_control_flow(lines) or bool(set(change.added) & set(change.removed)))
+            and (touches_control_flow(lines) or not set(change.added).isdisjoint(change.removed))
         )
 
     def _facts(self, path: str) -> _Facts:
