@@ -49,7 +49,7 @@ def _utf16_lines(lines: tuple[str, ...]) -> tuple[str, ...] | None:
     best: tuple[int, str] | None = None
     for data, codec in ((raw, "utf-16-be"), (raw[1:] + b"\x00", "utf-16-le"), (raw, "utf-16-le")):
         text = data.decode(codec, errors="replace")
-        score = len(text) - len(_NOT_PRINTABLE_ASCII.findall(text))
+        score = len(_NOT_PRINTABLE_ASCII.sub("", text))
         if score * 10 >= len(text) * 8 and (best is None or score > best[0]):
             best = (score, text)
     return tuple(best[1].lstrip("\ufeff").split("\n")) if best else None

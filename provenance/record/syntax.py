@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import import_module
 
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Language, Node, Parser, Tree
 
 #: Function-like node types per grammar (innermost one containing the lines wins).
 _FUNCTIONS: dict[str, frozenset[str]] = {
@@ -125,8 +125,14 @@ def enclosing(source: str, path: str, first: int, last: int) -> list[Span]:
     return [span] if span is not None else []
 
 
+@lru_cache(maxsize=16)
+def _tree(data: bytes, language: str) -> Tree:
+    """The syntax tree of a blob: parsed once while its hunks, and the next commit's, ask."""
+    return _parser(language).parse(data)
+
+
 def _parsed(data: bytes, language: str, first: int, last: int) -> list[Span]:
-    tree = _parser(language).parse(data)
+    tree = _tree(data, language)
     kinds = _FUNCTIONS[language]
     node: Node | None = tree.root_node.descendant_for_point_range((first - 1, 0), (last - 1, 0))
     spans = []

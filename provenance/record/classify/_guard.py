@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from functools import lru_cache
 
 from provenance.models import FileChange
-from provenance.record.syntax import Span, enclosing
+from provenance.record.syntax import Span, enclosing, fallback
 
 from ._normalize import words_view
 
@@ -33,12 +34,12 @@ GUARD_RULES = frozenset(
         *("ruby.authz", "php.authz", "js.auth-calls", "go.auth-calls", "code.authn"),
     }
 )
-#: Tokens of control flow and of conditions (an exit, a branch, a negation, a short circuit).
+#: Tokens of control flow and of conditions: an exit, a negation, a short circuit (``or True``
+#: has ``or``). A bare ``if`` is not one: a new branch that skips something exits or negates.
 _CONTROL_WORDS = frozenset(
     (
         *("return", "raise", "throw", "continue", "break", "exit", "die", "abort", "next"),
-        *("redo", "retry", "halt", "goto", "unless", "not", "else", "elif", "elsif", "if"),
-        *("and", "or", "True", "true", "redirect_to", "render"),
+        *("redo", "retry", "halt", "goto", "unless", "not", "and", "or"),
     )
 )
 _WORD = re.compile(r"[A-Za-z_]+")
@@ -56,8 +57,8 @@ _DECIDER = re.compile(
 #: What precedes a function's name: a Go receiver, keywords, modifiers, return types.
 _GO_RECEIVER = re.compile(r"^\s*func\s*\([^)]*\)")
 _ANNOTATION = re.compile(r"^\s*(?:@|#\[|\[|$)")
-#: At most this many lines of a function are read below the hunk.
-MAX_BELOW = 400
+#: At most this many lines of a function are read below the hunk for a check.
+MAX_BELOW = 80
 
 Matcher = Callable[[str], set[str]]
 
@@ -109,11 +110,30 @@ def guard_flow(change: FileChange, guards: Matcher) -> bool:
 
 
 def _decides(source: str, path: str, first: int, count: int, guards: Matcher) -> bool:
-    lines = source.splitlines()
+    lines = _lines(source)
+    window = lines[first - 1 : first - 1 + MAX_BELOW]
+    near = bool(window) and bool(guards("\n".join(window)) & GUARD_RULES)
+    if not near and not _decider_above(lines, first):
+        return False  # no check below the hunk and no deciding name above it: nothing to parse
     for span in enclosing(source, path, first, first + count - 1):
-        if _decider_header(lines, span, first) or _guard_below(lines, span, first, guards):
+        if _decider_header(lines, span, first):
+            return True
+        if near and (
+            span.last >= first - 1 + MAX_BELOW or _guard_below(lines, span, first, guards)
+        ):
             return True
     return False
+
+
+@lru_cache(maxsize=16)
+def _lines(source: str) -> list[str]:
+    return source.splitlines()
+
+
+def _decider_above(lines: list[str], first: int) -> bool:
+    """True when the nearest header-looking line above ``first`` names a decision (cheap)."""
+    span = fallback(lines, first, first)
+    return span is not None and _decider_header(lines, Span(span.first, first, False), first)
 
 
 def _decider_header(lines: list[str], span: Span, first: int) -> bool:

@@ -184,7 +184,9 @@ class Classifier:
     def _guard_flow(self, change: FileChange, live: list[_Facts]) -> bool:
         """Control flow changed where access is decided (THREATS.md G45); code, never tests."""
         kinds = frozenset().union(*(f.kinds for f in live))
-        if not self._builtin or not kinds & GUARD_KINDS or all("test" in f.kinds for f in live):
+        if not self._builtin or not kinds & GUARD_KINDS or "template" in kinds:
+            return False  # templates only show or hide; the decision is made in code
+        if all("test" in f.kinds for f in live):
             return False
 
         def guards(text: str) -> set[str]:
@@ -228,7 +230,7 @@ class Classifier:
             return True
         return (
             bool(change.hunks)
-            and "test" not in kinds
+            and not kinds & {"test", "template"}
             and (touches_control_flow(lines) or not set(change.added).isdisjoint(change.removed))
         )
 
