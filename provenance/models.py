@@ -18,6 +18,13 @@ class FileChange:
     is not decodable as text; the lines are then empty. ``truncated`` is true when the diff
     exceeded the reader's bounds and lines were dropped: the gate then treats the path as
     identity-related (fail closed, rule ``diff.truncated``).
+
+    ``old_oid`` / ``new_oid`` are the blob ids (empty when unknown, zeros when a side is
+    absent) and ``hunks`` the ``(old_start, old_count, new_start, new_count)`` of each hunk,
+    as the ``@@`` headers give them. ``aliases`` are other paths that name this file through
+    directory symlinks in the commit's trees: rules judge the change there too.
+    ``old_source`` / ``new_source`` are the whole blobs as text (UTF-8, ``surrogateescape``),
+    read only for the changes whose rules need more than the changed lines.
     """
 
     path: str
@@ -30,3 +37,9 @@ class FileChange:
     binary: bool = False
     symlink_targets: tuple[str, ...] = field(default=())
     truncated: bool = False
+    old_oid: str = ""
+    new_oid: str = ""
+    hunks: tuple[tuple[int, int, int, int], ...] = ()
+    aliases: tuple[str, ...] = ()
+    old_source: str | None = None
+    new_source: str | None = None

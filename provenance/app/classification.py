@@ -25,5 +25,8 @@ def classification_for(rules: IdentityRules | None) -> Classification:
     except ValueError as e:
         raise ConfigError(f"invalid [identity] rules: {e}") from e
     return Classification(
-        classify=clf.classify, version=CLASSIFIER_VERSION, ruleset_digest=clf.ruleset_digest
+        classify=clf.classify,
+        version=CLASSIFIER_VERSION,
+        ruleset_digest=clf.ruleset_digest,
+        wants_source=clf.wants_source,
     )

@@ -11,9 +11,9 @@ from provenance.app.classification import classification_for
 from provenance.app.policy_source import load_policy_at, resolve_policy
 from provenance.errors import UsageError
 from provenance.gitio import Git, check_repository_safe, read_commit, resolve_commit
-from provenance.gitio.walk import parse_range, range_changes, walk_range
+from provenance.gitio.walk import parse_range, read_range, walk_range
 from provenance.policy import LoadedPolicy
-from provenance.record.classified import CommitClassification, classify_all
+from provenance.record.classified import CommitClassification, classify_range_changes
 
 if TYPE_CHECKING:  # the verifier (and sigstore) load only when verifying, not to classify
     from provenance.app.verify import VerifyOptions
@@ -47,9 +47,15 @@ def _classify(
         raise UsageError(f"{spec!r} is not a range", hint="give BASE..HEAD")
     base, head, commits = walk_range(git, *parsed)  # callers checked the repository first
     classification = classification_for(loaded.policy.identity if loaded else None)
-    changes = range_changes(git, commits)
+    seen = read_range(git, commits, ends=(base, head), want=classification.wants_source)
     report = (lambda n, t: progress("classified", n, t)) if progress else None
-    verdicts = classify_all(changes, [c.sha for c in commits], classification.classify, report)
+    verdicts = classify_range_changes(
+        [(c.sha, c.parents) for c in commits],
+        seen.own,
+        seen.brought,
+        classification.classify,
+        report,
+    )
     info = {"base": base, "head": head, "head_tree": read_commit(git, head).tree}
     source = loaded.source if loaded else "builtin:identity (no policy at base)"
     return Classified(info, source, classification.ruleset_digest, verdicts)

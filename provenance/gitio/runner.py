@@ -175,3 +175,17 @@ class Git:
             stderr=subprocess.PIPE,
             env=git_env(),
         )
+
+
+def clone_mirror(source: Path, dest: Path) -> Git:
+    """``git clone --mirror`` of a local repository or bundle file into ``dest``."""
+    proc = subprocess.run(
+        ["git", *HARDENING, "clone", "--mirror", "--quiet", "--", str(source), str(dest)],
+        capture_output=True,
+        env=git_env(),
+        check=False,
+    )
+    if proc.returncode != 0:
+        msg = proc.stderr.decode(errors="replace").strip()
+        raise GitError(f"git clone of {source} failed: {msg}")
+    return Git(dest)

@@ -8,15 +8,16 @@ consumed by the line counts in their ``@@`` headers, never by scanning for separ
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 from provenance.errors import GitError
 from provenance.gitio.diff import MAX_LINE_CHARS, MAX_LINES_PER_FILE
 from provenance.gitio.runner import Git
 from provenance.models import FileChange
 
-_HUNK = re.compile(rb"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
+_HUNK = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _OID = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 #: Commits per ``diff-tree --stdin`` process.
 _CHUNK = 250
@@ -40,6 +41,22 @@ STREAM_FLAGS = (
 TREE_FLAGS = tuple(f for f in STREAM_FLAGS if f not in ("--always", "--root"))
 
 
+class _Entry(NamedTuple):
+    """One ``--raw`` entry: modes, status letter, paths and blob ids."""
+
+    old_mode: str
+    new_mode: str
+    status: str
+    src: str
+    dst: str
+    old_oid: str
+    new_oid: str
+
+
+#: Added lines, removed lines and hunk headers of one patch section.
+_Section = tuple[list[str], list[str], list[tuple[int, int, int, int]]]
+
+
 def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", errors="surrogateescape")
 
@@ -47,10 +64,12 @@ def _decode(raw: bytes) -> str:
 class _Parser:
     """Cursor over the whole output buffer."""
 
-    def __init__(self, buf: bytes) -> None:
+    def __init__(self, buf: bytes, *, patch: bool = True) -> None:
         self.buf = buf
         self.i = 0
-        self.cut: set[int] = set()  # id() of sections whose lines exceeded the bounds
+        self.patch = patch  # False: ``--raw`` only, no separator and no patch text
+        #: id() of the current record's sections whose lines exceeded the bounds
+        self.cut: set[int] = set()
 
     def field(self) -> bytes:
         j = self.buf.find(b"\x00", self.i)
@@ -70,37 +89,38 @@ class _Parser:
         m = _OID.match(self.buf, self.i)
         return m is not None and self.buf[m.end() : m.end() + 1] == b"\x00"
 
-    def raw_entries(self) -> list[tuple[str, str, str, str, str]]:
+    def raw_entries(self) -> list[_Entry]:
         entries = []
         while self.buf[self.i : self.i + 1] == b":":
             meta = _decode(self.field()[1:]).split(" ")
             if len(meta) != 5:
                 raise GitError(f"unexpected raw diff entry {meta!r}")
-            old_mode, new_mode, _, _, status = meta
+            old_mode, new_mode, old_oid, new_oid, status = meta
             src = _decode(self.field())
             dst = _decode(self.field()) if status[0] in "RC" else src
-            entries.append((old_mode, new_mode, status[0], src, dst))
-        if entries and self.field() != b"":
+            entries.append(_Entry(old_mode, new_mode, status[0], src, dst, old_oid, new_oid))
+        if entries and self.patch and self.field() != b"":
             raise GitError("diff-tree output: raw entries not followed by the patch separator")
         return entries
 
-    def sections(self) -> list[tuple[list[str], list[str]]]:
-        out: list[tuple[list[str], list[str]]] = []
+    def sections(self) -> list[_Section]:
+        out: list[_Section] = []
         while self.i < len(self.buf) and not self.at_oid():
             line = self.line()
             if line.startswith(b"diff --git "):
-                out.append(([], []))
+                out.append(([], [], []))
                 continue
             m = _HUNK.match(line)
             if m is None or not out:
                 continue  # extended header lines (mode, index, rename, ---/+++)
-            removed = int(m.group(1)) if m.group(1) is not None else 1
-            added = int(m.group(2)) if m.group(2) is not None else 1
+            removed = int(m.group(2)) if m.group(2) is not None else 1
+            added = int(m.group(4)) if m.group(4) is not None else 1
+            out[-1][2].append((int(m.group(1)), removed, int(m.group(3)), added))
             self._body(out[-1], removed + added)
         return out
 
-    def _body(self, section: tuple[list[str], list[str]], count: int) -> None:
-        added, removed = section
+    def _body(self, section: _Section, count: int) -> None:
+        added, removed, _ = section
         for _ in range(count):
             line = self.line()
             bucket = added if line[:1] == b"+" else removed
@@ -114,31 +134,36 @@ class _Parser:
 
 def _assemble(
     oid: str,
-    entries: list[tuple[str, str, str, str, str]],
-    sections: list[tuple[list[str], list[str]]],
+    entries: list[_Entry],
+    sections: list[_Section],
     cut: set[int] | frozenset[int] = frozenset(),
+    *,
+    lines: bool = True,
 ) -> list[FileChange]:
-    expected = sum(2 if e[2] == "T" else 1 for e in entries)
+    expected = sum(2 if e.status == "T" else 1 for e in entries) if lines else 0
     if expected != len(sections):
         raise GitError(
             f"could not align the diff of {oid}: {expected} patch sections "
             f"expected, {len(sections)} found"
         )
     changes, cursor = [], 0
-    for old_mode, new_mode, status, src, dst in entries:
-        take = 2 if status == "T" else 1
+    for e in entries:
+        take = 2 if e.status == "T" else 1
         parts = sections[cursor : cursor + take]
         cursor += take
         changes.append(
             FileChange(
-                path=dst,
-                old_path=src,
-                status=status,
-                old_mode=old_mode,
-                new_mode=new_mode,
+                path=e.dst,
+                old_path=e.src,
+                status=e.status,
+                old_mode=e.old_mode,
+                new_mode=e.new_mode,
                 added=tuple(ln for p in parts for ln in p[0]),
                 removed=tuple(ln for p in parts for ln in p[1]),
                 truncated=any(id(p) in cut for p in parts),
+                old_oid=e.old_oid,
+                new_oid=e.new_oid,
+                hunks=tuple(h for p in parts for h in p[2]),
             )
         )
     return changes
@@ -152,6 +177,7 @@ def parse_stream(buf: bytes) -> Iterator[tuple[str, list[FileChange]]]:
         if not _OID.fullmatch(oid):
             raise GitError(f"unexpected diff-tree record header {oid[:60]!r}")
         entries = p.raw_entries()
+        p.cut.clear()  # ids of a finished record's sections are reused by new ones
         sections = p.sections() if entries else []
         yield oid.decode(), _assemble(oid.decode(), entries, sections, p.cut)
 
@@ -162,13 +188,21 @@ def changes_of(
     *,
     env: dict[str, str] | None = None,
     chunk: int = _CHUNK,
+    against: Mapping[str, str] | None = None,
 ) -> dict[str, list[FileChange]]:
-    """Changes of each non-merge commit against its parent (root commits: the empty tree)."""
+    """Changes of each non-merge commit against its parent (root commits: the empty tree).
+
+    ``against`` names another parent for some commits (a merge against its first parent:
+    what the merge brings into the mainline); ``diff-tree --stdin`` reads ``<commit>
+    <parent>`` lines as a commit with that one parent.
+    """
     if not commits:
         return {}
+    pairs = against or {}
 
     def diff(chunk: Sequence[str]) -> bytes:
-        stdin = "\n".join(chunk).encode() + b"\n"
+        lines = (f"{c} {pairs[c]}" if c in pairs else c for c in chunk)
+        stdin = "\n".join(lines).encode() + b"\n"
         return git.run("diff-tree", "--stdin", *STREAM_FLAGS, input=stdin, env=env).stdout
 
     # Chunks let git produce the next diffs while this thread parses the previous ones.
@@ -183,11 +217,49 @@ def changes_of(
     return result
 
 
+RAW_FLAGS = tuple(f for f in STREAM_FLAGS if f not in ("-p", "--text", "-U0", "--root"))
+
+
+def raw_changes_of(
+    git: Git, against: Mapping[str, str], *, env: dict[str, str] | None = None
+) -> dict[str, list[FileChange]]:
+    """Paths, modes and blob ids (no lines) of each commit against the parent ``against`` names.
+
+    Cheap even for a merge that brings thousands of files: no patch is produced.
+    """
+    if not against:
+        return {}
+    stdin = "".join(f"{c} {p}\n" for c, p in against.items()).encode()
+    out = git.run("diff-tree", "--stdin", *RAW_FLAGS, input=stdin, env=env).stdout
+    p = _Parser(out, patch=False)
+    result: dict[str, list[FileChange]] = {}
+    while p.i < len(out):
+        oid = p.field()
+        if not _OID.fullmatch(oid):
+            raise GitError(f"unexpected diff-tree record header {oid[:60]!r}")
+        result[oid.decode()] = _assemble(oid.decode(), p.raw_entries(), [], lines=False)
+    missing = [c for c in against if c not in result]
+    if missing:
+        raise GitError(f"diff-tree returned no record for {missing[0]}")
+    return result
+
+
 def changes_between(
-    git: Git, old: str, new: str, *, env: dict[str, str] | None = None
+    git: Git,
+    old: str,
+    new: str,
+    *,
+    env: dict[str, str] | None = None,
+    paths: Sequence[str] = (),
 ) -> list[FileChange]:
-    """Changes from tree-ish ``old`` to ``new``, through the same count-driven parser."""
-    out = git.run("diff-tree", *TREE_FLAGS, old, new, env=env).stdout
+    """Changes from tree-ish ``old`` to ``new``, through the same count-driven parser.
+
+    ``paths`` limits the diff to those paths (literal pathspecs, never patterns).
+    """
+    if paths:
+        env = {**(env or {}), "GIT_LITERAL_PATHSPECS": "1"}
+    limit = ("--", *paths) if paths else ()
+    out = git.run("diff-tree", *TREE_FLAGS, old, new, *limit, env=env).stdout
     p = _Parser(out)
     entries = p.raw_entries()
     sections = p.sections() if entries else []

@@ -15,16 +15,21 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from provenance.errors import GitError
 from provenance.gitio.batch import read_objects
+from provenance.gitio.enrich import LinkTracker, Want, attach_aliases, attach_sources
 from provenance.gitio.objects import parse_commit, resolve_commit
 from provenance.gitio.revision import RangeError as RangeError  # re-exported
 from provenance.gitio.runner import Git
-from provenance.gitio.stream import changes_between, changes_of
+from provenance.gitio.stream import changes_between, changes_of, raw_changes_of
+from provenance.gitio.symlinks import SYMLINK_MODE, AliasIndex, Links, tree_blobs
 from provenance.models import FileChange
+
+_ABSENT = ""
+_NONE = "000000"
 
 
 @dataclass(frozen=True)
@@ -155,9 +160,147 @@ def merge_changes(git: Git, commit: RangeCommit) -> list[FileChange]:
 
 def range_changes(git: Git, commits: list[RangeCommit]) -> dict[str, list[FileChange]]:
     """Changes of every commit of a range: non-merges in bulk, merges one by one."""
+    return read_range(git, commits).own
+
+
+@dataclass(frozen=True)
+class RangeChanges:
+    """What every commit of a range changed, as the classifier needs it.
+
+    ``own``: non-merges against their parent, merges their own (remerge) changes.
+    ``brought``: for each merge, its diff against its first parent, i.e. what it brings into
+    the mainline, at the paths where it lands (THREATS.md G43: a side branch's edit carried
+    across a directory rename the side branch never saw).
+    """
+
+    own: dict[str, list[FileChange]]
+    brought: dict[str, list[FileChange]]
+
+
+def read_range(
+    git: Git,
+    commits: list[RangeCommit],
+    *,
+    ends: tuple[str, str] | None = None,
+    want: Want | None = None,
+) -> RangeChanges:
+    """Changes of every commit, what merges bring, symlink aliases and wanted sources.
+
+    Non-merges come from one ``diff-tree --stdin`` stream, merges' own changes from one
+    ``merge-tree`` each, and merges' first-parent diffs from one ``--raw`` stream. Only the
+    landed changes no commit of the range already showed at that path (``_landed``) are read
+    with their lines. Aliases resolve the symlinks of ``ends`` (BASE and HEAD) and of each
+    commit's first parent and own tree.
+    """
+    merges = {c.sha: c.parents[0] for c in commits if c.is_merge}
     with sandbox(git) as box:
-        result = changes_of(box.git, [c.sha for c in commits if not c.is_merge], env=box.env)
+        own = changes_of(box.git, [c.sha for c in commits if not c.is_merge], env=box.env)
         for commit in commits:
             if commit.is_merge:
-                result[commit.sha] = _merge_changes(box, commit)
+                own[commit.sha] = _merge_changes(box, commit)
+        brought = raw_changes_of(box.git, merges, env=box.env)
+        base_blobs = tree_blobs(git, ends[0]) if ends and merges else {}
+        own, brought = _with_aliases(git, commits, own, brought, ends)
+        brought = _landed_lines(box, commits, own, brought, base_blobs)
+    return RangeChanges(attach_sources(git, own, want), attach_sources(git, brought, want))
+
+
+def _landed_lines(
+    box: Sandbox,
+    commits: list[RangeCommit],
+    own: dict[str, list[FileChange]],
+    brought: dict[str, list[FileChange]],
+    base_blobs: dict[str, str],
+) -> dict[str, list[FileChange]]:
+    """Each merge's landed changes that need judging, read again with their lines."""
+    parents = {c.sha: c.parents[0] for c in commits if c.is_merge}
+    out: dict[str, list[FileChange]] = {}
+    for sha, landed in _landed(commits, own, brought, base_blobs).items():
+        aliases = {c.path: c.aliases for c in landed}
+        limit = sorted({p for c in landed for p in (c.path, c.old_path)})
+        full = changes_between(box.git, parents[sha], sha, env=box.env, paths=limit)
+        out[sha] = [replace(c, aliases=aliases[c.path]) for c in full if c.path in aliases]
+    return out
+
+
+def _as_in_base(change: FileChange, base_blobs: dict[str, str]) -> bool:
+    """True when the path ends up exactly as BASE had it (same blob, or absent from both)."""
+    landed = change.new_oid if change.new_mode != _NONE else _ABSENT
+    return base_blobs.get(change.path, _ABSENT) == landed
+
+
+def _landed(
+    commits: list[RangeCommit],
+    own: dict[str, list[FileChange]],
+    brought: dict[str, list[FileChange]],
+    base_blobs: dict[str, str],
+) -> dict[str, list[FileChange]]:
+    """Per merge, the first-parent changes that no side commit showed at the same path.
+
+    A landed change is already judged when a commit of the merged side (in the range,
+    reachable from another parent and not from the first) changed that same path with at
+    least the same symlink aliases, or when the content there is exactly BASE's (the merge
+    brings back what the trusted base had, as when a release branch is merged into a
+    feature branch). What remains arrives somewhere no commit of the range was judged: a
+    side edit carried across a directory rename, or into a symlinked directory (G43).
+    """
+    index = {c.sha: i for i, c in enumerate(commits)}
+    reach: list[int] = []
+    touched: dict[str, list[tuple[int, frozenset[str]]]] = {}
+    result: dict[str, list[FileChange]] = {}
+    for i, c in enumerate(commits):
+        bits = 1 << i
+        for parent in c.parents:
+            if parent in index:
+                bits |= reach[index[parent]]
+        reach.append(bits)
+        if c.is_merge:
+            first = reach[index[c.parents[0]]] if c.parents[0] in index else 0
+            side = (bits & ~first) & ~(1 << i)
+            pending = [
+                ch
+                for ch in brought.get(c.sha, [])
+                if base_blobs.get(ch.path, _ABSENT)
+                != (ch.new_oid if ch.new_mode != _NONE else _ABSENT)
+                and not any(
+                    b & side and set(ch.aliases) <= aliases
+                    for b, aliases in touched.get(ch.path, ())
+                )
+            ]
+            if pending:
+                result[c.sha] = pending
+        for ch in own[c.sha]:
+            for path in {ch.path, ch.old_path}:
+                touched.setdefault(path, []).append((1 << i, frozenset(ch.aliases)))
     return result
+
+
+def _with_aliases(
+    git: Git,
+    commits: list[RangeCommit],
+    own: dict[str, list[FileChange]],
+    brought: dict[str, list[FileChange]],
+    ends: tuple[str, str] | None,
+) -> tuple[dict[str, list[FileChange]], dict[str, list[FileChange]]]:
+    """Each change with the paths naming it through symlinks (THREATS.md E26, G48)."""
+    tracker = LinkTracker(git, {})
+    changed = (c for v in (*own.values(), *brought.values()) for c in v)
+    if not any(SYMLINK_MODE in (c.old_mode, c.new_mode) for c in changed) and not any(
+        tracker.listed(end) for end in ends or ()
+    ):
+        return own, brought  # no symbolic link anywhere: nothing has another name
+    for c in commits:
+        tracker.advance(c.sha, c.parents[0] if c.parents else None, brought.get(c.sha, own[c.sha]))
+    fixed = [tracker.of(end) for end in ends or ()]
+    cache: dict[tuple[int, ...], AliasIndex] = {}
+
+    def links(c: RangeCommit) -> list[Links]:
+        return [*fixed, *(tracker.of(p) for p in c.parents[:1]), tracker.of(c.sha)]
+
+    own = {c.sha: attach_aliases(own[c.sha], links(c), cache) for c in commits}
+    brought = {
+        c.sha: attach_aliases(v, links(c), cache)
+        for c in commits
+        if (v := brought.get(c.sha)) is not None
+    }
+    return own, brought

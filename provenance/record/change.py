@@ -62,6 +62,10 @@ class SessionContext:
         )
 
 
+def _never(change: FileChange) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class Classification:
     """The classifier used for a record: a pure function plus its identifying metadata."""
@@ -69,6 +73,8 @@ class Classification:
     classify: Callable[[FileChange], tuple[str, ...]]
     version: str
     ruleset_digest: str
+    #: Which changes need their whole blobs (``old_source``/``new_source``) to be judged.
+    wants_source: Callable[[FileChange], bool] = _never
 
 
 def parse_agent(spec: str) -> tuple[str, str | None]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from provenance.models import FileChange
@@ -39,13 +40,16 @@ class CommitClassification:
 TRUNCATED_RULE = "diff.truncated"
 
 
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\t\n\x20-\x7e]")
+
+
 def _utf16_lines(lines: tuple[str, ...]) -> tuple[str, ...] | None:
     """Re-read lines git split at 0x0A bytes as UTF-16 text (LE or BE), if they decode as such."""
     raw = b"\n".join(ln.encode("utf-8", "surrogateescape") for ln in lines)
     best: tuple[int, str] | None = None
     for data, codec in ((raw, "utf-16-be"), (raw[1:] + b"\x00", "utf-16-le"), (raw, "utf-16-le")):
         text = data.decode(codec, errors="replace")
-        score = sum(ch.isascii() and (ch.isprintable() or ch in "\t\n") for ch in text)
+        score = len(_NOT_PRINTABLE_ASCII.sub("", text))
         if score * 10 >= len(text) * 8 and (best is None or score > best[0]):
             best = (score, text)
     return tuple(best[1].lstrip("\ufeff").split("\n")) if best else None
@@ -82,8 +86,7 @@ def classify_changes(
     """Classify each change of one commit (a rename is one path with both names)."""
     merged: dict[tuple[str, str | None], set[str]] = {}  # a merge may diff a path per parent
     for c in changes:
-        key = (c.path, c.old_path if c.old_path != c.path else None)
-        merged.setdefault(key, set()).update(_rules(c, classify))
+        merged.setdefault(_key(c), set()).update(_rules(c, classify))
     verdicts = [
         PathVerdict(path=path, old_path=old, rules=tuple(sorted(rules)))
         for (path, old), rules in merged.items()
@@ -105,3 +108,107 @@ def classify_all(
         if progress is not None and (n % 100 == 0 or n == len(shas)):
             progress(n, len(shas))
     return out
+
+
+#: Rule id added when a merge brings a change to a path where it fires, and no commit of the
+#: merged side was judged identity-related at that path (THREATS.md G43).
+MERGE_RULE = "merge.first-parent"
+
+
+def classify_range_changes(
+    commits: Sequence[tuple[str, tuple[str, ...]]],
+    own: Mapping[str, list[FileChange]],
+    brought: Mapping[str, list[FileChange]],
+    classify: Callable[[FileChange], tuple[str, ...]],
+    progress: Callable[[int, int], None] | None = None,
+) -> list[CommitClassification]:
+    """Classify a range (``(sha, parents)`` oldest first): own changes, and what merges bring.
+
+    A merge is judged by its own changes and by its first-parent diff at the paths where the
+    changes land. A landed path that fires counts unless a commit of the merged side (in the
+    range, reachable from another parent, not from the first) fired at that same path, on a
+    change producing the very blob that lands, or on changes holding every changed line of
+    it (the content moved with a rename): that commit already needs evidence for the
+    content. Otherwise the merge needs its own, with ``merge.first-parent`` naming why.
+    """
+    index = {sha: i for i, (sha, _) in enumerate(commits)}
+    reach: list[int] = []  # per commit: bit set of the range commits it reaches (itself too)
+    fired: dict[str, int] = {}  # "path:P" / "blob:OID" -> bit set of commits that fired there
+    out = []
+    for n, (sha, parents) in enumerate(commits, 1):
+        bits = 1 << index[sha]
+        for parent in parents:
+            if parent in index:
+                bits |= reach[index[parent]]
+        reach.append(bits)
+        verdict = classify_changes(sha, own[sha], classify)
+        if sha in brought and len(parents) > 1:
+            side = _side_of(parents, index, reach)
+            verdict = _with_brought(verdict, brought[sha], classify, fired, side)
+        for key in _fired_keys(verdict, own[sha]):
+            fired[key] = fired.get(key, 0) | (1 << index[sha])
+        out.append(verdict)
+        if progress is not None and (n % 100 == 0 or n == len(commits)):
+            progress(n, len(commits))
+    return out
+
+
+def _key(change: FileChange) -> tuple[str, str | None]:
+    return (change.path, change.old_path if change.old_path != change.path else None)
+
+
+def _fired_keys(verdict: CommitClassification, changes: Iterable[FileChange]) -> set[str]:
+    """Paths where ``verdict`` fired, and the blobs its firing changes produced."""
+    rules = {(p.path, p.old_path): p.rules for p in verdict.paths}
+    keys = {f"path:{path}" for (new, old), r in rules.items() if r for path in (new, old) if path}
+    for c in changes:
+        if rules.get(_key(c)):
+            keys |= {f"blob:{c.new_oid}"} if c.new_oid else set()
+            keys |= _line_keys(c)
+    return keys
+
+
+def _line_keys(change: FileChange) -> set[str]:
+    """One key per distinct changed line (stripped, non-empty), added or removed."""
+    return {f"line:{ln.strip()}" for ln in (*change.added, *change.removed) if ln.strip()}
+
+
+def _covered(change: FileChange, fired: Mapping[str, int], side: int) -> bool:
+    """True when a side commit that fired changed this path, made this blob, or every line."""
+    if (fired.get(f"path:{change.path}", 0) | fired.get(f"blob:{change.new_oid}", 0)) & side:
+        return True
+    lines = _line_keys(change)
+    return bool(lines) and all(fired.get(k, 0) & side for k in lines)
+
+
+def _side_of(parents: tuple[str, ...], index: Mapping[str, int], reach: list[int]) -> int:
+    """Range commits reachable from a merge's other parents and not from its first."""
+    first = reach[index[parents[0]]] if parents[0] in index else 0
+    others = 0
+    for parent in parents[1:]:
+        if parent in index:
+            others |= reach[index[parent]]
+    return others & ~first
+
+
+def _with_brought(
+    verdict: CommitClassification,
+    brought: list[FileChange],
+    classify: Callable[[FileChange], tuple[str, ...]],
+    fired: Mapping[str, int],
+    side: int,
+) -> CommitClassification:
+    """A merge's verdict plus the landed changes that fire and that no side commit covers."""
+    merged: dict[tuple[str, str | None], set[str]] = {
+        (p.path, p.old_path): set(p.rules) for p in verdict.paths
+    }
+    added = False
+    for change in brought:
+        rules = set() if _covered(change, fired, side) else _rules(change, classify)
+        if rules:
+            merged.setdefault(_key(change), set()).update(rules | {MERGE_RULE})
+            added = True
+    if not added:
+        return verdict
+    paths = tuple(PathVerdict(path, old, tuple(sorted(r))) for (path, old), r in merged.items())
+    return CommitClassification(verdict.commit, paths)

@@ -14,7 +14,8 @@ from provenance.gitio.runner import Git
 from provenance.gitio.stream import TREE_FLAGS
 from provenance.models import FileChange
 
-_HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@")
+_HUNK = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+_Section = tuple[list[str], list[str], list[tuple[int, int, int, int]]]
 _FLAGS = tuple(f for f in TREE_FLAGS if f not in ("-z", "--raw", "-p"))
 
 
@@ -43,18 +44,20 @@ def parse_raw_z(out: bytes) -> list[tuple[str, str, str, str, str, str, str]]:
     return entries
 
 
-def _patch_sections(patch: bytes) -> list[tuple[list[str], list[str]]]:
-    """Added and removed lines per ``diff --git`` section, in output order."""
-    sections: list[tuple[list[str], list[str]]] = []
+def _patch_sections(patch: bytes) -> list[_Section]:
+    """Added and removed lines and hunk headers per ``diff --git`` section, in output order."""
+    sections: list[_Section] = []
     in_hunk = False
     for line in patch.split(b"\n"):
         if line.startswith(b"diff --git "):
-            sections.append(([], []))
+            sections.append(([], [], []))
             in_hunk = False
-        elif _HUNK.match(line):
+        elif m := _HUNK.match(line):
             in_hunk = True
+            counts = [int(g) if g is not None else 1 for g in m.groups()]
+            sections[-1][2].append((counts[0], counts[1], counts[2], counts[3]))
         elif in_hunk and sections and line[:1] in (b"+", b"-"):
-            added, removed = sections[-1]
+            added, removed, _ = sections[-1]
             bucket = added if line[:1] == b"+" else removed
             if len(bucket) < MAX_LINES_PER_FILE:
                 bucket.append(_decode(line[1 : 1 + MAX_LINE_CHARS]))
@@ -77,7 +80,7 @@ def diff_against(git: Git, commit: str, parent: str | None) -> list[FileChange]:
         )
     changes: list[FileChange] = []
     cursor = 0
-    for om, nm, _oo, _no, status, src, dst in entries:
+    for om, nm, oo, no, status, src, dst in entries:
         take = 2 if status == "T" else 1
         added = [ln for sec in sections[cursor : cursor + take] for ln in sec[0]]
         removed = [ln for sec in sections[cursor : cursor + take] for ln in sec[1]]
@@ -91,6 +94,9 @@ def diff_against(git: Git, commit: str, parent: str | None) -> list[FileChange]:
                 new_mode=nm,
                 added=tuple(added),
                 removed=tuple(removed),
+                old_oid=oo,
+                new_oid=no,
+                hunks=tuple(h for sec in sections[cursor - take : cursor] for h in sec[2]),
             )
         )
     return changes

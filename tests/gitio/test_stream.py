@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from provenance.errors import GitError
 from provenance.gitio import Git
+from provenance.gitio.diff import MAX_LINES_PER_FILE
 from provenance.gitio.stream import changes_between, changes_of, parse_stream
 from provenance.models import FileChange
 from tests.gitio._oracle import diff_against
@@ -369,3 +370,32 @@ def test_property_stream_equals_per_commit_diff(
             assert streamed[sha] == diff_against(git, sha, _parent(repo, sha))
         # Split across several diff-tree processes, the stream gives the same changes.
         assert changes_of(git, shas, chunk=2) == streamed
+
+
+def _record(oid: str, paths: list[str], lines: int) -> bytes:
+    """One synthetic ``diff-tree -z --raw -p`` record adding ``lines`` lines to each path."""
+    raw = b"".join(
+        b":100644 100644 " + HEX.encode() + b" " + HEX.encode() + b" M\x00" + p.encode() + b"\x00"
+        for p in paths
+    )
+    patch = b"".join(
+        f"diff --git a/{p} b/{p}\n@@ -0,0 +1,{lines} @@\n".encode()
+        + b"".join(b"+x\n" for _ in range(lines))
+        for p in paths
+    )
+    return oid.encode() + b"\x00" + raw + b"\x00" + patch
+
+
+def test_truncation_of_one_record_never_leaks_into_later_ones() -> None:
+    """A truncated section is marked by identity; ids of freed sections are reused by CPython.
+
+    The stream of lobsters' history showed ``diff.truncated`` on small files of later commits
+    (a false flag, not a miss): truncation is now tracked per record.
+    """
+    big = _record("1" * 40, ["big.txt"], MAX_LINES_PER_FILE + 5)
+    small = b"".join(
+        _record(f"{n:040x}", [f"f{i}.txt" for i in range(20)], 2) for n in range(2, 60)
+    )
+    out = dict(parse_stream(big + small))
+    assert [c.truncated for c in out["1" * 40]] == [True]
+    assert not [c.path for oid, cs in out.items() if oid != "1" * 40 for c in cs if c.truncated]

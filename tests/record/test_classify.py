@@ -146,7 +146,29 @@ def test_unrelated_symlink_does_not_fire() -> None:
 def test_gitlink_under_identity_path() -> None:
     change = fc("vendor/auth-sdk", "Subproject commit 9f2c", modes=("160000", "160000"))
     assert {"git.gitlink", "path.authn"} <= set(CLF.classify(change))
-    assert CLF.classify(fc("vendor/charts", modes=("160000", "160000"))) == ()
+
+
+@pytest.mark.parametrize(
+    ("modes", "status"),
+    [
+        (("160000", "160000"), "M"),  # bump
+        (("000000", "160000"), "A"),  # added
+        (("160000", "000000"), "D"),  # removed
+        (("100644", "160000"), "T"),  # a file replaced by a submodule
+        (("160000", "100644"), "T"),  # a submodule replaced by a file
+    ],
+)
+def test_any_gitlink_change_needs_evidence(modes: tuple[str, str], status: str) -> None:
+    """THREATS.md G47: one gitlink line can swap all vendored code, whatever its path."""
+    change = fc("vendor/charts", "Subproject commit 9f2c", modes=modes, status=status)
+    assert CLF.classify(change) == ("git.gitlink",)
+
+
+def test_gitlink_excluded_explicitly_is_not_identity_related() -> None:
+    """THREATS.md G47: only an explicit policy exclusion switches the gitlink rule off."""
+    clf = Classifier.build(exclude=["vendor/charts"])
+    assert clf.classify(fc("vendor/charts", modes=("160000", "160000"))) == ()
+    assert clf.classify(fc("vendor/other", modes=("160000", "160000"))) == ("git.gitlink",)
 
 
 def test_gitmodules_change() -> None:
@@ -244,7 +266,7 @@ def test_builtin_digest_is_pinned() -> None:
     # Changing a built-in rule, glob or file kind changes this digest: bump the "@N" in
     # BUILTIN_RULESET_ID and update the value here in the same change.
     assert BUILTIN_RULESET_DIGEST == (
-        "sha256:67c83332dd784d27d217435dac4716988ceaa9f680af882f5aeb9fac60a1fce8"
+        "sha256:3f702dc28c2f29468a6443a3f87cb8bdcb5bcad289858aa29eeef15cf1339a17"
     )
 
 

@@ -23,8 +23,8 @@ POLICY_CLF = Classifier.build(
     exclude=["tests/**", "*.md", "vendor/", "**/__tests__/**"],
 )
 
-BUILTIN_DIGEST = "sha256:67c83332dd784d27d217435dac4716988ceaa9f680af882f5aeb9fac60a1fce8"
-POLICY_DIGEST = "sha256:e68cf25dff447780a3b0889c665454e9c4d0f2cffb8738ff0ba076585dc5f256"
+BUILTIN_DIGEST = "sha256:3f702dc28c2f29468a6443a3f87cb8bdcb5bcad289858aa29eeef15cf1339a17"
+POLICY_DIGEST = "sha256:fa4f52258e686eb2ef6eb6d160ce483c1ee2da94ba9daf7db9d50c67863158ad"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),
@@ -51,6 +51,7 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "code.password-handling",
         "config.secret-reference",
     ),
+    "gitlink-chart-lib": ("git.gitlink",),  # any gitlink needs evidence (THREATS.md G47)
     "gitlink-under-auth": ("git.gitlink", "path.authn"),
     "gitmodules-url": ("git.gitmodules",),
     "go-api-key-compare": ("code.signing", "go.auth-calls"),
@@ -461,7 +462,7 @@ POLICY: dict[str, tuple[str, ...]] = {
 }
 
 #: Cases that fire nothing under the policy although they do with the built-in rules.
-POLICY_EMPTY = frozenset({"gitlink-under-auth", "py-test-expired-token"})
+POLICY_EMPTY = frozenset({"gitlink-chart-lib", "gitlink-under-auth", "py-test-expired-token"})
 
 
 def test_fixture_cases_are_all_known() -> None:

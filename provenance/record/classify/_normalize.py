@@ -112,6 +112,25 @@ def resolve_target(link_path: str, target: str) -> str:
     return posixpath.join(posixpath.dirname(link_path.replace("\\", "/")), target)
 
 
+def outside_tree(link_path: str, target: str) -> bool:
+    """True when a symlink's target is absolute or climbs above the repository root.
+
+    Where such a link lands depends on the machine that checks the tree out, so no path rule
+    can judge it (THREATS.md E26, G48).
+    """
+    if target.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", target):
+        return True
+    depth = len([s for s in link_path.replace("\\", "/").split("/")[:-1] if s not in ("", ".")])
+    for seg in target.replace("\\", "/").split("/"):
+        if seg == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif seg not in ("", "."):
+            depth += 1
+    return False
+
+
 def raw_text(lines: Iterable[str]) -> str:
     """Changed lines joined by newlines; NFKC and without invisible characters if non-ASCII."""
     text = "\n".join(lines)

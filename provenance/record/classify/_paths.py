@@ -200,8 +200,16 @@ KIND_GLOBS: dict[str, tuple[str, ...]] = {
         *("*.webp", "*.avif", "*.ico", "*.bmp", "*.tif", "*.tiff", "*.psd", "*.woff"),
         *("*.woff2", "*.ttf", "*.eot", "*.otf", "*.mp3", "*.mp4", "*.wav", "*.ogg", "*.webm"),
         *("*.mov", "*.pdf", "*.snap", "*.map", "*.txt", "license", "licence", "copying"),
-        *("notice", "authors", "contributors", ".mailmap", "locale/", "locales/", "i18n/"),
-        *("l10n/", "translations/", "lang/", "__snapshots__/", "mkdocs.yml", ".readthedocs.y*ml"),
+        *("notice", "authors", "contributors", ".mailmap", "mkdocs.yml", ".readthedocs.y*ml"),
+    ),
+    #: Folders of translations and snapshots: only catalogue files are inert there.
+    "catalog-dir": (
+        *("locale/", "locales/", "i18n/", "l10n/", "translations/", "lang/", "__snapshots__/"),
+    ),
+    #: Translation catalogues and snapshot files that are inert inside a ``catalog-dir``.
+    "catalog": (
+        *("*.arb", "*.resx", "*.strings", "*.stringsdict", "*.snap.new", "*.pending-snap"),
+        "*.ambr",
     ),
     "manifest": (
         *("requirements*.txt", "requirements*.in", "**/requirements/*.txt", "constraints*.txt"),

@@ -12,18 +12,19 @@ from ._paths import KIND_GLOBS, PATH_RULES
 from ._rules_authn import AUTHN_RULES
 from ._rules_authz import AUTHZ_RULES
 from ._rules_config import CONFIG_RULES
+from ._rules_evasion import EVASION_PATH_RULES, EVASION_RULES
 from ._rules_lang import LANGUAGE_RULES
 
 #: Version of the matching code (normalisation, scoring); recorded next to every verdict.
-CLASSIFIER_VERSION = "1.0.0"
+CLASSIFIER_VERSION = "1.1.0"
 
 BUILTIN_RULESET_NAME = "builtin:identity"
 #: Bump the ``@N`` whenever a built-in rule, glob or file kind changes.
 BUILTIN_RULESET_ID = f"{BUILTIN_RULESET_NAME}@1"
 
-BUILTIN_PATH_RULES: tuple[PathRule, ...] = PATH_RULES
+BUILTIN_PATH_RULES: tuple[PathRule, ...] = PATH_RULES + EVASION_PATH_RULES
 BUILTIN_CONTENT_RULES: tuple[ContentRule, ...] = (
-    AUTHN_RULES + AUTHZ_RULES + LANGUAGE_RULES + CONFIG_RULES
+    AUTHN_RULES + AUTHZ_RULES + LANGUAGE_RULES + CONFIG_RULES + EVASION_RULES
 )
 
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from types import MappingProxyType
 
 from provenance.models import FileChange
 
+from ._catalog import json_catalogue, yaml_catalogue
 from ._content import ContentScanner
+from ._encoding import java_reading, might_hide, python_reading
 from ._globs import GlobIndex, GlobSet
+from ._guard import GUARD_DOC, GUARD_KINDS, GUARD_RULE, guard_flow, touches_control_flow
 from ._model import FIRE_AT, ContentRule, RuleSpec, Strength, View
-from ._normalize import fold, path_forms, raw_text, resolve_target
+from ._normalize import fold, outside_tree, path_forms, raw_text, resolve_target
 from ._paths import KIND_GLOBS
 from ._ruleset import (
     BUILTIN_CONTENT_RULES,
@@ -29,8 +32,12 @@ SYMLINK_MODE = "120000"
 GITLINK_MODE = "160000"
 SYMLINK_RULE = "git.symlink"
 GITLINK_RULE = "git.gitlink"
-_SYMLINK_DOC = "a symlink whose path or target is identity-related"
-_GITLINK_DOC = "a submodule (gitlink) under an identity path"
+ALIAS_RULE = "git.symlink-alias"
+ENCODING_RULE = "code.source-encoding"
+_SYMLINK_DOC = "a symlink whose path or target is identity-related, or whose target leaves the tree"
+_ENCODING_DOC = "Python source declared in a codec that does not read ASCII as ASCII (utf-7 ...)"
+_ALIAS_DOC = "the file is also reached through a symlink at an identity path"
+_GITLINK_DOC = "a submodule (gitlink) added, moved, bumped or removed: it can swap any code"
 _CACHE_LIMIT = 100_000
 _KIND = "kind:"
 _UNLESS = "unless:"
@@ -71,6 +78,7 @@ class Classifier:
         exclude: tuple[str, ...],
     ) -> None:
         builtin = bool(rulesets)
+        self._builtin = builtin
         self._path_rules = {
             r.id: r for r in BUILTIN_PATH_RULES if builtin or r.unexcludable
         }  # the policy file and .gitattributes rules are always on
@@ -92,7 +100,15 @@ class Classifier:
         self._descriptions = {i: r.description for i, r in self._path_rules.items()}
         self._descriptions |= {r.id: r.description for r in self._content_rules}
         self._descriptions |= (
-            {SYMLINK_RULE: _SYMLINK_DOC, GITLINK_RULE: _GITLINK_DOC} if builtin else {}
+            {
+                SYMLINK_RULE: _SYMLINK_DOC,
+                GITLINK_RULE: _GITLINK_DOC,
+                ALIAS_RULE: _ALIAS_DOC,
+                ENCODING_RULE: _ENCODING_DOC,
+                GUARD_RULE: GUARD_DOC,
+            }
+            if builtin
+            else {}
         )
         self._descriptions |= {policy_path_id(g): f"policy path glob {g}" for g in paths}
         self._descriptions |= {policy_content_id(s.id): s.description for s in content}
@@ -138,20 +154,85 @@ class Classifier:
         return self._digest
 
     def classify(self, change: FileChange) -> tuple[str, ...]:
-        """Sorted ids of the rules that fired; empty means not identity-related."""
+        """Sorted ids of the rules that fired; empty means not identity-related.
+
+        ``change.aliases`` (the paths naming the file through symlinks) are judged like its
+        own paths; a strong path rule firing only there also reports ``git.symlink-alias``.
+        """
         paths = tuple(dict.fromkeys(p for p in (change.path, change.old_path) if p))
-        facts = [self._facts(p) for p in paths]
+        aliases = tuple(a for a in dict.fromkeys(change.aliases) if a not in paths)
+        facts = [self._facts(p) for p in (*paths, *aliases)]
+        if any(f.kinds >= _CATALOG_CANDIDATE for f in facts) and _is_catalogue(change, facts):
+            facts = [replace(f, kinds=_INERT) for f in facts]  # a real translation catalogue
         fired: set[str] = set()
         weak: set[str] = set()
-        for f in facts:
+        for n, f in enumerate(facts):
             strong_ids, weak_ids = self._path_verdict(f)
+            if strong_ids and n >= len(paths) and self._builtin:
+                strong_ids.add(ALIAS_RULE)
             fired |= strong_ids
             weak |= weak_ids
         live = [f for f in facts if not f.excluded]
         if live:
-            fired |= self._mode_rules(change, paths, facts)
+            fired |= self._mode_rules(change, paths + aliases, facts)
             fired |= self._content_verdict(change, live, weak)
+            fired |= self._decoded_verdict(change, live, weak)
+            if not fired and self._guard_flow(change, live):
+                fired.add(GUARD_RULE)
         return tuple(sorted(fired))
+
+    def _guard_flow(self, change: FileChange, live: list[_Facts]) -> bool:
+        """Control flow changed where access is decided (THREATS.md G45); code, never tests."""
+        kinds = frozenset().union(*(f.kinds for f in live))
+        if not self._builtin or not kinds & GUARD_KINDS or "template" in kinds:
+            return False  # templates only show or hide; the decision is made in code
+        if all("test" in f.kinds for f in live):
+            return False
+
+        def guards(text: str) -> set[str]:
+            return {r.id for r in self._scanner.matching(kinds, raw_text([text]))}
+
+        return guard_flow(change, guards)
+
+    def _decoded_verdict(self, change: FileChange, live: list[_Facts], weak: set[str]) -> set[str]:
+        """Content rules over the text as the compiler decodes it (THREATS.md G49)."""
+        kinds = frozenset().union(*(f.kinds for f in live))
+        fired: set[str] = set()
+        if "python" in kinds and self._builtin:
+            reading, declared = python_reading(change)
+            if declared:
+                fired.add(ENCODING_RULE)
+            if reading is not None:
+                fired |= self._content_verdict(reading, live, weak)
+        if "jvm" in kinds:
+            unescaped = java_reading(change)
+            if unescaped is not None:
+                fired |= self._content_verdict(unescaped, live, weak)
+        return fired
+
+    def wants_source(self, change: FileChange) -> bool:
+        """True when ``change`` can only be judged with its whole blobs (``*_source``).
+
+        JSON and YAML in translation folders are inert only if the whole file is a catalogue;
+        a Python file's declared encoding (line one or two) decides how its bytes read; a
+        hunk that changes control flow is judged with the function around it.
+        """
+        paths = [p for p in (change.path, change.old_path, *change.aliases) if p]
+        kinds = frozenset().union(*(self._facts(p).kinds for p in paths))
+        if kinds >= _CATALOG_CANDIDATE:
+            return True
+        if not kinds & GUARD_KINDS or not (change.added or change.removed):
+            return False
+        if any(self._is_identity_path(p) for p in paths):
+            return False  # fires by its path whatever the source says
+        lines = (*change.added, *change.removed)
+        if "python" in kinds and (might_hide(lines) or "coding" in "\n".join(lines)):
+            return True
+        return (
+            bool(change.hunks)
+            and not kinds & {"test", "template"}
+            and (touches_control_flow(lines) or not set(change.added).isdisjoint(change.removed))
+        )
 
     def _facts(self, path: str) -> _Facts:
         """Path rule hits, policy hits, file kinds and exclusion for one path (memoised)."""
@@ -200,19 +281,25 @@ class Classifier:
     def _mode_rules(
         self, change: FileChange, paths: tuple[str, ...], facts: list[_Facts]
     ) -> set[str]:
-        """Symlinks whose path or target is identity-related; gitlinks under identity paths."""
+        """Symlinks whose path or target is identity-related; every gitlink not excluded.
+
+        One gitlink line can swap all the code vendored under it, whatever the path is called
+        (THREATS.md E27, G47), so any submodule change needs evidence unless excluded.
+        """
         modes = (change.old_mode, change.new_mode)
         out: set[str] = set()
         if GITLINK_MODE not in modes and SYMLINK_MODE not in modes:
             return out
         live_paths = [p for p, f in zip(paths, facts, strict=True) if not f.excluded]
         on_identity_path = any(self._is_identity_path(p) for p in live_paths)
-        if GITLINK_MODE in modes and on_identity_path:
+        if GITLINK_MODE in modes and live_paths and self._builtin:
             out.add(GITLINK_RULE)
         if SYMLINK_MODE in modes:
             targets = _symlink_targets(change)
             into = any(
-                self._is_identity_path(resolve_target(p, t)) for p in live_paths for t in targets
+                self._is_identity_path(resolve_target(p, t)) or outside_tree(p, t)
+                for p in live_paths
+                for t in targets
             )
             if on_identity_path or into:
                 out.add(SYMLINK_RULE)
@@ -257,16 +344,54 @@ _CODE_KINDS = frozenset({"python", "js", "go", "jvm", "ruby", "php", "code", "sh
 def _settle_kinds(kinds: set[str]) -> frozenset[str]:
     """Manifests and code are never inert; inert files get no language; unknown: ``other``.
 
-    Folders such as ``locale/`` or ``__snapshots__/`` make their translations and snapshots
-    inert, not source code put there: an auth check in ``app/i18n/auth.py`` is still read.
+    Folders such as ``locale/`` or ``__snapshots__/`` make only their translation catalogues
+    and snapshot files inert (``.po``, ``.arb``, ``.resx``, ``.snap`` ...). Code, YAML,
+    Terraform, JSON or ``.env`` put there is read like anywhere else (THREATS.md G46): a
+    ClusterRoleBinding in ``deploy/locale/`` or an auth check in ``app/i18n/auth.py``.
     """
+    if {"catalog", "catalog-dir"} <= kinds:
+        kinds.add("inert")
+    kinds -= {"catalog"}
     if "manifest" in kinds or kinds & _CODE_KINDS:
         kinds.discard("inert")
     elif "inert" in kinds:
         kinds &= {"inert", "test"}
-    if not kinds - {"test"}:
+    if not kinds - {"test", "catalog-dir"}:
         kinds.add("other")
     return frozenset(kinds)
+
+
+_CATALOG_CANDIDATE = frozenset({"catalog-dir", "config"})
+_INERT = frozenset({"inert"})
+_ABSENT_BLOB = frozenset({"0" * 40, "0" * 64})
+
+
+def _is_catalogue(change: FileChange, facts: list[_Facts]) -> bool:
+    """True when every path is a JSON/YAML candidate and both sides read as a catalogue."""
+    if not all(f.kinds >= _CATALOG_CANDIDATE for f in facts) or change.binary:
+        return False
+    sides = [
+        (path, source, oid)
+        for path, source, oid in (
+            (change.old_path, change.old_source, change.old_oid),
+            (change.path, change.new_source, change.new_oid),
+        )
+        if oid not in _ABSENT_BLOB
+    ]
+    if not sides or any(source is None for _, source, _ in sides):
+        return False  # not read (too large, or no blob ids): fail closed
+    for path, source, _ in sides:
+        assert source is not None
+        name = path.casefold()
+        if name.endswith(".json"):
+            ok = json_catalogue(path, source)
+        elif name.endswith((".yml", ".yaml")):
+            ok = yaml_catalogue(source)
+        else:
+            ok = False
+        if not ok:
+            return False
+    return True
 
 
 def _symlink_targets(change: FileChange) -> tuple[str, ...]:

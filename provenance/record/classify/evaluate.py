@@ -57,6 +57,8 @@ def case_from_json(obj: dict[str, Any]) -> Case:
         removed=tuple(obj.get("removed", ())),
         binary=bool(obj.get("binary", False)),
         symlink_targets=tuple(obj.get("symlink_targets", ())),
+        old_source=obj.get("old_source"),
+        new_source=obj.get("new_source"),
     )
     return Case(obj["id"], change, bool(obj["label"]), obj.get("note", ""))
 

@@ -1,0 +1,168 @@
+"""Parse a source blob and find the function or method that encloses some lines.
+
+A zero-context diff shows an added ``return`` but not that it sits above an ownership check
+(THREATS.md G45); rules that need the enclosing function ask here. Parsing uses tree-sitter
+and the grammars its project publishes for Python, Ruby, PHP, Go, JavaScript, TypeScript (and
+TSX), Java, C# and Rust, all compiled into their wheels (nothing is fetched at run time).
+Other languages, and sources a grammar cannot place lines in, get a textual fallback: the
+lines from the nearest header-looking line above to the next one below, bounded.
+
+Pure: text in, line numbers out. Parsers are built once per process and language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import import_module
+
+from tree_sitter import Language, Node, Parser, Tree
+
+#: Function-like node types per grammar (innermost one containing the lines wins).
+_FUNCTIONS: dict[str, frozenset[str]] = {
+    "python": frozenset({"function_definition", "lambda"}),
+    "ruby": frozenset({"method", "singleton_method", "lambda", "do_block", "block"}),
+    "php": frozenset(
+        {"function_definition", "method_declaration", "anonymous_function", "arrow_function"}
+    ),
+    "go": frozenset({"function_declaration", "method_declaration", "func_literal"}),
+    "javascript": frozenset(
+        {
+            "function_declaration",
+            "function_expression",
+            "function",
+            "arrow_function",
+            "method_definition",
+            "generator_function_declaration",
+        }
+    ),
+    "java": frozenset({"method_declaration", "constructor_declaration", "lambda_expression"}),
+    "csharp": frozenset(
+        {
+            "method_declaration",
+            "constructor_declaration",
+            "local_function_statement",
+            "lambda_expression",
+            "accessor_declaration",
+        }
+    ),
+    "rust": frozenset({"function_item", "closure_expression"}),
+}
+_FUNCTIONS["typescript"] = _FUNCTIONS["tsx"] = _FUNCTIONS["javascript"]
+#: Wrappers that belong to the function they wrap (decorators, annotations, attributes).
+_WRAPPERS = frozenset({"decorated_definition"})
+
+#: (module, attribute) of each grammar's language function.
+_GRAMMARS: dict[str, tuple[str, str]] = {
+    "python": ("tree_sitter_python", "language"),
+    "ruby": ("tree_sitter_ruby", "language"),
+    "php": ("tree_sitter_php", "language_php"),
+    "go": ("tree_sitter_go", "language"),
+    "javascript": ("tree_sitter_javascript", "language"),
+    "typescript": ("tree_sitter_typescript", "language_typescript"),
+    "tsx": ("tree_sitter_typescript", "language_tsx"),
+    "java": ("tree_sitter_java", "language"),
+    "csharp": ("tree_sitter_c_sharp", "language"),
+    "rust": ("tree_sitter_rust", "language"),
+}
+_EXTENSIONS: dict[str, str] = {
+    **dict.fromkeys((".py", ".pyi", ".pyw"), "python"),
+    **dict.fromkeys((".rb", ".rake", ".ru"), "ruby"),
+    ".php": "php",
+    ".go": "go",
+    **dict.fromkeys((".js", ".jsx", ".mjs", ".cjs"), "javascript"),
+    **dict.fromkeys((".ts", ".mts", ".cts"), "typescript"),
+    ".tsx": "tsx",
+    ".java": "java",
+    ".cs": "csharp",
+    ".rs": "rust",
+}
+#: Bounds: sources larger than this are not parsed; a fallback window is at most this tall.
+MAX_PARSE_BYTES = 1_000_000
+MAX_WINDOW = 200
+_HEADER = re.compile(
+    r"^\s*(?:(?:export\s+)?(?:async\s+)?(?:def|func|function|fn|fun|sub|procedure|method)\b"
+    r"|(?:public|private|protected|internal|static|override)\b[^=;]*\(|@\w+)"
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    """Lines ``first``..``last`` (1-based, inclusive) of a function; ``parsed`` if by a grammar."""
+
+    first: int
+    last: int
+    parsed: bool
+
+
+def language_of(path: str) -> str | None:
+    """The grammar name for a path's extension, or ``None``."""
+    dot = path.rfind(".")
+    return _EXTENSIONS.get(path[dot:].lower()) if dot >= 0 else None
+
+
+@cache
+def _parser(language: str) -> Parser:
+    module, attr = _GRAMMARS[language]
+    factory: Callable[[], object] = getattr(import_module(module), attr)
+    return Parser(Language(factory()))
+
+
+def enclosing(source: str, path: str, first: int, last: int) -> list[Span]:
+    """Functions around lines ``first``..``last`` of ``source`` (1-based), innermost first.
+
+    Uses the grammar for ``path`` when there is one (an empty list: the lines are at module
+    level); otherwise the textual fallback (empty when it finds no header line).
+    """
+    first, last = max(first, 1), max(last, first, 1)
+    language = language_of(path)
+    data = source.encode("utf-8", "surrogateescape")
+    if language is not None and len(data) <= MAX_PARSE_BYTES:
+        return _parsed(data, language, first, last)
+    span = fallback(source.splitlines(), first, last)
+    return [span] if span is not None else []
+
+
+@lru_cache(maxsize=16)
+def _tree(data: bytes, language: str) -> Tree:
+    """The syntax tree of a blob: parsed once while its hunks, and the next commit's, ask."""
+    return _parser(language).parse(data)
+
+
+def _parsed(data: bytes, language: str, first: int, last: int) -> list[Span]:
+    tree = _tree(data, language)
+    kinds = _FUNCTIONS[language]
+    node: Node | None = tree.root_node.descendant_for_point_range((first - 1, 0), (last - 1, 0))
+    spans = []
+    while node is not None:
+        start, end = node.start_point[0] + 1, node.end_point[0] + 1
+        if node.type in kinds and start <= first and end >= last:
+            parent = node.parent
+            if parent is not None and parent.type in _WRAPPERS:
+                start = parent.start_point[0] + 1  # decorators belong to the function
+            spans.append(Span(start, end, True))
+        node = node.parent
+    return spans
+
+
+def fallback(lines: list[str], first: int, last: int) -> Span | None:
+    """From the nearest header-looking line at or above ``first`` to the line before the next.
+
+    ``None`` when no header is found within ``MAX_WINDOW`` lines above.
+    """
+    top = None
+    for n in range(min(first, len(lines)), max(first - MAX_WINDOW, 0), -1):
+        if _HEADER.match(lines[n - 1]):
+            top = n
+            break
+    if top is None:
+        return None
+    end = min(len(lines), top + MAX_WINDOW)
+    bottom = end
+    for n in range(max(last, top) + 1, end + 1):
+        if _HEADER.match(lines[n - 1]):
+            bottom = n - 1
+            break
+    return Span(top, max(bottom, top), False)
