@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from provenance.app.classification import classification_for
 from provenance.app.policy_source import load_policy_at, resolve_policy
+from provenance.classify.classified import CommitClassification, classify_range_changes
+from provenance.classify.configured import classification_for
 from provenance.errors import UsageError
 from provenance.gitio import Git, check_repository_safe, read_commit, resolve_commit
 from provenance.gitio.walk import parse_range, read_range, walk_range
 from provenance.policy import LoadedPolicy
-from provenance.record.classified import CommitClassification, classify_range_changes
 
 if TYPE_CHECKING:  # the verifier (and sigstore) load only when verifying, not to classify
     from provenance.app.verify import VerifyOptions

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from provenance.app.gate import classify_range
+from provenance.classify.evaluate import Scores
 from provenance.gitio.runner import clone_mirror
-from provenance.record.classify.evaluate import Scores
 
 #: ``../shared/data/identity-commits`` beside the clone.
 DEFAULT_REAL_SET = Path(__file__).resolve().parents[2].parent / "shared/data/identity-commits"

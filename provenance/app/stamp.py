@@ -13,14 +13,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from provenance.app.classification import classification_for
 from provenance.app.policy_source import load_policy_at
+from provenance.classify.configured import Classification, classification_for
 from provenance.errors import SigningError, StoreError, TrustError, UsageError
 from provenance.gitio import Git, read_commit, remote_url, resolve_commit
 from provenance.policy import PENDING_NOTES_REF, IdentityRules, LoadedPolicy
 from provenance.predicates import CHANGE_PREDICATE_TYPE
 from provenance.record.capture import agent_config_at
-from provenance.record.change import Classification, SessionContext, build_change_predicate
+from provenance.record.change import SessionContext, build_change_predicate
 from provenance.safefiles import unsafe_reason
 from provenance.store import NotesStore
 

@@ -7,15 +7,15 @@ import hmac
 import os
 import re
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from provenance.classify.configured import Classification
 from provenance.errors import RecordError, UsageError
 from provenance.gitio import Commit, Git
 from provenance.gitio.diff import diff_against
-from provenance.models import FileChange
 from provenance.predicates import (
     Agent,
     ChangedPath,
@@ -60,21 +60,6 @@ class SessionContext:
         return SessionInfo(
             started_at=self.started_at, ended_at=self.ended_at, exit_status=self.exit_status
         )
-
-
-def _never(change: FileChange) -> bool:
-    return False
-
-
-@dataclass(frozen=True)
-class Classification:
-    """The classifier used for a record: a pure function plus its identifying metadata."""
-
-    classify: Callable[[FileChange], tuple[str, ...]]
-    version: str
-    ruleset_digest: str
-    #: Which changes need their whole blobs (``old_source``/``new_source``) to be judged.
-    wants_source: Callable[[FileChange], bool] = _never
 
 
 def parse_agent(spec: str) -> tuple[str, str | None]:

@@ -8,9 +8,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 
+from provenance.classify.classified import CommitClassification
 from provenance.gitio import Commit, Git, parse_commit, read_commits
 from provenance.record.capture import assisted_by
-from provenance.record.classified import CommitClassification
 from provenance.store import AttestationStore
 from provenance.verify.attestation import AttestationResult, TrustContext
 from provenance.verify.gate import decide, mark_pending, pending_commits, verify_note

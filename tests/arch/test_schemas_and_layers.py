@@ -11,7 +11,7 @@ from provenance.schemas import SCHEMAS, render
 
 ROOT = Path(__file__).resolve().parents[2]
 PKG = ROOT / "provenance"
-ORDER = ["gitio", "record", "sign", "store", "verify", "audit"]
+ORDER = ["gitio", "classify", "record", "sign", "store", "verify", "audit"]
 SHARED = {"errors", "models", "predicates", "policy", "schemas", "safefiles", "__init__"}
 
 

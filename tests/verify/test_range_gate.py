@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from provenance.app.classification import classification_for
 from provenance.app.gate import Classified, classify_range, verify_range
 from provenance.app.policy_source import load_policy_at
 from provenance.app.verify import VerifyOptions
 from provenance.app.vsa import write_vsa
+from provenance.classify.configured import classification_for
 from provenance.devinstance import DevInstance
 from provenance.errors import GitError
 from provenance.gitio import Git, read_commit

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from provenance.record.classify import BUILTIN_RULESET_DIGEST, Classifier, RuleSpec
-from provenance.record.classify.evaluate import load_cases
+from provenance.classify import BUILTIN_RULESET_DIGEST, Classifier, RuleSpec
+from provenance.classify.evaluate import load_cases
 
 FIXTURES = Path(__file__).parent / "fixtures_classify"
 CASES = {case.id: case for case in load_cases(FIXTURES)}

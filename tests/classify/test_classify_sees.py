@@ -8,8 +8,8 @@ from dataclasses import replace
 
 import pytest
 
+from provenance.classify import Classifier
 from provenance.models import FileChange
-from provenance.record.classify import Classifier
 
 CLF = Classifier.build()
 ZERO = "0" * 40

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provenance.record.classify._globs import (
+from provenance.classify._globs import (
     GlobIndex,
     GlobSet,
     component_keys,
@@ -17,7 +17,7 @@ from provenance.record.classify._globs import (
     glob_regex,
     is_name_glob,
 )
-from provenance.record.classify._paths import KIND_GLOBS, PATH_RULES
+from provenance.classify._paths import KIND_GLOBS, PATH_RULES
 
 BUILTIN_GLOBS = sorted(
     {g for r in PATH_RULES for g in (*r.globs, *r.unless)}

@@ -1,16 +1,33 @@
-"""The classifier configured by a policy (or the built-in ruleset when there is none)."""
+"""The classifier a policy configures (or the built-in ruleset when there is none)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from provenance.classify import CLASSIFIER_VERSION, Classifier, RuleSpec
+from provenance.errors import ConfigError
+from provenance.models import FileChange
 from provenance.policy import IdentityRules
-from provenance.record.change import Classification
-from provenance.record.classify import CLASSIFIER_VERSION, Classifier, RuleSpec
+
+
+def _never(change: FileChange) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The classifier used for a record: a pure function plus its identifying metadata."""
+
+    classify: Callable[[FileChange], tuple[str, ...]]
+    version: str
+    ruleset_digest: str
+    #: Which changes need their whole blobs (``old_source``/``new_source``) to be judged.
+    wants_source: Callable[[FileChange], bool] = _never
 
 
 def classification_for(rules: IdentityRules | None) -> Classification:
     """Build the classifier from ``[identity]`` rules; unknown ruleset ids are config errors."""
-    from provenance.errors import ConfigError
-
     rules = rules or IdentityRules()
     try:
         clf = Classifier.build(

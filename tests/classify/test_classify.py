@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from provenance.models import FileChange
-from provenance.record.classify import (
+from provenance.classify import (
     BUILTIN_RULESET_DIGEST,
     BUILTIN_RULESET_ID,
     CLASSIFIER_VERSION,
     Classifier,
     RuleSpec,
 )
-from provenance.record.classify.evaluate import load_cases, run_cases, score
+from provenance.classify.evaluate import load_cases, run_cases, score
+from provenance.models import FileChange
 
 CLF = Classifier.build()
 FIXTURES = Path(__file__).parent / "fixtures_classify"

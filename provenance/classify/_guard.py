@@ -4,7 +4,7 @@ A zero-context diff of ``if request.GET.get("embed"): return render(...)`` names
 identity-related; the ownership check it now skips sits a few lines below, unchanged. So for a
 hunk that touches control flow (an early exit, a condition, a negation, ``or True``, a moved
 line), the rule
-looks at the function around it (``provenance.record.syntax``): it fires when the function is
+looks at the function around it (``provenance.classify.syntax``): it fires when the function is
 named as a decision (``can_edit``, ``has_permission``, ``require_admin`` ...) or when an access
 check sits at or below the hunk, where the new flow can skip, negate or outrun it. A check
 above the hunk (a decorator, an earlier guard) already ran and is not counted.
@@ -16,8 +16,8 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 
+from provenance.classify.syntax import Span, enclosing, fallback
 from provenance.models import FileChange
-from provenance.record.syntax import Span, enclosing, fallback
 
 from ._normalize import words_view
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from provenance.record.syntax import Span, enclosing, fallback, language_of
+from provenance.classify.syntax import Span, enclosing, fallback, language_of
 
 SOURCES = {
     "a.py": "import x\n\n@login_required\ndef view(request):\n    a = 1\n    return a\n",

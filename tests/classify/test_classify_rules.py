@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from provenance.classify import Classifier
 from provenance.models import FileChange
-from provenance.record.classify import Classifier
 
 CLF = Classifier.build()
 

@@ -14,11 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provenance.record.classify._content import ContentScanner, builtin_rules, render
-from provenance.record.classify._derive import required
-from provenance.record.classify._normalize import split_camel, words_view
-from provenance.record.classify._prefilter import Condition, TokenAtoms, tokens
-from provenance.record.classify._ruleset import BUILTIN_CONTENT_RULES
+from provenance.classify._content import ContentScanner, builtin_rules, render
+from provenance.classify._derive import required
+from provenance.classify._normalize import split_camel, words_view
+from provenance.classify._prefilter import Condition, TokenAtoms, tokens
+from provenance.classify._ruleset import BUILTIN_CONTENT_RULES
 
 P: Any = __import__("re._parser", fromlist=["parse"])
 C: Any = __import__("re._constants", fromlist=["LITERAL"])

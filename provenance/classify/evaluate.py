@@ -21,7 +21,7 @@ from provenance.models import FileChange
 from .classifier import Classifier
 
 SPLITS = ("tune", "heldout")
-DEFAULT_FIXTURES = Path("tests/record/fixtures_classify")
+DEFAULT_FIXTURES = Path("tests/classify/fixtures_classify")
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from provenance.classify import Classifier
 from provenance.models import FileChange
-from provenance.record.classify import Classifier
 
 CLF = Classifier.build(paths=["billing/**"], exclude=["vendor/**"])
 # A second instance whose memo caches see a different history than CLF's.

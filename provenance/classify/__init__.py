@@ -1,4 +1,10 @@
-"""Identity classification: which changed paths of a commit are identity-related, and why.
+"""The classify stage: which changed paths of a commit are identity-related, and why.
+
+Between ``gitio`` (what changed) and ``record``/``verify`` (what the classification is used
+for): the gate classifies every commit of a range with it, and stamping records its verdict.
+``configured.classification_for`` builds the classifier a policy asks for;
+``classified`` turns a range's changes into per-commit verdicts; ``syntax`` finds the
+functions around a hunk with tree-sitter.
 
 ``Classifier.build(rulesets=["builtin:identity"], paths=[...], content=[RuleSpec(...)],
 exclude=[...])`` compiles the built-in ruleset plus policy additions once; ``classify``
