@@ -175,7 +175,7 @@ def _real_rows(
     bob = SigningOptions(
         identity_token=inst.issue_token("bob@example.com"), trust_config=inst.trust_config_path
     )
-    approve(repo, preview(repo, shas[1], options), "approve", None, bob)
+    approve(repo, preview(repo, shas[1], options, base=shas[0]), "approve", None, bob)
     g = Git.discover(repo)
     loaded = resolve_policy(g, None, resolve_commit(g, "HEAD"))
     trust = trust_context(loaded, verifier_factory(options))
@@ -292,8 +292,9 @@ def _real_range(inst: DevInstance, root: Path, commits: int, rng: random.Random)
     t_export = time.perf_counter() - start
     online = verify_range(repo, spec, options)
     t_online = timed(lambda: verify_range(repo, spec, options))
-    pack = verify_evidence(repo, spec, root / "pack", VerifyOptions())
-    t_pack = timed(lambda: verify_evidence(repo, spec, root / "pack", VerifyOptions()))
+    # the auditor pins the root they trust (a pack's own root proves nothing)
+    pack = verify_evidence(repo, spec, root / "pack", options)
+    t_pack = timed(lambda: verify_evidence(repo, spec, root / "pack", options))
     same = [(c.commit, c.status) for c in online.commits] == [
         (c.commit, c.status) for c in pack.commits
     ]
