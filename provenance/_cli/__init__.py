@@ -11,6 +11,7 @@ import click
 from provenance import __version__
 from provenance._cli.output import echo
 from provenance.errors import ProvenanceError
+from provenance.reasons import ExitCode
 from provenance.safefiles import without_working_directory
 
 
@@ -83,10 +84,10 @@ def main() -> None:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         echo("aborted", err=True)
-        sys.exit(2)
+        sys.exit(ExitCode.USAGE)
     except click.ClickException as e:
         e.show()
-        sys.exit(2)
+        sys.exit(ExitCode.USAGE)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except ProvenanceError as e:
@@ -99,4 +100,4 @@ def main() -> None:
         name = type(e).__name__
         echo(f"error: internal error ({name}: {e}); nothing was decided", err=True)
         echo("  hint: rerun with PROVENANCE_DEBUG=1 for the traceback", err=True)
-        sys.exit(3)
+        sys.exit(ExitCode.UNDECIDED)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from provenance._cli.output import echo
+from provenance._cli.output import echo, finish_verdict
 from provenance.display import shown, shown_path
 
 if TYPE_CHECKING:
@@ -242,4 +242,4 @@ def pending_cmd(
                 err=True,
             )
         echo(f"{len(waiting)} commit(s) pending", err=True)
-    raise SystemExit(1 if waiting else 0)
+    finish_verdict(not waiting)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from provenance._cli.options import format_option, root_options
-from provenance._cli.output import echo
+from provenance._cli.output import echo, finish_verdict
 from provenance.display import shown
 
 _existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -93,7 +93,7 @@ def verify_bundle_cmd(
         )
         return
     echo(f"FAIL {bundle}: {', '.join(r.reasons)}", err=True)
-    raise SystemExit(1)
+    finish_verdict(False)
 
 
 @click.group("trust-root")

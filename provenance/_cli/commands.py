@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from provenance._cli.output import echo
+from provenance._cli.output import echo, finish_verdict
 from provenance.display import shown, shown_path
 from provenance.gitio.walk import RangeError
 
@@ -28,8 +28,6 @@ from provenance._cli.options import (
 from provenance._cli.prompt import apply_prompter, prompter_options
 from provenance._cli.run import capture_options
 from provenance.errors import UsageError
-
-EXIT_PASS, EXIT_REFUSED = 0, 1
 
 
 @click.command("init")
@@ -248,7 +246,7 @@ def verify_cmd(
         echo(render_text(report), err=True)
     else:
         _emit(report, fmt)
-    raise SystemExit(EXIT_PASS if report else EXIT_REFUSED)
+    finish_verdict(bool(report))
 
 
 def _refuse_range(error: RangeError, fmt: str) -> NoReturn:
@@ -266,7 +264,7 @@ def refuse_whole(reason: str, message: str, diagnostics: str, fmt: str) -> NoRet
         from provenance.verify.formats import render_refusal_sarif
 
         echo(render_refusal_sarif(reason, message))
-    raise SystemExit(EXIT_REFUSED)
+    finish_verdict(False)
 
 
 @click.command("show")

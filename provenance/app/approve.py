@@ -18,21 +18,23 @@ from typing import Any
 from provenance.app.policy_source import resolve_policy
 from provenance.app.stamp import SigningOptions, repository_uri, sign_statement
 from provenance.app.verify import VerifyOptions, verifier_factory
-from provenance.errors import ConfigError, ProvenanceError, UsageError
+from provenance.errors import ConfigError, ProvenanceError, Refusal, UsageError
 from provenance.gitio import Commit, Git, read_commit, resolve_commit
 from provenance.gitio.diff import diff_against
 from provenance.predicates import APPROVAL_PREDICATE_TYPE, ApprovalPredicate, CommitRef
+from provenance.reasons import Reason
 from provenance.sign import build_statement
 from provenance.store import NotesStore
 from provenance.verify.attestation import AttestationResult
 from provenance.verify.gate import trust_context, verify_note
-from provenance.verify.reasons import Reason
 
 
-class ApprovalRefused(ProvenanceError):
+class ApprovalRefused(Refusal):
     """The commit cannot be approved (no valid change attestation): exit 1."""
 
-    exit_code = 1
+    def diagnostics(self) -> str:
+        """The message already lists every reason (as before the reason code was kept)."""
+        return ProvenanceError.diagnostics(self)
 
 
 #: Identity-related diffs longer than this are not shown by default (``--show-diff`` forces).
@@ -131,9 +133,10 @@ def preview(repo: Path, rev: str, options: VerifyOptions, base: str | None = Non
     results = list(outcome) if isinstance(outcome, tuple) else []
     valid = [r for r in results if r.ok and r.kind == "change"]
     if not valid:
-        missing = outcome.value if isinstance(outcome, Reason) else "attestation_missing"
+        missing = outcome if isinstance(outcome, Reason) else Reason.ATTESTATION_MISSING
         why = sorted({x for r in results for x in r.reasons}) or [missing]
         raise ApprovalRefused(
+            why[0],
             f"{sha[:12]} has no valid change attestation ({', '.join(why)}); nothing to approve",
             hint="the agent wrapper must stamp it first (provenance stamp)",
         )

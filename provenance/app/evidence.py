@@ -25,8 +25,9 @@ from provenance.errors import ConfigError, StoreError, UsageError
 from provenance.gitio import Git, check_repository_safe, read_commit, resolve_commit
 from provenance.gitio.walk import parse_range, walk_range
 from provenance.policy import POLICY_PATH, LoadedPolicy
+from provenance.reasons import Reason
 from provenance.store import NotesStore
-from provenance.store.directory import DirectoryStore, PackError, PackReason
+from provenance.store.directory import DirectoryStore, PackError
 from provenance.verify.report import Report
 
 POLICY_FILE = "policy.toml"
@@ -67,7 +68,9 @@ def root_validity(document: bytes) -> dict[str, Any]:
     try:
         root = json.loads(document)
     except ValueError as e:
-        raise PackError(PackReason.MANIFEST_INVALID, f"the trusted root is not JSON: {e}") from e
+        raise PackError(
+            Reason.EVIDENCE_MANIFEST_INVALID, f"the trusted root is not JSON: {e}"
+        ) from e
     starts: list[datetime] = []
     ended = 0
     now = datetime.now(UTC)
@@ -173,7 +176,7 @@ def _entry(manifest: dict[str, Any], key: str, expected_file: str) -> dict[str, 
         or entry.get("digest") != files.get(expected_file)
     ):
         raise PackError(
-            PackReason.MANIFEST_INVALID, f"the manifest's {key} entry does not match its files"
+            Reason.EVIDENCE_MANIFEST_INVALID, f"the manifest's {key} entry does not match its files"
         )
     return entry
 
@@ -183,7 +186,7 @@ def _json_value(document: bytes) -> object:
     try:
         return json.loads(document)
     except ValueError as e:
-        raise PackError(PackReason.MANIFEST_INVALID, f"a trusted root is not JSON: {e}") from e
+        raise PackError(Reason.EVIDENCE_MANIFEST_INVALID, f"a trusted root is not JSON: {e}") from e
 
 
 def _age_days(since: str | None, now: datetime) -> float | None:
@@ -217,7 +220,7 @@ def verify_evidence(
     pinned_root = trusted_root_document(options)
     if pinned_root is None:
         raise PackError(
-            PackReason.TRUSTED_ROOT_UNPINNED,
+            Reason.EVIDENCE_TRUSTED_ROOT_UNPINNED,
             "no trusted root is pinned: a pack's own root proves nothing",
             hint="pass --trusted-root FILE or --trust-config FILE with the root you trust",
         )
@@ -229,7 +232,7 @@ def verify_evidence(
     loaded = resolve_policy(git, None, resolve_commit(git, parsed[0]))
     if loaded.digest != policy_entry["digest"]:
         raise PackError(
-            PackReason.POLICY_MISMATCH,
+            Reason.EVIDENCE_POLICY_MISMATCH,
             f"the pack's policy ({policy_entry['digest']}) is not the policy in force "
             f"({loaded.source}, {loaded.digest})",
             hint="verify against the BASE the pack was exported for",
@@ -237,7 +240,7 @@ def verify_evidence(
     root = pack.read_file(TRUSTED_ROOT_FILE)
     if _json_value(pinned_root) != _json_value(root):
         raise PackError(
-            PackReason.TRUSTED_ROOT_MISMATCH,
+            Reason.EVIDENCE_TRUSTED_ROOT_MISMATCH,
             "the pack's trusted root is not the one pinned "
             f"({options.trusted_root or options.trust_config})",
             hint="the pack was verified against another root; do not trust it blindly",

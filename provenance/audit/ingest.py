@@ -19,6 +19,7 @@ from provenance.audit.index import Index
 from provenance.audit.models import AttestationRow, RefusedLine, line_digest
 from provenance.gitio import Commit, parse_commit
 from provenance.policy import Policy
+from provenance.reasons import Reason
 from provenance.verify.approvals import evaluate
 from provenance.verify.attestation import AttestationResult, TrustContext, verify_line
 from provenance.verify.gate import decide
@@ -91,7 +92,7 @@ def to_rows(
                 )
             )
         else:
-            reasons = result.reasons or ("predicate_type_unknown",)
+            reasons = result.reasons or (Reason.PREDICATE_TYPE_UNKNOWN,)
             refused.append(RefusedLine(line_digest=line_digest(job.line), commit=job.commit.sha,
                                        reasons=reasons))  # fmt: skip
     return rows, refused

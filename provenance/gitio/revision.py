@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from provenance.errors import GitError, UsageError
+from provenance.errors import GitError, Refusal, UsageError
 from provenance.gitio.runner import Git
+from provenance.reasons import Reason
 
 _FULL_HEX = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _SHORT_HEX = re.compile(r"[0-9a-fA-F]{4,63}")
@@ -36,22 +37,12 @@ _RULES = (
 )
 
 
-class RangeError(GitError):
-    """The range cannot be verified as given; ``reason`` is the report's reason code."""
-
-    exit_code = 1
-
-    def __init__(self, reason: str, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.reason = reason
-
-    def diagnostics(self) -> str:
-        """The reason code first, so the CLI's error line names it."""
-        return f"{self.reason}: {super().diagnostics()}"
+class RangeError(Refusal, GitError):
+    """The range or revision cannot be verified as given (exit 1, with its reason code)."""
 
 
-#: ``Reason.REVISION_AMBIGUOUS`` (gitio cannot import the verify stage's enum).
-REVISION_AMBIGUOUS = "revision_ambiguous"
+#: Kept for callers of the string constant; it is the enum member now.
+REVISION_AMBIGUOUS = Reason.REVISION_AMBIGUOUS
 
 
 def split_revision(rev: str) -> tuple[str, str]:

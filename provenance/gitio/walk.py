@@ -27,6 +27,7 @@ from provenance.gitio.runner import Git
 from provenance.gitio.stream import changes_between, changes_of, raw_changes_of
 from provenance.gitio.symlinks import SYMLINK_MODE, AliasIndex, Links, tree_blobs
 from provenance.models import FileChange
+from provenance.reasons import Reason
 
 _ABSENT = ""
 _NONE = "000000"
@@ -48,13 +49,15 @@ def parse_range(spec: str) -> tuple[str, str] | None:
     """``BASE..HEAD`` -> (base, head); ``None`` for a single revision. ``...`` is refused."""
     if "..." in spec:
         raise RangeError(
-            "range_invalid", f"{spec!r}: symmetric ranges are not supported", hint="use BASE..HEAD"
+            Reason.RANGE_INVALID,
+            f"{spec!r}: symmetric ranges are not supported",
+            hint="use BASE..HEAD",
         )
     if ".." not in spec:
         return None
     base, _, head = spec.partition("..")
     if not base or not head:
-        raise RangeError("range_invalid", f"{spec!r}: give both ends, BASE..HEAD")
+        raise RangeError(Reason.RANGE_INVALID, f"{spec!r}: give both ends, BASE..HEAD")
     return base, head
 
 
@@ -62,10 +65,10 @@ def walk_range(git: Git, base_rev: str, head_rev: str) -> tuple[str, str, list[R
     """Resolve and check a range; refuse unrelated histories, non-ancestors and empty ranges."""
     base, head = resolve_commit(git, base_rev), resolve_commit(git, head_rev)
     if git.run("merge-base", base, head, check=False).returncode != 0:
-        raise RangeError("unrelated_histories", f"{base_rev} and {head_rev} share no history")
+        raise RangeError(Reason.UNRELATED_HISTORIES, f"{base_rev} and {head_rev} share no history")
     if git.run("merge-base", "--is-ancestor", base, head, check=False).returncode != 0:
         raise RangeError(
-            "base_not_ancestor",
+            Reason.BASE_NOT_ANCESTOR,
             f"{base_rev} is not an ancestor of {head_rev}",
             hint="the release base must be in the candidate's history",
         )
@@ -76,7 +79,7 @@ def walk_range(git: Git, base_rev: str, head_rev: str) -> tuple[str, str, list[R
         commits.append(RangeCommit(sha, tuple(parents)))
     if not commits:
         raise RangeError(
-            "range_empty",
+            Reason.RANGE_EMPTY,
             f"{base_rev}..{head_rev} contains no commit",
             hint="an empty range proves nothing; check the base and head",
         )

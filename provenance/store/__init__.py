@@ -1,6 +1,6 @@
 """Attestation stores: git notes (default) and evidence-pack directories; notes sync."""
 
-from provenance.store.directory import DirectoryStore, PackError, PackReason
+from provenance.store.directory import DirectoryStore, PackError
 from provenance.store.interface import (
     MAX_LINE_BYTES,
     MAX_LINES_PER_COMMIT,
@@ -31,6 +31,5 @@ __all__ = [
     "NoteLines",
     "NotesStore",
     "PackError",
-    "PackReason",
     "StoreUnavailable",
 ]

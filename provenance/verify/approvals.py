@@ -18,8 +18,8 @@ from email.utils import parseaddr
 
 from provenance.gitio import Commit
 from provenance.policy import Policy
+from provenance.reasons import Reason
 from provenance.verify.attestation import AttestationResult
-from provenance.verify.reasons import Reason
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class ApprovalVerdict:
     """Distinct people counted, and why the rest did not count."""
 
     approvers: tuple[str, ...]
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
 
 
 def _fold(text: str) -> str:
@@ -135,7 +135,7 @@ def evaluate(
     changes = [r for r in results if r.ok and r.kind == "change"]
     valid_digests = {r.digest for r in changes if r.digest}
     excluded = excluded_people(policy, commit, changes)
-    reasons: set[str] = set()
+    reasons: set[Reason] = set()
     latest: dict[tuple[str, str], _Decision] = {}  # (digest, person) -> latest decision
     overall: dict[str, _Decision] = {}  # person -> latest decision on any attestation
     for r in sorted(results, key=_chronological):
@@ -146,11 +146,11 @@ def evaluate(
             continue
         approved = (r.predicate or {}).get("change_attestation", {}).get("sha256")
         if approved not in valid_digests:
-            reasons.add(Reason.APPROVAL_FOR_OTHER_ATTESTATION.value)
+            reasons.add(Reason.APPROVAL_FOR_OTHER_ATTESTATION)
             continue
         person = _fold(r.approver or "")
         if not person or person in excluded or _fold(r.signer or "") in excluded:
-            reasons.add(Reason.SELF_APPROVAL.value)
+            reasons.add(Reason.SELF_APPROVAL)
             continue
         claimed = str((r.predicate or {}).get("decision"))
         decision = _Decision(r.signed_time, _decided_at(r), claimed)
@@ -167,12 +167,10 @@ def evaluate(
     best = max(by_digest.values(), key=len, default=set())
     approvers = tuple(sorted(best))
     if any(d.decision == "reject" for d in overall.values()):
-        reasons.add(Reason.APPROVAL_REJECTED.value)
+        reasons.add(Reason.APPROVAL_REJECTED)
     elif len(approvers) < policy.approvals.required:
         reasons.add(
-            Reason.APPROVAL_THRESHOLD_NOT_MET.value
-            if approvers or reasons
-            else Reason.APPROVAL_MISSING.value
+            Reason.APPROVAL_THRESHOLD_NOT_MET if approvers or reasons else Reason.APPROVAL_MISSING
         )
     else:
         reasons.clear()

@@ -14,11 +14,11 @@ from provenance.predicates import (
     ApprovalPredicate,
     ChangePredicate,
 )
+from provenance.reasons import Reason
 from provenance.verify.envelope import parse_line
 from provenance.verify.jsonstrict import StrictJSONError
 from provenance.verify.keyed import PolicyKey, verify_envelope
 from provenance.verify.prompt import PrompterCheck, PromptTrust, check_prompter
-from provenance.verify.reasons import Reason
 from provenance.verify.screen import (
     Kind,
     Refusal,
@@ -41,7 +41,7 @@ class AttestationResult:
 
     index: int
     kind: Kind
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
     format: str | None = None
     signer: str | None = None
     issuer: str | None = None
@@ -133,7 +133,7 @@ def _refused(index: int, refusal: Refusal) -> AttestationResult:
     return AttestationResult(
         index,
         refusal.kind,
-        (refusal.reason.value,),
+        (refusal.reason,),
         format=refusal.format,
         signer=refusal.signer,
         issuer=refusal.issuer,
@@ -154,7 +154,7 @@ def verify_line(index: int, line: bytes, commit: Commit, trust: TrustContext) ->
     try:
         parsed = parse_line(line)
     except StrictJSONError as e:
-        return AttestationResult(index, "unknown", (e.reason.value,))
+        return AttestationResult(index, "unknown", (e.reason,))
     peek = predicate_type_of(parsed)
     result = AttestationResult(
         index,
@@ -192,19 +192,19 @@ def verify_line(index: int, line: bytes, commit: Commit, trust: TrustContext) ->
                 approver=key_outcome.key.person,
             )
     if reasons:
-        return replace(result, reasons=tuple(r.value for r in reasons))
+        return replace(result, reasons=tuple(reasons))
     if payload is None or payload != parsed.payload:
-        return replace(result, reasons=(Reason.MALFORMED.value,))
+        return replace(result, reasons=(Reason.MALFORMED,))
     try:
         checked = check_statement(payload, commit.digest)
     except StrictJSONError as e:
-        return replace(result, reasons=(e.reason.value,))
+        return replace(result, reasons=(e.reason,))
     kind = kind_of(checked.predicate_type)
     problems = _binding_problems(checked.predicate, commit, trust)
     if kind == "change" and not result.change_signer:
-        problems.insert(0, Reason.SIGNER_NOT_ALLOWED.value)
+        problems.insert(0, Reason.SIGNER_NOT_ALLOWED)
     if kind == "approval" and result.approver is None:
-        problems.insert(0, Reason.APPROVER_NOT_ALLOWED.value)
+        problems.insert(0, Reason.APPROVER_NOT_ALLOWED)
     prompter = None
     if isinstance(checked.predicate, ChangePredicate) and not problems:
         prompter = check_prompter(checked.predicate, result.signed_time, trust.prompt_trust())
@@ -220,18 +220,18 @@ def verify_line(index: int, line: bytes, commit: Commit, trust: TrustContext) ->
     )
 
 
-def _binding_problems(predicate: object, commit: Commit, trust: TrustContext) -> list[str]:
+def _binding_problems(predicate: object, commit: Commit, trust: TrustContext) -> list[Reason]:
     """Predicate fields that must agree with the commit and the policy."""
-    problems: list[str] = []
+    problems: list[Reason] = []
     if isinstance(predicate, ChangePredicate | ApprovalPredicate):
         ref = predicate.commit
         if ref.sha != commit.sha or ref.tree != commit.tree or tuple(ref.parents) != commit.parents:
-            problems.append(Reason.PREDICATE_COMMIT_MISMATCH.value)
+            problems.append(Reason.PREDICATE_COMMIT_MISMATCH)
     expected_repo = trust.policy.policy.repository
     if (
         isinstance(predicate, ChangePredicate)
         and expected_repo is not None
         and predicate.repository.uri != expected_repo
     ):
-        problems.append(Reason.REPOSITORY_MISMATCH.value)
+        problems.append(Reason.REPOSITORY_MISMATCH)
     return problems

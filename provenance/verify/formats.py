@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ import rfc8785
 
 from provenance import __version__
 from provenance.predicates import PREDICATE_NAMESPACE, STATEMENT_TYPE
-from provenance.verify.reasons import Reason
+from provenance.reasons import Reason
 from provenance.verify.report import Report
 
 VSA_PREDICATE_TYPE = "https://slsa.dev/verification_summary/v1"
@@ -20,7 +21,9 @@ VERIFIER_ID = f"{PREDICATE_NAMESPACE}/verifier"
 VERIFIED_LEVEL = "PROVENANCE_IDENTITY_CHANGES_ATTESTED_V1"
 
 
-def _sarif(reasons: list[str], results: list[dict[str, Any]], properties: dict[str, Any]) -> str:
+def _sarif(
+    reasons: Sequence[str], results: list[dict[str, Any]], properties: dict[str, Any]
+) -> str:
     """One SARIF 2.1.0 run whose rules are the reason codes used."""
     known = {r.value for r in Reason}
     rules = [

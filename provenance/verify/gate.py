@@ -8,11 +8,11 @@ from dataclasses import replace
 from provenance.errors import ConfigError, StoreError
 from provenance.gitio import Commit, Git, read_commit
 from provenance.policy import PENDING_NOTES_REF, LoadedPolicy, Policy
+from provenance.reasons import Reason
 from provenance.store import MAX_LINES_PER_COMMIT, AttestationStore, NotesStore
 from provenance.verify.approvals import evaluate
 from provenance.verify.attestation import AttestationResult, TrustContext, verify_line
 from provenance.verify.keyed import policy_keys
-from provenance.verify.reasons import Reason
 from provenance.verify.report import CommitVerdict, Report, Status
 from provenance.verify.sigstore_adapter import BundleVerifier
 
@@ -34,10 +34,10 @@ def decide(commit: Commit, results: Sequence[AttestationResult], policy: Policy)
     """ok iff some change attestation passed every check and enough people approved it."""
     if not any(r.ok and r.kind == "change" for r in results):
         reasons = sorted({reason for r in results for reason in r.reasons})
-        missing = reasons or [Reason.ATTESTATION_MISSING.value]
+        missing = reasons or [Reason.ATTESTATION_MISSING]
         return CommitVerdict(commit.sha, "refused", tuple(missing), tuple(results))
     verdict = evaluate(policy, commit, results)  # with required = 0, a reject still blocks
-    if policy.approvals.required == 0 and Reason.APPROVAL_REJECTED.value not in verdict.reasons:
+    if policy.approvals.required == 0 and Reason.APPROVAL_REJECTED not in verdict.reasons:
         return CommitVerdict(commit.sha, "ok", (), tuple(results), approvers=verdict.approvers)
     status: Status = "refused" if verdict.reasons else "ok"
     return CommitVerdict(
@@ -78,7 +78,7 @@ def pending_commits(git: Git) -> set[str]:
 
 def mark_pending(verdict: CommitVerdict) -> CommitVerdict:
     """A pending commit is still missing; say so with its own reason code."""
-    missing, pending = Reason.ATTESTATION_MISSING.value, Reason.ATTESTATION_PENDING.value
+    missing, pending = Reason.ATTESTATION_MISSING, Reason.ATTESTATION_PENDING
     if missing in verdict.reasons:
         reasons = tuple(pending if r == missing else r for r in verdict.reasons)
     else:
@@ -101,11 +101,11 @@ def verify_commits(
     for sha in commits:
         commit = read_commit(git, sha)
         if not available:
-            verdicts.append(CommitVerdict(sha, "refused", (Reason.ATTESTATIONS_UNAVAILABLE.value,)))
+            verdicts.append(CommitVerdict(sha, "refused", (Reason.ATTESTATIONS_UNAVAILABLE,)))
             continue
         outcome = verify_note(lines.get(sha, []), commit, trust)
         if isinstance(outcome, Reason):
-            verdicts.append(CommitVerdict(sha, "refused", (outcome.value,)))
+            verdicts.append(CommitVerdict(sha, "refused", (outcome,)))
             continue
         results = list(outcome)
         if any(r.ok and r.kind == "change" for r in results):

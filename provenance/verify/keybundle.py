@@ -31,8 +31,8 @@ from cryptography.x509 import Certificate, load_pem_x509_certificate
 from securesystemslib.dsse import Envelope
 
 from provenance.errors import UsageError
+from provenance.reasons import Reason
 from provenance.verify.jsonstrict import StrictJSONError, loads_strict
-from provenance.verify.reasons import Reason
 
 if TYPE_CHECKING:
     from provenance.verify.sigstore_bundles import KeyedParts

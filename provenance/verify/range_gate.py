@@ -10,11 +10,11 @@ from dataclasses import replace
 
 from provenance.classify.classified import CommitClassification
 from provenance.gitio import Commit, Git, parse_commit, read_commits
+from provenance.reasons import Reason
 from provenance.record.capture import assisted_by
 from provenance.store import AttestationStore
 from provenance.verify.attestation import AttestationResult, TrustContext
 from provenance.verify.gate import decide, mark_pending, pending_commits, verify_note
-from provenance.verify.reasons import Reason
 from provenance.verify.report import CommitVerdict, Report
 
 Progress = Callable[[int, int], None]
@@ -71,9 +71,7 @@ def _trailer_check(
     valid = _has_valid_change(outcome)
     if trailer == valid:
         return verdict
-    reason = (
-        Reason.TRAILER_WITHOUT_ATTESTATION if trailer else Reason.ATTESTATION_WITHOUT_TRAILER
-    ).value
+    reason = Reason.TRAILER_WITHOUT_ATTESTATION if trailer else Reason.ATTESTATION_WITHOUT_TRAILER
     if mode == "warn":
         warnings.append({"commit": verdict.commit, "reason": reason})
         return verdict
@@ -138,7 +136,7 @@ def gate(
         if not c.identity_related:
             v = CommitVerdict(c.commit, "not-required", (), (), False, c.rules)
         elif isinstance(outcome, Reason):
-            v = CommitVerdict(c.commit, "refused", (outcome.value,), (), True, c.rules)
+            v = CommitVerdict(c.commit, "refused", (outcome,), (), True, c.rules)
         else:
             d = decide(commits[c.commit], outcome, trust.policy.policy)
             v = replace(d, identity_related=True, rules=c.rules)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from provenance.display import shown
+from provenance.reasons import Reason
 from provenance.verify.attestation import AttestationResult
 
 Status = Literal["ok", "refused", "not-required"]
@@ -18,7 +19,7 @@ class CommitVerdict:
 
     commit: str
     status: Status
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
     attestations: tuple[AttestationResult, ...] = ()
     identity_related: bool | None = None
     rules: tuple[str, ...] = ()

@@ -35,7 +35,7 @@ from sigstore.verify import Verifier
 from sigstore.verify.policy import OIDCIssuer, OIDCIssuerV2
 
 from provenance.errors import TrustError
-from provenance.verify.reasons import Reason
+from provenance.reasons import Reason
 
 _OIDC_ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
 #: Signed times further ahead of the host clock than this are refused (THREATS.md C16).

@@ -43,8 +43,8 @@ from sigstore_models.common.v1 import HashAlgorithm
 from sigstore_models.trustroot import v1 as trustroot_v1
 
 from provenance.errors import TrustError
+from provenance.reasons import Reason
 from provenance.verify.keybundle import check_intoto, envelope_parts
-from provenance.verify.reasons import Reason
 from provenance.verify.sigstore_adapter import (
     FUTURE_SKEW,
     BundleOutcome,

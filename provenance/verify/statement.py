@@ -9,8 +9,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from provenance.predicates import PREDICATE_MODELS, STATEMENT_TYPE
+from provenance.reasons import Reason
 from provenance.verify.jsonstrict import StrictJSONError, loads_strict
-from provenance.verify.reasons import Reason
 
 MAX_SUBJECTS = 64
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")

@@ -27,7 +27,7 @@ from provenance.errors import UsageError
 from provenance.gitio import Git, resolve_commit
 from provenance.gitio.revision import REVISION_AMBIGUOUS, RangeError
 from provenance.policy import render_template
-from provenance.verify.reasons import Reason
+from provenance.reasons import Reason
 from tests.conftest import AGENT_ID
 from tests.helpers import SSO_CALLBACK, GitRepo
 
