@@ -133,13 +133,11 @@ def _real_rows(
     """Two change attestations and one approval, signed, stored and verified for real."""
     from provenance.app.approve import approve, preview
     from provenance.app.policy_source import resolve_policy
-    from provenance.app.verify import verifier_factory
     from provenance.audit import AttestationRow
     from provenance.gitio import resolve_commit
     from provenance.predicates import ResourceDescriptor
     from provenance.store import NotesStore
     from provenance.verify.attestation import verify_line
-    from provenance.verify.gate import trust_context
 
     repo = root / "audit-repo"
     repo.mkdir()
@@ -178,7 +176,7 @@ def _real_rows(
     approve(repo, preview(repo, shas[1], options, base=shas[0]), "approve", None, bob)
     g = Git.discover(repo)
     loaded = resolve_policy(g, None, resolve_commit(g, "HEAD"))
-    trust = trust_context(loaded, verifier_factory(options))
+    trust = options.trust(loaded)
     changes: list[AttestationRow] = []
     approvals: list[AttestationRow] = []
     now = datetime.now(UTC)
@@ -498,14 +496,12 @@ def main() -> int:
 def _screen_cost(repo: Path, base: str, shas: list[str], options: VerifyOptions) -> float:
     """Per stored line: reading notes through the gate's screen minus reading them plainly."""
     from provenance.app.policy_source import load_policy_at
-    from provenance.app.verify import verifier_factory
     from provenance.store import NotesStore
-    from provenance.verify.gate import trust_context
 
     git_ = Git.discover(repo)
     loaded = load_policy_at(git_, base)
     assert loaded is not None
-    trust = trust_context(loaded, verifier_factory(options))
+    trust = options.trust(loaded)
     store = NotesStore(git_)
     lines = sum(len(ls) for ls in store.read_many(shas).values())
     screened = timed(lambda: store.read_many(shas, screen=trust.screen))

@@ -17,7 +17,7 @@ from typing import Any
 
 from provenance.app.policy_source import resolve_policy
 from provenance.app.stamp import SigningOptions, repository_uri, sign_statement
-from provenance.app.verify import VerifyOptions, verifier_factory
+from provenance.app.verify import VerifyOptions
 from provenance.errors import ConfigError, ProvenanceError, Refusal, UsageError
 from provenance.gitio import Commit, Git, read_commit, resolve_commit
 from provenance.gitio.diff import diff_against
@@ -26,7 +26,7 @@ from provenance.reasons import Reason
 from provenance.sign import build_statement
 from provenance.store import NotesStore
 from provenance.verify.attestation import AttestationResult
-from provenance.verify.gate import trust_context, verify_note
+from provenance.verify.gate import verify_note
 
 
 class ApprovalRefused(Refusal):
@@ -127,7 +127,7 @@ def preview(repo: Path, rev: str, options: VerifyOptions, base: str | None = Non
     commit = read_commit(git, sha)
     at = policy_base(git, base, sha) if options.policy is None else sha
     loaded = resolve_policy(git, options.policy, at)
-    trust = trust_context(loaded, verifier_factory(options))
+    trust = options.trust(loaded)
     lines = NotesStore(git, loaded.policy.notes_ref).read_many([sha], trust.screen)[sha]
     outcome = verify_note(lines, commit, trust)  # junk neither costs nor outvotes (G52)
     results = list(outcome) if isinstance(outcome, tuple) else []

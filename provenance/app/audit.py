@@ -94,16 +94,13 @@ def build_index(
     note only lines whose digest was never seen are verified. A different policy, trusted
     root or notes ref (or ``rebuild``) starts from an empty index.
     """
-    from provenance.app.evidence import trusted_root_digest
-    from provenance.app.verify import verifier_factory
     from provenance.audit.ingest import LineJob, redecide, to_rows, verify_jobs
-    from provenance.verify.gate import trust_context
 
     git = Git.discover(repo)
     check_repository_safe(git)
     loaded = resolve_policy(git, options.policy, resolve_commit(git, "HEAD"))
-    trust = trust_context(loaded, verifier_factory(options))
-    root_digest = trusted_root_digest(options)
+    trust = options.trust(loaded)
+    root_digest = trust.source.pinned_digest()
     ref = loaded.policy.notes_ref
     settings = {
         "policy_digest": loaded.digest,

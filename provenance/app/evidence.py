@@ -19,7 +19,7 @@ from typing import Any
 
 from provenance.app.gate import Progress, verify_range
 from provenance.app.policy_source import resolve_policy
-from provenance.app.verify import VerifyOptions, trust_description
+from provenance.app.verify import VerifyOptions
 from provenance.audit.models import parse_when_claimed as iso_time
 from provenance.errors import ConfigError, StoreError, UsageError
 from provenance.gitio import Git, check_repository_safe, read_commit, resolve_commit
@@ -36,31 +36,6 @@ TRUSTED_ROOT_FILE = "trusted_root.json"
 
 def _sha256(data: bytes) -> str:
     return f"sha256:{hashlib.sha256(data).hexdigest()}"
-
-
-def trusted_root_document(options: VerifyOptions) -> bytes | None:
-    """The trusted root JSON verification uses: the pinned file, or a trust config's root.
-
-    ``None`` means Sigstore production through TUF (no file to digest or export).
-    """
-    try:
-        if options.trusted_root is not None:
-            return options.trusted_root.read_bytes()
-        if options.trust_config is not None:
-            config = json.loads(options.trust_config.read_text())
-            root = config.get("trustedRoot") if isinstance(config, dict) else None
-            if not isinstance(root, dict):
-                raise ConfigError(f"{options.trust_config} has no trustedRoot")
-            return (json.dumps(root, indent=2, sort_keys=True) + "\n").encode()
-    except (OSError, ValueError) as e:
-        raise ConfigError(f"cannot read the trusted root: {e}") from e
-    return None
-
-
-def trusted_root_digest(options: VerifyOptions) -> str | None:
-    """``sha256:`` of :func:`trusted_root_document`, or ``None`` for production via TUF."""
-    doc = trusted_root_document(options)
-    return _sha256(doc) if doc is not None else None
 
 
 def root_validity(document: bytes) -> dict[str, Any]:
@@ -124,7 +99,7 @@ def export_pack(repo: Path, spec: str, out: Path, options: VerifyOptions) -> Exp
         raise UsageError(f"{spec!r} is not a range", hint="give BASE..HEAD")
     base, head, commits = walk_range(git, *parsed)
     loaded = resolve_policy(git, options.policy, base)
-    root = trusted_root_document(options)
+    root = options.trust_source().document()
     if root is None:
         raise UsageError(
             "export needs the trusted root to put in the pack",
@@ -217,7 +192,7 @@ def verify_evidence(
     manifest = pack.manifest
     policy_entry = _entry(manifest, "policy", POLICY_FILE)
     root_entry = _entry(manifest, "trusted_root", TRUSTED_ROOT_FILE)
-    pinned_root = trusted_root_document(options)
+    pinned_root = options.trust_source().document()
     if pinned_root is None:
         raise PackError(
             Reason.EVIDENCE_TRUSTED_ROOT_UNPINNED,
@@ -265,5 +240,5 @@ def verify_evidence(
             "newest_key_age_days": _age_days(validity["newest_key_since"], now),
         },
     }
-    trust = trust_description(options, None, via="evidence pack")
+    trust = options.trust_source(via="evidence pack").description()
     return replace(report, extra={**report.extra, "evidence": evidence, "trusted_root": trust})

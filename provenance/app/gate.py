@@ -85,9 +85,8 @@ def verify_range(
 
     Attestations come from the policy's notes ref, or from ``store`` (an evidence pack).
     """
-    from provenance.app.verify import trust_description, verifier_factory, with_trust
+    from provenance.app.verify import with_trust
     from provenance.store import NotesStore
-    from provenance.verify.gate import trust_context
     from provenance.verify.range_gate import gate
 
     git = Git.discover(repo)
@@ -96,11 +95,11 @@ def verify_range(
     if parsed is None:
         raise UsageError(f"{spec!r} is not a range", hint="give BASE..HEAD")
     loaded = resolve_policy(git, options.policy, resolve_commit(git, parsed[0]))
-    trust = trust_context(loaded, verifier_factory(options))
+    trust = options.trust(loaded)
     classified = _classify(git, spec, loaded, progress)
     store = store if store is not None else NotesStore(git, loaded.policy.notes_ref)
     report = (lambda n, t: progress("verified", n, t)) if progress else None
     decided = gate(
         git, classified.commits, trust, store, range_info=classified.range_info, progress=report
     )
-    return with_trust(decided, trust_description(options, trust))
+    return with_trust(decided, trust)

@@ -21,8 +21,9 @@ from provenance.gitio import Commit, parse_commit
 from provenance.policy import Policy
 from provenance.reasons import Reason
 from provenance.verify.approvals import evaluate
-from provenance.verify.attestation import AttestationResult, TrustContext, verify_line
+from provenance.verify.attestation import AttestationResult, verify_line
 from provenance.verify.gate import decide
+from provenance.verify.trust import TrustContext
 
 #: Below this many new lines, forking workers costs more than it saves.
 POOL_THRESHOLD = 48

@@ -9,7 +9,6 @@ from typing import Any
 from cryptography.x509 import Certificate
 
 from provenance.gitio import Commit
-from provenance.policy import ApproverRule, LoadedPolicy, PrompterRule, SignerRule
 from provenance.predicates import (
     ApprovalPredicate,
     ChangePredicate,
@@ -17,22 +16,17 @@ from provenance.predicates import (
 from provenance.reasons import Reason
 from provenance.verify.envelope import parse_line
 from provenance.verify.jsonstrict import StrictJSONError
-from provenance.verify.keyed import PolicyKey, verify_envelope
-from provenance.verify.prompt import PrompterCheck, PromptTrust, check_prompter
+from provenance.verify.keyed import verify_envelope
+from provenance.verify.prompt import PrompterCheck, check_prompter
 from provenance.verify.screen import (
     Kind,
     Refusal,
     kind_of,
     predicate_type_of,
     read_stand_in,
-    screen_line,
-)
-from provenance.verify.sigstore_adapter import (
-    BundleVerifier,
-    certificate_identities,
-    issuer_matches,
 )
 from provenance.verify.statement import check_statement
+from provenance.verify.trust import TrustContext
 
 
 @dataclass(frozen=True)
@@ -58,75 +52,6 @@ class AttestationResult:
     def ok(self) -> bool:
         """True when nothing was refused."""
         return not self.reasons
-
-
-def _matches(
-    rule: SignerRule | ApproverRule | PrompterRule, cert: Certificate, identities: list[str]
-) -> bool:
-    """Does a keyless rule (exact issuer, identity or anchored pattern) match a certificate?"""
-    if rule.key is not None or rule.issuer is None:
-        return False
-    issuer = rule.issuer
-    return issuer_matches(cert, issuer) and any(
-        rule.matches_identity(issuer, ident) for ident in identities
-    )
-
-
-@dataclass
-class TrustContext:
-    """What verification trusts: the policy, its keys, and a lazily loaded bundle verifier."""
-
-    policy: LoadedPolicy
-    keys: dict[str, PolicyKey]
-    bundle_verifier: Any  # callable returning BundleVerifier; loaded only when a bundle appears
-    _verifier: BundleVerifier | None = None
-
-    def verifier(self) -> BundleVerifier:
-        """The bundle verifier, loading the trusted root on first use (may raise TrustError)."""
-        if self._verifier is None:
-            self._verifier = self.bundle_verifier()
-        assert self._verifier is not None
-        return self._verifier
-
-    def root_digest(self) -> str | None:
-        """Digest of the trusted root, once it was loaded (``None`` before)."""
-        return self._verifier.root_digest if self._verifier is not None else None
-
-    def verifier_if_needed(self, lines: dict[str, list[bytes]]) -> None:
-        """Load the trusted root up front (once, not per thread) when any bundle may appear."""
-        if any(b'"mediaType"' in line for ls in lines.values() for line in ls):
-            self.verifier()
-
-    def roles(self, cert: Certificate) -> tuple[bool, str | None]:
-        """(may sign change attestations, approver person or None) for a verified certificate."""
-        identities = certificate_identities(cert)
-        policy = self.policy.policy
-        signer = any(_matches(rule, cert, identities) for rule in policy.signers)
-        person = next((a.person for a in policy.approvers if _matches(a, cert, identities)), None)
-        return signer, person
-
-    def signer_allowed(self, cert: Certificate) -> bool:
-        """Is the verified certificate one of the policy's keyless change signers?"""
-        return self.roles(cert)[0]
-
-    def prompter_rule(self, cert: Certificate) -> PrompterRule | None:
-        """The ``[[prompters]]`` entry a verified certificate matches, if any."""
-        identities = certificate_identities(cert)
-        rules = self.policy.policy.prompters
-        return next((r for r in rules if _matches(r, cert, identities)), None)
-
-    def prompt_trust(self) -> PromptTrust:
-        """What checking an embedded prompt attestation needs (verify.prompt)."""
-        return PromptTrust(self.verifier, self.prompter_rule, self.keys)
-
-    def has_role(self, cert: Certificate) -> bool:
-        """May this certificate sign anything the verifier reads (a claim, not verified)?"""
-        signer, person = self.roles(cert)
-        return signer or person is not None
-
-    def screen(self, line: bytes) -> bytes:
-        """The store's line screen: junk becomes a stand-in before anything is verified."""
-        return screen_line(line, self.has_role, self.keys)
 
 
 def _refused(index: int, refusal: Refusal) -> AttestationResult:

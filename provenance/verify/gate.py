@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
-from provenance.errors import ConfigError, StoreError
+from provenance.errors import StoreError
 from provenance.gitio import Commit, Git, read_commit
-from provenance.policy import PENDING_NOTES_REF, LoadedPolicy, Policy
+from provenance.policy import PENDING_NOTES_REF, Policy
 from provenance.reasons import Reason
 from provenance.store import MAX_LINES_PER_COMMIT, AttestationStore, NotesStore
 from provenance.verify.approvals import evaluate
-from provenance.verify.attestation import AttestationResult, TrustContext, verify_line
-from provenance.verify.keyed import policy_keys
+from provenance.verify.attestation import AttestationResult, verify_line
 from provenance.verify.report import CommitVerdict, Report, Status
-from provenance.verify.sigstore_adapter import BundleVerifier
-
-
-def trust_context(
-    loaded: LoadedPolicy, bundle_verifier: Callable[[], BundleVerifier]
-) -> TrustContext:
-    """Refuse to run without signers (THREATS.md C12); keys load now, the root on first use."""
-    if not loaded.policy.signers:
-        raise ConfigError(
-            f"{loaded.source}: no [[signers]] configured; refusing to verify",
-            hint="add the identities or keys allowed to sign change attestations",
-        )
-    keys = policy_keys(loaded)
-    return TrustContext(policy=loaded, keys=keys, bundle_verifier=bundle_verifier)
+from provenance.verify.trust import TrustContext
 
 
 def decide(commit: Commit, results: Sequence[AttestationResult], policy: Policy) -> CommitVerdict:

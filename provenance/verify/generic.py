@@ -18,8 +18,8 @@ from provenance.verify.sigstore_adapter import (
     BundleVerifier,
     certificate_identities,
     issuer_matches,
-    load_trusted_root,
 )
+from provenance.verify.trust import TrustSource
 
 #: Statement types a generic verification accepts; v0.1 is reported, never our own.
 KNOWN_STATEMENT_TYPES = ("https://in-toto.io/Statement/v1", "https://in-toto.io/Statement/v0.1")
@@ -60,7 +60,7 @@ def verify_dsse_bundle(
         return GenericResult((e.reason,))
     if parsed.kind != "bundle":
         return GenericResult((Reason.UNKNOWN_FORMAT,))
-    verifier = verifier or BundleVerifier(load_trusted_root(trusted_root, None))
+    verifier = verifier or TrustSource(trusted_root=trusted_root).load()
     outcome = verifier.verify(parsed.raw, parsed.document, allowed)
     if outcome.reasons or outcome.payload is None:
         return GenericResult(tuple(outcome.reasons), signer=outcome.signer)

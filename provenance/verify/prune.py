@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from provenance.gitio import Commit
 from provenance.reasons import Reason
-from provenance.verify.attestation import TrustContext, verify_line
+from provenance.verify.attestation import verify_line
 from provenance.verify.envelope import parse_line
 from provenance.verify.jsonstrict import StrictJSONError
 from provenance.verify.statement import check_statement
+from provenance.verify.trust import TrustContext
 
 #: Statement checks that fail whatever signed the statement.
 _STATEMENT_FOREVER = frozenset(

@@ -13,9 +13,10 @@ from provenance.gitio import Commit, Git, parse_commit, read_commits
 from provenance.reasons import Reason
 from provenance.record.capture import assisted_by
 from provenance.store import AttestationStore
-from provenance.verify.attestation import AttestationResult, TrustContext
+from provenance.verify.attestation import AttestationResult
 from provenance.verify.gate import decide, mark_pending, pending_commits, verify_note
 from provenance.verify.report import CommitVerdict, Report
+from provenance.verify.trust import TrustContext
 
 Progress = Callable[[int, int], None]
 

@@ -17,10 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from provenance.app.evidence import trusted_root_digest
-from provenance.app.verify import VerifyOptions
 from provenance.verify.formats import vsa_as_dict
 from provenance.verify.sigstore_adapter import load_trusted_root, root_digest
+from provenance.verify.trust import TrustSource
 from tests.conftest import Golden
 from tests.helpers import Result
 
@@ -58,7 +57,7 @@ def test_the_environment_variable_is_named_as_the_source(golden: Golden) -> None
     env = {"PROVENANCE_TRUST_CONFIG": str(config)}
     result = run(golden, "verify", "--offline", "--format", "json", "HEAD", env=env)
     assert result.returncode == 0, result.stderr
-    expected = trusted_root_digest(VerifyOptions(trust_config=config))
+    expected = TrustSource(trust_config=config).pinned_digest()
     assert result.json()["trusted_root"] == {
         "source": "PROVENANCE_TRUST_CONFIG", "path": str(config), "digest": expected,
     }  # fmt: skip
