@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import click
 
-from provenance._cli.gate import progress_printer
+from provenance._cli.gate import progress_printer, refuse_whole
 from provenance._cli.options import format_option, repo_option, trust_options
 from provenance._cli.output import echo
 from provenance.display import shown
 
 if TYPE_CHECKING:
     from provenance.app.verify import VerifyOptions
-    from provenance.store import PackError
     from provenance.verify.report import Report
 
 _db_option = click.option(
@@ -235,13 +234,6 @@ def export_cmd(
     )
 
 
-def refuse_pack(error: PackError, fmt: str) -> NoReturn:
-    """A pack that cannot be trusted is a refusal (exit 1) with its reason code."""
-    from provenance._cli.commands import refuse_whole
-
-    refuse_whole(error.reason, str(error), error.diagnostics(), fmt)
-
-
 def evidence_report(repo: Path, spec: str, pack: Path, options: VerifyOptions, fmt: str) -> Report:
     """``verify --evidence``: the gate from a pack; states the trusted root's age on stderr."""
     from provenance.app.evidence import verify_evidence
@@ -250,7 +242,7 @@ def evidence_report(repo: Path, spec: str, pack: Path, options: VerifyOptions, f
     try:
         report = verify_evidence(repo, spec, pack, options, progress_printer())
     except PackError as e:
-        refuse_pack(e, fmt)
+        refuse_whole(e, fmt)
     info = report.extra["evidence"]
     root = info["trusted_root"]
     echo(

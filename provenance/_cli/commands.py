@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,7 +15,7 @@ from provenance.gitio.walk import RangeError
 if TYPE_CHECKING:
     from provenance.verify.report import Report
 
-from provenance._cli.gate import progress_printer
+from provenance._cli.gate import progress_printer, refuse_whole
 from provenance._cli.options import (
     format_option,
     key_and_token_options,
@@ -229,7 +229,7 @@ def verify_cmd(
         else:
             report = verify(repo, list(revisions), options)
     except RangeError as e:  # includes revision_ambiguous for single commits
-        _refuse_range(e, fmt)
+        refuse_whole(e, fmt)
     if vsa is not None:
         signing = None
         if key or identity_token:
@@ -247,24 +247,6 @@ def verify_cmd(
     else:
         _emit(report, fmt)
     finish_verdict(bool(report))
-
-
-def _refuse_range(error: RangeError, fmt: str) -> NoReturn:
-    """A range that proves nothing is a refusal (exit 1), machine-readable in every format."""
-    refuse_whole(error.reason, str(error), error.diagnostics(), fmt)
-
-
-def refuse_whole(reason: str, message: str, diagnostics: str, fmt: str) -> NoReturn:
-    """Refuse a whole verification (exit 1) before any commit was judged, in format ``fmt``."""
-    echo(f"error: {diagnostics}", err=True)
-    if fmt == "json":
-        document = {"result": "refused", "reasons": [reason], "error": message, "commits": []}
-        echo(json.dumps(document, indent=2))
-    elif fmt == "sarif":
-        from provenance.verify.formats import render_refusal_sarif
-
-        echo(render_refusal_sarif(reason, message))
-    finish_verdict(False)
 
 
 @click.command("show")

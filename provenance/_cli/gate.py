@@ -6,12 +6,13 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from provenance._cli.output import echo
+from provenance._cli.output import echo, finish_verdict
 from provenance.display import shown, shown_path
+from provenance.errors import Refusal
 
 if TYPE_CHECKING:
     from provenance.app.gate import Classified
@@ -31,6 +32,23 @@ def progress_printer() -> Callable[[str, int, int], None] | None:
             click.echo("", err=True)
 
     return show
+
+
+def refuse_whole(error: Refusal, fmt: str) -> NoReturn:
+    """Refuse a whole verification (exit 1) before any commit was judged, in format ``fmt``.
+
+    A range that proves nothing, an unusable evidence pack: machine-readable in every format.
+    """
+    echo(f"error: {error.diagnostics()}", err=True)
+    if fmt == "json":
+        document = {"result": "refused", "reasons": [error.reason], "error": str(error),
+                    "commits": []}  # fmt: skip
+        echo(json.dumps(document, indent=2))
+    elif fmt == "sarif":
+        from provenance.verify.formats import render_refusal_sarif
+
+        echo(render_refusal_sarif(error.reason, str(error)))
+    finish_verdict(False)
 
 
 def classified_to_dict(result: Classified) -> dict[str, object]:
@@ -91,4 +109,4 @@ def classify_cmd(revision_range: str, repo: Path, policy: Path | None, fmt: str)
                f"(rules: {result.policy_source})", err=True)  # fmt: skip
 
 
-__all__ = ["classified_to_dict", "classify_cmd", "progress_printer"]
+__all__ = ["classified_to_dict", "classify_cmd", "progress_printer", "refuse_whole"]

@@ -20,7 +20,7 @@ from provenance.app.stamp import SigningOptions, repository_uri, sign_statement
 from provenance.app.verify import VerifyOptions
 from provenance.errors import ConfigError, ProvenanceError, Refusal, UsageError
 from provenance.gitio import Commit, Git, read_commit, resolve_commit
-from provenance.gitio.diff import diff_against
+from provenance.gitio.stream import diff_against
 from provenance.predicates import APPROVAL_PREDICATE_TYPE, ApprovalPredicate, CommitRef
 from provenance.reasons import Reason
 from provenance.sign import build_statement

@@ -45,15 +45,6 @@ def default_db(git: Git) -> Path:
     return base.resolve() / "provenance" / "index.sqlite"
 
 
-def list_notes(git: Git, ref: str) -> dict[str, str]:
-    """Annotated commit -> note blob under ``ref`` (empty when the ref does not exist)."""
-    if NotesStore(git, ref).tip() is None:
-        return {}
-    out = git.out("notes", f"--ref={ref}", "list").decode()
-    pairs = (line.split(" ", 1) for line in out.splitlines() if " " in line)
-    return {commit: blob for blob, commit in pairs}
-
-
 @dataclass(frozen=True)
 class IndexStats:
     """What one ``index`` run did."""
@@ -113,7 +104,7 @@ def build_index(
     store = NotesStore(git, ref)
     with Index.open(path) as index:
         current = index.meta()
-        notes = list_notes(git, ref)
+        notes = store.note_blobs()
         rebuilt = (
             rebuild
             or any(current.get(k) != v for k, v in settings.items())

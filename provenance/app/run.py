@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from provenance.app.pending_stamps import clear_pending
 from provenance.app.policy_source import load_policy_at
 from provenance.app.session_commits import (
     RefSnapshot,
@@ -45,7 +44,6 @@ from provenance.app.stamp import (
     StampResult,
     confirm_stored,
     pin_signing,
-    record_pending,
     sign_statement,
 )
 from provenance.errors import GitError, ProvenanceError, SigningError, StoreError, UsageError
@@ -54,6 +52,7 @@ from provenance.gitio.remotes import Endpoint, configured_endpoints
 from provenance.gitio.transport import Programs, pin_programs
 from provenance.record.change import SessionContext
 from provenance.store import NotesStore
+from provenance.store.pending import clear_pending, record_pending
 
 #: Exact names withheld from the agent: signing tokens and what mints OIDC tokens in CI.
 WITHHELD_VARIABLES = (

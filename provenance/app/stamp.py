@@ -7,9 +7,7 @@ import binascii
 import contextlib
 import hashlib
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,17 +15,16 @@ from provenance.app.policy_source import load_policy_at
 from provenance.classify.configured import Classification, classification_for
 from provenance.errors import SigningError, StoreError, TrustError, UsageError
 from provenance.gitio import Git, read_commit, remote_url, resolve_commit
-from provenance.policy import PENDING_NOTES_REF, IdentityRules, LoadedPolicy
+from provenance.policy import IdentityRules, LoadedPolicy
 from provenance.predicates import CHANGE_PREDICATE_TYPE
 from provenance.record.capture import agent_config_at
 from provenance.record.change import SessionContext, build_change_predicate
 from provenance.safefiles import unsafe_reason
 from provenance.store import NotesStore
+from provenance.store.pending import clear_pending, record_pending
 
 if TYPE_CHECKING:
     from provenance.sign import SignedLine
-
-PENDING_REF = PENDING_NOTES_REF
 
 
 @dataclass(frozen=True)
@@ -148,34 +145,6 @@ def sign_statement(statement: bytes, signing: SigningOptions | PinnedSigning) ->
     )
 
 
-def pending_line(statement: bytes, reason: str) -> bytes:
-    """One line of ``refs/notes/provenance-pending``: the unsigned statement and why."""
-    entry = {
-        "pending": True,
-        "reason": reason,
-        "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "statement": base64.b64encode(statement).decode(),
-    }
-    return json.dumps(entry, separators=(",", ":")).encode()
-
-
-def record_pending(git: Git, items: dict[str, tuple[bytes, str]], notes_ref: str) -> None:
-    """Leave commits visibly pending (a separate ref the gate never reads as evidence).
-
-    ``notes_ref`` is where their attestations must be stored once signed; it is kept in the
-    private registry, never read back from the repository.
-    """
-    from provenance.app.pending_registry import register
-
-    lines: dict[str, Sequence[bytes]] = {
-        sha: [pending_line(statement, reason)] for sha, (statement, reason) in items.items()
-    }
-    if lines:
-        # registered first: a statement missing from the registry is never signed later
-        register(git, [statement for statement, _ in items.values()], notes_ref)
-        NotesStore(git, PENDING_REF).add_many(lines)
-
-
 def confirm_stored(git: Git, notes_ref: str, statements: dict[str, bytes]) -> list[str]:
     """Commits whose just-stored attestation of ``statements[commit]`` is not in ``notes_ref``.
 
@@ -258,8 +227,6 @@ def stamp(repo: Path, rev: str, session: SessionContext, signing: SigningOptions
 
     A commit left pending by an earlier failure stops being pending once this succeeds.
     """
-    from provenance.app.pending_stamps import clear_pending
-
     git = Git.discover(repo)
     sha = resolve_commit(git, rev)
     prepared = Preparer(git).prepare(sha, session)

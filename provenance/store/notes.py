@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import random
-import time
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 
 from provenance.errors import StoreError
@@ -19,10 +15,11 @@ from provenance.store.interface import (
     merge_lines,
     split_lines,
 )
+from provenance.store.refs import ZERO, drop, rounds, scratch_ref, swap
 
 DEFAULT_NOTES_REF = "refs/notes/provenance"
-_ZERO = "0" * 40
 _MAX_ATTEMPTS = 200
+_PRUNE_MESSAGE = "provenance: prune refused lines"
 
 
 class NotesStore(AttestationStore):
@@ -129,39 +126,25 @@ class NotesStore(AttestationStore):
         return result
 
     def add_many(self, items: dict[str, Sequence[bytes]]) -> int:
-        for attempt in range(_MAX_ATTEMPTS):
+        for _attempt in rounds(self.ref, _MAX_ATTEMPTS):
             old = self.tip()
-            tmp = f"refs/notes/provenance-tmp/{os.getpid()}-{uuid.uuid4().hex}"
+            tmp = scratch_ref()
             try:
                 added, new = self._build(old, tmp, items)
                 if added == 0:
                     return 0
-                proc = self.git.run(
-                    "update-ref",
-                    "--no-deref",
-                    "-m",
-                    "provenance: add attestations",
-                    self.ref,
-                    new,
-                    old or _ZERO,
-                    check=False,
-                )
-                if proc.returncode == 0:
+                if swap(self.git, self.ref, new, old, "provenance: add attestations"):
                     return added
             finally:
-                self.git.run("update-ref", "--no-deref", "-d", tmp, check=False)
-            time.sleep(min(0.5, 0.005 * (attempt + 1)) * random.random())  # noqa: S311
-        raise StoreError(
-            f"could not update {self.ref}: too much concurrent writing",
-            hint="retry the command; nothing was lost",
-        )
+                drop(self.git, tmp)
+        raise AssertionError("unreachable: rounds() raises when attempts run out")
 
     def _build(
         self, old: str | None, tmp: str, items: dict[str, Sequence[bytes]]
     ) -> tuple[int, str]:
         """Write a notes commit on ``tmp`` (parent ``old``) holding the merged lines."""
         if old is not None:
-            self.git.out("update-ref", "--no-deref", tmp, old, _ZERO)
+            self.git.out("update-ref", "--no-deref", tmp, old, ZERO)
         existing = self._read_at(tmp, list(items)) if old is not None else {}
         added = 0
         for commit, lines in items.items():
@@ -189,10 +172,10 @@ class NotesStore(AttestationStore):
             out[need[oid]] = split_lines(data or b"")
         return out
 
-    # --- rewriting (``provenance prune``): the only path that removes lines ----------------
+    # --- listing and rewriting (``prune``, completed pending stamps) -----------------------
 
     def note_blobs(self) -> dict[str, str]:
-        """Commit id -> note blob id for every note under this ref."""
+        """Commit id -> note blob id for every note under this ref (empty when it is absent)."""
         return self._note_blobs(self.ref) if self.tip() is not None else {}
 
     def stream_note(self, blob: str) -> Iterator[bytes | None]:
@@ -203,25 +186,26 @@ class NotesStore(AttestationStore):
         """Store lines as a note blob (not yet attached to any commit)."""
         return write_blob_lines(self.git, lines)
 
-    def replace_notes(self, old: str, blobs: dict[str, str | None]) -> bool:
+    def replace_notes(
+        self,
+        old: str,
+        blobs: dict[str, str | None],
+        message: str = "provenance: prune refused lines",
+    ) -> bool:
         """Attach new note blobs (``None``: remove the note) if the ref is still at ``old``.
 
         One compare-and-swap attempt: ``False`` when another writer moved the ref, so the
         caller decides again from the new tip and nothing written meanwhile is lost.
         """
-        tmp = f"refs/notes/provenance-tmp/{os.getpid()}-{uuid.uuid4().hex}"
+        tmp = scratch_ref()
         try:
-            self.git.out("update-ref", tmp, old, _ZERO)
+            self.git.out("update-ref", "--no-deref", tmp, old, ZERO)
             for commit, blob in blobs.items():
                 if blob is None:
                     self.git.out("notes", f"--ref={tmp}", "remove", "--ignore-missing", commit)
                 else:
                     self.git.out("notes", f"--ref={tmp}", "add", "-f", "-C", blob, commit)
             new = self.git.out("rev-parse", "--verify", tmp).decode().strip()
-            proc = self.git.run(
-                "update-ref", "-m", "provenance: prune refused lines", self.ref, new, old,
-                check=False,
-            )  # fmt: skip
-            return proc.returncode == 0
+            return swap(self.git, self.ref, new, old, message)
         finally:
-            self.git.run("update-ref", "-d", tmp, check=False)
+            drop(self.git, tmp)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from provenance.errors import StoreError
 from provenance.gitio import Commit, Git, read_commit
-from provenance.policy import PENDING_NOTES_REF, Policy
+from provenance.policy import Policy
 from provenance.reasons import Reason
-from provenance.store import MAX_LINES_PER_COMMIT, AttestationStore, NotesStore
+from provenance.store import MAX_LINES_PER_COMMIT, AttestationStore
+from provenance.store.pending import pending_ids
 from provenance.verify.approvals import evaluate
 from provenance.verify.attestation import AttestationResult, verify_line
 from provenance.verify.report import CommitVerdict, Report, Status
@@ -49,19 +49,6 @@ def verify_note(
     return tuple(verify_line(i, line, commit, trust) for i, line in enumerate(lines))
 
 
-def pending_commits(git: Git) -> set[str]:
-    """Commits with an entry in the pending ref: still missing, reported as pending.
-
-    The pending ref only renames a refusal; a broken one is ignored (nothing passes by it).
-    """
-    try:
-        if NotesStore(git, PENDING_NOTES_REF).tip() is None:
-            return set()
-    except StoreError:
-        return set()
-    return set(git.out("notes", f"--ref={PENDING_NOTES_REF}", "list").decode().split()[1::2])
-
-
 def mark_pending(verdict: CommitVerdict) -> CommitVerdict:
     """A pending commit is still missing; say so with its own reason code."""
     missing, pending = Reason.ATTESTATION_MISSING, Reason.ATTESTATION_PENDING
@@ -98,6 +85,6 @@ def verify_commits(
             attested.add(sha)  # a leftover pending entry must not say it is still missing
         verdicts.append(decide(commit, results, trust.policy.policy))
     waiting = {v.commit for v in verdicts if v.status == "refused"} - attested
-    pending = pending_commits(git) & waiting if waiting else set()
+    pending = pending_ids(git) & waiting if waiting else set()
     verdicts = [mark_pending(v) if v.commit in pending else v for v in verdicts]
     return Report(tuple(verdicts), trust.policy.source, trust.policy.digest)

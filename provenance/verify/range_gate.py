@@ -13,8 +13,9 @@ from provenance.gitio import Commit, Git, parse_commit, read_commits
 from provenance.reasons import Reason
 from provenance.record.capture import assisted_by
 from provenance.store import AttestationStore
+from provenance.store.pending import pending_ids
 from provenance.verify.attestation import AttestationResult
-from provenance.verify.gate import decide, mark_pending, pending_commits, verify_note
+from provenance.verify.gate import decide, mark_pending, verify_note
 from provenance.verify.report import CommitVerdict, Report
 from provenance.verify.trust import TrustContext
 
@@ -129,7 +130,7 @@ def gate(
         commits = commits or read_commits(git, to_verify)
         jobs = [(sha, commits[sha].raw, lines.get(sha, [])) for sha in to_verify]
         results = _run_all(jobs, trust, progress)
-    pending = pending_commits(git) if required or mode != "ignore" else set()
+    pending = pending_ids(git) if required or mode != "ignore" else set()
     verdicts = []
     warnings: list[dict[str, str]] = []
     for c in classified:

@@ -20,16 +20,23 @@ from typing import Any
 import pytest
 
 from provenance.app.gate import verify_range
-from provenance.app.pending_stamps import clear_pending, complete_pending, list_pending
+from provenance.app.pending_stamps import complete_pending
 from provenance.app.run import run_session
 from provenance.app.session import CaptureOptions, build_session
-from provenance.app.stamp import PENDING_REF, Preparer, pending_line, record_pending, stamp
+from provenance.app.stamp import Preparer, stamp
 from provenance.app.verify import VerifyOptions
 from provenance.devinstance import DevInstance
 from provenance.gitio import Git
 from provenance.policy import render_template
 from provenance.record.capture import PromptSecretError
 from provenance.store import NotesStore
+from provenance.store.pending import (
+    PENDING_REF,
+    clear_pending,
+    list_pending,
+    pending_line,
+    record_pending,
+)
 from provenance.verify.report import render_text
 from tests.conftest import AGENT_ID, Golden, make_golden, session
 from tests.helpers import GitRepo
