@@ -8,10 +8,7 @@ gives its standing and which approval lines counted.
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,11 +20,8 @@ from provenance.reasons import Reason
 from provenance.verify.approvals import evaluate
 from provenance.verify.attestation import AttestationResult, verify_line
 from provenance.verify.gate import decide
+from provenance.verify.pool import run_all
 from provenance.verify.trust import TrustContext
-
-#: Below this many new lines, forking workers costs more than it saves.
-POOL_THRESHOLD = 48
-_STATE: dict[str, TrustContext] = {}
 
 Progress = Callable[[int, int], None]
 
@@ -41,32 +35,17 @@ class LineJob:
     line: bytes
 
 
-def _verify(sha: str, raw: bytes, index: int, line: bytes) -> AttestationResult:
-    return verify_line(index, line, parse_commit(sha, raw), _STATE["trust"])
+def _verify(job: tuple[str, bytes, int, bytes], trust: TrustContext) -> AttestationResult:
+    sha, raw, index, line = job
+    return verify_line(index, line, parse_commit(sha, raw), trust)
 
 
 def verify_jobs(
     jobs: Sequence[LineJob], trust: TrustContext, progress: Progress | None = None
 ) -> list[AttestationResult]:
-    """Verify every job; fork one worker per core when there is enough work (CPU-bound)."""
-    _STATE["trust"] = trust
-    workers = min(os.cpu_count() or 1, 8)
-    if len(jobs) < POOL_THRESHOLD or workers < 2 or "fork" not in mp.get_all_start_methods():
-        out = []
-        for n, job in enumerate(jobs, 1):
-            out.append(verify_line(job.index, job.line, job.commit, trust))
-            if progress is not None and (n % 50 == 0 or n == len(jobs)):
-                progress(n, len(jobs))
-        return out
-    args = [(j.commit.sha, j.commit.raw, j.index, j.line) for j in jobs]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as pool:
-        chunk = max(1, len(jobs) // (workers * 4))
-        out = []
-        for n, result in enumerate(pool.map(_verify, *zip(*args, strict=True), chunksize=chunk), 1):
-            out.append(result)
-            if progress is not None and (n % 50 == 0 or n == len(jobs)):
-                progress(n, len(jobs))
-        return out
+    """Verify every job, in worker processes when there is enough work (:mod:`verify.pool`)."""
+    items = [(j.commit.sha, j.commit.raw, j.index, j.line) for j in jobs]
+    return run_all(_verify, items, trust, progress=progress)
 
 
 def to_rows(

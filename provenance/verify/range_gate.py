@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 
 from provenance.classify.classified import CommitClassification
@@ -16,46 +13,19 @@ from provenance.store import AttestationStore
 from provenance.store.pending import pending_ids
 from provenance.verify.attestation import AttestationResult
 from provenance.verify.gate import decide, mark_pending, verify_note
+from provenance.verify.pool import run_all
 from provenance.verify.report import CommitVerdict, Report
 from provenance.verify.trust import TrustContext
 
 Progress = Callable[[int, int], None]
 
 
-#: Below this many attestations, forking workers costs more than it saves.
-POOL_THRESHOLD = 48
-_POOL_STATE: dict[str, TrustContext] = {}
-
-
 def _verify_lines(
-    sha: str, raw: bytes, lines: list[bytes]
+    job: tuple[str, bytes, list[bytes]], trust: TrustContext
 ) -> tuple[AttestationResult, ...] | Reason:
     """Verify one commit's lines (in a worker or inline); the commit is parsed from raw bytes."""
-    return verify_note(lines, parse_commit(sha, raw), _POOL_STATE["trust"])
-
-
-def _run_all(
-    jobs: list[tuple[str, bytes, list[bytes]]], trust: TrustContext, progress: Progress | None
-) -> dict[str, tuple[AttestationResult, ...] | Reason]:
-    """Verify every job; fork a process per core when there is enough work (CPU-bound, GIL)."""
-    _POOL_STATE["trust"] = trust
-    total = sum(len(lines) for _, _, lines in jobs)
-    workers = min(os.cpu_count() or 1, 8)
-    results: dict[str, tuple[AttestationResult, ...] | Reason] = {}
-    if total < POOL_THRESHOLD or workers < 2 or "fork" not in mp.get_all_start_methods():
-        for n, (sha, raw, lines) in enumerate(jobs, 1):
-            results[sha] = _verify_lines(sha, raw, lines)
-            if progress is not None and (n % 50 == 0 or n == len(jobs)):
-                progress(n, len(jobs))
-        return results
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as pool:
-        chunk = max(1, len(jobs) // (workers * 4))
-        outcomes = pool.map(_verify_lines, *zip(*jobs, strict=True), chunksize=chunk)
-        for n, ((sha, _, _), outcome) in enumerate(zip(jobs, outcomes, strict=True), 1):
-            results[sha] = outcome
-            if progress is not None and (n % 50 == 0 or n == len(jobs)):
-                progress(n, len(jobs))
-    return results
+    sha, raw, lines = job
+    return verify_note(lines, parse_commit(sha, raw), trust)
 
 
 def _has_valid_change(outcome: tuple[AttestationResult, ...] | Reason | None) -> bool:
@@ -129,7 +99,9 @@ def gate(
         trust.verifier_if_needed(lines)
         commits = commits or read_commits(git, to_verify)
         jobs = [(sha, commits[sha].raw, lines.get(sha, [])) for sha in to_verify]
-        results = _run_all(jobs, trust, progress)
+        weight = sum(len(job[2]) for job in jobs)
+        outcomes = run_all(_verify_lines, jobs, trust, weight=weight, progress=progress)
+        results = {job[0]: outcome for job, outcome in zip(jobs, outcomes, strict=True)}
     pending = pending_ids(git) if required or mode != "ignore" else set()
     verdicts = []
     warnings: list[dict[str, str]] = []
