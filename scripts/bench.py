@@ -31,8 +31,8 @@ from sigstore.verify import Verifier
 from sigstore.verify.policy import Identity
 
 from provenance.app.gate import classify_range, verify_range
+from provenance.app.options import VerifyOptions
 from provenance.app.stamp import SigningOptions, stamp
-from provenance.app.verify import VerifyOptions
 from provenance.devinstance import DevInstance
 from provenance.gitio import Git, read_commit
 from provenance.policy import render_template

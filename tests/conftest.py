@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from provenance.app.gate import verify
+from provenance.app.options import VerifyOptions
 from provenance.app.stamp import SigningOptions, StampResult, stamp
-from provenance.app.verify import VerifyOptions, verify
 from provenance.devinstance import DevInstance
 from provenance.policy import render_template
 from provenance.record.change import SessionContext, prompt_from_text

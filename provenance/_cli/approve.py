@@ -145,8 +145,8 @@ def approve_cmd(
           --identity-token @me.jwt
     """
     from provenance.app.approve import SHORT_DIFF_LINES, approve, preview
+    from provenance.app.options import VerifyOptions
     from provenance.app.stamp import SigningOptions
-    from provenance.app.verify import VerifyOptions
 
     options = VerifyOptions(policy=policy, trusted_root=trusted_root, trust_config=trust_config)
     signing = SigningOptions(
@@ -206,8 +206,8 @@ def pending_cmd(
     approval_rejected, attestation_missing, ...), who approved so far, and the rules that made
     it identity-related. Exit 0 when nothing is pending, 1 otherwise.
     """
+    from provenance.app.options import VerifyOptions, forbid_network
     from provenance.app.pending import pending
-    from provenance.app.verify import VerifyOptions, forbid_network
 
     if offline:
         forbid_network()

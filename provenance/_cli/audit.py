@@ -14,7 +14,7 @@ from provenance._cli.output import echo
 from provenance.display import shown
 
 if TYPE_CHECKING:
-    from provenance.app.verify import VerifyOptions
+    from provenance.app.options import VerifyOptions
     from provenance.verify.report import Report
 
 _db_option = click.option(
@@ -59,7 +59,7 @@ def index_cmd(
       provenance index --offline --trusted-root trusted_root.json
     """
     from provenance.app.audit import build_index
-    from provenance.app.verify import VerifyOptions, forbid_network
+    from provenance.app.options import VerifyOptions, forbid_network
 
     if offline:
         forbid_network()
@@ -219,7 +219,7 @@ def export_cmd(
       provenance export origin/release..HEAD --out evidence/ --trusted-root trusted_root.json
     """
     from provenance.app.evidence import export_pack
-    from provenance.app.verify import VerifyOptions, forbid_network
+    from provenance.app.options import VerifyOptions, forbid_network
 
     if offline:
         forbid_network()
@@ -243,7 +243,7 @@ def evidence_report(repo: Path, spec: str, pack: Path, options: VerifyOptions, f
         report = verify_evidence(repo, spec, pack, options, progress_printer())
     except PackError as e:
         refuse_whole(e, fmt)
-    info = report.extra["evidence"]
+    info = report.evidence or {}
     root = info["trusted_root"]
     echo(
         f"evidence {info['pack']} (exported {info['created_at']}); policy {info['policy_digest']}",

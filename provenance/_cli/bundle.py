@@ -56,7 +56,7 @@ def verify_bundle_cmd(
       provenance verify-bundle --bundle a.sigstore.json --key release.pub \\
           --trusted-root trusted_root.json sha256:0f3a...
     """
-    from provenance.app.verify import forbid_network
+    from provenance.app.options import forbid_network
     from provenance.app.verify_bundle import verify_bundle
 
     if offline:
@@ -145,8 +145,8 @@ def export_root_cmd(
       provenance trust-root export --out trusted_root.json --offline      # shipped root
       provenance trust-root export --out lab_root.json --devinstance .demo/sigstore
     """
+    from provenance.app.options import forbid_network
     from provenance.app.trust_root import RootChoice, export_root
-    from provenance.app.verify import forbid_network
 
     if offline:
         forbid_network()

@@ -176,7 +176,10 @@ def verify_cmd(
     """Verify commits, or gate a release range BASE..HEAD.
 
     \b
-    COMMIT...   every named commit needs a valid change attestation.
+    COMMIT...   each named commit is a range of one: classified against its parents with
+                the rules of the policy committed at HEAD (or --policy); an identity-related
+                one needs a valid change attestation and the approvals the policy asks for;
+                the others are not-required (attestations on them are shown anyway).
     BASE..HEAD  every commit of the range (merges included) is classified with the rules of
                 the policy committed at BASE; each identity-related one needs a valid change
                 attestation. The policy is never read from the candidate.
@@ -192,9 +195,9 @@ def verify_cmd(
       provenance verify --format sarif --vsa vsa.json origin/release..HEAD > gate.sarif
       provenance verify --evidence pack/ --offline --trusted-root root.json BASE..HEAD
     """
-    from provenance.app.gate import verify_range
+    from provenance.app.gate import verify, verify_range
+    from provenance.app.options import VerifyOptions, forbid_network
     from provenance.app.stamp import SigningOptions
-    from provenance.app.verify import VerifyOptions, forbid_network, verify
     from provenance.app.vsa import write_vsa
     from provenance.verify.formats import render_sarif
     from provenance.verify.report import render_text
@@ -269,7 +272,8 @@ def show_cmd(
     Example:
       provenance show HEAD --format json --trust-config trust_config.json
     """
-    from provenance.app.verify import VerifyOptions, forbid_network, verify
+    from provenance.app.gate import verify
+    from provenance.app.options import VerifyOptions, forbid_network
 
     if offline:
         forbid_network()
@@ -286,7 +290,7 @@ def show_cmd(
         return
     verdict = report.commits[0]
     echo(f"commit {verdict.commit}: {verdict.status}", err=True)
-    root = report.extra.get("trusted_root", {})
+    root = report.trusted_root or {}
     echo(f"  trusted root {root.get('digest')} from {shown(root.get('source'))}", err=True)
     for reason in verdict.reasons:
         echo(f"  reason: {reason}", err=True)

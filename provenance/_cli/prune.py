@@ -44,8 +44,8 @@ def prune_cmd(
       provenance prune --dry-run refs/remotes/origin/main..HEAD
       provenance prune --offline --trusted-root trusted_root.json HEAD
     """
+    from provenance.app.options import VerifyOptions, forbid_network
     from provenance.app.prune import prune
-    from provenance.app.verify import VerifyOptions, forbid_network
 
     if offline:
         forbid_network()

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from provenance.app.options import VerifyOptions
 from provenance.app.policy_source import resolve_policy
 from provenance.app.stamp import SigningOptions, repository_uri, sign_statement
-from provenance.app.verify import VerifyOptions
 from provenance.errors import ConfigError, ProvenanceError, Refusal, UsageError
 from provenance.gitio import Commit, Git, read_commit, resolve_commit
 from provenance.gitio.stream import diff_against

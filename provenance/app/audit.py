@@ -30,7 +30,7 @@ from provenance.gitio.walk import parse_range
 from provenance.store import NotesStore
 
 if TYPE_CHECKING:  # the verifier (and sigstore) load only to build the index, not to query
-    from provenance.app.verify import VerifyOptions
+    from provenance.app.options import VerifyOptions
     from provenance.policy import LoadedPolicy
 
 Progress = Callable[[str, int, int], None]
@@ -85,6 +85,7 @@ def build_index(
     note only lines whose digest was never seen are verified. A different policy, trusted
     root or notes ref (or ``rebuild``) starts from an empty index.
     """
+    from provenance.app.gate import classify_commits
     from provenance.audit.ingest import LineJob, redecide, to_rows, verify_jobs
 
     git = Git.discover(repo)
@@ -137,10 +138,12 @@ def build_index(
                 trust_root_digest=root_digest,
                 policy_digest=loaded.digest,
             )
+            touched = sorted({j.commit.sha for j in jobs})
+            related = classify_commits(git, touched, loaded) if touched else {}
             with index.transaction():
                 indexed += index.add(rows, bad)
-                for sha in sorted({j.commit.sha for j in jobs}):
-                    redecide(index, commits[sha], loaded.policy)
+                for sha in touched:
+                    redecide(index, commits[sha], loaded.policy, related[sha].identity_related)
                 index.set_note_blobs({sha: notes[sha] for sha in chunk if sha in commits})
             new_lines += len(jobs)
             refused += len(bad)

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from provenance.app.gate import Progress, verify_range
+from provenance.app.options import VerifyOptions
 from provenance.app.policy_source import resolve_policy
-from provenance.app.verify import VerifyOptions
 from provenance.audit.models import parse_when_claimed as iso_time
 from provenance.errors import ConfigError, StoreError, UsageError
 from provenance.gitio import Git, check_repository_safe, read_commit, resolve_commit
@@ -241,4 +241,4 @@ def verify_evidence(
         },
     }
     trust = options.trust_source(via="evidence pack").description()
-    return replace(report, extra={**report.extra, "evidence": evidence, "trusted_root": trust})
+    return replace(report, evidence=evidence, trusted_root=trust)

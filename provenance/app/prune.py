@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from provenance.app.options import VerifyOptions
 from provenance.app.policy_source import resolve_policy
-from provenance.app.verify import VerifyOptions
 from provenance.errors import StoreError
 from provenance.gitio import Commit, Git, check_repository_safe, read_commit, resolve_commit
 from provenance.gitio.walk import parse_range, walk_range

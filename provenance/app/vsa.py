@@ -14,7 +14,7 @@ from provenance.verify.report import Report
 def write_vsa(report: Report, path: Path, repo: Path, signing: SigningOptions | None) -> str:
     """Write the VSA statement (or its signed bundle/envelope) atomically; return its digest."""
     git = Git.discover(repo)
-    head = report.extra.get("range", {}).get("head") or report.commits[-1].commit
+    head = report.range.head if report.range else report.commits[-1].commit
     statement = build_vsa(
         report,
         repository=repository_uri(git, None),

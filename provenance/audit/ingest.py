@@ -2,8 +2,9 @@
 
 Verification is the verifier's own ``verify_line`` against the policy's trust settings; a line
 that fails any check is remembered as refused and never becomes a row. Each touched commit is
-then decided again from its verified rows (``decide`` and ``evaluate``, as the gate does), which
-gives its standing and which approval lines counted.
+then decided again as the gate decides it: not identity-related (a range of one) is
+``not-required``; otherwise from its verified rows (``decide`` and ``evaluate``), which gives
+its standing and which approval lines counted.
 """
 
 from __future__ import annotations
@@ -78,8 +79,15 @@ def to_rows(
     return rows, refused
 
 
-def redecide(index: Index, commit: Commit, policy: Policy) -> None:
-    """Decide ``commit`` again from its verified rows and record its standing."""
+def redecide(index: Index, commit: Commit, policy: Policy, identity_related: bool) -> None:
+    """Decide ``commit`` again from its verified rows, as the gate would, and record it.
+
+    A commit that is not identity-related (classified as a range of one with the index's
+    policy) needs nothing: ``not-required``, and no approval counts toward it.
+    """
+    if not identity_related:
+        index.set_standing(commit.sha, "not-required", (), (), [])
+        return
     pairs = index.valid_results(commit.sha)
     results = [r for _, r in pairs]
     verdict = decide(commit, results, policy)

@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from graphlib import TopologicalSorter
 from pathlib import Path
 
 from provenance.errors import GitError
@@ -206,6 +207,26 @@ def read_range(
         own, brought = _with_aliases(git, commits, own, brought, ends)
         brought = _landed_lines(box, commits, own, brought, base_blobs)
     return RangeChanges(attach_sources(git, own, want), attach_sources(git, brought, want))
+
+
+def read_alone(git: Git, commits: list[RangeCommit], *, want: Want | None = None) -> RangeChanges:
+    """Changes of commits each judged alone: a range of one, whose BASE is its first parent.
+
+    Non-merges share one stream (each is diffed against its own parent either way); each
+    merge is read on its own, so no other commit passes for its merged side.
+    """
+    by_sha = {c.sha: c for c in commits if not c.is_merge}
+    graph = {sha: [p for p in c.parents if p in by_sha] for sha, c in by_sha.items()}
+    singles = [by_sha[sha] for sha in TopologicalSorter(graph).static_order()]  # parents first
+    own: dict[str, list[FileChange]] = {}
+    brought: dict[str, list[FileChange]] = {}
+    parts = [read_range(git, singles, want=want)] if singles else []
+    parts += [read_range(git, [c], ends=(c.parents[0], c.sha), want=want) for c in commits
+              if c.is_merge]  # fmt: skip
+    for part in parts:
+        own |= part.own
+        brought |= part.brought
+    return RangeChanges(own, brought)
 
 
 def _landed_lines(

@@ -80,8 +80,7 @@ def render_refusal_sarif(reason: str, message: str) -> str:
 
 def build_vsa(report: Report, *, repository: str, head_digest: str) -> bytes:
     """An in-toto Statement v1 carrying an SLSA VSA for the exact HEAD commit verified."""
-    info = report.extra.get("range", {})
-    head = info.get("head", "")
+    head = report.range.head if report.range else ""
     inputs = [
         {
             "uri": f"git+{repository}@{c.commit}#attestation-{a.index}",
@@ -93,8 +92,8 @@ def build_vsa(report: Report, *, repository: str, head_digest: str) -> bytes:
     ]
     policy_digest = report.policy_digest.removeprefix("sha256:")
     predicate_extra: dict[str, Any] = {}
-    trust = report.extra.get("trusted_root")
-    if isinstance(trust, dict):  # which root decided (G51), as a resource descriptor
+    trust = report.trusted_root
+    if trust is not None:  # which root decided (G51), as a resource descriptor
         root: dict[str, Any] = {"name": trust["source"]}
         if trust.get("path"):
             root["uri"] = trust["path"]
@@ -109,8 +108,8 @@ def build_vsa(report: Report, *, repository: str, head_digest: str) -> bytes:
                 "digest": {"sha256": head_digest},
                 "annotations": {
                     "gitCommit": head,
-                    "gitTree": info.get("head_tree", ""),
-                    "base": info.get("base", ""),
+                    "gitTree": report.range.head_tree if report.range else "",
+                    "base": report.range.base if report.range else "",
                 },
             }
         ],

@@ -15,8 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from provenance.app.approve import preview
+from provenance.app.options import VerifyOptions
 from provenance.app.stamp import SigningOptions, stamp
-from provenance.app.verify import VerifyOptions
 from provenance.audit.models import LogEntry
 from provenance.audit.render import render_log
 from provenance.devinstance import DevInstance

@@ -13,7 +13,7 @@ import pytest
 
 from provenance.app.evidence import Exported, export_pack, verify_evidence
 from provenance.app.gate import verify_range
-from provenance.app.verify import VerifyOptions
+from provenance.app.options import VerifyOptions
 from provenance.errors import UsageError
 from provenance.reasons import Reason
 from provenance.store import PackError

@@ -20,8 +20,8 @@ import pytest
 from provenance.app.approve import preview
 from provenance.app.audit import log
 from provenance.app.evidence import export_pack
-from provenance.app.gate import classify_range, verify_range
-from provenance.app.verify import VerifyOptions, verify
+from provenance.app.gate import classify_range, verify, verify_range
+from provenance.app.options import VerifyOptions
 from provenance.devinstance import DevInstance
 from provenance.errors import UsageError
 from provenance.gitio import Git, resolve_commit

@@ -172,7 +172,7 @@ def test_two_clones_stamping_and_syncing_concurrently_lose_nothing(
     tmp_path: Path, dev: DevInstance
 ) -> None:
     from provenance.app.audit import build_index
-    from provenance.app.verify import VerifyOptions
+    from provenance.app.options import VerifyOptions
     from provenance.policy import render_template
 
     policy = {".provenance/policy.toml": render_template(dev.default_issuer, AGENT_ID)}

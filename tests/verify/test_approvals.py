@@ -32,9 +32,9 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from provenance.app.approve import approve as sign_approval
 from provenance.app.approve import preview
-from provenance.app.gate import verify_range
+from provenance.app.gate import verify, verify_range
+from provenance.app.options import VerifyOptions
 from provenance.app.stamp import SigningOptions, stamp
-from provenance.app.verify import VerifyOptions, verify
 from provenance.devinstance import DevInstance
 from provenance.sign import sign_with_key
 from provenance.verify.report import CommitVerdict, Report, report_to_dict

@@ -13,8 +13,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from provenance.app.gate import verify
+from provenance.app.options import VerifyOptions
 from provenance.app.stamp import SigningOptions, stamp
-from provenance.app.verify import VerifyOptions, verify
 from provenance.sign import public_key_from_pem
 from provenance.verify.report import Report
 from tests.conftest import session

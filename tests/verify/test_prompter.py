@@ -26,9 +26,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from provenance.app.approve import approve, preview
+from provenance.app.gate import verify
+from provenance.app.options import VerifyOptions
 from provenance.app.prompt import sign_prompt
 from provenance.app.stamp import SigningOptions, stamp
-from provenance.app.verify import VerifyOptions, verify
 from provenance.devinstance import DevInstance
 from provenance.errors import ConfigError, UsageError
 from provenance.policy import parse_policy
