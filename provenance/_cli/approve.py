@@ -29,25 +29,22 @@ _SUMMARY_PATHS = 20
 def _header(seen: Preview) -> list[str]:
     """Who made the commit, its message, and what the signed change record says."""
     p, c = seen.predicate, seen.commit
-    agent, prompt = p.get("agent", {}), p.get("prompt", {})
-    tool = shown(agent.get("tool", "?")) + (
-        f"@{shown(agent['version'])}" if agent.get("version") else ""
-    )
+    agent, prompt = p.agent, p.prompt
+    tool = shown(agent.tool) + (f"@{shown(agent.version)}" if agent.version else "")
     lines = [
         f"commit     {c.sha}",
         f"author     {shown(c.author)}",
         f"committer  {shown(c.committer)}",
         "message    "
         + "\n           ".join(shown(ln) for ln in seen.message.rstrip("\n").split("\n")[:20]),
-        f"agent      {tool}  model {shown(agent.get('model'))}  "
-        f"session {shown(agent.get('session_id') or '-')}",
-        f"prompter   {shown(p.get('prompter'))}",
-        f"prompt     {shown(prompt.get('algorithm'))}:{shown(prompt.get('digest'))}",
+        f"agent      {tool}  model {shown(agent.model)}  session {shown(agent.session_id or '-')}",
+        f"prompter   {shown(p.prompter)}",
+        f"prompt     {shown(prompt.algorithm)}:{shown(prompt.digest)}",
     ]
-    for skill in p.get("skills", []):
+    for skill in p.skills:
         lines.append(
-            f"skill      {shown(skill.get('name'))} {shown(skill.get('version') or '')} "
-            f"{shown(skill.get('digest', {}).get('sha256', ''))}"
+            f"skill      {shown(skill.name)} {shown(skill.version or '')} "
+            f"{shown(skill.digest.get('sha256', ''))}"
         )
     ch = seen.change
     lines.append(f"signed by  {shown(ch.signer)} ({shown(ch.issuer)}) at {ch.signed_time}")

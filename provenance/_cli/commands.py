@@ -28,6 +28,7 @@ from provenance._cli.options import (
 from provenance._cli.prompt import apply_prompter, prompter_options
 from provenance._cli.run import capture_options
 from provenance.errors import UsageError
+from provenance.predicates import ChangePredicate
 
 
 @click.command("init")
@@ -130,7 +131,9 @@ def _emit(report: Report, fmt: str, *, detailed: bool = False) -> None:
         if detailed:
             for entry, verdict in zip(data["commits"], report.commits, strict=True):
                 for out, att in zip(entry["attestations"], verdict.attestations, strict=True):
-                    out["predicate"] = att.predicate
+                    out["predicate"] = (
+                        att.predicate.model_dump(mode="json") if att.predicate else None
+                    )
         echo(json.dumps(data, indent=2) if detailed else render_json(report))
     else:
         echo(render_text(report), err=True)
@@ -303,15 +306,15 @@ def show_cmd(
                 f"time: {att.signed_time}",
                 err=True,
             )
-        if att.predicate:
-            agent = att.predicate.get("agent", {})
+        if isinstance(att.predicate, ChangePredicate):
+            agent = att.predicate.agent
             echo(
-                f"      agent: {shown(agent.get('tool'))}@{shown(agent.get('version'))}  "
-                f"model: {shown(agent.get('model'))}  "
-                f"prompter: {shown(att.predicate.get('prompter'))}",
+                f"      agent: {shown(agent.tool)}@{shown(agent.version)}  "
+                f"model: {shown(agent.model)}  "
+                f"prompter: {shown(att.predicate.prompter)}",
                 err=True,
             )
-            for change in att.predicate.get("changes", []):
-                rules = shown(",".join(change.get("rules", [])) or "-")
-                path = shown_path(str(change.get("path")))
-                echo(f"      {shown(change.get('status'))} {path}  [{rules}]", err=True)
+            for change in att.predicate.changes:
+                rules = shown(",".join(change.rules) or "-")
+                path = shown_path(change.path)
+                echo(f"      {shown(change.status)} {path}  [{rules}]", err=True)

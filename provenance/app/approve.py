@@ -13,7 +13,6 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from provenance.app.options import VerifyOptions
 from provenance.app.policy_source import resolve_policy
@@ -21,7 +20,12 @@ from provenance.app.stamp import SigningOptions, repository_uri, sign_statement
 from provenance.errors import ConfigError, ProvenanceError, Refusal, UsageError
 from provenance.gitio import Commit, Git, read_commit, resolve_commit
 from provenance.gitio.stream import diff_against
-from provenance.predicates import APPROVAL_PREDICATE_TYPE, ApprovalPredicate, CommitRef
+from provenance.predicates import (
+    APPROVAL_PREDICATE_TYPE,
+    ApprovalPredicate,
+    ChangePredicate,
+    CommitRef,
+)
 from provenance.reasons import Reason
 from provenance.sign import build_statement
 from provenance.store import NotesStore
@@ -62,8 +66,10 @@ class Preview:
     hunks: tuple[Hunk, ...] = ()
 
     @property
-    def predicate(self) -> dict[str, Any]:
-        return self.change.predicate or {}
+    def predicate(self) -> ChangePredicate:
+        """The signed change record being approved (verified; a change predicate)."""
+        assert isinstance(self.change.predicate, ChangePredicate)
+        return self.change.predicate
 
     @property
     def message(self) -> str:
@@ -72,11 +78,7 @@ class Preview:
 
     def identity_paths(self) -> list[tuple[str, list[str]]]:
         """(path, rules) for every identity-related path of the signed change record."""
-        return [
-            (str(c.get("path")), [str(r) for r in c.get("rules", [])])
-            for c in self.predicate.get("changes", [])
-            if c.get("rules")
-        ]
+        return [(c.path, list(c.rules)) for c in self.predicate.changes if c.rules]
 
     def diff_lines(self) -> int:
         return sum(len(h.removed) + len(h.added) for h in self.hunks)
@@ -144,9 +146,10 @@ def preview(repo: Path, rev: str, options: VerifyOptions, base: str | None = Non
     changes = [
         c for parent in (commit.parents[:1] or (None,)) for c in diff_against(git, sha, parent)
     ]
-    identity = {
-        str(c.get("path")) for c in (newest.predicate or {}).get("changes", []) if c.get("rules")
-    }
+    predicate = newest.predicate
+    identity = {c.path for c in predicate.changes if c.rules} if isinstance(
+        predicate, ChangePredicate
+    ) else set()  # fmt: skip
     return Preview(
         commit=commit,
         change=newest,
@@ -172,7 +175,7 @@ def approve(
         comment=comment,
         decided_at=datetime.now(UTC),
     )
-    uri = str(seen.predicate.get("repository", {}).get("uri") or repository_uri(git, None))
+    uri = seen.predicate.repository.uri or repository_uri(git, None)
     statement = build_statement(commit, uri, APPROVAL_PREDICATE_TYPE, predicate)
     signed = sign_statement(statement, signing)
     NotesStore(git, seen.notes_ref).add(commit.sha, [signed.line])

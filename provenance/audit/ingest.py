@@ -18,9 +18,8 @@ from provenance.audit.models import AttestationRow, RefusedLine, line_digest
 from provenance.gitio import Commit, parse_commit
 from provenance.policy import Policy
 from provenance.reasons import Reason
-from provenance.verify.approvals import evaluate
 from provenance.verify.attestation import AttestationResult, verify_line
-from provenance.verify.gate import decide
+from provenance.verify.gate import standing
 from provenance.verify.pool import run_all
 from provenance.verify.trust import TrustContext
 
@@ -88,17 +87,7 @@ def redecide(index: Index, commit: Commit, policy: Policy, identity_related: boo
     if not identity_related:
         index.set_standing(commit.sha, "not-required", (), (), [])
         return
-    pairs = index.valid_results(commit.sha)
-    results = [r for _, r in pairs]
-    verdict = decide(commit, results, policy)
-    approvals = evaluate(policy, commit, results)
-    valid_changes = {r.digest for r in results if r.kind == "change"}
-    counted = [
-        digest
-        for digest, r in pairs
-        if r.kind == "approval"
-        and r.approver in approvals.approvers
-        and (r.predicate or {}).get("decision") == "approve"
-        and (r.predicate or {}).get("change_attestation", {}).get("sha256") in valid_changes
-    ]
-    index.set_standing(commit.sha, verdict.status, verdict.reasons, approvals.approvers, counted)
+    changes, approvals = index.facts(commit.sha)
+    decided = standing(commit, changes, [facts for _, facts in approvals], policy)
+    counted = [approvals[i][0] for i in decided.counted]
+    index.set_standing(commit.sha, decided.status, decided.reasons, decided.approvers, counted)

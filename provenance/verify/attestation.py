@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
 from cryptography.x509 import Certificate
 
@@ -42,7 +41,7 @@ class AttestationResult:
     signed_time: datetime | None = None
     digest: str | None = None
     predicate_type: str | None = None
-    predicate: dict[str, Any] | None = field(default=None, compare=False)
+    predicate: ChangePredicate | ApprovalPredicate | None = field(default=None, compare=False)
     change_signer: bool = False
     approver: str | None = None
     #: For a change attestation that passed its own checks: is its prompter signed (G50)?
@@ -140,7 +139,9 @@ def verify_line(index: int, line: bytes, commit: Commit, trust: TrustContext) ->
         kind=kind,
         reasons=tuple(problems),
         predicate_type=checked.predicate_type,
-        predicate=checked.predicate.model_dump(mode="json"),
+        predicate=checked.predicate
+        if isinstance(checked.predicate, ChangePredicate | ApprovalPredicate)
+        else None,
         prompter=prompter,
     )
 

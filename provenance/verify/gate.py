@@ -20,7 +20,7 @@ from provenance.reasons import Reason
 from provenance.record.capture import assisted_by
 from provenance.store import MAX_LINES_PER_COMMIT, AttestationStore
 from provenance.store.pending import pending_ids
-from provenance.verify.approvals import evaluate
+from provenance.verify.approvals import ApprovalFacts, ChangeFacts, evaluate, facts_of
 from provenance.verify.attestation import AttestationResult, verify_line
 from provenance.verify.pool import run_all
 from provenance.verify.report import CommitVerdict, RangeInfo, Report, Status, TrailerWarning
@@ -44,19 +44,43 @@ class Target:
     show_all: bool = False
 
 
-def decide(commit: Commit, results: Sequence[AttestationResult], policy: Policy) -> CommitVerdict:
-    """ok iff some change attestation passed every check and enough people approved it."""
-    if not any(r.ok and r.kind == "change" for r in results):
-        reasons = sorted({reason for r in results for reason in r.reasons})
-        missing = reasons or [Reason.ATTESTATION_MISSING]
-        return CommitVerdict(commit.sha, "refused", tuple(missing), tuple(results))
-    verdict = evaluate(policy, commit, results)  # with required = 0, a reject still blocks
+@dataclass(frozen=True)
+class Standing:
+    """A required commit's decision: status, reasons, approvers, and the approvals counted."""
+
+    status: Status
+    reasons: tuple[Reason, ...]
+    approvers: tuple[str, ...] = ()
+    counted: tuple[int, ...] = ()
+
+
+def standing(
+    commit: Commit,
+    changes: Sequence[ChangeFacts],
+    approvals: Sequence[ApprovalFacts],
+    policy: Policy,
+    refusals: Sequence[Reason] = (),
+) -> Standing:
+    """ok iff some change attestation passed every check and enough people approved it.
+
+    ``refusals`` are the reasons of the lines that did not verify (reported when no change
+    attestation is valid). The index decides from its rows with this very function.
+    """
+    if not changes:
+        return Standing("refused", tuple(sorted(set(refusals))) or (Reason.ATTESTATION_MISSING,))
+    verdict = evaluate(policy, commit, changes, approvals)  # required = 0: a reject still blocks
     if policy.approvals.required == 0 and Reason.APPROVAL_REJECTED not in verdict.reasons:
-        return CommitVerdict(commit.sha, "ok", (), tuple(results), approvers=verdict.approvers)
+        return Standing("ok", (), verdict.approvers, verdict.counted)
     status: Status = "refused" if verdict.reasons else "ok"
-    return CommitVerdict(
-        commit.sha, status, verdict.reasons, tuple(results), approvers=verdict.approvers
-    )
+    return Standing(status, verdict.reasons, verdict.approvers, verdict.counted)
+
+
+def decide(commit: Commit, results: Sequence[AttestationResult], policy: Policy) -> CommitVerdict:
+    """The commit's verdict from its verified lines (:func:`standing`)."""
+    changes, approvals = facts_of(results)
+    refusals = [reason for r in results for reason in r.reasons]
+    s = standing(commit, changes, approvals, policy, refusals)
+    return CommitVerdict(commit.sha, s.status, s.reasons, tuple(results), approvers=s.approvers)
 
 
 def candidates(lines: Sequence[bytes]) -> int:
@@ -195,4 +219,13 @@ def gate(
     )
 
 
-__all__ = ["Target", "candidates", "decide", "gate", "mark_pending", "verify_note"]
+__all__ = [
+    "Standing",
+    "Target",
+    "candidates",
+    "decide",
+    "gate",
+    "mark_pending",
+    "standing",
+    "verify_note",
+]

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from provenance.display import shown
+from provenance.predicates import ChangePredicate
 from provenance.reasons import Reason
 from provenance.verify.attestation import AttestationResult
 
@@ -105,7 +106,7 @@ def _prompter_json(a: AttestationResult) -> dict[str, Any]:
     """``signed`` (by whom, with the prompt attestation's digest) or ``asserted`` (and why)."""
     assert a.prompter is not None
     p = a.prompter
-    claimed = (a.predicate or {}).get("prompter")
+    claimed = a.predicate.prompter if isinstance(a.predicate, ChangePredicate) else None
     out: dict[str, Any] = {"status": p.status, "claimed": claimed}
     if p.status == "signed":
         out |= {"identity": p.identity, "issuer": p.issuer, "person": p.person}
@@ -143,7 +144,8 @@ def _prompter_text(a: AttestationResult) -> str:
     assert a.prompter is not None
     if a.prompter.status == "signed":
         return f"{a.prompter.identity} (signed)"
-    return f"{(a.predicate or {}).get('prompter')} (asserted)"
+    claimed = a.predicate.prompter if isinstance(a.predicate, ChangePredicate) else None
+    return f"{claimed} (asserted)"
 
 
 def _chosen_by(report: Report) -> str:
