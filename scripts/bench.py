@@ -32,11 +32,12 @@ from sigstore.verify.policy import Identity
 
 from provenance.app.gate import classify_range, verify_range
 from provenance.app.options import VerifyOptions
-from provenance.app.stamp import SigningOptions, stamp
+from provenance.app.stamp import stamp
 from provenance.devinstance import DevInstance
 from provenance.gitio import Git, read_commit
 from provenance.policy import render_template
 from provenance.record.change import SessionContext, prompt_from_text
+from provenance.sign.signing import SigningOptions
 
 if TYPE_CHECKING:
     from provenance.audit import AttestationRow, Index

@@ -143,7 +143,7 @@ def approve_cmd(
     """
     from provenance.app.approve import SHORT_DIFF_LINES, approve, preview
     from provenance.app.options import VerifyOptions
-    from provenance.app.stamp import SigningOptions
+    from provenance.sign.signing import SigningOptions
 
     options = VerifyOptions(policy=policy, trusted_root=trusted_root, trust_config=trust_config)
     signing = SigningOptions(

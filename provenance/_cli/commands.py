@@ -101,7 +101,8 @@ def stamp_cmd(
       provenance stamp --pending --identity-token @token.jwt
     """
     from provenance._cli.run import complete_pending_cmd
-    from provenance.app.stamp import SigningOptions, stamp
+    from provenance.app.stamp import stamp
+    from provenance.sign.signing import SigningOptions
 
     signing = SigningOptions(
         key=key,
@@ -200,8 +201,8 @@ def verify_cmd(
     """
     from provenance.app.gate import verify, verify_range
     from provenance.app.options import VerifyOptions, forbid_network
-    from provenance.app.stamp import SigningOptions
     from provenance.app.vsa import write_vsa
+    from provenance.sign.signing import SigningOptions
     from provenance.verify.formats import render_sarif
     from provenance.verify.report import render_text
 

@@ -20,7 +20,7 @@ from provenance.safefiles import write_output
 if TYPE_CHECKING:
     from provenance.app.run import RunResult
     from provenance.app.session import CaptureOptions
-    from provenance.app.stamp import SigningOptions
+    from provenance.sign.signing import SigningOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -217,7 +217,7 @@ def run_cmd(
     """
     from provenance.app.run import run_session, withheld_from_children
     from provenance.app.session import build_session
-    from provenance.app.stamp import SigningOptions
+    from provenance.sign.signing import SigningOptions
 
     if _token_from_command_line(ctx, identity_token):
         raise UsageError(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from provenance.app.options import VerifyOptions
 from provenance.app.policy_source import resolve_policy
-from provenance.app.stamp import SigningOptions, repository_uri, sign_statement
+from provenance.app.stamp import repository_uri, sign_and_store
 from provenance.errors import ConfigError, ProvenanceError, Refusal, UsageError
 from provenance.gitio import Commit, Git, read_commit, resolve_commit
 from provenance.gitio.stream import diff_against
@@ -28,6 +28,7 @@ from provenance.predicates import (
 )
 from provenance.reasons import Reason
 from provenance.sign import build_statement
+from provenance.sign.signing import SigningOptions
 from provenance.store import NotesStore
 from provenance.verify.attestation import AttestationResult
 from provenance.verify.gate import verify_note
@@ -177,8 +178,7 @@ def approve(
     )
     uri = seen.predicate.repository.uri or repository_uri(git, None)
     statement = build_statement(commit, uri, APPROVAL_PREDICATE_TYPE, predicate)
-    signed = sign_statement(statement, signing)
-    NotesStore(git, seen.notes_ref).add(commit.sha, [signed.line])
+    signed, _added = sign_and_store(git, commit.sha, statement, seen.notes_ref, signing)
     return Approved(
         commit=commit.sha,
         decision=predicate.decision,

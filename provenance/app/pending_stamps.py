@@ -15,10 +15,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from provenance.app.stamp import SigningOptions, StampResult, payload_of, sign_statement
+from provenance.app.stamp import StampResult, payload_of, sign_and_store
 from provenance.errors import GitError, SigningError
 from provenance.gitio import Git, read_commit
 from provenance.predicates import CHANGE_PREDICATE_TYPE, STATEMENT_TYPE, ChangePredicate
+from provenance.sign.signing import SigningOptions
 from provenance.store import NotesStore
 from provenance.store.pending import PendingEntry, list_pending, record_pending, remove_pending
 from provenance.store.registry import registered_ref
@@ -100,13 +101,12 @@ def complete_pending(repo: Path, signing: SigningOptions) -> Completion:
                 result.already_stored.append(sha)
                 continue
             try:
-                signed = sign_statement(entry.statement, signing)
+                signed, added = sign_and_store(git, sha, entry.statement, notes_ref, signing)
             except SigningError as e:
                 failure = str(e)
                 record_pending(git, {sha: (entry.statement, failure)}, notes_ref)
                 result.failed.append((sha, failure))
                 continue
-            added = store.add(sha, [signed.line]) > 0
             done.add(entry.statement)
             result.completed.append(
                 StampResult(

@@ -36,21 +36,13 @@ from provenance.app.session_commits import (
     session_identity,
     snapshot,
 )
-from provenance.app.stamp import (
-    PinnedSigning,
-    Prepared,
-    Preparer,
-    SigningOptions,
-    StampResult,
-    confirm_stored,
-    pin_signing,
-    sign_statement,
-)
+from provenance.app.stamp import Prepared, Preparer, StampResult, confirm_stored, sign_and_store
 from provenance.errors import GitError, ProvenanceError, SigningError, StoreError, UsageError
 from provenance.gitio import Git
 from provenance.gitio.remotes import Endpoint, configured_endpoints
 from provenance.gitio.transport import Programs, pin_programs
 from provenance.record.change import SessionContext
+from provenance.sign.signing import PinnedSigning, SigningOptions, pin_signing
 from provenance.store import NotesStore
 from provenance.store.pending import clear_pending, record_pending
 
@@ -258,9 +250,10 @@ def _stamp_all(
     pending: list[tuple[str, str]] = []
     for n, item in enumerate(prepared):
         try:
-            with restored(withheld):
-                signed = sign_statement(item.statement, signing)
-            added = NotesStore(git, item.notes_ref).add(item.commit, [signed.line]) > 0
+            signed, added = sign_and_store(
+                git, item.commit, item.statement, item.notes_ref, signing,
+                while_signing=restored(withheld),  # the credential is back only while signing
+            )  # fmt: skip
         except (SigningError, StoreError) as e:
             reason = e.diagnostics()
             rest = prepared[n:]

@@ -1,19 +1,56 @@
-"""Sign stage: statement bytes -> Sigstore bundle or key-signed DSSE envelope."""
+"""The sign stage: statement bytes -> Sigstore bundle or key-signed DSSE envelope.
+
+``sign(statement, signing)`` is the one way to sign (:mod:`provenance.sign.signing`);
+``build_statement`` makes the in-toto Statement v1 bytes for a commit
+(:mod:`provenance.sign.statement`); the two adapters are :mod:`~provenance.sign.keyless`
+(the only module of this stage that imports sigstore) and :mod:`~provenance.sign.keyed`
+(securesystemslib signers: files, KMS, HSM).
+
+The names below load on first use (PEP 562): commands that never sign (``classify``,
+``query``) must not pay for importing sigstore. The agent wrapper calls :func:`preload`
+before the agent starts, so nothing of the signing stack is imported from then on (G54).
+"""
+
+from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING, Any
 
-from provenance.sign.keyed import key_file, load_signer, public_key_from_pem, sign_with_key
-from provenance.sign.keyless import load_trust_config, sign_keyless, token_issuer
-from provenance.sign.statement import (
-    SignedLine,
-    build_prompt_statement,
-    build_statement,
-    commit_subject,
-)
+if TYPE_CHECKING:
+    from provenance.sign.keyed import key_file, load_signer, public_key_from_pem, sign_with_key
+    from provenance.sign.keyless import load_trust_config, sign_keyless, token_issuer
+    from provenance.sign.signing import PinnedSigning, SigningOptions, pin_signing, sign
+    from provenance.sign.statement import (
+        SignedLine,
+        build_prompt_statement,
+        build_statement,
+        commit_subject,
+    )
 
-#: What signing still imports on first use once this package is imported (measured by
+#: Where each exported name lives.
+_EXPORTS = {
+    "key_file": "keyed",
+    "load_signer": "keyed",
+    "public_key_from_pem": "keyed",
+    "sign_with_key": "keyed",
+    "load_trust_config": "keyless",
+    "sign_keyless": "keyless",
+    "token_issuer": "keyless",
+    "PinnedSigning": "signing",
+    "SigningOptions": "signing",
+    "pin_signing": "signing",
+    "sign": "signing",
+    "SignedLine": "statement",
+    "build_prompt_statement": "statement",
+    "build_statement": "statement",
+    "commit_subject": "statement",
+}
+
+#: What signing still imports on first use once the adapters are imported (measured by
 #: tests/app/test_wrapper_isolation.py, which fails when signing imports anything new).
 LAZY_MODULES = (
+    "provenance.sign.keyed",
+    "provenance.sign.keyless",
     "cryptography.hazmat.backends.openssl",
     "cryptography.hazmat.bindings.openssl.binding",
     "encodings.idna",
@@ -28,17 +65,28 @@ def preload() -> None:
         importlib.import_module(name)
 
 
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
 __all__ = [
     "LAZY_MODULES",
+    "PinnedSigning",
     "SignedLine",
+    "SigningOptions",
     "build_prompt_statement",
     "build_statement",
     "commit_subject",
     "key_file",
     "load_signer",
     "load_trust_config",
+    "pin_signing",
     "preload",
     "public_key_from_pem",
+    "sign",
     "sign_keyless",
     "sign_with_key",
     "token_issuer",

@@ -143,7 +143,8 @@ def test_bad_remotes_are_errors_not_silent(tmp_path: Path) -> None:
 _WORKER = """
 import json, sys
 from pathlib import Path
-from provenance.app.stamp import SigningOptions, stamp
+from provenance.app.stamp import stamp
+from provenance.sign.signing import SigningOptions
 from provenance.app.sync import sync
 from provenance.gitio import Git
 from provenance.store import NotesStore

@@ -34,10 +34,11 @@ from provenance.app.approve import approve as sign_approval
 from provenance.app.approve import preview
 from provenance.app.gate import verify, verify_range
 from provenance.app.options import VerifyOptions
-from provenance.app.stamp import SigningOptions, stamp
+from provenance.app.stamp import stamp
 from provenance.devinstance import DevInstance
 from provenance.predicates import ApprovalPredicate
 from provenance.sign import sign_with_key
+from provenance.sign.signing import SigningOptions
 from provenance.verify.report import CommitVerdict, Report, report_to_dict
 from tests.conftest import AGENT_ID, session
 from tests.helpers import SSO_CALLBACK, GitRepo

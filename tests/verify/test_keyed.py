@@ -15,8 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from provenance.app.gate import verify
 from provenance.app.options import VerifyOptions
-from provenance.app.stamp import SigningOptions, stamp
+from provenance.app.stamp import stamp
 from provenance.sign import public_key_from_pem
+from provenance.sign.signing import SigningOptions
 from provenance.verify.report import Report
 from tests.conftest import session
 from tests.helpers import SSO_CALLBACK, GitRepo
