@@ -215,7 +215,8 @@ def run_cmd(
           --prompter alice@example.com --prompt-file task.md \\
           --identity-token @/run/secrets/agent-token -- claude -p "$(cat task.md)"
     """
-    from provenance.app.run import run_session, withheld_from_children
+    from provenance.app.credentials import withheld_from_children
+    from provenance.app.run import run_session
     from provenance.app.session import build_session
     from provenance.sign.signing import SigningOptions
 
