@@ -19,6 +19,7 @@ from provenance.app.policy_source import resolve_policy
 from provenance.app.stamp import repository_uri, sign_and_store
 from provenance.errors import ConfigError, ProvenanceError, Refusal, UsageError
 from provenance.gitio import Commit, Git, read_commit, resolve_commit
+from provenance.gitio.revision import upstream_of_head
 from provenance.gitio.stream import diff_against
 from provenance.predicates import (
     APPROVAL_PREDICATE_TYPE,
@@ -89,9 +90,7 @@ def policy_base(git: Git, base: str | None, sha: str) -> str:
     """The commit whose policy judges ``sha``: ``base``, else the current branch's upstream."""
     rev = base
     if rev is None:
-        up = git.run("rev-parse", "--verify", "--quiet", "--end-of-options", "@{upstream}",
-                     check=False)  # fmt: skip
-        rev = up.stdout.decode().strip() if up.returncode == 0 else ""
+        rev = upstream_of_head(git) or ""
         if not rev:
             raise ConfigError(
                 "cannot tell which policy applies: the current branch has no upstream",
@@ -99,7 +98,7 @@ def policy_base(git: Git, base: str | None, sha: str) -> str:
                 "origin/main) or --policy FILE; HEAD's own policy is never used",
             )
     base_sha = resolve_commit(git, rev)
-    if git.run("merge-base", "--is-ancestor", sha, base_sha, check=False).returncode == 0:
+    if git.is_ancestor(sha, base_sha):
         raise UsageError(
             f"the base {rev} already contains {sha[:12]}: its policy could be the change "
             "under review",

@@ -23,6 +23,7 @@ from provenance.app.policy_source import resolve_policy
 from provenance.audit.models import parse_when_claimed as iso_time
 from provenance.errors import ConfigError, StoreError, UsageError
 from provenance.gitio import Git, check_repository_safe, read_commit, resolve_commit
+from provenance.gitio.objects import blob_at
 from provenance.gitio.walk import parse_range, walk_range
 from provenance.policy import POLICY_PATH, LoadedPolicy
 from provenance.reasons import Reason
@@ -71,7 +72,7 @@ def _policy_bytes(git: Git, options: VerifyOptions, base: str, loaded: LoadedPol
     if options.policy is not None:
         raw = options.policy.read_bytes()
     else:
-        raw = git.out("cat-file", "blob", f"{base}:{POLICY_PATH}")
+        raw = blob_at(git, base, POLICY_PATH) or b""
     if _sha256(raw) != loaded.digest:
         raise ConfigError("the policy changed while it was being exported; run export again")
     return raw

@@ -23,20 +23,19 @@ from types import FrameType
 
 from provenance.app.credentials import child_environment, restored, withheld_from_children
 from provenance.app.policy_source import load_policy_at
-from provenance.app.session_commits import (
+from provenance.app.session_commits import Window, new_commits
+from provenance.app.stamp import Prepared, Preparer, StampResult, confirm_stored, sign_and_store
+from provenance.errors import GitError, ProvenanceError, SigningError, StoreError, UsageError
+from provenance.gitio import Git
+from provenance.gitio.remotes import Endpoint, configured_endpoints
+from provenance.gitio.snapshots import (
     RefSnapshot,
     RemoteSnapshot,
-    Window,
-    new_commits,
     remote_snapshot,
     rev_list,
     session_identity,
     snapshot,
 )
-from provenance.app.stamp import Prepared, Preparer, StampResult, confirm_stored, sign_and_store
-from provenance.errors import GitError, ProvenanceError, SigningError, StoreError, UsageError
-from provenance.gitio import Git
-from provenance.gitio.remotes import Endpoint, configured_endpoints
 from provenance.gitio.transport import Programs, pin_programs
 from provenance.record.change import SessionContext
 from provenance.sign.signing import PinnedSigning, SigningOptions, pin_signing
@@ -186,9 +185,8 @@ def _place_identity(path: Path) -> tuple[int, int, int]:
 
 def _places(git: Git) -> list[Path]:
     """The git dir, the common dir and the work tree's ``.git`` entry, as paths."""
-    common = git.out("rev-parse", "--path-format=absolute", "--git-common-dir").decode().strip()
     tree = git.work_tree()
-    return [git.root, Path(common), *([tree / ".git"] if tree else [])]
+    return [git.root, git.common_dir(), *([tree / ".git"] if tree else [])]
 
 
 def _check_same_repository(start: _Start) -> None:

@@ -68,8 +68,7 @@ def _valid_ref_name(git: Git, name: str) -> bool:
 
 
 def _common_dir(git: Git) -> Path:
-    out = git.out("rev-parse", "--path-format=absolute", "--git-common-dir").decode().strip()
-    return Path(out)
+    return git.common_dir()
 
 
 def _root_level_exists(git: Git, name: str, packed: set[str]) -> bool:
@@ -205,3 +204,16 @@ def resolve_revision(git: Git, rev: str) -> str:
             hint="pass a commit id, or a branch or tag that exists locally",
         )
     return sha
+
+
+def upstream_of_head(git: Git) -> str | None:
+    """The commit the current branch's upstream names (``None``: no upstream).
+
+    Read for provenance's own use (``approve``'s default base), never from user text, which
+    :func:`split_revision` refuses in this form.
+    """
+    proc = git.run(
+        "rev-parse", "--verify", "--quiet", "--end-of-options", "@{upstream}", check=False
+    )  # fmt: skip
+    sha = proc.stdout.decode().strip()
+    return sha if proc.returncode == 0 and sha else None

@@ -67,7 +67,7 @@ def walk_range(git: Git, base_rev: str, head_rev: str) -> tuple[str, str, list[R
     base, head = resolve_commit(git, base_rev), resolve_commit(git, head_rev)
     if git.run("merge-base", base, head, check=False).returncode != 0:
         raise RangeError(Reason.UNRELATED_HISTORIES, f"{base_rev} and {head_rev} share no history")
-    if git.run("merge-base", "--is-ancestor", base, head, check=False).returncode != 0:
+    if not git.is_ancestor(base, head):
         raise RangeError(
             Reason.BASE_NOT_ANCESTOR,
             f"{base_rev} is not an ancestor of {head_rev}",

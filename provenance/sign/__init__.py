@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from provenance.sign.keyed import key_file, load_signer, public_key_from_pem, sign_with_key
     from provenance.sign.keyless import load_trust_config, sign_keyless, token_issuer
-    from provenance.sign.signing import PinnedSigning, SigningOptions, pin_signing, sign
+    from provenance.sign.signing import (
+        LAZY_MODULES,
+        PinnedSigning,
+        SigningOptions,
+        pin_signing,
+        preload,
+        sign,
+    )
     from provenance.sign.statement import (
         SignedLine,
         build_prompt_statement,
@@ -36,6 +43,8 @@ _EXPORTS = {
     "load_trust_config": "keyless",
     "sign_keyless": "keyless",
     "token_issuer": "keyless",
+    "LAZY_MODULES": "signing",
+    "preload": "signing",
     "PinnedSigning": "signing",
     "SigningOptions": "signing",
     "pin_signing": "signing",
@@ -45,24 +54,6 @@ _EXPORTS = {
     "build_statement": "statement",
     "commit_subject": "statement",
 }
-
-#: What signing still imports on first use once the adapters are imported (measured by
-#: tests/app/test_wrapper_isolation.py, which fails when signing imports anything new).
-LAZY_MODULES = (
-    "provenance.sign.keyed",
-    "provenance.sign.keyless",
-    "cryptography.hazmat.backends.openssl",
-    "cryptography.hazmat.bindings.openssl.binding",
-    "encodings.idna",
-    "encodings.utf_16_be",
-    "netrc",
-)
-
-
-def preload() -> None:
-    """Import everything signing needs now, before an agent can plant modules (G54)."""
-    for name in LAZY_MODULES:
-        importlib.import_module(name)
 
 
 def __getattr__(name: str) -> Any:

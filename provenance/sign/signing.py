@@ -9,6 +9,7 @@ the use cases store what ``sign`` returns (``app.stamp.sign_and_store``).
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,9 +18,25 @@ from provenance.errors import SigningError, TrustError, UsageError
 from provenance.safefiles import unsafe_reason
 
 if TYPE_CHECKING:
-    from sigstore.models import ClientTrustConfig
-
     from provenance.sign.statement import SignedLine
+
+#: What signing imports on first use, the adapters included (measured by
+#: tests/app/test_wrapper_isolation.py, which fails when signing imports anything new).
+LAZY_MODULES = (
+    "provenance.sign.keyed",
+    "provenance.sign.keyless",
+    "cryptography.hazmat.backends.openssl",
+    "cryptography.hazmat.bindings.openssl.binding",
+    "encodings.idna",
+    "encodings.utf_16_be",
+    "netrc",
+)
+
+
+def preload() -> None:
+    """Import everything signing needs now, before an agent can plant modules (G54)."""
+    for name in LAZY_MODULES:
+        importlib.import_module(name)
 
 
 @dataclass(frozen=True)
@@ -53,7 +70,6 @@ def pin_signing(options: SigningOptions, work_tree: Path | None) -> PinnedSignin
     Files inside the work tree, or that another user could write (the file, a directory above
     it, or its owner), are refused: an agent could otherwise swap them mid-session.
     """
-    from provenance.sign import preload
     from provenance.sign.keyed import key_file, load_signer
     from provenance.sign.keyless import load_trust_config
 
@@ -98,10 +114,12 @@ def sign(statement: bytes, signing: SigningOptions | PinnedSigning) -> SignedLin
     opts = pinned.options
     if opts.key:
         return sign_with_key(statement, opts.key, opts.public_key, pinned.signer)  # type: ignore[arg-type]
-    trust: ClientTrustConfig | None = pinned.trust  # type: ignore[assignment]
     return sign_keyless(
-        statement, token=opts.identity_token, trust_config=opts.trust_config, pinned=trust
+        statement,
+        token=opts.identity_token,
+        trust_config=opts.trust_config,
+        pinned=pinned.trust,  # type: ignore[arg-type]
     )
 
 
-__all__ = ["PinnedSigning", "SigningOptions", "pin_signing", "sign"]
+__all__ = ["LAZY_MODULES", "PinnedSigning", "SigningOptions", "pin_signing", "preload", "sign"]

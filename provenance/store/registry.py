@@ -29,7 +29,7 @@ def _root() -> Path:
 
 
 def _directory(git: Git) -> Path:
-    common = git.out("rev-parse", "--path-format=absolute", "--git-common-dir").decode().strip()
+    common = git.common_dir()
     key = hashlib.sha256(os.fsencode(os.path.realpath(common))).hexdigest()[:32]
     return _root() / key
 

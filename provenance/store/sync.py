@@ -114,9 +114,7 @@ class NotesSync:
         return out if proc.returncode == 0 and out else None
 
     def _is_ancestor(self, older: str, newer: str) -> bool:
-        return (
-            self.git.run("merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
-        )
+        return self.git.is_ancestor(older, newer)
 
     def merge(self, remote_tip: str | None, scratch: str) -> tuple[str | None, bool]:
         """Union ``remote_tip`` into the local ref (compare-and-swap); returns (tip, merged)."""
