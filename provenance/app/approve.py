@@ -130,7 +130,7 @@ def preview(repo: Path, rev: str, options: VerifyOptions, base: str | None = Non
     at = policy_base(git, base, sha) if options.policy is None else sha
     loaded = resolve_policy(git, options.policy, at)
     trust = options.trust(loaded)
-    lines = NotesStore(git, loaded.policy.notes_ref).read_many([sha], trust.screen)[sha]
+    lines = NotesStore.of_policy(git, loaded.policy).read_many([sha], trust.screen)[sha]
     outcome = verify_note(lines, commit, trust)  # junk neither costs nor outvotes (G52)
     results = list(outcome) if isinstance(outcome, tuple) else []
     valid = [r for r in results if r.ok and r.kind == "change"]

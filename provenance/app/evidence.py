@@ -106,7 +106,7 @@ def export_pack(repo: Path, spec: str, out: Path, options: VerifyOptions) -> Exp
             "export needs the trusted root to put in the pack",
             hint="pass --trusted-root FILE or --trust-config FILE",
         )
-    notes = NotesStore(git, loaded.policy.notes_ref)
+    notes = NotesStore.of_policy(git, loaded.policy)
     if not notes.available():
         raise StoreError(
             f"{loaded.policy.notes_ref} does not exist: there is nothing to export",

@@ -126,7 +126,7 @@ def verify_range(
     loaded = resolve_policy(git, options.policy, resolve_commit(git, _range_of(spec)[0]))
     trust = options.trust(loaded)
     classified = _classify(git, spec, loaded, progress)
-    store = store if store is not None else NotesStore(git, loaded.policy.notes_ref)
+    store = store if store is not None else NotesStore.of_policy(git, loaded.policy)
     report = (lambda n, t: progress("verified", n, t)) if progress else None
     target = Target(
         tuple(classified.commits),
@@ -156,5 +156,5 @@ def verify(repo: Path, revisions: list[str], options: VerifyOptions) -> Report:
     classified = classify_commits(git, shas, loaded)
     chosen_by = "--policy" if options.policy is not None else "HEAD"
     target = Target(tuple(classified[sha] for sha in shas), chosen_by, show_all=True)
-    store = NotesStore(git, loaded.policy.notes_ref)
+    store = NotesStore.of_policy(git, loaded.policy)
     return with_trust(gate(git, target, trust, store), trust)

@@ -24,7 +24,6 @@ from provenance.store import NotesStore
 from provenance.store.pending import PendingEntry, list_pending, record_pending, remove_pending
 from provenance.store.registry import registered_ref
 
-_ZERO = "0" * 40
 _MAX_ATTEMPTS = 200
 
 

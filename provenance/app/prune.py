@@ -98,7 +98,7 @@ def prune(repo: Path, spec: str, options: VerifyOptions, *, dry_run: bool = Fals
     shas, policy_rev = _targets(git, spec)
     loaded = resolve_policy(git, options.policy, policy_rev)
     trust = options.trust(loaded)
-    store = NotesStore(git, loaded.policy.notes_ref)
+    store = NotesStore.of_policy(git, loaded.policy)
     for _attempt in range(_ATTEMPTS):
         old = store.tip()
         if old is None:

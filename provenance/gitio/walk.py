@@ -247,12 +247,6 @@ def _landed_lines(
     return out
 
 
-def _as_in_base(change: FileChange, base_blobs: dict[str, str]) -> bool:
-    """True when the path ends up exactly as BASE had it (same blob, or absent from both)."""
-    landed = change.new_oid if change.new_mode != _NONE else _ABSENT
-    return base_blobs.get(change.path, _ABSENT) == landed
-
-
 def _landed(
     commits: list[RangeCommit],
     own: dict[str, list[FileChange]],

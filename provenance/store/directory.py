@@ -295,8 +295,8 @@ class DirectoryStore(AttestationStore):
         return manifest
 
 
-def _from_uri(uri: str, _context: object) -> AttestationStore:
-    return DirectoryStore.open(Path(uri.removeprefix("dir:")))
+def _from_uri(path: str, _git: object) -> AttestationStore:
+    return DirectoryStore.open(Path(path))
 
 
 STORE_FOR_SCHEME["dir"] = _from_uri

@@ -7,19 +7,21 @@ from collections.abc import Iterable, Iterator, Sequence
 from provenance.errors import StoreError
 from provenance.gitio.batch import read_objects, stream_lines, write_blob_lines
 from provenance.gitio.runner import Git
+from provenance.policy import Policy
 from provenance.store.interface import (
     MAX_LINE_BYTES,
+    STORE_FOR_SCHEME,
     AttestationStore,
     LineScreen,
     NoteLines,
     merge_lines,
+    open_store,
     split_lines,
 )
 from provenance.store.refs import ZERO, drop, rounds, scratch_ref, swap
 
 DEFAULT_NOTES_REF = "refs/notes/provenance"
 _MAX_ATTEMPTS = 200
-_PRUNE_MESSAGE = "provenance: prune refused lines"
 
 
 class NotesStore(AttestationStore):
@@ -80,6 +82,13 @@ class NotesStore(AttestationStore):
         )
         tip = proc.stdout.decode().strip()
         return tip if proc.returncode == 0 and tip else None
+
+    @classmethod
+    def of_policy(cls, git: Git, policy: Policy) -> NotesStore:
+        """The store a policy names (its ``notes_ref``): the one way use cases open it."""
+        store = open_store(f"git-notes:{policy.notes_ref}", git)
+        assert isinstance(store, NotesStore)
+        return store
 
     def available(self) -> bool:
         return self.tip() is not None
@@ -209,3 +218,12 @@ class NotesStore(AttestationStore):
             return swap(self.git, self.ref, new, old, message)
         finally:
             drop(self.git, tmp)
+
+
+def _from_uri(ref: str, git: object) -> AttestationStore:
+    if not isinstance(git, Git):
+        raise StoreError("a git-notes store needs a repository")
+    return NotesStore(git, ref)
+
+
+STORE_FOR_SCHEME["git-notes"] = _from_uri

@@ -68,11 +68,6 @@ def registered_ref(git: Git, statement: bytes) -> str | None:
         return f.read(4096).strip()
 
 
-def is_registered(git: Git, statement: bytes) -> bool:
-    """Was this exact statement recorded pending by provenance, for this repository?"""
-    return registered_ref(git, statement) is not None
-
-
 def forget(git: Git, statements: Iterable[bytes]) -> None:
     """The statements are signed and stored: they need no registration any more."""
     directory = _directory(git)

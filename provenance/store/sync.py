@@ -48,10 +48,6 @@ _IDENT_FALLBACK = {
 }
 _LOCAL_CAS_ATTEMPTS = 50
 
-#: Fetch and push refspecs a pipeline uses without ``provenance sync`` (documented in README).
-CI_FETCH_REFSPEC = f"{DEFAULT_NOTES_REF}:{DEFAULT_NOTES_REF}"
-CI_PUSH_REFSPEC = f"{DEFAULT_NOTES_REF}:{DEFAULT_NOTES_REF}"
-
 
 @dataclass(frozen=True)
 class SyncResult:

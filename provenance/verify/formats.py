@@ -8,11 +8,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import rfc8785
-
 from provenance import __version__
-from provenance.predicates import PREDICATE_NAMESPACE, STATEMENT_TYPE
+from provenance.predicates import PREDICATE_NAMESPACE
 from provenance.reasons import Reason
+from provenance.sign.statement import encode_statement
 from provenance.verify.report import Report
 
 VSA_PREDICATE_TYPE = "https://slsa.dev/verification_summary/v1"
@@ -100,41 +99,28 @@ def build_vsa(report: Report, *, repository: str, head_digest: str) -> bytes:
         if trust.get("digest"):
             root["digest"] = {"sha256": str(trust["digest"]).removeprefix("sha256:")}
         predicate_extra["trustedRoot"] = root
-    statement: dict[str, Any] = {
-        "_type": STATEMENT_TYPE,
-        "subject": [
-            {
-                "name": f"git+{repository}@{head}",
-                "digest": {"sha256": head_digest},
-                "annotations": {
-                    "gitCommit": head,
-                    "gitTree": report.range.head_tree if report.range else "",
-                    "base": report.range.base if report.range else "",
-                },
-            }
-        ],
-        "predicateType": VSA_PREDICATE_TYPE,
-        "predicate": {
-            "verifier": {"id": VERIFIER_ID, "version": {"provenance": __version__}},
-            "timeVerified": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-            "resourceUri": f"git+{repository}@{head}",
-            "policy": {"uri": report.policy_source, "digest": {"sha256": policy_digest}},
-            "inputAttestations": inputs,
-            "verificationResult": "PASSED" if report else "FAILED",
-            "verifiedLevels": [VERIFIED_LEVEL] if report else [],
-            **predicate_extra,
+    subject = {
+        "name": f"git+{repository}@{head}",
+        "digest": {"sha256": head_digest},
+        "annotations": {
+            "gitCommit": head,
+            "gitTree": report.range.head_tree if report.range else "",
+            "base": report.range.base if report.range else "",
         },
     }
-    encoded: bytes = rfc8785.dumps(statement)
-    return encoded
+    predicate = {
+        "verifier": {"id": VERIFIER_ID, "version": {"provenance": __version__}},
+        "timeVerified": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "resourceUri": f"git+{repository}@{head}",
+        "policy": {"uri": report.policy_source, "digest": {"sha256": policy_digest}},
+        "inputAttestations": inputs,
+        "verificationResult": "PASSED" if report else "FAILED",
+        "verifiedLevels": [VERIFIED_LEVEL] if report else [],
+        **predicate_extra,
+    }
+    return encode_statement([subject], VSA_PREDICATE_TYPE, predicate)
 
 
 def vsa_digest(statement: bytes) -> str:
     """``sha256:`` digest of VSA statement bytes."""
     return "sha256:" + hashlib.sha256(statement).hexdigest()
-
-
-def vsa_as_dict(statement: bytes) -> dict[str, Any]:
-    """Decoded copy of a VSA statement (for tests and display)."""
-    value: dict[str, Any] = json.loads(statement)
-    return value

@@ -283,9 +283,3 @@ def _same_document(bundle: Bundle, document: dict[str, object]) -> bool:
 
 def _canonical(value: object) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=True, allow_nan=False)
-
-
-def document_of(raw: bytes) -> dict[str, object]:
-    """Plain JSON view of a bundle (already strictly parsed by the caller)."""
-    value = json.loads(raw)
-    return value if isinstance(value, dict) else {}

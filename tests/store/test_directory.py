@@ -13,7 +13,7 @@ import pytest
 from provenance.errors import StoreError
 from provenance.reasons import Reason
 from provenance.store import DirectoryStore, PackError
-from provenance.store.interface import STORE_FOR_SCHEME
+from provenance.store.interface import open_store
 
 C1, C2 = "a" * 40, "b" * 40
 
@@ -58,7 +58,7 @@ def test_sealed_pack_reads_back_like_the_store_it_came_from(sealed: Path) -> Non
     }
     with pytest.raises(StoreError):
         pack.add_many({C1: [b"z"]})  # sealed packs are read-only
-    assert isinstance(STORE_FOR_SCHEME["dir"](f"dir:{sealed}", None), DirectoryStore)
+    assert isinstance(open_store(f"dir:{sealed}", None), DirectoryStore)
 
 
 def test_create_never_overwrites(sealed: Path) -> None:
