@@ -44,10 +44,10 @@ def _register() -> None:
     from provenance._cli.approve import approve_cmd, pending_cmd
     from provenance._cli.audit import AUDIT_COMMANDS
     from provenance._cli.bundle import trust_root_group, verify_bundle_cmd
+    from provenance._cli.classify import classify_cmd
     from provenance._cli.commands import init_cmd, show_cmd, stamp_cmd, verify_cmd
     from provenance._cli.demo import demo_cmd
     from provenance._cli.devinstance_cmd import devinstance
-    from provenance._cli.gate import classify_cmd
     from provenance._cli.prompt import prompt_group
     from provenance._cli.prune import prune_cmd
     from provenance._cli.run import hooks_group, run_cmd

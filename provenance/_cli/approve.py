@@ -15,8 +15,8 @@ from provenance.display import shown, shown_path
 if TYPE_CHECKING:
     from provenance.app.approve import Preview
 
-from provenance._cli.gate import progress_printer
 from provenance._cli.options import format_option, read_token, repo_option, signing_options
+from provenance._cli.output import progress_printer
 from provenance.errors import UsageError
 
 _file = click.Path(exists=True, dir_okay=False, path_type=Path)

@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from provenance._cli.gate import progress_printer, refuse_whole
 from provenance._cli.options import format_option, repo_option, trust_options
-from provenance._cli.output import echo
+from provenance._cli.output import echo, progress_printer, refuse_whole
 from provenance.display import shown
 
 if TYPE_CHECKING:

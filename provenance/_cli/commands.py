@@ -15,7 +15,6 @@ from provenance.gitio.walk import RangeError
 if TYPE_CHECKING:
     from provenance.verify.report import Report
 
-from provenance._cli.gate import progress_printer, refuse_whole
 from provenance._cli.options import (
     format_option,
     key_and_token_options,
@@ -25,6 +24,7 @@ from provenance._cli.options import (
     trust_options,
     trust_origin,
 )
+from provenance._cli.output import progress_printer, refuse_whole
 from provenance._cli.prompt import apply_prompter, prompter_options
 from provenance._cli.run import capture_options
 from provenance.errors import UsageError
