@@ -15,7 +15,13 @@ from provenance.display import shown, shown_path
 if TYPE_CHECKING:
     from provenance.app.approve import Preview
 
-from provenance._cli.options import format_option, read_token, repo_option, signing_options
+from provenance._cli.options import (
+    format_option,
+    read_token,
+    repo_option,
+    signing_options,
+    verify_options,
+)
 from provenance._cli.output import progress_printer
 from provenance.errors import UsageError
 
@@ -203,14 +209,9 @@ def pending_cmd(
     approval_rejected, attestation_missing, ...), who approved so far, and the rules that made
     it identity-related. Exit 0 when nothing is pending, 1 otherwise.
     """
-    from provenance.app.options import VerifyOptions, forbid_network
     from provenance.app.pending import pending
 
-    if offline:
-        forbid_network()
-    options = VerifyOptions(
-        policy=policy, trusted_root=trusted_root, trust_config=trust_config, offline=offline
-    )
+    options = verify_options(policy, trusted_root, trust_config, offline)
     report, waiting = pending(repo, revision_range, options, progress_printer())
     if fmt == "json":
         echo(

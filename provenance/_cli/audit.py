@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from provenance._cli.options import format_option, repo_option, trust_options
+from provenance._cli.options import format_option, repo_option, trust_options, verify_options
 from provenance._cli.output import echo, progress_printer, refuse_whole
 from provenance.display import shown
 
@@ -58,13 +58,8 @@ def index_cmd(
       provenance index --offline --trusted-root trusted_root.json
     """
     from provenance.app.audit import build_index
-    from provenance.app.options import VerifyOptions, forbid_network
 
-    if offline:
-        forbid_network()
-    options = VerifyOptions(
-        policy=policy, trusted_root=trusted_root, trust_config=trust_config, offline=offline
-    )
+    options = verify_options(policy, trusted_root, trust_config, offline)
     progress = progress_printer()
     stats = build_index(repo, options, db=db, rebuild=rebuild, progress=progress)
     if not stats.notes_available:

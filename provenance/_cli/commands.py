@@ -22,7 +22,7 @@ from provenance._cli.options import (
     repo_option,
     signing_options,
     trust_options,
-    trust_origin,
+    verify_options,
 )
 from provenance._cli.output import progress_printer, refuse_whole
 from provenance._cli.prompt import apply_prompter, prompter_options
@@ -200,20 +200,13 @@ def verify_cmd(
       provenance verify --evidence pack/ --offline --trusted-root root.json BASE..HEAD
     """
     from provenance.app.gate import verify, verify_range
-    from provenance.app.options import VerifyOptions, forbid_network
     from provenance.app.vsa import write_vsa
     from provenance.sign.signing import SigningOptions
     from provenance.verify.formats import render_sarif
     from provenance.verify.report import render_text
 
-    if offline or evidence is not None:
-        forbid_network()
-    options = VerifyOptions(
-        policy=policy,
-        trusted_root=trusted_root,
-        trust_config=trust_config,
-        offline=offline,
-        trust_origin=trust_origin(trust_config),
+    options = verify_options(
+        policy, trusted_root, trust_config, offline, no_network=evidence is not None
     )
     ranges = [r for r in revisions if ".." in r]
     if ranges and len(revisions) != 1:
@@ -277,17 +270,8 @@ def show_cmd(
       provenance show HEAD --format json --trust-config trust_config.json
     """
     from provenance.app.gate import verify
-    from provenance.app.options import VerifyOptions, forbid_network
 
-    if offline:
-        forbid_network()
-    options = VerifyOptions(
-        policy=policy,
-        trusted_root=trusted_root,
-        trust_config=trust_config,
-        offline=offline,
-        trust_origin=trust_origin(trust_config),
-    )
+    options = verify_options(policy, trusted_root, trust_config, offline)
     report = verify(repo, [commit], options)
     if fmt == "json":
         _emit(report, fmt, detailed=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from provenance._cli.options import format_option, repo_option, trust_options
+from provenance._cli.options import format_option, repo_option, trust_options, verify_options
 from provenance._cli.output import echo
 
 
@@ -44,14 +44,9 @@ def prune_cmd(
       provenance prune --dry-run refs/remotes/origin/main..HEAD
       provenance prune --offline --trusted-root trusted_root.json HEAD
     """
-    from provenance.app.options import VerifyOptions, forbid_network
     from provenance.app.prune import prune
 
-    if offline:
-        forbid_network()
-    options = VerifyOptions(
-        policy=policy, trusted_root=trusted_root, trust_config=trust_config, offline=offline
-    )
+    options = verify_options(policy, trusted_root, trust_config, offline)
     result = prune(repo, revisions, options, dry_run=dry_run)
     if fmt == "json":
         document = {

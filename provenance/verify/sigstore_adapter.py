@@ -88,6 +88,19 @@ class BundleOutcome:
     signed_time: datetime | None = None
 
 
+def timed_outcome(
+    times: list[datetime], payload: bytes | None, signer: str | None, issuer: str | None
+) -> BundleOutcome:
+    """A verified bundle's outcome: refuse a missing or future signed time (C16), else pass
+    with the earliest time sigstore verified. Both adapters end their verification here."""
+    when = min(times) if times else None
+    if when is None:
+        return BundleOutcome((Reason.SIGNED_TIME_MISSING,), signer=signer, issuer=issuer)
+    if when > datetime.now(UTC) + FUTURE_SKEW:
+        return BundleOutcome((Reason.SIGNED_TIME_INVALID,), signer=signer, issuer=issuer)
+    return BundleOutcome((), payload=payload, signer=signer, issuer=issuer, signed_time=when)
+
+
 def load_trusted_root(path: Path | None, trust_config: Path | None) -> TrustedRoot:
     """Pinned trusted root file, a trust config's root, or production through TUF."""
     try:
@@ -259,12 +272,7 @@ class BundleVerifier:
         except Exception as e:  # malformed material deep inside sigstore: refuse, never pass
             reason = _reason_for(str(e)) if str(e) else Reason.SIGSTORE_VERIFICATION_FAILED
             return BundleOutcome((reason,), signer=signer, issuer=issuer)
-        when = min(times) if times else None
-        if when is None:
-            return BundleOutcome((Reason.SIGNED_TIME_MISSING,), signer=signer, issuer=issuer)
-        if when > datetime.now(UTC) + FUTURE_SKEW:
-            return BundleOutcome((Reason.SIGNED_TIME_INVALID,), signer=signer, issuer=issuer)
-        return BundleOutcome((), payload=payload, signer=signer, issuer=issuer, signed_time=when)
+        return timed_outcome(times, payload, signer, issuer)
 
 
 def _same_document(bundle: Bundle, document: dict[str, object]) -> bool:

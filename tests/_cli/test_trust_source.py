@@ -67,6 +67,17 @@ def test_the_environment_variable_is_named_as_the_source(golden: Golden) -> None
     assert "PROVENANCE_TRUST_CONFIG" not in flag.stderr
 
 
+def test_every_verifying_command_names_the_environment_variable(golden: Golden) -> None:
+    """THREATS.md G51: ``pending`` (a report with its root) said --trust-config before."""
+    config = golden.inst.trust_config_path
+    env = {"PROVENANCE_TRUST_CONFIG": str(config)}
+    base = golden.repo.git("rev-parse", "HEAD~1")
+    result = run(golden, "pending", "--offline", "--format", "json", f"{base}..HEAD", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.json()["trusted_root"]["source"] == "PROVENANCE_TRUST_CONFIG"
+    assert "from PROVENANCE_TRUST_CONFIG" in result.stderr
+
+
 def test_sarif_and_the_vsa_carry_the_root(golden: Golden, tmp_path: Path) -> None:
     """THREATS.md G51: the machine formats name it too (SARIF run properties, VSA predicate)."""
     root = golden.inst.trusted_root_path
