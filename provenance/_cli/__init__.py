@@ -1,4 +1,10 @@
-"""Command line: the only place that imports click, prints or exits."""
+"""Command line: the only place that imports click, prints or exits.
+
+Each command parses its options (shared ones are decorators in :mod:`~provenance._cli.options`),
+calls one use case of :mod:`provenance.app`, and renders; :mod:`~provenance._cli.output` is the
+one way text reaches the terminal and the one way a command ends with an exit code. ``main``
+maps errors to the exit-code contract (:class:`provenance.reasons.ExitCode`).
+"""
 
 from __future__ import annotations
 
@@ -101,3 +107,6 @@ def main() -> None:
         echo(f"error: internal error ({name}: {e}); nothing was decided", err=True)
         echo("  hint: rerun with PROVENANCE_DEBUG=1 for the traceback", err=True)
         sys.exit(ExitCode.UNDECIDED)
+
+
+__all__ = ["cli", "main"]

@@ -13,8 +13,9 @@ before the agent starts, so nothing of the signing stack is imported from then o
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from provenance._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from provenance.sign.keyed import key_file, load_signer, public_key_from_pem, sign_with_key
@@ -56,12 +57,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
-
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "LAZY_MODULES",

@@ -1,4 +1,13 @@
-"""Attestation stores: git notes (default) and evidence-pack directories; notes sync."""
+"""Attestation stores: git notes (default) and evidence-pack directories; notes sync.
+
+:mod:`~provenance.store.interface` is the boundary (``AttestationStore``, the bounded line
+reader ``NoteLines``, a memory fake, stores opened by URI scheme with ``open_store``);
+:mod:`~provenance.store.notes` the git-notes store (``NotesStore.of_policy`` opens the one a
+policy names); :mod:`~provenance.store.directory` evidence packs;
+:mod:`~provenance.store.refs` the one compare-and-swap every ref update goes through;
+:mod:`~provenance.store.pending` the pending ref and :mod:`~provenance.store.registry` its
+private registry; :mod:`~provenance.store.sync` union sync with a remote.
+"""
 
 from provenance.store.directory import DirectoryStore, PackError
 from provenance.store.interface import (
@@ -13,6 +22,7 @@ from provenance.store.interface import (
     MemoryStore,
     NoteLines,
     StoreUnavailable,
+    open_store,
 )
 from provenance.store.notes import DEFAULT_NOTES_REF, NotesStore
 
@@ -32,4 +42,5 @@ __all__ = [
     "NotesStore",
     "PackError",
     "StoreUnavailable",
+    "open_store",
 ]

@@ -93,7 +93,7 @@ ORDER = ["gitio", "classify", "record", "sign", "store", "verify", "audit"]
 #: Shared modules every stage may import; they import no stage.
 SHARED = {
     "errors", "reasons", "models", "predicates", "policy", "schemas", "safefiles", "display",
-    "__init__",
+    "_lazy", "__init__",
 }  # fmt: skip
 
 

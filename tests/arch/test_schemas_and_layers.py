@@ -140,3 +140,26 @@ def test_only_cli_imports_click_and_only_adapters_import_sigstore() -> None:
             ], files
         elif stage != "devinstance":
             assert len(files) == 1, f"{stage} has several sigstore adapters: {files}"
+
+
+PACKAGES = sorted(
+    p.parent.relative_to(ROOT).as_posix().replace("/", ".") for p in PKG.glob("*/__init__.py")
+)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_each_package_says_what_it_holds_and_exports_it(package: str) -> None:
+    """Every stage package has a docstring and an ``__all__`` whose names resolve to objects.
+
+    A lazily exported name must not be shadowed by a submodule of the same name.
+    """
+    import importlib
+    import types
+
+    module = importlib.import_module(package)
+    assert module.__doc__ and len(module.__doc__.strip().splitlines()) > 1, package
+    names = getattr(module, "__all__", None)
+    assert names, f"{package} exports nothing (__all__)"
+    for name in names:
+        value = getattr(module, name)
+        assert not isinstance(value, types.ModuleType), f"{package}.{name} is a module"
