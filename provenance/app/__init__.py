@@ -38,20 +38,15 @@ if TYPE_CHECKING:
     from provenance.app.pending_stamps import complete_pending
     from provenance.app.run import run_session
 
+#: The submodule each exported name loads from (on first use).
 _EXPORTS = {
-    "preview": "approve",
-    "blame": "audit",
-    "build_index": "audit",
-    "log": "audit",
-    "query": "audit",
-    "export_pack": "evidence",
-    "verify_evidence": "evidence",
-    "classify_range": "gate",
-    "verify": "gate",
-    "verify_range": "gate",
-    "VerifyOptions": "options",
-    "complete_pending": "pending_stamps",
-    "run_session": "run",
+    "approve": ("preview",),
+    "audit": ("blame", "build_index", "log", "query"),
+    "evidence": ("export_pack", "verify_evidence"),
+    "gate": ("classify_range", "verify", "verify_range"),
+    "options": ("VerifyOptions",),
+    "pending_stamps": ("complete_pending",),
+    "run": ("run_session",),
 }
 __getattr__ = lazy_exports(__name__, _EXPORTS)
 

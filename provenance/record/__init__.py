@@ -26,15 +26,16 @@ if TYPE_CHECKING:
         skill_descriptor,
     )
 
+#: The submodule each exported name loads from (on first use).
 _EXPORTS = {
-    "agent_config_at": "capture",
-    "assisted_by": "capture",
-    "scan_for_secrets": "capture",
-    "SessionContext": "change",
-    "build_change_predicate": "change",
-    "prompt_from_digest": "change",
-    "prompt_from_text": "change",
-    "skill_descriptor": "change",
+    "capture": ("agent_config_at", "assisted_by", "scan_for_secrets"),
+    "change": (
+        "SessionContext",
+        "build_change_predicate",
+        "prompt_from_digest",
+        "prompt_from_text",
+        "skill_descriptor",
+    ),
 }
 __getattr__ = lazy_exports(__name__, _EXPORTS)
 

@@ -35,25 +35,19 @@ if TYPE_CHECKING:
         commit_subject,
     )
 
-#: Where each exported name lives.
+#: The submodule each exported name loads from (on first use).
 _EXPORTS = {
-    "key_file": "keyed",
-    "load_signer": "keyed",
-    "public_key_from_pem": "keyed",
-    "sign_with_key": "keyed",
-    "load_trust_config": "keyless",
-    "sign_keyless": "keyless",
-    "token_issuer": "keyless",
-    "LAZY_MODULES": "signing",
-    "preload": "signing",
-    "PinnedSigning": "signing",
-    "SigningOptions": "signing",
-    "pin_signing": "signing",
-    "sign": "signing",
-    "SignedLine": "statement",
-    "build_prompt_statement": "statement",
-    "build_statement": "statement",
-    "commit_subject": "statement",
+    "keyed": ("key_file", "load_signer", "public_key_from_pem", "sign_with_key"),
+    "keyless": ("load_trust_config", "sign_keyless", "token_issuer"),
+    "signing": (
+        "LAZY_MODULES",
+        "preload",
+        "PinnedSigning",
+        "SigningOptions",
+        "pin_signing",
+        "sign",
+    ),
+    "statement": ("SignedLine", "build_prompt_statement", "build_statement", "commit_subject"),
 }
 
 

@@ -42,25 +42,20 @@ if TYPE_CHECKING:
     )
     from provenance.verify.trust import TrustContext, TrustSource, build_trust
 
+#: The submodule each exported name loads from (on first use).
 _EXPORTS = {
-    "ApprovalFacts": "approvals",
-    "ChangeFacts": "approvals",
-    "evaluate": "approvals",
-    "AttestationResult": "attestation",
-    "verify_line": "attestation",
-    "Standing": "gate",
-    "Target": "gate",
-    "decide": "gate",
-    "standing": "gate",
-    "CommitVerdict": "report",
-    "RangeInfo": "report",
-    "Report": "report",
-    "render_json": "report",
-    "render_text": "report",
-    "report_to_dict": "report",
-    "TrustContext": "trust",
-    "TrustSource": "trust",
-    "build_trust": "trust",
+    "approvals": ("ApprovalFacts", "ChangeFacts", "evaluate"),
+    "attestation": ("AttestationResult", "verify_line"),
+    "gate": ("Standing", "Target", "decide", "standing"),
+    "report": (
+        "CommitVerdict",
+        "RangeInfo",
+        "Report",
+        "render_json",
+        "render_text",
+        "report_to_dict",
+    ),
+    "trust": ("TrustContext", "TrustSource", "build_trust"),
 }
 __getattr__ = lazy_exports(__name__, _EXPORTS)
 
