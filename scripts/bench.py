@@ -31,12 +31,13 @@ from sigstore.verify import Verifier
 from sigstore.verify.policy import Identity
 
 from provenance.app.gate import classify_range, verify_range
-from provenance.app.stamp import SigningOptions, stamp
-from provenance.app.verify import VerifyOptions
+from provenance.app.options import VerifyOptions
+from provenance.app.stamp import stamp
 from provenance.devinstance import DevInstance
 from provenance.gitio import Git, read_commit
 from provenance.policy import render_template
 from provenance.record.change import SessionContext, prompt_from_text
+from provenance.sign.signing import SigningOptions
 
 if TYPE_CHECKING:
     from provenance.audit import AttestationRow, Index
@@ -133,13 +134,11 @@ def _real_rows(
     """Two change attestations and one approval, signed, stored and verified for real."""
     from provenance.app.approve import approve, preview
     from provenance.app.policy_source import resolve_policy
-    from provenance.app.verify import verifier_factory
     from provenance.audit import AttestationRow
     from provenance.gitio import resolve_commit
     from provenance.predicates import ResourceDescriptor
     from provenance.store import NotesStore
     from provenance.verify.attestation import verify_line
-    from provenance.verify.gate import trust_context
 
     repo = root / "audit-repo"
     repo.mkdir()
@@ -175,10 +174,10 @@ def _real_rows(
     bob = SigningOptions(
         identity_token=inst.issue_token("bob@example.com"), trust_config=inst.trust_config_path
     )
-    approve(repo, preview(repo, shas[1], options), "approve", None, bob)
+    approve(repo, preview(repo, shas[1], options, base=shas[0]), "approve", None, bob)
     g = Git.discover(repo)
     loaded = resolve_policy(g, None, resolve_commit(g, "HEAD"))
-    trust = trust_context(loaded, verifier_factory(options))
+    trust = options.trust(loaded)
     changes: list[AttestationRow] = []
     approvals: list[AttestationRow] = []
     now = datetime.now(UTC)
@@ -292,8 +291,9 @@ def _real_range(inst: DevInstance, root: Path, commits: int, rng: random.Random)
     t_export = time.perf_counter() - start
     online = verify_range(repo, spec, options)
     t_online = timed(lambda: verify_range(repo, spec, options))
-    pack = verify_evidence(repo, spec, root / "pack", VerifyOptions())
-    t_pack = timed(lambda: verify_evidence(repo, spec, root / "pack", VerifyOptions()))
+    # the auditor pins the root they trust (a pack's own root proves nothing)
+    pack = verify_evidence(repo, spec, root / "pack", options)
+    t_pack = timed(lambda: verify_evidence(repo, spec, root / "pack", options))
     same = [(c.commit, c.status) for c in online.commits] == [
         (c.commit, c.status) for c in pack.commits
     ]
@@ -497,14 +497,12 @@ def main() -> int:
 def _screen_cost(repo: Path, base: str, shas: list[str], options: VerifyOptions) -> float:
     """Per stored line: reading notes through the gate's screen minus reading them plainly."""
     from provenance.app.policy_source import load_policy_at
-    from provenance.app.verify import verifier_factory
     from provenance.store import NotesStore
-    from provenance.verify.gate import trust_context
 
     git_ = Git.discover(repo)
     loaded = load_policy_at(git_, base)
     assert loaded is not None
-    trust = trust_context(loaded, verifier_factory(options))
+    trust = options.trust(loaded)
     store = NotesStore(git_)
     lines = sum(len(ls) for ls in store.read_many(shas).values())
     screened = timed(lambda: store.read_many(shas, screen=trust.screen))

@@ -1,36 +1,20 @@
-"""classify, and the range form of verify (the release gate): parse, call, render."""
+"""``classify``: which commits of a range the release gate will demand evidence for."""
 
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from provenance._cli.output import echo
+from provenance._cli.output import echo, progress_printer
 from provenance.display import shown, shown_path
 
 if TYPE_CHECKING:
     from provenance.app.gate import Classified
 
 from provenance._cli.options import format_option, repo_option
-
-
-def progress_printer() -> Callable[[str, int, int], None] | None:
-    """A progress callback on stderr when it is a terminal, else ``None`` (quiet in CI)."""
-    if not sys.stderr.isatty():
-        return None
-
-    def show(stage: str, done: int, total: int) -> None:
-        end = "\n" if done == total else ""
-        click.echo(f"\r{stage} {done}/{total}", err=True, nl=False)  # our own words only
-        if end:
-            click.echo("", err=True)
-
-    return show
 
 
 def classified_to_dict(result: Classified) -> dict[str, object]:
@@ -91,4 +75,4 @@ def classify_cmd(revision_range: str, repo: Path, policy: Path | None, fmt: str)
                f"(rules: {result.policy_source})", err=True)  # fmt: skip
 
 
-__all__ = ["classified_to_dict", "classify_cmd", "progress_printer"]
+__all__ = ["classified_to_dict", "classify_cmd"]
