@@ -16,10 +16,9 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 
+from provenance.classify._normalize import words_view
 from provenance.classify.syntax import Span, enclosing, fallback
 from provenance.models import FileChange
-
-from ._normalize import words_view
 
 GUARD_RULE = "code.guard-flow"
 GUARD_DOC = "control flow changed in a function that decides access, above or in its check"

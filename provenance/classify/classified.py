@@ -6,16 +6,25 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from provenance.classify._model import Finding
 from provenance.models import FileChange
+
+#: Where each fired rule fired in a change (``Classifier.locate``).
+Locate = Callable[[FileChange, tuple[str, ...]], tuple[Finding, ...]]
 
 
 @dataclass(frozen=True)
 class PathVerdict:
-    """One changed path (destination; ``old_path`` for renames) and the rules that fired."""
+    """One changed path (destination; ``old_path`` for renames) and the rules that fired.
+
+    ``findings`` say where (hunks and rules) when the classifier can tell; a reviewer reads
+    them to see in one line why approval is asked.
+    """
 
     path: str
     old_path: str | None
     rules: tuple[str, ...]
+    findings: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,17 +90,39 @@ def _rules(change: FileChange, classify: Callable[[FileChange], tuple[str, ...]]
 
 
 def classify_changes(
-    commit: str, changes: Iterable[FileChange], classify: Callable[[FileChange], tuple[str, ...]]
+    commit: str,
+    changes: Iterable[FileChange],
+    classify: Callable[[FileChange], tuple[str, ...]],
+    locate: Locate | None = None,
 ) -> CommitClassification:
-    """Classify each change of one commit (a rename is one path with both names)."""
+    """Classify each change of one commit (a rename is one path with both names).
+
+    With ``locate``, each path that fired also says where (its ``findings``).
+    """
     merged: dict[tuple[str, str | None], set[str]] = {}  # a merge may diff a path per parent
+    found: dict[tuple[str, str | None], list[Finding]] = {}
     for c in changes:
-        merged.setdefault(_key(c), set()).update(_rules(c, classify))
+        rules = _rules(c, classify)
+        merged.setdefault(_key(c), set()).update(rules)
+        if rules and locate is not None:
+            found.setdefault(_key(c), []).extend(_located(c, rules, locate))
     verdicts = [
-        PathVerdict(path=path, old_path=old, rules=tuple(sorted(rules)))
+        PathVerdict(
+            path=path,
+            old_path=old,
+            rules=tuple(sorted(rules)),
+            findings=tuple(dict.fromkeys(found.get((path, old), ()))),
+        )
         for (path, old), rules in merged.items()
     ]
     return CommitClassification(commit, tuple(verdicts))
+
+
+def _located(change: FileChange, rules: set[str], locate: Locate) -> tuple[Finding, ...]:
+    """Findings for every fired rule; rules the classifier cannot place name the path."""
+    findings = locate(change, tuple(sorted(rules)))
+    placed = {f.rule for f in findings}
+    return findings + tuple(Finding(r, change.path) for r in sorted(rules - placed))
 
 
 def classify_all(
@@ -99,12 +130,13 @@ def classify_all(
     order: Iterable[str],
     classify: Callable[[FileChange], tuple[str, ...]],
     progress: Callable[[int, int], None] | None = None,
+    locate: Locate | None = None,
 ) -> list[CommitClassification]:
     """Classify every commit in ``order``, reporting progress every 100 commits."""
     shas = list(order)
     out = []
     for n, sha in enumerate(shas, 1):
-        out.append(classify_changes(sha, changes[sha], classify))
+        out.append(classify_changes(sha, changes[sha], classify, locate))
         if progress is not None and (n % 100 == 0 or n == len(shas)):
             progress(n, len(shas))
     return out
@@ -121,6 +153,7 @@ def classify_range_changes(
     brought: Mapping[str, list[FileChange]],
     classify: Callable[[FileChange], tuple[str, ...]],
     progress: Callable[[int, int], None] | None = None,
+    locate: Locate | None = None,
 ) -> list[CommitClassification]:
     """Classify a range (``(sha, parents)`` oldest first): own changes, and what merges bring.
 
@@ -141,10 +174,10 @@ def classify_range_changes(
             if parent in index:
                 bits |= reach[index[parent]]
         reach.append(bits)
-        verdict = classify_changes(sha, own[sha], classify)
+        verdict = classify_changes(sha, own[sha], classify, locate)
         if sha in brought and len(parents) > 1:
             side = _side_of(parents, index, reach)
-            verdict = _with_brought(verdict, brought[sha], classify, fired, side)
+            verdict = _with_brought(verdict, brought[sha], classify, fired, side, locate)
         for key in _fired_keys(verdict, own[sha]):
             fired[key] = fired.get(key, 0) | (1 << index[sha])
         out.append(verdict)
@@ -197,18 +230,28 @@ def _with_brought(
     classify: Callable[[FileChange], tuple[str, ...]],
     fired: Mapping[str, int],
     side: int,
+    locate: Locate | None = None,
 ) -> CommitClassification:
     """A merge's verdict plus the landed changes that fire and that no side commit covers."""
     merged: dict[tuple[str, str | None], set[str]] = {
         (p.path, p.old_path): set(p.rules) for p in verdict.paths
+    }
+    found: dict[tuple[str, str | None], list[Finding]] = {
+        (p.path, p.old_path): list(p.findings) for p in verdict.paths
     }
     added = False
     for change in brought:
         rules = set() if _covered(change, fired, side) else _rules(change, classify)
         if rules:
             merged.setdefault(_key(change), set()).update(rules | {MERGE_RULE})
+            if locate is not None:
+                landed = (*_located(change, rules, locate), Finding(MERGE_RULE, change.path))
+                found.setdefault(_key(change), []).extend(landed)
             added = True
     if not added:
         return verdict
-    paths = tuple(PathVerdict(path, old, tuple(sorted(r))) for (path, old), r in merged.items())
+    paths = tuple(
+        PathVerdict(path, old, tuple(sorted(r)), tuple(dict.fromkeys(found.get((path, old), ()))))
+        for (path, old), r in merged.items()
+    )
     return CommitClassification(verdict.commit, paths)

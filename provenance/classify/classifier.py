@@ -8,25 +8,31 @@ from dataclasses import dataclass, replace
 from functools import cache
 from types import MappingProxyType
 
-from provenance.models import FileChange
-
-from ._catalog import json_catalogue, yaml_catalogue
-from ._content import ContentScanner
-from ._encoding import java_reading, might_hide, python_reading
-from ._globs import GlobIndex, GlobSet
-from ._guard import GUARD_DOC, GUARD_KINDS, GUARD_RULE, guard_flow, touches_control_flow
-from ._model import FIRE_AT, ContentRule, RuleSpec, Strength, View
-from ._normalize import fold, outside_tree, path_forms, raw_text, resolve_target
-from ._paths import KIND_GLOBS
-from ._ruleset import (
-    BUILTIN_CONTENT_RULES,
-    BUILTIN_PATH_RULES,
+from provenance.classify._catalog import json_catalogue, yaml_catalogue
+from provenance.classify._content import ContentScanner, render
+from provenance.classify._encoding import java_reading, might_hide, python_reading
+from provenance.classify._globs import GlobIndex, GlobSet
+from provenance.classify._guard import (
+    GUARD_DOC,
+    GUARD_KINDS,
+    GUARD_RULE,
+    guard_flow,
+    touches_control_flow,
+)
+from provenance.classify._locate import LineTest, locate
+from provenance.classify._model import FIRE_AT, ContentRule, Finding, RuleSpec, Strength, View
+from provenance.classify._normalize import fold, outside_tree, path_forms, raw_text, resolve_target
+from provenance.classify._ruleset import (
+    EXEMPT_CATEGORIES,
+    Ruleset,
     canonical_document,
     digest_of,
     policy_content_id,
     policy_path_id,
     resolve_rulesets,
+    ruleset,
 )
+from provenance.models import FileChange
 
 SYMLINK_MODE = "120000"
 GITLINK_MODE = "160000"
@@ -76,16 +82,19 @@ class Classifier:
         paths: tuple[str, ...],
         content: tuple[RuleSpec, ...],
         exclude: tuple[str, ...],
+        exempt: tuple[str, ...] = EXEMPT_CATEGORIES,
     ) -> None:
         builtin = bool(rulesets)
         self._builtin = builtin
+        #: the built-in ruleset, or ``@1``'s kinds and always-on rules when there is none
+        self._ruleset: Ruleset = ruleset(rulesets[0]) if rulesets else ruleset(_NO_RULESET)
         self._path_rules = {
-            r.id: r for r in BUILTIN_PATH_RULES if builtin or r.unexcludable
+            r.id: r for r in self._ruleset.path_rules if builtin or r.unexcludable
         }  # the policy file and .gitattributes rules are always on
-        self._content_rules = BUILTIN_CONTENT_RULES if builtin else ()
-        builtin_globs = _builtin_globs()
+        self._content_rules = self._ruleset.content_rules if builtin else ()
+        builtin_globs = _builtin_globs(self._ruleset.id)
         globs = {i: builtin_globs[i] for i in self._path_rules}
-        globs |= {_KIND + k: builtin_globs[_KIND + k] for k in KIND_GLOBS}
+        globs |= {_KIND + k: builtin_globs[_KIND + k] for k in self._ruleset.kinds}
         self._path_index = GlobIndex(globs)  # rule ids and file kinds, matched in one pass
         self._unless = {
             i: builtin_globs[_UNLESS + i] for i, r in self._path_rules.items() if r.unless
@@ -96,7 +105,7 @@ class Classifier:
         self._exclude = GlobSet.compile(fold(g.casefold()) for g in exclude)
         self._policy_content = tuple(_compile_policy(s) for s in content)
         self._facts_cache: dict[str, _Facts] = {}
-        self._scanner = ContentScanner(self._content_rules)
+        self._scanner = ContentScanner(self._content_rules, self._ruleset.id)
         self._descriptions = {i: r.description for i, r in self._path_rules.items()}
         self._descriptions |= {r.id: r.description for r in self._content_rules}
         self._descriptions |= (
@@ -114,7 +123,11 @@ class Classifier:
         self._descriptions |= {policy_content_id(s.id): s.description for s in content}
         self._digest = digest_of(
             canonical_document(
-                rulesets=rulesets, policy_paths=paths, policy_content=content, exclude=exclude
+                rulesets=rulesets,
+                policy_paths=paths,
+                policy_content=content,
+                exclude=exclude,
+                exempt=exempt,
             )
         )
 
@@ -125,22 +138,36 @@ class Classifier:
         paths: Iterable[str] = (),
         content: Iterable[RuleSpec] = (),
         exclude: Iterable[str] = (),
+        exempt: Iterable[str] = EXEMPT_CATEGORIES,
     ) -> Classifier:
         """Compile the named rulesets plus policy additions; bad input raises ``ValueError``.
 
         ``paths`` are gitignore-style globs (rule id ``policy:path:<glob>``); ``content`` are
         regex rules (rule id ``policy:content:<id>``); ``exclude`` globs switch off every rule
         for matching paths except the ``.provenance/`` and ``.gitattributes`` rules.
+        ``exempt`` names the path conventions ``builtin:identity@2`` does not judge
+        (``tests``, ``docs``, ``tooling``); ``@1`` ignores it.
         """
         specs = tuple(content)
         ids = [s.id for s in specs]
         if any(not i or i != i.strip() for i in ids) or len(set(ids)) != len(ids):
             raise ValueError(f"content rule ids must be non-empty, trimmed and unique: {ids}")
-        return cls(
-            rulesets=resolve_rulesets(rulesets),
+        chosen = tuple(dict.fromkeys(exempt))
+        unknown = sorted(set(chosen) - set(EXEMPT_CATEGORIES))
+        if unknown:
+            raise ValueError(f"unknown exempt categories {unknown}; known: {EXEMPT_CATEGORIES}")
+        resolved = resolve_rulesets(rulesets)
+        kind: type[Classifier] = cls
+        if resolved and ruleset(resolved[0]).version >= 2:
+            from provenance.classify._v2_classifier import ClassifierV2
+
+            kind = ClassifierV2
+        return kind(
+            rulesets=resolved,
             paths=tuple(dict.fromkeys(paths)),
             content=specs,
             exclude=tuple(dict.fromkeys(exclude)),
+            exempt=tuple(sorted(chosen)),
         )
 
     @property
@@ -180,6 +207,26 @@ class Classifier:
             if not fired and self._guard_flow(change, live):
                 fired.add(GUARD_RULE)
         return tuple(sorted(fired))
+
+    def locate(self, change: FileChange, rules: tuple[str, ...]) -> tuple[Finding, ...]:
+        """Where each of ``rules`` (as ``classify`` returned them) fired in ``change``.
+
+        Content rules are placed on the changed lines they match; the others at the first
+        hunk. Called only for changes that fired, so it may repeat some matching.
+        """
+        return locate(change, rules, self._line_test)
+
+    def _line_test(self, rule_id: str) -> LineTest | None:
+        """A test of one changed line for a content rule (``None`` for other rules)."""
+        builtin = self._scanner.rule(rule_id)
+        if builtin is not None:
+            regex, view = builtin.regex, builtin.view
+            return lambda line: regex.search(render(raw_text((line,)), view)) is not None
+        for c in self._policy_content:
+            if policy_content_id(c.rule.id) == rule_id:
+                policy = c.regex
+                return lambda line: policy.search(raw_text((line,))) is not None
+        return None
 
     def _guard_flow(self, change: FileChange, live: list[_Facts]) -> bool:
         """Control flow changed where access is decided (THREATS.md G45); code, never tests."""
@@ -329,12 +376,17 @@ class Classifier:
         return fired
 
 
+#: The ruleset whose kinds and always-on rules apply when a policy names no built-in ruleset.
+_NO_RULESET = "builtin:identity@1"
+
+
 @cache
-def _builtin_globs() -> dict[str, GlobSet]:
-    """The globs of the built-in path rules (by id), their vetoes and the file kinds."""
-    globs = {r.id: GlobSet.compile(r.globs) for r in BUILTIN_PATH_RULES}
-    globs |= {_UNLESS + r.id: GlobSet.compile(r.unless) for r in BUILTIN_PATH_RULES if r.unless}
-    return globs | {_KIND + k: GlobSet.compile(g) for k, g in KIND_GLOBS.items()}
+def _builtin_globs(ruleset_id: str) -> dict[str, GlobSet]:
+    """The globs of a built-in ruleset's path rules (by id), their vetoes and its file kinds."""
+    rules = ruleset(ruleset_id)
+    globs = {r.id: GlobSet.compile(r.globs) for r in rules.path_rules}
+    globs |= {_UNLESS + r.id: GlobSet.compile(r.unless) for r in rules.path_rules if r.unless}
+    return globs | {_KIND + k: GlobSet.compile(g) for k, g in rules.kinds.items()}
 
 
 #: Kinds of program code: a file of one is never inert, wherever it lives (``i18n/auth.py``).
