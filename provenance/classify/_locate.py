@@ -39,6 +39,20 @@ def numbered(change: FileChange) -> list[Line]:
     return lines
 
 
+def changed_lines(change: FileChange) -> list[Line]:
+    """``numbered`` lines, or without hunk headers the added then removed lines counted from 1.
+
+    The second form (a change built by hand) keeps each side's lines in order, so stages that
+    read runs of lines still see them together; its numbers are not the file's.
+    """
+    lines = numbered(change)
+    if lines or change.hunks:
+        return lines
+    return [("new", n, t) for n, t in enumerate(change.added, 1)] + [
+        ("old", n, t) for n, t in enumerate(change.removed, 1)
+    ]
+
+
 def first_hunk(change: FileChange) -> tuple[str, int, int] | None:
     """The first hunk's range on the new side, or on the old side for a pure removal."""
     if not change.hunks:

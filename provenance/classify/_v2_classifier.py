@@ -1,9 +1,194 @@
-"""The classifier for ``builtin:identity@2``."""
+"""The classifier for ``builtin:identity@2``: ``@1``'s rules, judged where they matter.
+
+``@1`` fires on any changed line that names identity things and on any change to an identity
+path. ``@2`` keeps those rules and adds stages that decide, for the change as written, whether
+it can alter who can act (IDENTITY-RUBRIC.md), each failing closed to ``@1``'s verdict when it
+cannot tell (``docs/decisions/0013-identity-ruleset-2.md``):
+
+1. scope: tests, docs and tooling are not judged (``_v2_scope``), unless the policy opts in;
+2. generated and minified files are judged by their path only.
+"""
 
 from __future__ import annotations
 
-from provenance.classify.classifier import Classifier
+from dataclasses import dataclass, field, replace
+
+from provenance.classify._guard import GUARD_RULE, GUARD_RULES
+from provenance.classify._locate import MAX_RANGES, Line, changed_lines, locate, ranges
+from provenance.classify._model import Finding
+from provenance.classify._v2_catalog import code_catalogue, named_by_locale
+from provenance.classify._v2_neutral import decommented, effective, only_hunks
+from provenance.classify._v2_scope import exempt, generated, minified
+from provenance.classify._v2_templates import template_rules
+from provenance.classify.classifier import Classifier, _Facts
+from provenance.models import FileChange
+
+#: Path rules judged in exempt paths too: repository-wide controls.
+_EVERYWHERE = frozenset(
+    {"meta.provenance", "git.gitattributes", "git.gitmodules", "git.codeowners"}
+)
+
+
+#: Access checks for ``code.guard-flow``: ``@1``'s less the bare mention of auth words
+#: (``webAuthnCerts`` is no check).
+V2_GUARD_RULES = GUARD_RULES - {"code.authn"}
+#: Moved lines count where they arrive: above a check they can outrun it.
+_ARRIVALS = frozenset({"new"})
+#: Code that translation folders may hold as catalogues, and what such a catalogue becomes.
+_CATALOG_CODE = frozenset({"php", "js", "ruby", "python"})
+_INERT = frozenset({"inert"})
+#: Kinds of files some stage of ``@2`` reads whole.
+_STAGE_KINDS = frozenset({"python", "js", "go", "jvm", "ruby", "php", "code", "template"})
+
+
+@dataclass
+class _Judgement:
+    """What ``@2`` decided about one change, and the lines that decided it."""
+
+    rules: set[str] = field(default_factory=set)
+    #: the changed lines content rules were matched against (``None``: all of them)
+    lines: list[Line] | None = None
+    #: rule -> the changed lines (side, number) a stage fired it on
+    places: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
 
 class ClassifierV2(Classifier):
     """``@1``'s path, content and mode rules plus the stages of ``@2``."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        exempt_categories = kwargs.get("exempt", ())
+        assert isinstance(exempt_categories, tuple)
+        self._categories = frozenset(str(c) for c in exempt_categories)
+
+    def classify(self, change: FileChange) -> tuple[str, ...]:
+        """Sorted ids of the rules that fired; empty means not identity-related."""
+        return tuple(sorted(self._judge(change).rules))
+
+    def locate(self, change: FileChange, rules: tuple[str, ...]) -> tuple[Finding, ...]:
+        """Where each of ``rules`` fired, on the lines ``@2`` judged."""
+        judged = self._judge(change)
+        placed = tuple(
+            Finding(rule, change.old_path if side == "old" else change.path, side, first, last)
+            for rule in rules
+            for side, first, last in list(ranges(judged.places.get(rule, ())))[:MAX_RANGES]
+        )
+        rest = tuple(r for r in rules if r not in {f.rule for f in placed})
+        return placed + locate(change, rest, self._line_test, judged.lines)
+
+    def _all_facts(
+        self, change: FileChange
+    ) -> tuple[tuple[str, ...], tuple[str, ...], list[_Facts]]:
+        """``@1``'s facts; translation catalogues written as code are inert (``_v2_catalog``)."""
+        paths, aliases, facts = super()._all_facts(change)
+        if any("catalog-dir" in f.kinds and f.kinds & _CATALOG_CODE for f in facts) and all(
+            "catalog-dir" in f.kinds and named_by_locale(p)
+            for p, f in zip((*paths, *aliases), facts, strict=True)
+        ):
+            sides = [
+                (path, source)
+                for path, source, oid in (
+                    (change.old_path, change.old_source, change.old_oid),
+                    (change.path, change.new_source, change.new_oid),
+                )
+                if oid.strip("0")
+            ]
+            if sides and all(code_catalogue(path, source) for path, source in sides):
+                facts = [replace(f, kinds=_INERT) for f in facts]
+        return paths, aliases, facts
+
+    def _judge(self, change: FileChange) -> _Judgement:
+        paths, aliases, facts = self._all_facts(change)
+        live = [f for f in facts if not f.excluded]
+        if live and all(exempt(f.kinds, self._categories) for f in live):
+            modes = self._mode_rules(change, paths + aliases, facts)
+            return _Judgement(self._exempt_rules(change, facts) | modes)
+        fired, weak = self._path_hits(paths, facts)
+        if not live:
+            return _Judgement(fired)
+        modes = self._mode_rules(change, paths + aliases, facts)
+        if self._unreadable(change, live):
+            return _Judgement(fired | modes)
+        if any("template" in f.kinds for f in live):
+            return self._template(change, fired, modes)
+        content = self._content_verdict(change, live, weak) | self._decoded_verdict(
+            change, live, weak
+        )
+        seen = effective(change)
+        judged = _Judgement(fired | modes | content)
+        if seen is not None:
+            if seen.neutral:
+                return _Judgement({i for i in fired if self._kept_when_neutral(i)} | modes, [])
+            narrowed = _with_lines(change, seen.lines)
+            content = self._content_verdict(narrowed, live, weak)
+            content |= self._decoded_verdict(change, live, weak)
+            judged = _Judgement(fired | modes | content, list(seen.lines))
+        if not judged.rules:
+            flow = decommented(change)
+            if seen is not None:
+                flow = only_hunks(flow, {(side, n) for side, n, _ in seen.lines})
+            hunk = self._guard_flow(flow, live, _ARRIVALS, V2_GUARD_RULES)
+            if hunk is not None:
+                judged.rules.add(GUARD_RULE)
+                side, first, last = hunk
+                judged.places[GUARD_RULE] = [(side, n) for n in range(first, last + 1)]
+        return judged
+
+    def _template(self, change: FileChange, fired: set[str], modes: set[str]) -> _Judgement:
+        """A template: what its forms send and its CSRF tokens (``_v2_templates``)."""
+        kept = {i for i in fired if self._kept_when_neutral(i)}
+        path_ids = fired - kept
+        places = template_rules(changed_lines(change), identity_path=bool(path_ids))
+        rules = kept | modes | set(places) | self._policy_content_hits(change)
+        if places:
+            rules |= path_ids
+        return _Judgement(rules, [], places)
+
+    def _kept_when_neutral(self, rule_id: str) -> bool:
+        """Path rules that fire whatever the content (symlink aliases, key material ...)."""
+        rule = self._path_rules.get(rule_id)
+        return rule is None or rule.always
+
+    def _exempt_rules(self, change: FileChange, facts: list[_Facts]) -> set[str]:
+        """Rules judged in tests, docs and tooling: repository-wide controls and the policy's.
+
+        Symlinks and gitlinks are judged there too (by the caller): a link in ``docs/`` to a
+        key publishes the key, and a submodule swaps code wherever it sits.
+        """
+        fired = {i for f in facts for i in f.hits if i in _EVERYWHERE}
+        fired |= {i for f in facts if not f.excluded for i in f.policy}
+        return fired | self._policy_content_hits(change)
+
+    def wants_source(self, change: FileChange) -> bool:
+        """``@1``'s needs, plus the whole blobs of changes a stage of ``@2`` may clear."""
+        if super().wants_source(change):
+            return True
+        paths, _aliases, facts = Classifier._all_facts(self, change)  # before any source
+        live = [f for f in facts if not f.excluded]
+        if not live or all(exempt(f.kinds, self._categories) for f in live):
+            return False
+        kinds = frozenset().union(*(f.kinds for f in live))
+        if "catalog-dir" in kinds and kinds & _CATALOG_CODE:
+            return True
+        if not kinds & _STAGE_KINDS:
+            return False
+        fired, weak = self._path_hits(paths, facts)
+        return bool(fired or self._content_verdict(change, live, weak))
+
+    @staticmethod
+    def _unreadable(change: FileChange, live: list[_Facts]) -> bool:
+        """True for generated code (a generator's header on both sides) and minified files."""
+        sides = [s for s in (change.old_source, change.new_source) if s is not None]
+        if not sides:
+            return False
+        present = [oid for oid in (change.old_oid, change.new_oid) if oid.strip("0")]
+        if len(sides) < len(present):
+            return False  # a side was not read: nothing is known
+        return all(generated(s) for s in sides) or all(minified(s) for s in sides)
+
+
+def _with_lines(change: FileChange, lines: tuple[Line, ...]) -> FileChange:
+    """``change`` with only the given changed lines (new side added, old side removed)."""
+    added = tuple(text for side, _, text in lines if side == "new")
+    removed = tuple(text for side, _, text in lines if side == "old")
+    return replace(change, added=added, removed=removed)

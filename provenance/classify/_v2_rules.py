@@ -1,6 +1,15 @@
-"""``builtin:identity@2``: ``@1``'s tables with the changes made for real applications."""
+"""``builtin:identity@2``: ``@1``'s tables with the changes made for real applications.
+
+``@1``'s modules are frozen; everything ``@2`` changes is stated here, as edits of ``@1``'s
+tables, so the difference between the versions can be read in one place. The stages that
+``@2`` runs beyond path and content rules are described in ``STAGES`` (their tables are part
+of the digest).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
 
 from provenance.classify._paths import KIND_GLOBS
 from provenance.classify._ruleset import (
@@ -9,11 +18,30 @@ from provenance.classify._ruleset import (
     RULESET_V2,
     Ruleset,
 )
+from provenance.classify._v2_scope import SCOPE_KINDS, scope_document
+from provenance.classify._v2_templates import templates_document
+
+V2_KINDS: dict[str, tuple[str, ...]] = {
+    **KIND_GLOBS,
+    **SCOPE_KINDS,
+    # Blade views are templates (``@2`` judges templates by what they send, _v2_templates)
+    "template": (*KIND_GLOBS["template"], "*.blade.php"),
+}
+
+
+def _stages() -> dict[str, Any]:
+    """The JSON-ready description of ``@2``'s stages (hashed into the digest)."""
+    return {"scope": scope_document(), "templates": templates_document()}
+
+
+def _without(rules: Iterable[Any], ids: set[str]) -> tuple[Any, ...]:
+    return tuple(r for r in rules if r.id not in ids)
+
 
 V2 = Ruleset(
     RULESET_V2,
     BUILTIN_PATH_RULES,
     BUILTIN_CONTENT_RULES,
-    KIND_GLOBS,
-    {"version": 2},
+    V2_KINDS,
+    _stages(),
 )

@@ -16,6 +16,7 @@ from provenance.classify._guard import (
     GUARD_DOC,
     GUARD_KINDS,
     GUARD_RULE,
+    GUARD_RULES,
     guard_flow,
     touches_control_flow,
 )
@@ -186,19 +187,8 @@ class Classifier:
         ``change.aliases`` (the paths naming the file through symlinks) are judged like its
         own paths; a strong path rule firing only there also reports ``git.symlink-alias``.
         """
-        paths = tuple(dict.fromkeys(p for p in (change.path, change.old_path) if p))
-        aliases = tuple(a for a in dict.fromkeys(change.aliases) if a not in paths)
-        facts = [self._facts(p) for p in (*paths, *aliases)]
-        if any(f.kinds >= _CATALOG_CANDIDATE for f in facts) and _is_catalogue(change, facts):
-            facts = [replace(f, kinds=_INERT) for f in facts]  # a real translation catalogue
-        fired: set[str] = set()
-        weak: set[str] = set()
-        for n, f in enumerate(facts):
-            strong_ids, weak_ids = self._path_verdict(f)
-            if strong_ids and n >= len(paths) and self._builtin:
-                strong_ids.add(ALIAS_RULE)
-            fired |= strong_ids
-            weak |= weak_ids
+        paths, aliases, facts = self._all_facts(change)
+        fired, weak = self._path_hits(paths, facts)
         live = [f for f in facts if not f.excluded]
         if live:
             fired |= self._mode_rules(change, paths + aliases, facts)
@@ -207,6 +197,33 @@ class Classifier:
             if not fired and self._guard_flow(change, live):
                 fired.add(GUARD_RULE)
         return tuple(sorted(fired))
+
+    def _all_facts(
+        self, change: FileChange
+    ) -> tuple[tuple[str, ...], tuple[str, ...], list[_Facts]]:
+        """The change's own paths, its other aliases, and the facts of each (in that order).
+
+        A JSON or YAML file in a translation folder whose both sides read as a catalogue is
+        made inert here.
+        """
+        paths = tuple(dict.fromkeys(p for p in (change.path, change.old_path) if p))
+        aliases = tuple(a for a in dict.fromkeys(change.aliases) if a not in paths)
+        facts = [self._facts(p) for p in (*paths, *aliases)]
+        if any(f.kinds >= _CATALOG_CANDIDATE for f in facts) and _is_catalogue(change, facts):
+            facts = [replace(f, kinds=_INERT) for f in facts]  # a real translation catalogue
+        return paths, aliases, facts
+
+    def _path_hits(self, paths: tuple[str, ...], facts: list[_Facts]) -> tuple[set[str], set[str]]:
+        """Strong path rule ids (plus ``git.symlink-alias``) and weak path hints of all paths."""
+        fired: set[str] = set()
+        weak: set[str] = set()
+        for n, f in enumerate(facts):
+            strong_ids, weak_ids = self._path_verdict(f)
+            if strong_ids and n >= len(paths) and self._builtin:
+                strong_ids.add(ALIAS_RULE)
+            fired |= strong_ids
+            weak |= weak_ids
+        return fired, weak
 
     def locate(self, change: FileChange, rules: tuple[str, ...]) -> tuple[Finding, ...]:
         """Where each of ``rules`` (as ``classify`` returned them) fired in ``change``.
@@ -228,18 +245,27 @@ class Classifier:
                 return lambda line: policy.search(raw_text((line,))) is not None
         return None
 
-    def _guard_flow(self, change: FileChange, live: list[_Facts]) -> bool:
-        """Control flow changed where access is decided (THREATS.md G45); code, never tests."""
+    def _guard_flow(
+        self,
+        change: FileChange,
+        live: list[_Facts],
+        moved_sides: frozenset[str] = frozenset({"new", "old"}),
+        checks: frozenset[str] = GUARD_RULES,
+    ) -> tuple[str, int, int] | None:
+        """Control flow changed where access is decided (THREATS.md G45); code, never tests.
+
+        Returns the hunk (side, first, last line) that decided, or ``None``.
+        """
         kinds = frozenset().union(*(f.kinds for f in live))
         if not self._builtin or not kinds & GUARD_KINDS or "template" in kinds:
-            return False  # templates only show or hide; the decision is made in code
+            return None  # templates only show or hide; the decision is made in code
         if all("test" in f.kinds for f in live):
-            return False
+            return None
 
         def guards(text: str) -> set[str]:
             return {r.id for r in self._scanner.matching(kinds, raw_text([text]))}
 
-        return guard_flow(change, guards)
+        return guard_flow(change, guards, moved_sides, checks)
 
     def _decoded_verdict(self, change: FileChange, live: list[_Facts], weak: set[str]) -> set[str]:
         """Content rules over the text as the compiler decodes it (THREATS.md G49)."""
@@ -351,6 +377,13 @@ class Classifier:
             if on_identity_path or into:
                 out.add(SYMLINK_RULE)
         return out
+
+    def _policy_content_hits(self, change: FileChange) -> set[str]:
+        """Ids of the policy's content rules matching the changed lines."""
+        if change.binary or not (change.added or change.removed) or not self._policy_content:
+            return set()
+        raw = raw_text((*change.removed, *change.added))
+        return {policy_content_id(c.rule.id) for c in self._policy_content if c.regex.search(raw)}
 
     def _content_verdict(
         self, change: FileChange, live: list[_Facts], weak_paths: set[str]

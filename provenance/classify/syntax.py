@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import import_module
 
-from tree_sitter import Language, Node, Parser, Tree
+from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 
 #: Function-like node types per grammar (innermost one containing the lines wins).
 _FUNCTIONS: dict[str, frozenset[str]] = {
@@ -126,13 +126,49 @@ def enclosing(source: str, path: str, first: int, last: int) -> list[Span]:
 
 
 @lru_cache(maxsize=16)
-def _tree(data: bytes, language: str) -> Tree:
+def parse(data: bytes, language: str) -> Tree:
     """The syntax tree of a blob: parsed once while its hunks, and the next commit's, ask."""
     return _parser(language).parse(data)
 
 
+@cache
+def _comment_query(language: str) -> Query:
+    """A query capturing every comment node of a grammar."""
+    grammar = _parser(language).language
+    assert grammar is not None
+    kinds = {
+        grammar.node_kind_for_id(i)
+        for i in range(grammar.node_kind_count)
+        if grammar.node_kind_is_named(i) and grammar.node_kind_is_visible(i)
+    }
+    names = sorted(k for k in kinds if k and k.endswith("comment"))
+    return Query(grammar, " ".join(f"({name}) @c" for name in names))
+
+
+@lru_cache(maxsize=16)
+def without_comments(source: str, language: str) -> str:
+    """``source`` with every comment blanked (line breaks kept, so line numbers hold)."""
+    data = source.encode("utf-8", "surrogateescape")
+    if len(data) > MAX_PARSE_BYTES:
+        return source
+    captures = QueryCursor(_comment_query(language)).captures(parse(data, language).root_node)
+    spans = sorted((n.start_byte, n.end_byte) for nodes in captures.values() for n in nodes)
+    if not spans:
+        return source
+    out = bytearray()
+    at = 0
+    for start, end in spans:
+        if start < at:
+            continue
+        out += data[at:start]
+        out += bytes(b if b == 0x0A else 0x20 for b in data[start:end])
+        at = end
+    out += data[at:]
+    return out.decode("utf-8", "surrogateescape")
+
+
 def _parsed(data: bytes, language: str, first: int, last: int) -> list[Span]:
-    tree = _tree(data, language)
+    tree = parse(data, language)
     kinds = _FUNCTIONS[language]
     node: Node | None = tree.root_node.descendant_for_point_range((first - 1, 0), (last - 1, 0))
     spans = []
