@@ -16,7 +16,9 @@ from dataclasses import dataclass, field, replace
 from provenance.classify._guard import GUARD_RULE, GUARD_RULES
 from provenance.classify._locate import MAX_RANGES, Line, changed_lines, locate, ranges
 from provenance.classify._model import Finding
+from provenance.classify._normalize import raw_text
 from provenance.classify._v2_catalog import code_catalogue, named_by_locale
+from provenance.classify._v2_deps import applies, dependency_rules
 from provenance.classify._v2_neutral import decommented, effective, only_hunks
 from provenance.classify._v2_scope import exempt, generated, minified
 from provenance.classify._v2_templates import template_rules
@@ -37,6 +39,11 @@ _ARRIVALS = frozenset({"new"})
 #: Code that translation folders may hold as catalogues, and what such a catalogue becomes.
 _CATALOG_CODE = frozenset({"php", "js", "ruby", "python"})
 _INERT = frozenset({"inert"})
+#: The mode of a side that does not exist (an added or deleted file).
+_ABSENT = "000000"
+#: Key material is judged in a manifest too (a token pasted into ``.npmrc`` or a lockfile).
+_SECRET_KINDS = frozenset({"manifest"})
+_SECRET_RULES = frozenset({"secret.material"})
 #: Kinds of files some stage of ``@2`` reads whole.
 _STAGE_KINDS = frozenset({"python", "js", "go", "jvm", "ruby", "php", "code", "template"})
 
@@ -85,14 +92,7 @@ class ClassifierV2(Classifier):
             "catalog-dir" in f.kinds and named_by_locale(p)
             for p, f in zip((*paths, *aliases), facts, strict=True)
         ):
-            sides = [
-                (path, source)
-                for path, source, oid in (
-                    (change.old_path, change.old_source, change.old_oid),
-                    (change.path, change.new_source, change.new_oid),
-                )
-                if oid.strip("0")
-            ]
+            sides = _present(change)
             if sides and all(code_catalogue(path, source) for path, source in sides):
                 facts = [replace(f, kinds=_INERT) for f in facts]
         return paths, aliases, facts
@@ -111,6 +111,10 @@ class ClassifierV2(Classifier):
             return _Judgement(fired | modes)
         if any("template" in f.kinds for f in live):
             return self._template(change, fired, modes)
+        if any("manifest" in f.kinds for f in live) and applies(change.path):
+            judged_deps = self._dependencies(change, fired, modes)
+            if judged_deps is not None:
+                return judged_deps
         content = self._content_verdict(change, live, weak) | self._decoded_verdict(
             change, live, weak
         )
@@ -144,6 +148,24 @@ class ClassifierV2(Classifier):
             rules |= path_ids
         return _Judgement(rules, [], places)
 
+    def _dependencies(
+        self, change: FileChange, fired: set[str], modes: set[str]
+    ) -> _Judgement | None:
+        """A manifest or lockfile: which libraries' versions moved (``_v2_deps``).
+
+        ``None`` when a side cannot be read: the caller judges it with ``@1``'s line rules.
+        """
+        old = change.old_source if change.old_mode != _ABSENT else ""
+        new = change.new_source if change.new_mode != _ABSENT else ""
+        places = dependency_rules(change.path, old, new, changed_lines(change))
+        if places is None:
+            return None
+        raw = raw_text((*change.removed, *change.added))
+        secrets = {r.id for r in self._scanner.matching(_SECRET_KINDS, raw)} & _SECRET_RULES
+        kept = {i for i in fired if self._kept_when_neutral(i)}
+        rules = kept | modes | set(places) | secrets | self._policy_content_hits(change)
+        return _Judgement(rules, None, places)
+
     def _kept_when_neutral(self, rule_id: str) -> bool:
         """Path rules that fire whatever the content (symlink aliases, key material ...)."""
         rule = self._path_rules.get(rule_id)
@@ -170,6 +192,8 @@ class ClassifierV2(Classifier):
         kinds = frozenset().union(*(f.kinds for f in live))
         if "catalog-dir" in kinds and kinds & _CATALOG_CODE:
             return True
+        if "manifest" in kinds and applies(change.path):
+            return True
         if not kinds & _STAGE_KINDS:
             return False
         fired, weak = self._path_hits(paths, facts)
@@ -178,13 +202,22 @@ class ClassifierV2(Classifier):
     @staticmethod
     def _unreadable(change: FileChange, live: list[_Facts]) -> bool:
         """True for generated code (a generator's header on both sides) and minified files."""
-        sides = [s for s in (change.old_source, change.new_source) if s is not None]
-        if not sides:
-            return False
-        present = [oid for oid in (change.old_oid, change.new_oid) if oid.strip("0")]
-        if len(sides) < len(present):
+        sides = [source for _, source in _present(change)]
+        if not sides or any(s is None for s in sides):
             return False  # a side was not read: nothing is known
         return all(generated(s) for s in sides) or all(minified(s) for s in sides)
+
+
+def _present(change: FileChange) -> list[tuple[str, str | None]]:
+    """(path, source) of each side that exists (its source ``None`` when it was not read)."""
+    return [
+        (path, source)
+        for path, source, mode in (
+            (change.old_path, change.old_source, change.old_mode),
+            (change.path, change.new_source, change.new_mode),
+        )
+        if mode != _ABSENT
+    ]
 
 
 def _with_lines(change: FileChange, lines: tuple[Line, ...]) -> FileChange:

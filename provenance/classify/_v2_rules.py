@@ -18,6 +18,7 @@ from provenance.classify._ruleset import (
     RULESET_V2,
     Ruleset,
 )
+from provenance.classify._v2_deps import deps_document
 from provenance.classify._v2_scope import SCOPE_KINDS, scope_document
 from provenance.classify._v2_templates import templates_document
 
@@ -31,7 +32,11 @@ V2_KINDS: dict[str, tuple[str, ...]] = {
 
 def _stages() -> dict[str, Any]:
     """The JSON-ready description of ``@2``'s stages (hashed into the digest)."""
-    return {"scope": scope_document(), "templates": templates_document()}
+    return {
+        "scope": scope_document(),
+        "templates": templates_document(),
+        "dependencies": deps_document(),
+    }
 
 
 def _without(rules: Iterable[Any], ids: set[str]) -> tuple[Any, ...]:
