@@ -13,15 +13,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from provenance.classify._guard import GUARD_RULE, GUARD_RULES
-from provenance.classify._locate import MAX_RANGES, Line, changed_lines, locate, ranges
+from provenance.classify._guard import GUARD_KINDS, GUARD_RULE, GUARD_RULES
+from provenance.classify._locate import (
+    MAX_RANGES,
+    Line,
+    changed_lines,
+    locate,
+    numbered,
+    ranges,
+)
 from provenance.classify._model import Finding
 from provenance.classify._normalize import raw_text
 from provenance.classify._v2_catalog import code_catalogue, named_by_locale
 from provenance.classify._v2_deps import applies, dependency_rules
+from provenance.classify._v2_functions import RULE as LIFECYCLE_RULE
+from provenance.classify._v2_functions import lifecycle_lines
 from provenance.classify._v2_neutral import decommented, effective, only_hunks
 from provenance.classify._v2_scope import exempt, generated, minified
 from provenance.classify._v2_templates import template_rules
+from provenance.classify._v2_workflows import applies as workflow_applies
+from provenance.classify._v2_workflows import workflow_rules
 from provenance.classify.classifier import Classifier, _Facts
 from provenance.models import FileChange
 
@@ -42,8 +53,10 @@ _INERT = frozenset({"inert"})
 #: The mode of a side that does not exist (an added or deleted file).
 _ABSENT = "000000"
 #: Key material is judged in a manifest too (a token pasted into ``.npmrc`` or a lockfile).
-_SECRET_KINDS = frozenset({"manifest"})
+_SECRET_KINDS = frozenset({"manifest", "ci"})
 _SECRET_RULES = frozenset({"secret.material"})
+#: Path hints of user and account code, where lifecycle functions are looked for.
+_USER_CODE = frozenset({"path.hint.user"})
 #: Kinds of files some stage of ``@2`` reads whole.
 _STAGE_KINDS = frozenset({"python", "js", "go", "jvm", "ruby", "php", "code", "template"})
 
@@ -111,10 +124,9 @@ class ClassifierV2(Classifier):
             return _Judgement(fired | modes)
         if any("template" in f.kinds for f in live):
             return self._template(change, fired, modes)
-        if any("manifest" in f.kinds for f in live) and applies(change.path):
-            judged_deps = self._dependencies(change, fired, modes)
-            if judged_deps is not None:
-                return judged_deps
+        staged = self._staged(change, live, fired, modes)
+        if staged is not None:
+            return staged
         content = self._content_verdict(change, live, weak) | self._decoded_verdict(
             change, live, weak
         )
@@ -127,6 +139,14 @@ class ClassifierV2(Classifier):
             content = self._content_verdict(narrowed, live, weak)
             content |= self._decoded_verdict(change, live, weak)
             judged = _Judgement(fired | modes | content, list(seen.lines))
+        if not judged.rules and _USER_CODE & weak:
+            lines = seen.lines if seen is not None else numbered(change)
+            sides = {"old": (change.old_path, change.old_source)}
+            sides["new"] = (change.path, change.new_source)
+            places = lifecycle_lines(sides, lines)
+            if places:
+                judged.rules.add(LIFECYCLE_RULE)
+                judged.places[LIFECYCLE_RULE] = places
         if not judged.rules:
             flow = decommented(change)
             if seen is not None:
@@ -148,16 +168,24 @@ class ClassifierV2(Classifier):
             rules |= path_ids
         return _Judgement(rules, [], places)
 
-    def _dependencies(
-        self, change: FileChange, fired: set[str], modes: set[str]
+    def _staged(
+        self, change: FileChange, live: list[_Facts], fired: set[str], modes: set[str]
     ) -> _Judgement | None:
-        """A manifest or lockfile: which libraries' versions moved (``_v2_deps``).
+        """A manifest, lockfile or workflow judged on both sides' parsed contents.
 
-        ``None`` when a side cannot be read: the caller judges it with ``@1``'s line rules.
+        Manifests by which libraries' versions moved (``_v2_deps``), workflows by their
+        permissions, secrets and triggers (``_v2_workflows``). ``None`` when the file is
+        neither or a side cannot be read: the caller judges it with ``@1``'s line rules.
         """
+        kinds = frozenset().union(*(f.kinds for f in live))
         old = change.old_source if change.old_mode != _ABSENT else ""
         new = change.new_source if change.new_mode != _ABSENT else ""
-        places = dependency_rules(change.path, old, new, changed_lines(change))
+        if "manifest" in kinds and applies(change.path):
+            places = dependency_rules(change.path, old, new, changed_lines(change))
+        elif "ci" in kinds and workflow_applies(change.path):
+            places = workflow_rules(change.path, old, new, changed_lines(change))
+        else:
+            return None
         if places is None:
             return None
         raw = raw_text((*change.removed, *change.added))
@@ -192,11 +220,15 @@ class ClassifierV2(Classifier):
         kinds = frozenset().union(*(f.kinds for f in live))
         if "catalog-dir" in kinds and kinds & _CATALOG_CODE:
             return True
-        if "manifest" in kinds and applies(change.path):
+        if ("manifest" in kinds and applies(change.path)) or (
+            "ci" in kinds and workflow_applies(change.path)
+        ):
             return True
         if not kinds & _STAGE_KINDS:
             return False
         fired, weak = self._path_hits(paths, facts)
+        if kinds & GUARD_KINDS and _USER_CODE & weak:
+            return True  # code.lifecycle-function places lines in their functions
         return bool(fired or self._content_verdict(change, live, weak))
 
     @staticmethod

@@ -8,7 +8,6 @@ of the digest).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from provenance.classify._paths import KIND_GLOBS
@@ -18,9 +17,11 @@ from provenance.classify._ruleset import (
     RULESET_V2,
     Ruleset,
 )
+from provenance.classify._v2_additions import ADDED_CONTENT, ADDED_PATHS, widened
 from provenance.classify._v2_deps import deps_document
 from provenance.classify._v2_scope import SCOPE_KINDS, scope_document
 from provenance.classify._v2_templates import templates_document
+from provenance.classify._v2_workflows import workflows_document
 
 V2_KINDS: dict[str, tuple[str, ...]] = {
     **KIND_GLOBS,
@@ -36,17 +37,14 @@ def _stages() -> dict[str, Any]:
         "scope": scope_document(),
         "templates": templates_document(),
         "dependencies": deps_document(),
+        "workflows": workflows_document(),
     }
-
-
-def _without(rules: Iterable[Any], ids: set[str]) -> tuple[Any, ...]:
-    return tuple(r for r in rules if r.id not in ids)
 
 
 V2 = Ruleset(
     RULESET_V2,
-    BUILTIN_PATH_RULES,
-    BUILTIN_CONTENT_RULES,
+    BUILTIN_PATH_RULES + ADDED_PATHS,
+    tuple(widened(r) for r in BUILTIN_CONTENT_RULES) + ADDED_CONTENT,
     V2_KINDS,
     _stages(),
 )

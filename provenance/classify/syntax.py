@@ -82,7 +82,7 @@ _EXTENSIONS: dict[str, str] = {
 #: Bounds: sources larger than this are not parsed; a fallback window is at most this tall.
 MAX_PARSE_BYTES = 1_000_000
 MAX_WINDOW = 200
-_HEADER = re.compile(
+HEADER = re.compile(
     r"^\s*(?:(?:export\s+)?(?:async\s+)?(?:def|func|function|fn|fun|sub|procedure|method)\b"
     r"|(?:public|private|protected|internal|static|override)\b[^=;]*\(|@\w+)"
 )
@@ -190,7 +190,7 @@ def fallback(lines: list[str], first: int, last: int) -> Span | None:
     """
     top = None
     for n in range(min(first, len(lines)), max(first - MAX_WINDOW, 0), -1):
-        if _HEADER.match(lines[n - 1]):
+        if HEADER.match(lines[n - 1]):
             top = n
             break
     if top is None:
@@ -198,7 +198,7 @@ def fallback(lines: list[str], first: int, last: int) -> Span | None:
     end = min(len(lines), top + MAX_WINDOW)
     bottom = end
     for n in range(max(last, top) + 1, end + 1):
-        if _HEADER.match(lines[n - 1]):
+        if HEADER.match(lines[n - 1]):
             bottom = n - 1
             break
     return Span(top, max(bottom, top), False)
