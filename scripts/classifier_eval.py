@@ -274,7 +274,7 @@ def evaluate_repository(directory: Path, repo: str, classifier: Classifier) -> l
                 seen.own,
                 seen.brought,
                 classifier.classify,
-                locate=classifier.locate,
+                hooks=classifier.hooks,
             )
             fired = {p.path: p.rules for v in verdicts for p in v.paths if p.rules}
             findings = tuple(f for v in verdicts for p in v.paths for f in p.findings)

@@ -55,6 +55,7 @@ def _classify(
         seen.brought,
         classification.classify,
         report,
+        classification.hooks,
     )
     info = {"base": base, "head": head, "head_tree": read_commit(git, head).tree}
     source = loaded.source if loaded else "builtin:identity (no policy at base)"

@@ -11,6 +11,8 @@ other statement anywhere makes it code again.
 
 from __future__ import annotations
 
+import re
+
 from tree_sitter import Node
 
 from provenance.classify._catalog import is_locale
@@ -33,11 +35,22 @@ _CONCAT = frozenset({"binary_expression"})
 _NOISE = frozenset({"comment", "php_tag", "text_interpolation"})
 
 
+#: A BCP 47 variant subtag after the language (``de_informal``, ``sl-rozaj``), which ``@1``'s
+#: locale codes do not include.
+_VARIANT = re.compile(r"([a-z]{2,3})(?:[-_][A-Za-z0-9]{5,8})+", re.ASCII)
+
+
+def _locale(name: str) -> bool:
+    """A locale code, also with BCP 47 variant subtags (``de_informal``)."""
+    m = _VARIANT.fullmatch(name)
+    return is_locale(name) or (m is not None and is_locale(m.group(1)))
+
+
 def named_by_locale(path: str) -> bool:
     """True when the file name, one of its dotted parts, or its folder is a locale code."""
     parts = path.replace("\\", "/").split("/")
     stem = parts[-1].rsplit(".", 1)[0]
-    return any(is_locale(c) for c in (stem, *stem.split("."), *parts[-2:-1]))
+    return any(_locale(c) for c in (stem, *stem.split("."), *parts[-2:-1]))
 
 
 def code_catalogue(path: str, source: str | None) -> bool:

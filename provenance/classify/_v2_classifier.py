@@ -11,6 +11,7 @@ cannot tell (``docs/decisions/0013-identity-ruleset-2.md``):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from provenance.classify._guard import GUARD_KINDS, GUARD_RULE, GUARD_RULES
@@ -22,12 +23,13 @@ from provenance.classify._locate import (
     numbered,
     ranges,
 )
-from provenance.classify._model import Finding
+from provenance.classify._model import ContentRule, Finding, Strength
 from provenance.classify._normalize import raw_text
 from provenance.classify._v2_catalog import code_catalogue, named_by_locale
 from provenance.classify._v2_deps import applies, dependency_rules
 from provenance.classify._v2_functions import RULE as LIFECYCLE_RULE
 from provenance.classify._v2_functions import lifecycle_lines
+from provenance.classify._v2_moves import moved_lines
 from provenance.classify._v2_neutral import decommented, effective, only_hunks
 from provenance.classify._v2_scope import exempt, generated, minified
 from provenance.classify._v2_templates import template_rules
@@ -70,6 +72,8 @@ class _Judgement:
     lines: list[Line] | None = None
     #: rule -> the changed lines (side, number) a stage fired it on
     places: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    #: True when the verdict came from both whole blobs (a parsed manifest, generated code)
+    whole: bool = False
 
 
 class ClassifierV2(Classifier):
@@ -80,10 +84,16 @@ class ClassifierV2(Classifier):
         exempt_categories = kwargs.get("exempt", ())
         assert isinstance(exempt_categories, tuple)
         self._categories = frozenset(str(c) for c in exempt_categories)
+        self._commit: tuple[FileChange, ...] = ()
+        self._moves: dict[tuple[str, str], set[int]] | None = None
 
     def classify(self, change: FileChange) -> tuple[str, ...]:
         """Sorted ids of the rules that fired; empty means not identity-related."""
         return tuple(sorted(self._judge(change).rules))
+
+    def reads_whole(self, change: FileChange) -> bool:
+        """True for generated or minified code and parsed manifests and workflows."""
+        return self._judge(change).whole
 
     def locate(self, change: FileChange, rules: tuple[str, ...]) -> tuple[Finding, ...]:
         """Where each of ``rules`` fired, on the lines ``@2`` judged."""
@@ -121,7 +131,7 @@ class ClassifierV2(Classifier):
             return _Judgement(fired)
         modes = self._mode_rules(change, paths + aliases, facts)
         if self._unreadable(change, live):
-            return _Judgement(fired | modes)
+            return _Judgement(fired | modes, whole=True)
         if any("template" in f.kinds for f in live):
             return self._template(change, fired, modes)
         staged = self._staged(change, live, fired, modes)
@@ -131,16 +141,19 @@ class ClassifierV2(Classifier):
             change, live, weak
         )
         seen = effective(change)
+        lines = list(seen.lines) if seen is not None else None
+        if (fired or content) and self._commit:
+            lines = self._without_moves(change, lines)
         judged = _Judgement(fired | modes | content)
-        if seen is not None:
-            if seen.neutral:
+        if lines is not None:
+            if not lines:
                 return _Judgement({i for i in fired if self._kept_when_neutral(i)} | modes, [])
-            narrowed = _with_lines(change, seen.lines)
+            narrowed = _with_lines(change, tuple(lines))
             content = self._content_verdict(narrowed, live, weak)
             content |= self._decoded_verdict(change, live, weak)
-            judged = _Judgement(fired | modes | content, list(seen.lines))
+            judged = _Judgement(fired | modes | content, lines)
         if not judged.rules and _USER_CODE & weak:
-            lines = seen.lines if seen is not None else numbered(change)
+            lines = lines if lines is not None else numbered(change)
             sides = {"old": (change.old_path, change.old_source)}
             sides["new"] = (change.path, change.new_source)
             places = lifecycle_lines(sides, lines)
@@ -168,6 +181,31 @@ class ClassifierV2(Classifier):
             rules |= path_ids
         return _Judgement(rules, [], places)
 
+    def begin(self, changes: Sequence[FileChange]) -> None:
+        """Judge the next changes as parts of one commit made of ``changes`` (see ``_v2_moves``).
+
+        Definitions moved whole from one file to another are only found across the commit's
+        changes; without this call each change is judged alone (fewer moves are seen).
+        """
+        self._commit = tuple(changes)
+        self._moves = None
+
+    def _without_moves(self, change: FileChange, lines: list[Line] | None) -> list[Line] | None:
+        """The judged lines less those of definitions and imports that only moved."""
+        if self._moves is None:
+            self._moves = moved_lines(self._commit)
+        moved_old = self._moves.get((change.old_path, "old"), set())
+        moved_new = self._moves.get((change.path, "new"), set())
+        if not moved_old and not moved_new:
+            return lines
+        base = lines if lines is not None else numbered(change)
+        kept = [
+            (side, n, text)
+            for side, n, text in base
+            if n not in (moved_new if side == "new" else moved_old)
+        ]
+        return [line for line in kept if line[2].strip()] if lines is None else kept
+
     def _staged(
         self, change: FileChange, live: list[_Facts], fired: set[str], modes: set[str]
     ) -> _Judgement | None:
@@ -192,7 +230,18 @@ class ClassifierV2(Classifier):
         secrets = {r.id for r in self._scanner.matching(_SECRET_KINDS, raw)} & _SECRET_RULES
         kept = {i for i in fired if self._kept_when_neutral(i)}
         rules = kept | modes | set(places) | secrets | self._policy_content_hits(change)
-        return _Judgement(rules, None, places)
+        return _Judgement(rules, None, places, whole=True)
+
+    def _points(self, rule: ContentRule, kinds: frozenset[str], *, in_test: bool) -> int:
+        """``@1``'s weights, except that Django admin-site modules never combine weak words.
+
+        An ``admin.py`` lists the staff UI's columns and filters, which name users, staff,
+        ``last_login`` and the like; a real check there (``has_delete_permission``, an action
+        that deactivates users) is a strong or medium rule and still fires.
+        """
+        if "django-admin" in kinds and rule.strength is Strength.WEAK:
+            return 0
+        return super()._points(rule, kinds, in_test=in_test)
 
     def _kept_when_neutral(self, rule_id: str) -> bool:
         """Path rules that fire whatever the content (symlink aliases, key material ...)."""

@@ -81,7 +81,7 @@ def effective(change: FileChange) -> Effective | None:
         ):
             ranges = [(start, start + count - 1)] if count else []
             found = tokenizer.tokens(tree.root_node, ranges) if ranges else Tokens()
-            imports[side] += [(text, start, start + count - 1) for text in found.imports]
+            imports[side] += found.imports
             for line, spans in found.dropped.items():
                 dropped[side].setdefault(line, []).extend(spans)
             sides.append((side, found, ranges))

@@ -28,6 +28,8 @@ V2_KINDS: dict[str, tuple[str, ...]] = {
     **SCOPE_KINDS,
     # Blade views are templates (``@2`` judges templates by what they send, _v2_templates)
     "template": (*KIND_GLOBS["template"], "*.blade.php"),
+    # Django's admin-site modules: list columns and filters of the staff UI (see _v2_classifier)
+    "django-admin": ("admin.py",),
 }
 
 

@@ -177,7 +177,8 @@ class Tokens:
     keys: list[Key] = field(default_factory=list)
     #: first and last line (1-based) of each token
     spans: list[tuple[int, int]] = field(default_factory=list)
-    imports: list[str] = field(default_factory=list)
+    #: each import statement's normalised text, first and last line
+    imports: list[tuple[str, int, int]] = field(default_factory=list)
     #: line -> (start column, end column) of comments and dropped statements on it
     dropped: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
 
@@ -191,6 +192,8 @@ class Tokenizer:
         self.data = data
         #: byte spans of the strings that are messages (log and error wording)
         self._messages: set[tuple[int, int]] = set()
+        #: start byte -> text read instead (a definition's own name, for ``_v2_moves``)
+        self.renamed: dict[int, str] = {}
 
     def text(self, node: Node) -> str:
         """The node's source text."""
@@ -216,8 +219,8 @@ class Tokenizer:
                 self._drop(child, out)
                 continue
             if kind in self.grammar.imports:
-                out.imports.append(" ".join(self._import_words(child)))
-                self._drop(child, out)
+                text = " ".join(self._import_words(child))
+                out.imports.append((text, first, last))
                 continue
             inner = hash((ctx, kind))
             if self._builds_message(child):
@@ -229,7 +232,8 @@ class Tokenizer:
                 self._emit(child, ("go-error", _MESSAGE, inner), out)
                 continue
             if child.child_count == 0:
-                self._emit(child, (kind, self.text(child), ctx), out)
+                text = self.renamed.get(child.start_byte) or self.text(child)
+                self._emit(child, (kind, text, ctx), out)
                 continue
             self._walk(child, ranges, inner, out)
 

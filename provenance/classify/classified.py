@@ -68,8 +68,39 @@ def _has_nul(lines: tuple[str, ...]) -> bool:
     return any("\x00" in ln for ln in lines)
 
 
-def _rules(change: FileChange, classify: Callable[[FileChange], tuple[str, ...]]) -> set[str]:
-    """Rules for one change, also over a UTF-16 reading of NUL-laden text, plus truncation."""
+#: True when the classifier judged a change from its whole blobs (its lines do not matter).
+Whole = Callable[[FileChange], bool]
+#: Tells the classifier the changes of the commit it is about to judge.
+Begin = Callable[[Sequence[FileChange]], None]
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What a classifier offers beyond ``classify`` (``Classifier`` has all three).
+
+    ``locate`` says where rules fired; ``whole`` says a verdict came from whole blobs, so a
+    truncated diff hides nothing; ``begin`` is told each commit's changes before they are
+    judged, so definitions moved between files are seen.
+    """
+
+    locate: Locate | None = None
+    whole: Whole | None = None
+    begin: Begin | None = None
+
+
+NO_HOOKS = Hooks()
+
+
+def _rules(
+    change: FileChange,
+    classify: Callable[[FileChange], tuple[str, ...]],
+    whole: Whole | None = None,
+) -> set[str]:
+    """Rules for one change, also over a UTF-16 reading of NUL-laden text, plus truncation.
+
+    A truncated diff fires ``diff.truncated`` unless ``whole`` says the classifier judged the
+    change from both whole blobs, which no truncation of the diff touches.
+    """
     rules = set(classify(change))
     if any("\x00" in ln for ln in change.added + change.removed):
         # Each side on its own: a file converted from UTF-8 to UTF-16 has one side of each.
@@ -84,7 +115,7 @@ def _rules(change: FileChange, classify: Callable[[FileChange], tuple[str, ...]]
                 )
             )
         )
-    if change.truncated:
+    if change.truncated and not (whole is not None and whole(change)):
         rules.add(TRUNCATED_RULE)
     return rules
 
@@ -93,19 +124,22 @@ def classify_changes(
     commit: str,
     changes: Iterable[FileChange],
     classify: Callable[[FileChange], tuple[str, ...]],
-    locate: Locate | None = None,
+    hooks: Hooks = NO_HOOKS,
 ) -> CommitClassification:
     """Classify each change of one commit (a rename is one path with both names).
 
-    With ``locate``, each path that fired also says where (its ``findings``).
+    With ``hooks.locate``, each path that fired also says where (its ``findings``).
     """
+    changes = list(changes)
+    if hooks.begin is not None:
+        hooks.begin(changes)
     merged: dict[tuple[str, str | None], set[str]] = {}  # a merge may diff a path per parent
     found: dict[tuple[str, str | None], list[Finding]] = {}
     for c in changes:
-        rules = _rules(c, classify)
+        rules = _rules(c, classify, hooks.whole)
         merged.setdefault(_key(c), set()).update(rules)
-        if rules and locate is not None:
-            found.setdefault(_key(c), []).extend(_located(c, rules, locate))
+        if rules and hooks.locate is not None:
+            found.setdefault(_key(c), []).extend(_located(c, rules, hooks.locate))
     verdicts = [
         PathVerdict(
             path=path,
@@ -130,13 +164,13 @@ def classify_all(
     order: Iterable[str],
     classify: Callable[[FileChange], tuple[str, ...]],
     progress: Callable[[int, int], None] | None = None,
-    locate: Locate | None = None,
+    hooks: Hooks = NO_HOOKS,
 ) -> list[CommitClassification]:
     """Classify every commit in ``order``, reporting progress every 100 commits."""
     shas = list(order)
     out = []
     for n, sha in enumerate(shas, 1):
-        out.append(classify_changes(sha, changes[sha], classify, locate))
+        out.append(classify_changes(sha, changes[sha], classify, hooks))
         if progress is not None and (n % 100 == 0 or n == len(shas)):
             progress(n, len(shas))
     return out
@@ -153,7 +187,7 @@ def classify_range_changes(
     brought: Mapping[str, list[FileChange]],
     classify: Callable[[FileChange], tuple[str, ...]],
     progress: Callable[[int, int], None] | None = None,
-    locate: Locate | None = None,
+    hooks: Hooks = NO_HOOKS,
 ) -> list[CommitClassification]:
     """Classify a range (``(sha, parents)`` oldest first): own changes, and what merges bring.
 
@@ -174,10 +208,10 @@ def classify_range_changes(
             if parent in index:
                 bits |= reach[index[parent]]
         reach.append(bits)
-        verdict = classify_changes(sha, own[sha], classify, locate)
+        verdict = classify_changes(sha, own[sha], classify, hooks)
         if sha in brought and len(parents) > 1:
             side = _side_of(parents, index, reach)
-            verdict = _with_brought(verdict, brought[sha], classify, fired, side, locate)
+            verdict = _with_brought(verdict, brought[sha], classify, fired, side, hooks)
         for key in _fired_keys(verdict, own[sha]):
             fired[key] = fired.get(key, 0) | (1 << index[sha])
         out.append(verdict)
@@ -230,7 +264,7 @@ def _with_brought(
     classify: Callable[[FileChange], tuple[str, ...]],
     fired: Mapping[str, int],
     side: int,
-    locate: Locate | None = None,
+    hooks: Hooks = NO_HOOKS,
 ) -> CommitClassification:
     """A merge's verdict plus the landed changes that fire and that no side commit covers."""
     merged: dict[tuple[str, str | None], set[str]] = {
@@ -240,12 +274,17 @@ def _with_brought(
         (p.path, p.old_path): list(p.findings) for p in verdict.paths
     }
     added = False
+    if hooks.begin is not None:
+        hooks.begin(brought)
     for change in brought:
-        rules = set() if _covered(change, fired, side) else _rules(change, classify)
+        rules = set() if _covered(change, fired, side) else _rules(change, classify, hooks.whole)
         if rules:
             merged.setdefault(_key(change), set()).update(rules | {MERGE_RULE})
-            if locate is not None:
-                landed = (*_located(change, rules, locate), Finding(MERGE_RULE, change.path))
+            if hooks.locate is not None:
+                landed = (
+                    *_located(change, rules, hooks.locate),
+                    Finding(MERGE_RULE, change.path),
+                )
                 found.setdefault(_key(change), []).extend(landed)
             added = True
     if not added:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from types import MappingProxyType
@@ -33,6 +33,7 @@ from provenance.classify._ruleset import (
     resolve_rulesets,
     ruleset,
 )
+from provenance.classify.classified import Hooks
 from provenance.models import FileChange
 
 SYMLINK_MODE = "120000"
@@ -197,6 +198,22 @@ class Classifier:
             if not fired and self._guard_flow(change, live):
                 fired.add(GUARD_RULE)
         return tuple(sorted(fired))
+
+    @property
+    def hooks(self) -> Hooks:
+        """``locate``, ``reads_whole`` and ``begin``, for ``classified``'s range functions."""
+        return Hooks(locate=self.locate, whole=self.reads_whole, begin=self.begin)
+
+    def begin(self, changes: Sequence[FileChange]) -> None:
+        """Be told the changes of the commit about to be judged (``@1`` judges each alone)."""
+
+    def reads_whole(self, change: FileChange) -> bool:
+        """True when the verdict on ``change`` comes from its whole blobs, not its lines.
+
+        Then a diff cut short by the reader's bounds (``FileChange.truncated``) hides nothing
+        from the rules. ``builtin:identity@1`` always reads lines.
+        """
+        return False
 
     def _all_facts(
         self, change: FileChange
@@ -378,6 +395,10 @@ class Classifier:
                 out.add(SYMLINK_RULE)
         return out
 
+    def _points(self, rule: ContentRule, kinds: frozenset[str], *, in_test: bool) -> int:
+        """What one hit of ``rule`` in a file of ``kinds`` counts (see ``Strength``)."""
+        return rule.strength.weight(in_test=in_test)
+
     def _policy_content_hits(self, change: FileChange) -> set[str]:
         """Ids of the policy's content rules matching the changed lines."""
         if change.binary or not (change.added or change.removed) or not self._policy_content:
@@ -397,7 +418,7 @@ class Classifier:
         fired = {policy_content_id(c.rule.id) for c in self._policy_content if c.regex.search(raw)}
         candidates: dict[str, str] = {}  # weak content rule id -> concept
         for rule in self._scanner.matching(kinds, raw):
-            points = rule.strength.weight(in_test=in_test)
+            points = self._points(rule, kinds, in_test=in_test)
             if points >= FIRE_AT:
                 fired.add(rule.id)
             elif points:
