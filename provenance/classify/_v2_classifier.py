@@ -26,18 +26,33 @@ from provenance.classify._locate import (
 from provenance.classify._model import ContentRule, Finding, Strength
 from provenance.classify._normalize import raw_text
 from provenance.classify._v2_catalog import code_catalogue, named_by_locale
+from provenance.classify._v2_deps import DOC as DEPS_DOC
+from provenance.classify._v2_deps import RULE as DEPS_RULE
 from provenance.classify._v2_deps import applies, dependency_rules
+from provenance.classify._v2_functions import DOC as LIFECYCLE_DOC
 from provenance.classify._v2_functions import RULE as LIFECYCLE_RULE
 from provenance.classify._v2_functions import lifecycle_lines
 from provenance.classify._v2_moves import moved_lines
 from provenance.classify._v2_neutral import decommented, effective, only_hunks
 from provenance.classify._v2_scope import exempt, generated, minified
-from provenance.classify._v2_templates import template_rules
+from provenance.classify._v2_templates import CSRF_DOC, FORM_DOC, template_rules
+from provenance.classify._v2_templates import CSRF_RULE as TEMPLATE_CSRF
+from provenance.classify._v2_templates import FORM_RULE as TEMPLATE_FORM
+from provenance.classify._v2_workflows import DOC as CI_DOC
+from provenance.classify._v2_workflows import RULE as CI_RULE
 from provenance.classify._v2_workflows import applies as workflow_applies
 from provenance.classify._v2_workflows import workflow_rules
 from provenance.classify.classifier import Classifier, _Facts
 from provenance.models import FileChange
 
+#: The rules the stages of ``@2`` report, with their descriptions.
+STAGE_RULES = {
+    TEMPLATE_CSRF: CSRF_DOC,
+    TEMPLATE_FORM: FORM_DOC,
+    DEPS_RULE: DEPS_DOC,
+    CI_RULE: CI_DOC,
+    LIFECYCLE_RULE: LIFECYCLE_DOC,
+}
 #: Path rules judged in exempt paths too: repository-wide controls.
 _EVERYWHERE = frozenset(
     {"meta.provenance", "git.gitattributes", "git.gitmodules", "git.codeowners"}
@@ -54,6 +69,9 @@ _CATALOG_CODE = frozenset({"php", "js", "ruby", "python"})
 _INERT = frozenset({"inert"})
 #: The mode of a side that does not exist (an added or deleted file).
 _ABSENT = "000000"
+#: Rules still read in templates: page-level authorization (Razor ``@attribute [Authorize]``).
+_TEMPLATE = frozenset({"template"})
+_DIRECTIVES = frozenset({"dotnet.authz"})
 #: Key material is judged in a manifest too (a token pasted into ``.npmrc`` or a lockfile).
 _SECRET_KINDS = frozenset({"manifest", "ci"})
 _SECRET_RULES = frozenset({"secret.material"})
@@ -84,6 +102,7 @@ class ClassifierV2(Classifier):
         exempt_categories = kwargs.get("exempt", ())
         assert isinstance(exempt_categories, tuple)
         self._categories = frozenset(str(c) for c in exempt_categories)
+        self._descriptions |= STAGE_RULES
         self._commit: tuple[FileChange, ...] = ()
         self._moves: dict[tuple[str, str], set[int]] | None = None
 
@@ -176,7 +195,9 @@ class ClassifierV2(Classifier):
         kept = {i for i in fired if self._kept_when_neutral(i)}
         path_ids = fired - kept
         places = template_rules(changed_lines(change), identity_path=bool(path_ids))
-        rules = kept | modes | set(places) | self._policy_content_hits(change)
+        raw = raw_text((*change.removed, *change.added))
+        directives = {r.id for r in self._scanner.matching(_TEMPLATE, raw)} & _DIRECTIVES
+        rules = kept | modes | set(places) | directives | self._policy_content_hits(change)
         if places:
             rules |= path_ids
         return _Judgement(rules, [], places)

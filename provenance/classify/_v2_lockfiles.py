@@ -381,7 +381,7 @@ def parser_for(path: str) -> Callable[[str], Versions] | None:
     if name.endswith((".csproj", ".fsproj", ".vbproj")):
         return _nuget
     if re.fullmatch(r"(?:requirements|constraints)[\w.-]*\.(?:txt|in)", name) or (
-        "/requirements/" in path.casefold() and name.endswith((".txt", ".in"))
+        "/requirements/" in f"/{path.casefold()}" and name.endswith((".txt", ".in"))
     ):
         return _requirements_txt
     return None

@@ -33,6 +33,11 @@ V2_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: ``@1`` content rules a stage of ``@2`` replaces (``template.csrf`` is now the template
+#: stage's rule: templates are judged by what they send, not by their words).
+_REPLACED = frozenset({"template.csrf"})
+
+
 def _stages() -> dict[str, Any]:
     """The JSON-ready description of ``@2``'s stages (hashed into the digest)."""
     return {
@@ -46,7 +51,7 @@ def _stages() -> dict[str, Any]:
 V2 = Ruleset(
     RULESET_V2,
     BUILTIN_PATH_RULES + ADDED_PATHS,
-    tuple(widened(r) for r in BUILTIN_CONTENT_RULES) + ADDED_CONTENT,
+    tuple(widened(r) for r in BUILTIN_CONTENT_RULES if r.id not in _REPLACED) + ADDED_CONTENT,
     V2_KINDS,
     _stages(),
 )

@@ -49,6 +49,9 @@ class Grammar:
     annotations: frozenset[str] = frozenset()
     type_only: frozenset[str] = frozenset()
     optional_semicolons: bool = False
+    #: node types read as another (``typed_parameter`` as a plain parameter once its type is
+    #: erased); ``""`` makes a level transparent
+    aliases: tuple[tuple[str, str], ...] = ()
 
 
 _JS = Grammar(
@@ -72,6 +75,7 @@ GRAMMARS: dict[str, Grammar] = {
         ifs=frozenset({"if_statement"}),
         raises=frozenset({"raise_statement"}),
         annotations=frozenset({"type"}),
+        aliases=(("typed_parameter", ""), ("typed_default_parameter", "default_parameter")),
     ),
     "go": Grammar(
         calls=frozenset({"call_expression"}),
@@ -79,6 +83,7 @@ GRAMMARS: dict[str, Grammar] = {
         imports=frozenset({"import_spec"}),
         statements=frozenset({"expression_statement"}),
         ifs=frozenset({"if_statement"}),
+        aliases=(("import_spec_list", ""),),
     ),
     "ruby": Grammar(
         calls=frozenset({"call"}),
@@ -140,13 +145,15 @@ _LOGGER = re.compile(
 )
 #: An audit-trail helper named ``log...`` (``logActivity``, ``log_event``), never log-in/out.
 _AUDIT = re.compile(r"(?:^|[.:>])log_?(?!in|out|on|off|as)[a-z]\w*$", re.IGNORECASE)
-#: Calls a pure argument may make: conversions, formatting and getters.
+#: Calls a pure argument may make: conversions and formatting (with arguments) ...
 _PURE = re.compile(
     r"(?:^|[.:>])(?:str|repr|int|float|bool|len|format|sprintf|string|to_s|inspect|to_string"
-    r"|tostring|json_encode|get_class|count|join|id|name|class|type|any|err|error|duration"
-    r"|int64|uint64|bool|time|now|get\w*|to\w+|is\w*|has\w*)$",
+    r"|tostring|json_encode|get_class|count|join|type|any|err|error|duration|int64|uint64"
+    r"|time|now)$",
     re.IGNORECASE,
 )
+#: ... and getters and predicates without arguments (``user.getId()``, ``obj.is_valid()``).
+_GETTER = re.compile(r"(?:^|[.:>])(?:get|to|is|has|id|name|class)\w*$", re.IGNORECASE)
 #: Calls that build an error or exception: their message wording is not a decision.
 _ERROR_CALL = re.compile(
     r"(?:error|exception|errorf|errors\.new|raise|abort\w*)$|^(?:anyhow|bail|panic)!?$",
@@ -192,6 +199,7 @@ class Tokenizer:
         self.data = data
         #: byte spans of the strings that are messages (log and error wording)
         self._messages: set[tuple[int, int]] = set()
+        self._aliases = dict(self.grammar.aliases)
         #: start byte -> text read instead (a definition's own name, for ``_v2_moves``)
         self.renamed: dict[int, str] = {}
 
@@ -222,7 +230,8 @@ class Tokenizer:
                 text = " ".join(self._import_words(child))
                 out.imports.append((text, first, last))
                 continue
-            inner = hash((ctx, kind))
+            alias = self._aliases.get(kind, kind)
+            inner = hash((ctx, alias)) if alias else ctx
             if self._builds_message(child):
                 self._messages.update(self._message_strings(child))
             if kind in self.grammar.strings:
@@ -257,8 +266,14 @@ class Tokenizer:
             return True
         if kind == ";" and g.optional_semicolons:
             return True
+        parent = node.parent
+        if not node.is_named and parent is not None and self._aliases.get(parent.type) == "":
+            return True  # punctuation of a transparent level: import ( ... ) in Go
         if kind in g.type_only or (kind in g.annotations and self._erased(node)):
             return True
+        if kind == "->" and index + 1 < len(siblings):
+            following = siblings[index + 1]
+            return following.type in g.annotations and self._erased(following)
         if kind == "expression_statement" and self.language == "python":
             only = [c for c in node.children if "comment" not in c.type]
             if len(only) == 1 and only[0].type in g.strings:
@@ -335,9 +350,12 @@ class Tokenizer:
         return re.sub(r"\s+", "", self.text(target)) + suffix
 
     def _pure(self, node: Node) -> bool:
-        """True when every call below ``node`` is a conversion, formatter or getter."""
+        """True when every call below ``node`` is a conversion, a formatter or a bare getter."""
         for call in _descendants(node, self.grammar.calls | self.grammar.news):
-            if call.type in self.grammar.news or not _PURE.search(self._callee(call)):
+            if call.type in self.grammar.news:
+                return False
+            callee = self._callee(call)
+            if not (_PURE.search(callee) or (_GETTER.search(callee) and not _arguments(call))):
                 return False
         return not _has(node, _EFFECTS)
 
@@ -357,7 +375,16 @@ class Tokenizer:
         return False
 
     def _message_strings(self, node: Node) -> Iterator[tuple[int, int]]:
-        """Byte spans of the strings passed directly as arguments to a message call."""
+        """Byte spans of the strings passed directly as arguments to a message call.
+
+        For ``raise``/``throw``, the arguments of the exception built there, whatever its
+        class is called (``raise PermissionDenied("not yours")``).
+        """
+        if node.type in self.grammar.raises:
+            for child in node.children:
+                if child.type in self.grammar.calls | self.grammar.news:
+                    yield from self._message_strings(child)
+            return
         for child in node.children:
             if child.type in ("argument_list", "arguments", "token_tree"):
                 for argument in child.children:
@@ -407,6 +434,14 @@ _EFFECTS = frozenset(
         "dec_statement", "send_statement",
     }
 )  # fmt: skip
+
+
+def _arguments(call: Node) -> bool:
+    """True when a call passes arguments."""
+    for child in call.children:
+        if child.type in ("argument_list", "arguments", "token_tree"):
+            return any(c.is_named and "comment" not in c.type for c in child.children)
+    return False
 
 
 def _has(node: Node, kinds: frozenset[str]) -> bool:
