@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from provenance._cli.output import echo
+from provenance.classify.explain import finding_to_dict, summary, where
 from provenance.display import shown, shown_path
 
 if TYPE_CHECKING:
@@ -45,7 +46,8 @@ def classified_to_dict(result: Classified) -> dict[str, object]:
                 "identity_related": c.identity_related,
                 "paths": [
                     {"path": p.path, **({"old_path": p.old_path} if p.old_path else {}),
-                     "rules": list(p.rules)}
+                     "rules": list(p.rules),
+                     "findings": [finding_to_dict(f) for f in p.findings]}
                     for p in c.paths
                     if p.rules
                 ],
@@ -84,9 +86,12 @@ def classify_cmd(revision_range: str, repo: Path, policy: Path | None, fmt: str)
     related = [c for c in result.commits if c.identity_related]
     for c in result.commits:
         flagged = [p for p in c.paths if p.rules]
-        echo(f"{'ID ' if flagged else '-- '} {c.commit[:12]}", err=True)
+        why = f"  {summary(c.findings, shown_path)}" if c.findings else ""
+        echo(f"{'ID ' if flagged else '-- '} {c.commit[:12]}{why}", err=True)
         for p in flagged:
             echo(f"      {shown_path(p.path)}  [{shown(', '.join(p.rules))}]", err=True)
+            for f in p.findings:
+                echo(f"        {where(f, shown_path)}  {shown(f.rule)}", err=True)
     echo(f"{len(related)} of {len(result.commits)} commit(s) identity-related "
                f"(rules: {result.policy_source})", err=True)  # fmt: skip
 

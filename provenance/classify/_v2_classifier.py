@@ -220,6 +220,8 @@ class ClassifierV2(Classifier):
         if not moved_old and not moved_new:
             return lines
         base = lines if lines is not None else numbered(change)
+        if not base:
+            return lines
         kept = [
             (side, n, text)
             for side, n, text in base

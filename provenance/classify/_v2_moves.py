@@ -93,8 +93,8 @@ def _sides(change: FileChange) -> Iterator[_Side]:
     if language not in GRAMMARS or language not in DEFINITIONS:
         return
     lines = numbered(change)
-    if not lines and change.hunks:
-        return
+    if (not lines and change.hunks) or not (change.added or change.removed):
+        return  # hunks that do not match the lines, or no line changed (a mode change)
     for side, path, source, mode in (
         ("old", change.old_path, change.old_source, change.old_mode),
         ("new", change.path, change.new_source, change.new_mode),

@@ -44,6 +44,11 @@ class CommitClassification:
         """Sorted union of the rules that fired."""
         return tuple(sorted({r for p in self.paths for r in p.rules}))
 
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Where the rules fired, path by path."""
+        return tuple(f for p in self.paths for f in p.findings)
+
 
 #: Rule id for a path whose diff exceeded the reader's bounds: never silently not-required.
 TRUNCATED_RULE = "diff.truncated"

@@ -10,6 +10,7 @@ from typing import Any
 import rfc8785
 
 from provenance import __version__
+from provenance.classify.explain import sarif_locations
 from provenance.predicates import PREDICATE_NAMESPACE, STATEMENT_TYPE
 from provenance.verify.reasons import Reason
 from provenance.verify.report import Report
@@ -60,6 +61,7 @@ def render_sarif(report: Report) -> str:
             },
             "partialFingerprints": {"commit": c.commit},
             "properties": {"commit": c.commit, "rules": list(c.rules)},
+            **({"locations": sarif_locations(c.findings)} if c.findings else {}),
         }
         for c in report.commits
         for reason in c.reasons

@@ -138,10 +138,12 @@ def gate(
         if not c.identity_related:
             v = CommitVerdict(c.commit, "not-required", (), (), False, c.rules)
         elif isinstance(outcome, Reason):
-            v = CommitVerdict(c.commit, "refused", (outcome.value,), (), True, c.rules)
+            v = CommitVerdict(
+                c.commit, "refused", (outcome.value,), (), True, c.rules, findings=c.findings
+            )
         else:
             d = decide(commits[c.commit], outcome, trust.policy.policy)
-            v = replace(d, identity_related=True, rules=c.rules)
+            v = replace(d, identity_related=True, rules=c.rules, findings=c.findings)
         if mode != "ignore" and available:
             v = _trailer_check(v, c.commit in trailers, results.get(c.commit), mode, warnings)
         if v.status == "refused" and c.commit in pending and not _has_valid_change(outcome):

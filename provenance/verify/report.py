@@ -6,7 +6,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from provenance.display import shown
+from provenance.classify._model import Finding
+from provenance.classify.explain import finding_to_dict, summary
+from provenance.display import shown, shown_path
 from provenance.verify.attestation import AttestationResult
 
 Status = Literal["ok", "refused", "not-required"]
@@ -23,6 +25,8 @@ class CommitVerdict:
     identity_related: bool | None = None
     rules: tuple[str, ...] = ()
     approvers: tuple[str, ...] = ()
+    #: where the identity rules fired (hunks and rules), for reviewers
+    findings: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         if c.identity_related is not None:
             entry["identity_related"] = c.identity_related
             entry["rules"] = list(c.rules)
+            if c.findings:
+                entry["findings"] = [finding_to_dict(f) for f in c.findings]
         if c.approvers:
             entry["approvers"] = list(c.approvers)
         entry["attestations"] = [_attestation_json(a) for a in c.attestations]
@@ -126,6 +132,8 @@ def render_text(report: Report) -> str:
         lines.append(f"{mark} {c.commit[:12]}{who}")
         for reason in c.reasons:
             lines.append(f"       {shown(reason)}")
+        if c.findings and c.status == "refused":
+            lines.append(f"       why: {summary(c.findings, shown_path)}")
     warnings = report.extra.get("warnings")
     for warning in warnings if isinstance(warnings, list) else ():
         lines.append(

@@ -552,3 +552,10 @@ def test_findings_name_the_hunk_and_the_rule(lab: Lab) -> None:
     where = {(f.rule, f.side, f.first) for f in located.findings}
     assert ("code.ownership", "new", 10) in where and ("code.ownership", "old", 10) in where
     assert ("path.authn", "new", 10) in where
+
+
+def test_a_mode_change_of_identity_code_still_counts(lab: Lab) -> None:
+    """No line changes, so nothing can be shown neutral or moved (THREATS.md E27)."""
+    base = lab.repo.commit("view", {"app/auth/views.py": VIEW})
+    (lab.repo.path / "app/auth/views.py").chmod(0o755)
+    assert "path.authn" in lab.judge_range(base, lab.repo.commit("chmod"))
