@@ -33,7 +33,7 @@ from provenance.classify._v2_functions import DOC as LIFECYCLE_DOC
 from provenance.classify._v2_functions import RULE as LIFECYCLE_RULE
 from provenance.classify._v2_functions import lifecycle_lines
 from provenance.classify._v2_moves import moved_lines
-from provenance.classify._v2_neutral import decommented, effective, only_hunks
+from provenance.classify._v2_neutral import Effective, decommented, effective, only_hunks
 from provenance.classify._v2_scope import exempt, generated, minified
 from provenance.classify._v2_templates import CSRF_DOC, FORM_DOC, template_rules
 from provenance.classify._v2_templates import CSRF_RULE as TEMPLATE_CSRF
@@ -75,6 +75,8 @@ _DIRECTIVES = frozenset({"dotnet.authz"})
 #: Key material is judged in a manifest too (a token pasted into ``.npmrc`` or a lockfile).
 _SECRET_KINDS = frozenset({"manifest", "ci"})
 _SECRET_RULES = frozenset({"secret.material"})
+#: Content verdicts remembered (``wants_source`` and ``classify`` see each change in turn).
+_MEMO_LIMIT = 4096
 #: Path hints of user and account code, where lifecycle functions are looked for.
 _USER_CODE = frozenset({"path.hint.user"})
 #: Kinds of files some stage of ``@2`` reads whole.
@@ -105,6 +107,8 @@ class ClassifierV2(Classifier):
         self._descriptions |= STAGE_RULES
         self._commit: tuple[FileChange, ...] = ()
         self._moves: dict[tuple[str, str], set[int]] | None = None
+        self._last: tuple[FileChange, tuple[FileChange, ...], _Judgement] | None = None
+        self._content_memo: dict[object, frozenset[str]] = {}
 
     def classify(self, change: FileChange) -> tuple[str, ...]:
         """Sorted ids of the rules that fired; empty means not identity-related."""
@@ -140,6 +144,16 @@ class ClassifierV2(Classifier):
         return paths, aliases, facts
 
     def _judge(self, change: FileChange) -> _Judgement:
+        """What ``@2`` decides about ``change`` (memoised for the last change judged:
+        ``classify``, ``reads_whole`` and ``locate`` ask about the same one in turn)."""
+        last = self._last
+        if last is not None and last[0] is change and last[1] is self._commit:
+            return last[2]
+        judged = self._judge_anew(change)
+        self._last = (change, self._commit, judged)
+        return judged
+
+    def _judge_anew(self, change: FileChange) -> _Judgement:
         paths, aliases, facts = self._all_facts(change)
         live = [f for f in facts if not f.excluded]
         if live and all(exempt(f.kinds, self._categories) for f in live):
@@ -159,36 +173,85 @@ class ClassifierV2(Classifier):
         content = self._content_verdict(change, live, weak) | self._decoded_verdict(
             change, live, weak
         )
+        if fired or content:
+            return self._narrowed(change, live, weak, fired | modes, content)
+        judged = _Judgement(modes)
+        if _USER_CODE & weak:
+            self._lifecycle(change, judged, effective(change))
+        if not judged.rules:
+            self._guarded(change, live, judged)
+        return judged
+
+    def _narrowed(
+        self,
+        change: FileChange,
+        live: list[_Facts],
+        weak: set[str],
+        fired: set[str],
+        content: set[str],
+    ) -> _Judgement:
+        """What fired, once neutral edits and moved definitions are set aside.
+
+        Content rules are matched again on the lines that change behaviour (comments cut
+        out); a change with none left keeps only the rules that fire whatever the content.
+        """
         seen = effective(change)
         lines = list(seen.lines) if seen is not None else None
-        if (fired or content) and self._commit:
+        if self._commit:
             lines = self._without_moves(change, lines)
-        judged = _Judgement(fired | modes | content)
-        if lines is not None:
-            if not lines:
-                return _Judgement({i for i in fired if self._kept_when_neutral(i)} | modes, [])
-            narrowed = _with_lines(change, tuple(lines))
-            content = self._content_verdict(narrowed, live, weak)
-            content |= self._decoded_verdict(change, live, weak)
-            judged = _Judgement(fired | modes | content, lines)
-        if not judged.rules and _USER_CODE & weak:
-            lines = lines if lines is not None else numbered(change)
-            sides = {"old": (change.old_path, change.old_source)}
-            sides["new"] = (change.path, change.new_source)
-            places = lifecycle_lines(sides, lines)
-            if places:
-                judged.rules.add(LIFECYCLE_RULE)
-                judged.places[LIFECYCLE_RULE] = places
+        if lines is None:
+            return _Judgement(fired | content)
+        if not lines:
+            return _Judgement({i for i in fired if self._kept_when_neutral(i)}, [])
+        narrowed = _with_lines(change, tuple(lines))
+        content = self._content_verdict(narrowed, live, weak)
+        content |= self._decoded_verdict(change, live, weak)
+        judged = _Judgement(fired | content, lines)
+        if not judged.rules and _USER_CODE & weak:  # content fired on comments only
+            self._lifecycle(change, judged, seen)
         if not judged.rules:
-            flow = decommented(change)
-            if seen is not None:
-                flow = only_hunks(flow, {(side, n) for side, n, _ in seen.lines})
-            hunk = self._guard_flow(flow, live, _ARRIVALS, V2_GUARD_RULES)
-            if hunk is not None:
-                judged.rules.add(GUARD_RULE)
-                side, first, last = hunk
-                judged.places[GUARD_RULE] = [(side, n) for n in range(first, last + 1)]
+            self._guarded(change, live, judged, seen)
         return judged
+
+    def _lifecycle(self, change: FileChange, judged: _Judgement, seen: Effective | None) -> None:
+        """``code.lifecycle-function`` on the behaviour-changing lines of user code."""
+        if seen is not None and seen.neutral:
+            return
+        lines = list(seen.lines) if seen is not None else numbered(change)
+        sides = {"old": (change.old_path, change.old_source)}
+        sides["new"] = (change.path, change.new_source)
+        places = lifecycle_lines(sides, lines)
+        if places:
+            judged.rules.add(LIFECYCLE_RULE)
+            judged.places[LIFECYCLE_RULE] = places
+
+    def _guarded(
+        self,
+        change: FileChange,
+        live: list[_Facts],
+        judged: _Judgement,
+        seen: Effective | bool | None = False,
+    ) -> None:
+        """``code.guard-flow`` on code without comments, in hunks that change behaviour.
+
+        A first pass on the change as it is rules out almost every change cheaply; only
+        what it flags is confirmed on the behaviour-changing hunks (``seen``, computed here
+        unless given).
+        """
+        if self._guard_flow(change, live, _ARRIVALS, V2_GUARD_RULES) is None:
+            return
+        if seen is False:
+            seen = effective(change)
+        flow = decommented(change)
+        if isinstance(seen, Effective):
+            if seen.neutral:
+                return
+            flow = only_hunks(flow, {(side, n) for side, n, _ in seen.lines})
+        hunk = self._guard_flow(flow, live, _ARRIVALS, V2_GUARD_RULES)
+        if hunk is not None:
+            judged.rules.add(GUARD_RULE)
+            side, first, last = hunk
+            judged.places[GUARD_RULE] = [(side, n) for n in range(first, last + 1)]
 
     def _template(self, change: FileChange, fired: set[str], modes: set[str]) -> _Judgement:
         """A template: what its forms send and its CSRF tokens (``_v2_templates``)."""
@@ -254,6 +317,20 @@ class ClassifierV2(Classifier):
         kept = {i for i in fired if self._kept_when_neutral(i)}
         rules = kept | modes | set(places) | secrets | self._policy_content_hits(change)
         return _Judgement(rules, None, places, whole=True)
+
+    def _content_verdict(
+        self, change: FileChange, live: list[_Facts], weak_paths: set[str]
+    ) -> set[str]:
+        """``@1``'s content verdict, memoised: ``wants_source`` asks first, ``_judge`` again."""
+        key = (change.path, change.old_path, change.added, change.removed, frozenset(weak_paths))
+        found = self._content_memo.get(key)
+        if found is None:
+            if len(self._content_memo) > _MEMO_LIMIT:
+                self._content_memo.clear()
+            found = self._content_memo[key] = frozenset(
+                super()._content_verdict(change, live, weak_paths)
+            )
+        return set(found)
 
     def _points(self, rule: ContentRule, kinds: frozenset[str], *, in_test: bool) -> int:
         """``@1``'s weights, except that Django admin-site modules never combine weak words.

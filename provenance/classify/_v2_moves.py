@@ -59,16 +59,26 @@ class _Side:
     side: str
     definitions: list[tuple[tuple[Key, ...], range]] = field(default_factory=list)
     imports: list[tuple[str, range]] = field(default_factory=list)
+    #: line spans of every whole definition found (read or not)
+    spans: list[range] = field(default_factory=list)
     #: every import of this side's whole source (what a move source already imported)
     all_imports: set[str] = field(default_factory=set)
 
 
 def moved_lines(changes: Sequence[FileChange]) -> dict[tuple[str, str], set[int]]:
     """(path, side) -> line numbers of definitions and imports that only moved in the commit."""
-    sides = [s for c in changes for s in _sides(c)]
+    candidates = [c for c in changes if _blocks(c)]
+    if not {side for c in candidates for side in _blocks(c)} >= {"old", "new"}:
+        return {}  # a move needs lines removed somewhere and lines added somewhere
+    olds = [s for c in candidates for s in _sides(c, "old", None)]
+    sizes = {len(span) for s in olds for span in s.spans}
+    news = [s for c in candidates for s in _sides(c, "new", sizes)]
+    sides = olds + news
     removed = {key for s in sides if s.side == "old" for key, _ in s.definitions}
     added = {key for s in sides if s.side == "new" for key, _ in s.definitions}
     moved = removed & added
+    if not moved:
+        return {}
     out: dict[tuple[str, str], set[int]] = {}
     sources = [s for s in sides if s.side == "old" and any(k in moved for k, _ in s.definitions)]
     carried = set().union(*(s.all_imports for s in sources)) if sources else set()
@@ -87,8 +97,25 @@ def moved_lines(changes: Sequence[FileChange]) -> dict[tuple[str, str], set[int]
     return {k: v for k, v in out.items() if v}
 
 
-def _sides(change: FileChange) -> Iterator[_Side]:
-    """The sides of a code change that hold whole definitions within its changed lines."""
+def _blocks(change: FileChange) -> set[str]:
+    """The sides of a code change with a hunk of at least ``MIN_LINES`` lines on that side."""
+    if change.old_mode == "000000" or change.new_mode == "000000":
+        return {"new" if change.old_mode == "000000" else "old"}
+    out = set()
+    for _, old_count, _, new_count in change.hunks:
+        if old_count >= MIN_LINES:
+            out.add("old")
+        if new_count >= MIN_LINES:
+            out.add("new")
+    return out
+
+
+def _sides(change: FileChange, which: str, sizes: set[int] | None) -> Iterator[_Side]:
+    """Side ``which`` of a code change, with its whole definitions within the changed lines.
+
+    With ``sizes``, only definitions of those line counts are read (a moved definition keeps
+    its length; reading the others would be wasted).
+    """
     language = language_of(change.path)
     if language not in GRAMMARS or language not in DEFINITIONS:
         return
@@ -99,7 +126,7 @@ def _sides(change: FileChange) -> Iterator[_Side]:
         ("old", change.old_path, change.old_source, change.old_mode),
         ("new", change.path, change.new_source, change.new_mode),
     ):
-        if source is None or mode == "000000" or language_of(path) != language:
+        if side != which or source is None or mode == "000000" or language_of(path) != language:
             continue
         data = source.encode("utf-8", "surrogateescape")
         if len(data) > MAX_PARSE_BYTES:
@@ -112,31 +139,45 @@ def _sides(change: FileChange) -> Iterator[_Side]:
         whole = change.hunks == () or (side == "new" and change.old_mode == "000000")
         whole = whole or (side == "old" and change.new_mode == "000000")
         changed = None if whole else {n for s, n, _ in lines if s == side}
-        _collect(tree.root_node, language, tokenizer, changed, found)
+        _collect(tree.root_node, language, tokenizer, changed, found, sizes)
         yield found
 
 
 def _collect(
-    root: Node, language: str, tokenizer: Tokenizer, changed: set[int] | None, found: _Side
+    root: Node,
+    language: str,
+    tokenizer: Tokenizer,
+    changed: set[int] | None,
+    found: _Side,
+    sizes: set[int] | None,
 ) -> None:
-    """Outermost definitions and the imports whose lines are all ``changed`` (``None``: all)."""
+    """Outermost definitions and imports whose lines are all ``changed`` (``None``: all), and
+    the file's top-level imports. Only nodes that overlap changed lines are walked."""
 
     def inside(span: range) -> bool:
         return changed is None or all(n in changed for n in span)
 
+    def overlaps(span: range) -> bool:
+        return changed is None or any(n in changed for n in span)
+
     kinds = DEFINITIONS[language]
     imports = GRAMMARS[language].imports
+    for node in _top(root, imports):
+        found.all_imports.add(" ".join(tokenizer.text(node).split()))
     stack = [root]
     while stack:
         node = stack.pop()
         span = range(node.start_point[0] + 1, node.end_point[0] + 2)
+        if node is not root and not overlaps(span):
+            continue
         if node.type in imports:
-            text = " ".join(tokenizer.text(node).split())
-            found.all_imports.add(text)
             if inside(span):
-                found.imports.append((text, span))
+                found.imports.append((" ".join(tokenizer.text(node).split()), span))
             continue
         if node.type in kinds and len(span) >= MIN_LINES and inside(span):
+            found.spans.append(span)
+            if sizes is not None and len(span) not in sizes:
+                continue
             name = _module_function_name(node)
             if name is not None:
                 tokenizer.renamed[name.start_byte] = "<name>"
@@ -144,6 +185,19 @@ def _collect(
             found.definitions.append((tuple(tokens.keys), span))
             continue
         stack.extend(node.children)
+
+
+def _top(root: Node, imports: frozenset[str], depth: int = 3) -> Iterator[Node]:
+    """Import statements near the top of the tree (inside a namespace or import group)."""
+    for child in root.children:
+        if child.type in imports:
+            yield child
+        elif depth > 1 and child.child_count and child.type not in _NOT_IMPORT_HOLDERS:
+            yield from _top(child, imports, depth - 1)
+
+
+#: Nodes that hold no imports worth reading (bodies of functions and classes).
+_NOT_IMPORT_HOLDERS = frozenset().union(*DEFINITIONS.values())
 
 
 #: Containers whose functions are module-level (their names are bindings, not overrides).

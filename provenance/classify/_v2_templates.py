@@ -100,8 +100,12 @@ def _facts(text: str) -> list[tuple[Any, ...]]:
             attrs.append(("name", symbol.group(1)))
         facts.append(("control", kind, tuple(sorted(attrs))))
         covered.append(m.span())
-    rest = "".join(" " if any(a <= i < b for a, b in covered) else c for i, c in enumerate(text))
-    facts += [("attribute", *pair) for pair in _significant(rest)]
+    pieces, at = [], 0
+    for start, end in covered:
+        pieces.append(text[at:start])
+        at = end
+    pieces.append(text[at:])
+    facts += [("attribute", *pair) for pair in _significant(" ".join(pieces))]
     return facts
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -54,7 +53,8 @@ class CommitClassification:
 TRUNCATED_RULE = "diff.truncated"
 
 
-_NOT_PRINTABLE_ASCII = re.compile(r"[^\t\n\x20-\x7e]")
+#: Deletes printable ASCII (and tab, newline): what remains is the rest of a text.
+_PRINTABLE = {c: None for c in (9, 10, *range(0x20, 0x7F))}
 
 
 def _utf16_lines(lines: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -63,7 +63,7 @@ def _utf16_lines(lines: tuple[str, ...]) -> tuple[str, ...] | None:
     best: tuple[int, str] | None = None
     for data, codec in ((raw, "utf-16-be"), (raw[1:] + b"\x00", "utf-16-le"), (raw, "utf-16-le")):
         text = data.decode(codec, errors="replace")
-        score = len(_NOT_PRINTABLE_ASCII.sub("", text))
+        score = len(text) - len(text.translate(_PRINTABLE))
         if score * 10 >= len(text) * 8 and (best is None or score > best[0]):
             best = (score, text)
     return tuple(best[1].lstrip("\ufeff").split("\n")) if best else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from types import MappingProxyType
 
 from provenance.classify._catalog import json_catalogue, yaml_catalogue
@@ -255,7 +255,7 @@ class Classifier:
         builtin = self._scanner.rule(rule_id)
         if builtin is not None:
             regex, view = builtin.regex, builtin.view
-            return lambda line: regex.search(render(raw_text((line,)), view)) is not None
+            return lambda line: regex.search(_rendered(line, view)) is not None
         for c in self._policy_content:
             if policy_content_id(c.rule.id) == rule_id:
                 policy = c.regex
@@ -428,6 +428,12 @@ class Classifier:
         if concepts and len(concepts | path_concepts) >= FIRE_AT:
             fired |= set(candidates) | weak_paths
         return fired
+
+
+@lru_cache(maxsize=4096)
+def _rendered(line: str, view: str) -> str:
+    """One changed line as a rule of ``view`` reads it (locating asks per rule and line)."""
+    return render(raw_text((line,)), view)
 
 
 #: The ruleset whose kinds and always-on rules apply when a policy names no built-in ruleset.

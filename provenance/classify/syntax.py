@@ -125,7 +125,7 @@ def enclosing(source: str, path: str, first: int, last: int) -> list[Span]:
     return [span] if span is not None else []
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=64)
 def parse(data: bytes, language: str) -> Tree:
     """The syntax tree of a blob: parsed once while its hunks, and the next commit's, ask."""
     return _parser(language).parse(data)
