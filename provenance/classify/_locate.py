@@ -15,8 +15,8 @@ from provenance.models import FileChange
 
 #: One changed line: side (``"new"``/``"old"``), its 1-based number, its text.
 Line = tuple[str, int, str]
-#: Tests one line for a rule; ``None`` when the rule is not a line rule.
-LineTest = Callable[[str], bool]
+#: The indices of the lines (of a list of changed lines) a rule matches.
+Finder = Callable[[str, Sequence[str]], list[int] | None]
 #: At most this many line ranges are reported per rule and path.
 MAX_RANGES = 3
 
@@ -84,16 +84,21 @@ def ranges(numbers: Iterable[tuple[str, int]]) -> Iterator[tuple[str, int, int]]
 def locate(
     change: FileChange,
     rules: Sequence[str],
-    line_test: Callable[[str], LineTest | None],
+    finder: Finder,
     lines: Sequence[Line] | None = None,
 ) -> tuple[Finding, ...]:
-    """Findings for ``rules`` in ``change``; ``lines`` overrides the changed lines searched."""
+    """Findings for ``rules`` in ``change``; ``lines`` overrides the changed lines searched.
+
+    ``finder(rule, texts)`` gives the indices of the texts a content rule matches (``None``
+    for a rule that is not matched on lines).
+    """
     searched = numbered(change) if lines is None else list(lines)
+    texts = [text for _, _, text in searched]
     fallback = first_hunk(change)
     out: list[Finding] = []
     for rule in rules:
-        test = line_test(rule)
-        hits = [(side, n) for side, n, text in searched if test is not None and test(text)]
+        found = finder(rule, texts) if texts else None
+        hits = [(searched[i][0], searched[i][1]) for i in found or ()]
         spans = list(ranges(hits))[:MAX_RANGES]
         if not spans and fallback is not None:
             spans = [fallback]

@@ -127,7 +127,7 @@ class ClassifierV2(Classifier):
             for side, first, last in list(ranges(judged.places.get(rule, ())))[:MAX_RANGES]
         )
         rest = tuple(r for r in rules if r not in {f.rule for f in placed})
-        return placed + locate(change, rest, self._line_test, judged.lines)
+        return placed + locate(change, rest, self._finder(), judged.lines)
 
     def _all_facts(
         self, change: FileChange

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import cache, lru_cache
+from functools import cache
+from itertools import accumulate
 from types import MappingProxyType
 
 from provenance.classify._catalog import json_catalogue, yaml_catalogue
@@ -20,7 +22,7 @@ from provenance.classify._guard import (
     guard_flow,
     touches_control_flow,
 )
-from provenance.classify._locate import LineTest, locate
+from provenance.classify._locate import Finder, locate
 from provenance.classify._model import FIRE_AT, ContentRule, Finding, RuleSpec, Strength, View
 from provenance.classify._normalize import fold, outside_tree, path_forms, raw_text, resolve_target
 from provenance.classify._ruleset import (
@@ -248,19 +250,52 @@ class Classifier:
         Content rules are placed on the changed lines they match; the others at the first
         hunk. Called only for changes that fired, so it may repeat some matching.
         """
-        return locate(change, rules, self._line_test)
+        return locate(change, rules, self._finder())
 
-    def _line_test(self, rule_id: str) -> LineTest | None:
-        """A test of one changed line for a content rule (``None`` for other rules)."""
-        builtin = self._scanner.rule(rule_id)
-        if builtin is not None:
-            regex, view = builtin.regex, builtin.view
-            return lambda line: regex.search(_rendered(line, view)) is not None
-        for c in self._policy_content:
-            if policy_content_id(c.rule.id) == rule_id:
-                policy = c.regex
-                return lambda line: policy.search(raw_text((line,))) is not None
-        return None
+    def _finder(self) -> Finder:
+        """Finds the lines a content rule matches, one line at a time, testing only lines
+        that hold one of its hint literals (every match needs one)."""
+        joined: dict[int, tuple[str, list[int]]] = {}
+
+        def candidates(texts: Sequence[str], hints: tuple[str, ...]) -> Iterable[int]:
+            if not hints:
+                return range(len(texts))
+            if id(texts) not in joined:
+                lower = "\n".join(texts).lower()
+                starts = [0, *accumulate(len(t) + 1 for t in texts)]
+                joined[id(texts)] = (lower, starts if len(lower) + 1 == starts[-1] else [])
+            lower, starts = joined[id(texts)]
+            if not starts:  # case mapping changed a length: look line by line
+                return (n for n, t in enumerate(texts) if any(h in t.lower() for h in hints))
+            found: set[int] = set()
+            for hint in hints:
+                at = lower.find(hint)
+                while at >= 0:
+                    line = bisect_right(starts, at) - 1
+                    found.add(line)
+                    at = lower.find(hint, starts[line + 1])
+            return sorted(found)
+
+        def find(rule_id: str, texts: Sequence[str]) -> list[int] | None:
+            builtin = self._scanner.rule(rule_id)
+            if builtin is not None:
+                regex, view, hints = builtin.regex, builtin.view, builtin.rule.hints
+            else:
+                policy = [
+                    c for c in self._policy_content if policy_content_id(c.rule.id) == rule_id
+                ]
+                if not policy:
+                    return None
+                regex, view, hints = policy[0].regex, View.RAW.value, ()
+            found: list[int] = []
+            for n in candidates(texts, hints):
+                if regex.search(render(raw_text((texts[n],)), view)):
+                    found.append(n)
+                    if len(found) >= _MAX_MATCHES:
+                        break
+            return found
+
+        return find
 
     def _guard_flow(
         self,
@@ -430,10 +465,8 @@ class Classifier:
         return fired
 
 
-@lru_cache(maxsize=4096)
-def _rendered(line: str, view: str) -> str:
-    """One changed line as a rule of ``view`` reads it (locating asks per rule and line)."""
-    return render(raw_text((line,)), view)
+#: Matches read per rule when locating it (enough for the first few line ranges).
+_MAX_MATCHES = 64
 
 
 #: The ruleset whose kinds and always-on rules apply when a policy names no built-in ruleset.
