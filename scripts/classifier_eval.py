@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from provenance.classify import Classifier
-from provenance.classify.classified import Finding, classify_range_changes
+from provenance.classify._v2_classifier import STAGES, ClassifierV2
+from provenance.classify.classified import Finding, classify_changes, classify_range_changes
 from provenance.gitio.runner import clone_mirror
 from provenance.gitio.walk import read_range, walk_range
 from provenance.models import FileChange
@@ -345,6 +346,109 @@ def render_real(items: Sequence[Labeled], ruleset: str = DEFAULT_RULESET) -> str
     return "\n".join(lines) + "\n"
 
 
+# --- leave one repository out ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A labeled real commit with every change read, all sources attached (judged in memory)."""
+
+    repo: str
+    sha: str
+    identity: bool
+    changes: tuple[FileChange, ...]
+
+
+def load_real(directory: Path = DEFAULT_REAL_SET) -> list[Loaded]:
+    """Every labeled commit's changes with their sources, read once for many classifiers."""
+    out = []
+    for repo in repositories(directory):
+        with tempfile.TemporaryDirectory(prefix="provenance-eval-") as tmp:
+            git = clone_mirror(directory / f"{repo}.bundle", Path(tmp) / "repo.git")
+            for label in _labels(directory, repo):
+                sha = str(label["sha"])
+                branch = f"refs/heads/t/{sha[:12]}"
+                base, head, commits = walk_range(git, f"{branch}^", branch)
+                seen = read_range(git, commits, ends=(base, head), want=lambda _: True)
+                changes = tuple(c for v in seen.own.values() for c in v)
+                out.append(Loaded(repo, sha, bool(label["identity"]), changes))
+    return out
+
+
+def judged(classifier: Classifier, items: Sequence[Loaded]) -> Scores:
+    """Scores of ``classifier`` on loaded commits, sources given only where it wants them."""
+    pairs = []
+    for item in items:
+        changes = [
+            c if classifier.wants_source(c) else replace(c, old_source=None, new_source=None)
+            for c in item.changes
+        ]
+        verdict = classify_changes(item.sha, changes, classifier.classify, classifier.hooks)
+        pairs.append((item.identity, verdict.identity_related))
+    return scores_of(pairs)
+
+
+def _stage_classifier(off: Iterable[str]) -> Classifier:
+    clf = Classifier.build(rulesets=["builtin:identity@2"])
+    assert isinstance(clf, ClassifierV2)
+    return clf.ablated(off)
+
+
+def _select(train: Sequence[Loaded]) -> tuple[frozenset[str], Scores]:
+    """Stages to keep, by backward elimination on ``train``: drop the stage whose removal
+    raises F1 most, while one does."""
+    off: frozenset[str] = frozenset()
+    best = judged(_stage_classifier(off), train)
+    while True:
+        trials = {
+            stage: judged(_stage_classifier(off | {stage}), train)
+            for stage in STAGES
+            if stage not in off
+        }
+        stage, scores = max(trials.items(), key=lambda kv: (kv[1].f1, kv[0]))
+        if scores.f1 <= best.f1:
+            return off, best
+        off, best = off | {stage}, scores
+
+
+def _cell(s: Scores) -> str:
+    return f"{s.recall:4.2f}/{s.precision:4.2f}"
+
+
+def leave_one_out(items: Sequence[Loaded]) -> str:
+    """Per held-out repository: stages chosen on the others, and recall/precision there."""
+    repos = sorted({i.repo for i in items})
+    lines = [
+        "leave one repository out: stages of @2 chosen by F1 on the other three repositories",
+        f"{'held out':<28} {'@1':>9} {'@2 all':>9} {'@2 chosen':>9}  tuned on (all @2 -> chosen)"
+        "  stages dropped",
+    ]
+    v1 = Classifier.build(rulesets=["builtin:identity@1"])
+    for held in repos:
+        train = [i for i in items if i.repo != held]
+        test = [i for i in items if i.repo == held]
+        off, tuned = _select(train)
+        everything = judged(_stage_classifier(()), test)
+        chosen = judged(_stage_classifier(off), test)
+        train_all = judged(_stage_classifier(()), train)
+        lines.append(
+            f"{held:<28} {_cell(judged(v1, test)):>9} {_cell(everything):>9} {_cell(chosen):>9}"
+            f"  {_cell(train_all)} -> {_cell(tuned)}  {', '.join(sorted(off)) or '-'}"
+        )
+    lines.append("(cells are recall/precision)")
+    return "\n".join(lines) + "\n"
+
+
+def ablation(items: Sequence[Loaded]) -> str:
+    """Each stage of @2 switched off alone, on all 300 commits: what it contributes."""
+    lines = ["each stage switched off alone (all 300):", f"{'':<16} recall/precision  fp  fn"]
+    for stage in ("-", *STAGES):
+        s = judged(_stage_classifier(() if stage == "-" else (stage,)), items)
+        name = "(none off)" if stage == "-" else stage
+        lines.append(f"{name:<16} {_cell(s):>16} {s.fp:>3} {s.fn:>3}")
+    return "\n".join(lines) + "\n"
+
+
 # --- command line --------------------------------------------------------------------------
 
 
@@ -361,12 +465,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=None, help="directory of the real set")
     parser.add_argument("--repo", action="append", default=[], help="only this repository")
     parser.add_argument(
+        "--leave-one-out",
+        action="store_true",
+        help="with --real: choose @2's stages on three repositories, measure on the fourth",
+    )
+    parser.add_argument(
         "--ruleset",
         default=DEFAULT_RULESET,
         help="builtin:identity (the newest), builtin:identity@1 or builtin:identity@2",
     )
     args = parser.parse_args(argv)
-    if args.real:
+    if args.real and args.leave_one_out:
+        loaded = load_real(args.data or DEFAULT_REAL_SET)
+        sys.stdout.write(ablation(loaded) + "\n" + leave_one_out(loaded))
+    elif args.real:
         items = evaluate(args.data or DEFAULT_REAL_SET, args.repo, args.ruleset)
         sys.stdout.write(render_real(items, args.ruleset))
     else:

@@ -11,9 +11,10 @@ cannot tell (``docs/decisions/0013-identity-ruleset-2.md``):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
+from provenance.classify._content import ContentScanner
 from provenance.classify._guard import GUARD_KINDS, GUARD_RULE, GUARD_RULES
 from provenance.classify._locate import (
     MAX_RANGES,
@@ -25,6 +26,7 @@ from provenance.classify._locate import (
 )
 from provenance.classify._model import ContentRule, Finding, Strength
 from provenance.classify._normalize import raw_text
+from provenance.classify._ruleset import RULESET_V1, ruleset
 from provenance.classify._v2_catalog import code_catalogue, named_by_locale
 from provenance.classify._v2_deps import DOC as DEPS_DOC
 from provenance.classify._v2_deps import RULE as DEPS_RULE
@@ -62,6 +64,11 @@ _EVERYWHERE = frozenset(
 #: Access checks for ``code.guard-flow``: ``@1``'s less the bare mention of auth words
 #: (``webAuthnCerts`` is no check).
 V2_GUARD_RULES = GUARD_RULES - {"code.authn"}
+#: The stages ``ablated`` can switch off.
+STAGES = (
+    "scope", "catalogues", "templates", "neutral", "moves", "dependencies", "workflows",
+    "lifecycle", "django-admin", "guard", "generated", "additions",
+)  # fmt: skip
 #: Moved lines count where they arrive: above a check they can outrun it.
 _ARRIVALS = frozenset({"new"})
 #: Code that translation folders may hold as catalogues, and what such a catalogue becomes.
@@ -109,6 +116,29 @@ class ClassifierV2(Classifier):
         self._moves: dict[tuple[str, str], set[int]] | None = None
         self._last: tuple[FileChange, tuple[FileChange, ...], _Judgement] | None = None
         self._content_memo: dict[object, frozenset[str]] = {}
+        #: stages switched off to measure what each contributes (``ablated``); never by policy
+        self._off: frozenset[str] = frozenset()
+
+    def ablated(self, stages: Iterable[str]) -> ClassifierV2:
+        """This classifier with ``stages`` (``STAGES``) switched off, for evaluation only.
+
+        ``scripts/classifier-eval --leave-one-out`` measures how each stage generalises; a
+        policy cannot reach this (its digest still names the whole ruleset).
+        """
+        unknown = set(stages) - set(STAGES)
+        if unknown:
+            raise ValueError(f"unknown stages {sorted(unknown)}; known: {STAGES}")
+        self._off = frozenset(stages)
+        self._last = None
+        self._content_memo.clear()
+        if "additions" in self._off:  # @1's content rules instead of @2's widened and added
+            v1 = ruleset(RULESET_V1)
+            self._content_rules = v1.content_rules
+            self._scanner = ContentScanner(v1.content_rules, v1.id)
+        return self
+
+    def _on(self, stage: str) -> bool:
+        return stage not in self._off
 
     def classify(self, change: FileChange) -> tuple[str, ...]:
         """Sorted ids of the rules that fired; empty means not identity-related."""
@@ -134,9 +164,13 @@ class ClassifierV2(Classifier):
     ) -> tuple[tuple[str, ...], tuple[str, ...], list[_Facts]]:
         """``@1``'s facts; translation catalogues written as code are inert (``_v2_catalog``)."""
         paths, aliases, facts = super()._all_facts(change)
-        if any("catalog-dir" in f.kinds and f.kinds & _CATALOG_CODE for f in facts) and all(
-            "catalog-dir" in f.kinds and named_by_locale(p)
-            for p, f in zip((*paths, *aliases), facts, strict=True)
+        if (
+            self._on("catalogues")
+            and any("catalog-dir" in f.kinds and f.kinds & _CATALOG_CODE for f in facts)
+            and all(
+                "catalog-dir" in f.kinds and named_by_locale(p)
+                for p, f in zip((*paths, *aliases), facts, strict=True)
+            )
         ):
             sides = _present(change)
             if sides and all(code_catalogue(path, source) for path, source in sides):
@@ -156,16 +190,16 @@ class ClassifierV2(Classifier):
     def _judge_anew(self, change: FileChange) -> _Judgement:
         paths, aliases, facts = self._all_facts(change)
         live = [f for f in facts if not f.excluded]
-        if live and all(exempt(f.kinds, self._categories) for f in live):
+        if self._on("scope") and live and all(exempt(f.kinds, self._categories) for f in live):
             modes = self._mode_rules(change, paths + aliases, facts)
             return _Judgement(self._exempt_rules(change, facts) | modes)
         fired, weak = self._path_hits(paths, facts)
         if not live:
             return _Judgement(fired)
         modes = self._mode_rules(change, paths + aliases, facts)
-        if self._unreadable(change, live):
+        if self._on("generated") and self._unreadable(change, live):
             return _Judgement(fired | modes, whole=True)
-        if any("template" in f.kinds for f in live):
+        if self._on("templates") and any("template" in f.kinds for f in live):
             return self._template(change, fired, modes)
         staged = self._staged(change, live, fired, modes)
         if staged is not None:
@@ -176,7 +210,7 @@ class ClassifierV2(Classifier):
         if fired or content:
             return self._narrowed(change, live, weak, fired | modes, content)
         judged = _Judgement(modes)
-        if _USER_CODE & weak:
+        if self._on("lifecycle") and _USER_CODE & weak:
             self._lifecycle(change, judged, effective(change))
         if not judged.rules:
             self._guarded(change, live, judged)
@@ -195,9 +229,9 @@ class ClassifierV2(Classifier):
         Content rules are matched again on the lines that change behaviour (comments cut
         out); a change with none left keeps only the rules that fire whatever the content.
         """
-        seen = effective(change)
+        seen = effective(change) if self._on("neutral") else None
         lines = list(seen.lines) if seen is not None else None
-        if self._commit:
+        if self._commit and self._on("moves"):
             lines = self._without_moves(change, lines)
         if lines is None:
             return _Judgement(fired | content)
@@ -207,7 +241,7 @@ class ClassifierV2(Classifier):
         content = self._content_verdict(narrowed, live, weak)
         content |= self._decoded_verdict(change, live, weak)
         judged = _Judgement(fired | content, lines)
-        if not judged.rules and _USER_CODE & weak:  # content fired on comments only
+        if not judged.rules and self._on("lifecycle") and _USER_CODE & weak:
             self._lifecycle(change, judged, seen)
         if not judged.rules:
             self._guarded(change, live, judged, seen)
@@ -238,6 +272,11 @@ class ClassifierV2(Classifier):
         what it flags is confirmed on the behaviour-changing hunks (``seen``, computed here
         unless given).
         """
+        if not self._on("guard"):
+            hunk = self._guard_flow(change, live)  # @1's guard-flow
+            if hunk is not None:
+                judged.rules.add(GUARD_RULE)
+            return
         if self._guard_flow(change, live, _ARRIVALS, V2_GUARD_RULES) is None:
             return
         if seen is False:
@@ -304,9 +343,9 @@ class ClassifierV2(Classifier):
         kinds = frozenset().union(*(f.kinds for f in live))
         old = change.old_source if change.old_mode != _ABSENT else ""
         new = change.new_source if change.new_mode != _ABSENT else ""
-        if "manifest" in kinds and applies(change.path):
+        if "manifest" in kinds and applies(change.path) and self._on("dependencies"):
             places = dependency_rules(change.path, old, new, changed_lines(change))
-        elif "ci" in kinds and workflow_applies(change.path):
+        elif "ci" in kinds and workflow_applies(change.path) and self._on("workflows"):
             places = workflow_rules(change.path, old, new, changed_lines(change))
         else:
             return None
@@ -339,7 +378,7 @@ class ClassifierV2(Classifier):
         ``last_login`` and the like; a real check there (``has_delete_permission``, an action
         that deactivates users) is a strong or medium rule and still fires.
         """
-        if "django-admin" in kinds and rule.strength is Strength.WEAK:
+        if "django-admin" in kinds and rule.strength is Strength.WEAK and self._on("django-admin"):
             return 0
         return super()._points(rule, kinds, in_test=in_test)
 
