@@ -79,6 +79,8 @@ _ABSENT = "000000"
 #: Rules still read in templates: page-level authorization (Razor ``@attribute [Authorize]``).
 _TEMPLATE = frozenset({"template"})
 _DIRECTIVES = frozenset({"dotnet.authz"})
+#: Kinds read whatever a header says (a workflow or manifest made by a tool still acts).
+_READ_ANYWAY = frozenset({"manifest", "ci", "config", "sql", "shell"})
 #: Key material is judged in a manifest too (a token pasted into ``.npmrc`` or a lockfile).
 _SECRET_KINDS = frozenset({"manifest", "ci"})
 _SECRET_RULES = frozenset({"secret.material"})
@@ -197,13 +199,13 @@ class ClassifierV2(Classifier):
         if not live:
             return _Judgement(fired)
         modes = self._mode_rules(change, paths + aliases, facts)
+        staged = self._staged(change, live, fired, modes)
+        if staged is not None:
+            return staged  # lockfiles say they are generated, yet they parse
         if self._on("generated") and self._unreadable(change, live):
             return _Judgement(fired | modes, whole=True)
         if self._on("templates") and any("template" in f.kinds for f in live):
             return self._template(change, fired, modes)
-        staged = self._staged(change, live, fired, modes)
-        if staged is not None:
-            return staged
         content = self._content_verdict(change, live, weak) | self._decoded_verdict(
             change, live, weak
         )
@@ -421,7 +423,11 @@ class ClassifierV2(Classifier):
 
     @staticmethod
     def _unreadable(change: FileChange, live: list[_Facts]) -> bool:
-        """True for generated code (a generator's header on both sides) and minified files."""
+        """True for generated program code (a generator's header on both sides) and minified
+        code or templates; configuration and manifests are read however they were made."""
+        kinds = frozenset().union(*(f.kinds for f in live))
+        if not kinds & (GUARD_KINDS | _TEMPLATE) or kinds & _READ_ANYWAY:
+            return False
         sides = [source for _, source in _present(change)]
         if not sides or any(s is None for s in sides):
             return False  # a side was not read: nothing is known
