@@ -194,7 +194,10 @@ class ClassifierV2(Classifier):
         live = [f for f in facts if not f.excluded]
         if self._on("scope") and live and all(exempt(f.kinds, self._categories) for f in live):
             modes = self._mode_rules(change, paths + aliases, facts)
-            return _Judgement(self._exempt_rules(change, facts) | modes)
+            # no line is read there unless the policy adds content rules: nothing truncated
+            # in the diff can matter (an image under docs/ diffed as text)
+            whole = not self._policy_content
+            return _Judgement(self._exempt_rules(change, facts) | modes, whole=whole)
         fired, weak = self._path_hits(paths, facts)
         if not live:
             return _Judgement(fired)

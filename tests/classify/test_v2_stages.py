@@ -569,3 +569,12 @@ def test_a_lockfile_that_says_it_is_generated_is_still_parsed(lab: Lab) -> None:
     lock = header + '[[package]]\nname = "cryptography"\nversion = "46.0.4"\n'
     rules = lab.rules({"poetry.lock": lock}, {"poetry.lock": lock.replace("46.0.4", "46.0.5")})
     assert rules == {"deps.identity-library"}
+
+
+def test_an_exempt_file_cut_short_is_not_flagged_for_it(lab: Lab) -> None:
+    """A docs image diffed as text and truncated: no rule reads its lines there."""
+    noise = "".join(f"{n:06d} " * 40 + "\n" for n in range(20_000))  # over the line bound
+    rules = lab.rules({"docs/guide/shot.txt": "x\n"}, {"docs/guide/shot.txt": noise})
+    assert "diff.truncated" not in rules and rules == set()
+    again = {"docs/guide/shot.txt": noise.replace("000001", "999999")}
+    assert "diff.truncated" in lab.rules({}, again, clf=V1)  # the diff was cut
