@@ -84,6 +84,8 @@ _READ_ANYWAY = frozenset({"manifest", "ci", "config", "sql", "shell"})
 #: Key material is judged in a manifest too (a token pasted into ``.npmrc`` or a lockfile).
 _SECRET_KINDS = frozenset({"manifest", "ci"})
 _SECRET_RULES = frozenset({"secret.material"})
+#: Every kind the credential rule reads (it reads inert files too).
+_ANY_KIND = frozenset({"inert"})
 #: Content verdicts remembered (``wants_source`` and ``classify`` see each change in turn).
 _MEMO_LIMIT = 4096
 #: Path hints of user and account code, where lifecycle functions are looked for.
@@ -192,12 +194,20 @@ class ClassifierV2(Classifier):
     def _judge_anew(self, change: FileChange) -> _Judgement:
         paths, aliases, facts = self._all_facts(change)
         live = [f for f in facts if not f.excluded]
-        if self._on("scope") and live and all(exempt(f.kinds, self._categories) for f in live):
+        scoped = self._on("scope") and bool(live)
+        exempted = scoped and all(exempt(f.kinds, self._categories) for f in live)
+        if scoped and all("media" in f.kinds for f in live):
+            # images, fonts, audio: judged by path, as the rubric judges unreadable files; a
+            # diff of their bytes cut short hides nothing a rule reads
+            fired = self._path_hits(paths, facts)[0]
+            if exempted:
+                fired = {i for f in facts for i in f.hits if i in _EVERYWHERE}
+                fired |= {i for f in live for i in f.policy}
             modes = self._mode_rules(change, paths + aliases, facts)
-            # no line is read there unless the policy adds content rules: nothing truncated
-            # in the diff can matter (an image under docs/ diffed as text)
-            whole = not self._policy_content
-            return _Judgement(self._exempt_rules(change, facts) | modes, whole=whole)
+            return _Judgement(fired | modes, whole=not self._policy_content)
+        if exempted:
+            modes = self._mode_rules(change, paths + aliases, facts)
+            return _Judgement(self._exempt_rules(change, facts) | modes)
         fired, weak = self._path_hits(paths, facts)
         if not live:
             return _Judgement(fired)
@@ -376,6 +386,12 @@ class ClassifierV2(Classifier):
             )
         return set(found)
 
+    def _settle(self, kinds: set[str]) -> frozenset[str]:
+        """``@1``'s kinds, keeping ``@2``'s scope kinds (an image under ``docs/`` is inert and
+        exempt: ``@1`` drops every other kind of an inert file)."""
+        scope = {k for k in kinds if k.startswith("exempt:") or k == "media"}
+        return super()._settle(kinds) | scope
+
     def _points(self, rule: ContentRule, kinds: frozenset[str], *, in_test: bool) -> int:
         """``@1``'s weights, except that Django admin-site modules never combine weak words.
 
@@ -393,13 +409,17 @@ class ClassifierV2(Classifier):
         return rule is None or rule.always
 
     def _exempt_rules(self, change: FileChange, facts: list[_Facts]) -> set[str]:
-        """Rules judged in tests, docs and tooling: repository-wide controls and the policy's.
+        """Rules judged in tests, docs and tooling: repository-wide controls, the policy's,
+        and credentials themselves (a private key or token pasted anywhere is exposed).
 
         Symlinks and gitlinks are judged there too (by the caller): a link in ``docs/`` to a
         key publishes the key, and a submodule swaps code wherever it sits.
         """
         fired = {i for f in facts for i in f.hits if i in _EVERYWHERE}
         fired |= {i for f in facts if not f.excluded for i in f.policy}
+        if change.added or change.removed:
+            raw = raw_text((*change.removed, *change.added))
+            fired |= {r.id for r in self._scanner.matching(_ANY_KIND, raw)} & _SECRET_RULES
         return fired | self._policy_content_hits(change)
 
     def wants_source(self, change: FileChange) -> bool:

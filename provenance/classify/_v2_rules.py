@@ -30,6 +30,12 @@ V2_KINDS: dict[str, tuple[str, ...]] = {
     "template": (*KIND_GLOBS["template"], "*.blade.php"),
     # Django's admin-site modules: list columns and filters of the staff UI (see _v2_classifier)
     "django-admin": ("admin.py",),
+    # binary media: judged by their paths, their bytes are no text to read (see _v2_classifier)
+    "media": (
+        *("*.png", "*.jpg", "*.jpeg", "*.gif", "*.webp", "*.avif", "*.ico", "*.bmp", "*.tif"),
+        *("*.tiff", "*.psd", "*.woff", "*.woff2", "*.ttf", "*.eot", "*.otf", "*.mp3", "*.mp4"),
+        *("*.wav", "*.ogg", "*.webm", "*.mov", "*.pdf"),
+    ),
 }
 
 

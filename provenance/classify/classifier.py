@@ -375,11 +375,15 @@ class Classifier:
         hits = {n for n in names if not n.startswith(_KIND)}
         hits -= {i for i, u in self._unless.items() if i in hits and any(map(u.match, forms))}
         excluded = self._exclude.match(forms[0])
-        facts = _Facts(frozenset(hits), frozenset(policy), _settle_kinds(kinds), excluded)
+        facts = _Facts(frozenset(hits), frozenset(policy), self._settle(kinds), excluded)
         if len(self._facts_cache) > _CACHE_LIMIT:
             self._facts_cache.clear()
         self._facts_cache[path] = facts
         return facts
+
+    def _settle(self, kinds: set[str]) -> frozenset[str]:
+        """A path's final file kinds (see ``_settle_kinds``)."""
+        return _settle_kinds(kinds)
 
     def _path_verdict(self, facts: _Facts) -> tuple[set[str], set[str]]:
         """Strong and weak path rule ids for one path after exclusion and inert filtering."""

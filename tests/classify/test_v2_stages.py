@@ -571,9 +571,9 @@ def test_a_lockfile_that_says_it_is_generated_is_still_parsed(lab: Lab) -> None:
     assert rules == {"deps.identity-library"}
 
 
-def test_an_exempt_file_cut_short_is_not_flagged_for_it(lab: Lab) -> None:
-    """A docs image diffed as text and truncated: no rule reads its lines there."""
+def test_an_image_cut_short_is_not_flagged_for_it(lab: Lab) -> None:
+    """An image diffed as text (``--text``) and truncated: rules judge media by path."""
     noise = "".join(f"{n:06d} " * 40 + "\n" for n in range(20_100))  # over the line bound
-    rules = lab.rules({"docs/guide/shot.txt": "x\n"}, {"docs/guide/shot.txt": noise})
+    rules = lab.rules({"docs/guide/shot.png": "x\n"}, {"docs/guide/shot.png": noise})
     assert "diff.truncated" not in rules and rules == set()
-    assert "diff.truncated" in lab.rules({}, {"docs/guide/again.txt": noise}, clf=V1)  # cut
+    assert "diff.truncated" in lab.rules({}, {"docs/guide/again.png": noise}, clf=V1)  # cut
