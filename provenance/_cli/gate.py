@@ -67,11 +67,13 @@ def classified_to_dict(result: Classified) -> dict[str, object]:
 )
 @format_option("text", "json")
 def classify_cmd(revision_range: str, repo: Path, policy: Path | None, fmt: str) -> None:
-    """Show which commits of BASE..HEAD are identity-related and which rules fired.
+    """Show which commits of BASE..HEAD are identity-related, which rules fired, and where.
 
     This is what the release gate will demand attestations for. Rules come from the policy
-    committed at BASE (or --policy); with none, the built-in ruleset builtin:identity is used.
-    Reads git objects only, so it works in a clone without a work tree.
+    committed at BASE (or --policy); with none, the built-in ruleset builtin:identity (its
+    newest version, @2) is used. Each identity-related commit names the hunks (path and
+    lines; "(removed)" for lines of the parent) and the rules that made it so. Reads git
+    objects only, so it works in a clone without a work tree.
 
     \b
     Example:
