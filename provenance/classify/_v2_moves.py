@@ -70,9 +70,12 @@ def moved_lines(changes: Sequence[FileChange]) -> dict[tuple[str, str], set[int]
     candidates = [c for c in changes if _blocks(c)]
     if not {side for c in candidates for side in _blocks(c)} >= {"old", "new"}:
         return {}  # a move needs lines removed somewhere and lines added somewhere
-    olds = [s for c in candidates for s in _sides(c, "old", None)]
-    sizes = {len(span) for s in olds for span in s.spans}
-    news = [s for c in candidates for s in _sides(c, "new", sizes)]
+    try:
+        olds = [s for c in candidates for s in _sides(c, "old", None)]
+        sizes = {len(span) for s in olds for span in s.spans}
+        news = [s for c in candidates for s in _sides(c, "new", sizes)]
+    except RecursionError:
+        return {}  # nesting deeper than the walk goes: no move is shown
     sides = olds + news
     removed = {key for s in sides if s.side == "old" for key, _ in s.definitions}
     added = {key for s in sides if s.side == "new" for key, _ in s.definitions}

@@ -66,6 +66,19 @@ def effective(change: FileChange) -> Effective | None:
     old, new = (s.encode("utf-8", "surrogateescape") for s in sources if s is not None)
     if max(len(old), len(new)) > MAX_PARSE_BYTES:
         return None
+    try:
+        return _effective(change, language, old, new, sources)
+    except RecursionError:
+        return None  # nesting deeper than the walk goes: judged as @1 judges it
+
+
+def _effective(
+    change: FileChange,
+    language: str,
+    old: bytes,
+    new: bytes,
+    sources: tuple[str | None, str | None],
+) -> Effective | None:
     old_tree, new_tree = parse(old, language), parse(new, language)
     if old_tree.root_node.has_error or new_tree.root_node.has_error:
         return None

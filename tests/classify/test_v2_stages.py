@@ -16,6 +16,7 @@ from provenance.classify import RULESET_V1, Classifier
 from provenance.classify.classified import CommitClassification, classify_changes
 from provenance.gitio import Git
 from provenance.gitio.walk import read_range, walk_range
+from provenance.models import FileChange
 from tests.helpers import GitRepo
 
 V2 = Classifier.build()
@@ -577,3 +578,15 @@ def test_an_image_cut_short_is_not_flagged_for_it(lab: Lab) -> None:
     rules = lab.rules({"docs/guide/shot.png": "x\n"}, {"docs/guide/shot.png": noise})
     assert "diff.truncated" not in rules and rules == set()
     assert "diff.truncated" in lab.rules({}, {"docs/guide/again.png": noise}, clf=V1)  # cut
+
+
+def test_deeply_nested_code_falls_back_instead_of_crashing() -> None:
+    """A syntax tree deeper than the tokenizer walks: judged as ``@1`` judges it, no crash."""
+    deep = "x = " + "[" * 3000 + "{}" + "]" * 3000 + "\n"
+    new = deep.replace("{}", "1")
+    change = FileChange(
+        "app/auth/deep.py", "app/auth/deep.py", "M", "100644", "100644",
+        (new.rstrip(),), (deep.rstrip(),), old_oid="1" * 40, new_oid="2" * 40,
+        hunks=((1, 1, 1, 1),), old_source=deep, new_source=new,
+    )  # fmt: skip
+    assert "path.authn" in V2.classify(change)
