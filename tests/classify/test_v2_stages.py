@@ -582,11 +582,11 @@ def test_an_image_cut_short_is_not_flagged_for_it(lab: Lab) -> None:
 
 def test_deeply_nested_code_falls_back_instead_of_crashing() -> None:
     """A syntax tree deeper than the tokenizer walks: judged as ``@1`` judges it, no crash."""
-    deep = "x = " + "[" * 3000 + "{}" + "]" * 3000 + "\n"
+    deep = "x = " + "[\n" * 3000 + "{}\n" + "]\n" * 3000  # short lines: not minified
     new = deep.replace("{}", "1")
     change = FileChange(
         "app/auth/deep.py", "app/auth/deep.py", "M", "100644", "100644",
-        (new.rstrip(),), (deep.rstrip(),), old_oid="1" * 40, new_oid="2" * 40,
-        hunks=((1, 1, 1, 1),), old_source=deep, new_source=new,
+        ("1",), ("{}",), old_oid="1" * 40, new_oid="2" * 40,
+        hunks=((3002, 1, 3002, 1),), old_source=deep, new_source=new,
     )  # fmt: skip
     assert "path.authn" in V2.classify(change)
