@@ -118,6 +118,7 @@ class ClassifierV2(Classifier):
         self._descriptions |= STAGE_RULES
         self._commit: tuple[FileChange, ...] = ()
         self._moves: dict[tuple[str, str], set[int]] | None = None
+        self._members: set[tuple[str, str, str, str]] = set()
         self._last: tuple[FileChange, tuple[FileChange, ...], _Judgement] | None = None
         self._content_memo: dict[object, frozenset[str]] = {}
         #: stages switched off to measure what each contributes (``ablated``); never by policy
@@ -327,9 +328,12 @@ class ClassifierV2(Classifier):
         """
         self._commit = tuple(changes)
         self._moves = None
+        self._members = {_identity_of(c) for c in self._commit}
 
     def _without_moves(self, change: FileChange, lines: list[Line] | None) -> list[Line] | None:
         """The judged lines less those of definitions and imports that only moved."""
+        if _identity_of(change) not in self._members:
+            return lines  # not a change of the commit ``begin`` was told about
         if self._moves is None:
             self._moves = moved_lines(self._commit)
         moved_old = self._moves.get((change.old_path, "old"), set())
@@ -455,6 +459,11 @@ class ClassifierV2(Classifier):
         if not sides or any(s is None for s in sides):
             return False  # a side was not read: nothing is known
         return all(generated(s) for s in sides) or all(minified(s) for s in sides)
+
+
+def _identity_of(change: FileChange) -> tuple[str, str, str, str]:
+    """What names one change of a commit (paths and blob ids), whatever else is attached."""
+    return (change.path, change.old_path, change.old_oid, change.new_oid)
 
 
 def _present(change: FileChange) -> list[tuple[str, str | None]]:

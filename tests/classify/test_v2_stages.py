@@ -590,3 +590,23 @@ def test_deeply_nested_code_falls_back_instead_of_crashing() -> None:
         hunks=((3002, 1, 3002, 1),), old_source=deep, new_source=new,
     )  # fmt: skip
     assert "path.authn" in V2.classify(change)
+
+
+def test_moves_of_one_commit_never_clear_another_commits_change() -> None:
+    """``begin`` tells the classifier one commit; a change outside it is judged alone."""
+    view = TELEGRAM
+    gone = FileChange(
+        "app/front/views.py", "app/front/views.py", "D", "100644", "000000", (),
+        tuple(view.splitlines()), old_oid="1" * 40, new_oid="0" * 40,
+        hunks=((1, 7, 0, 0),), old_source=view,
+    )  # fmt: skip
+    came = FileChange(
+        "app/auth/views.py", "app/auth/views.py", "A", "000000", "100644",
+        tuple(view.splitlines()), (), old_oid="0" * 40, new_oid="2" * 40,
+        hunks=((0, 0, 1, 7),), new_source=view,
+    )  # fmt: skip
+    clf = Classifier.build()
+    clf.begin([gone, came])
+    assert clf.classify(came) == ()  # moved whole, with its guard: nothing new
+    other = FileChange(**{**came.__dict__, "new_oid": "3" * 40})  # another commit's copy
+    assert "path.authn" in clf.classify(other)
