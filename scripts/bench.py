@@ -8,6 +8,10 @@ Prints ratios against baselines measured in the same process:
               (timed on a sample, scaled linearly; the output says how many)
 Targets (issue #3): classify <= 2x floor, verify <= 4x floor, verify >= 10x faster than naive.
 
+--real (issue #16) instead times whole processes on real history, paired run by run:
+classify vs `git log --raw -p` on Lobsters (target <= 3x) and on a generated large-diff
+history (target <= 1.5x), and the gate with 20% attested vs classify (target <= 2x).
+
 --audit (issue #6) instead indexes --audit-rows (default 100,000) change attestations cloned from
 real, verified ones (signed on the devinstance), with approvals for ~60%, and times each query
 of `provenance query` plus the join `log`/`blame` use (best of 5).
@@ -379,12 +383,23 @@ def main() -> int:
     )
     ap.add_argument("--audit-rows", type=int, default=100_000, help="rows for --audit")
     ap.add_argument(
+        "--real",
+        action="store_true",
+        help="instead: whole processes on real history, paired run by run (bench_real.py)",
+    )
+    ap.add_argument("--runs", type=int, default=5, help="pairs per --real measurement")
+    ap.add_argument("--no-gate", action="store_true", help="--real without the gate pair")
+    ap.add_argument(
         "--audit-commits",
         type=int,
         default=200,
         help="real range for --audit: index, export and verify from the pack (0: skip)",
     )
     args = ap.parse_args()
+    if args.real:
+        from bench_real import run
+
+        return run(args.runs, gate=not args.no_gate)
     if args.audit:
         return audit_bench(args.audit_rows, args.audit_commits)
     rng = random.Random(7)  # noqa: S311 - reproducible fixture data, not cryptography

@@ -66,6 +66,7 @@ def _classify(
         seen.brought,
         classification.classify,
         report,
+        classification.hooks,
     )
     info = {"base": base, "head": head, "head_tree": read_commit(git, head).tree}
     source = loaded.source if loaded else "builtin:identity (no policy at base)"
@@ -83,7 +84,12 @@ def classify_commits(
     out: dict[str, CommitClassification] = {}
     for c in commits:
         (out[c.sha],) = classify_range_changes(
-            [(c.sha, c.parents)], seen.own, seen.brought, classification.classify
+            [(c.sha, c.parents)],
+            seen.own,
+            seen.brought,
+            classification.classify,
+            None,
+            classification.hooks,
         )
     return out
 

@@ -16,10 +16,9 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 
+from provenance.classify._normalize import words_view
 from provenance.classify.syntax import Span, enclosing, fallback
 from provenance.models import FileChange
-
-from ._normalize import words_view
 
 GUARD_RULE = "code.guard-flow"
 GUARD_DOC = "control flow changed in a function that decides access, above or in its check"
@@ -71,12 +70,21 @@ def touches_control_flow(lines: Sequence[str]) -> bool:
     return ("&" in text or "|" in text or "!" in text) and _OPERATOR.search(text) is not None
 
 
-def _hunk_sides(change: FileChange) -> Iterator[tuple[str | None, str, int, tuple[str, ...]]]:
-    """Per hunk and side: the side's source, path, first line and changed lines."""
+def _hunk_sides(
+    change: FileChange,
+) -> Iterator[tuple[str, str | None, str, int, tuple[str, ...]]]:
+    """Per hunk and side: the side's name, source, path, first line and changed lines."""
     added = removed = 0
     for old_start, old_count, new_start, new_count in change.hunks:
-        yield change.new_source, change.path, new_start, change.added[added : added + new_count]
         yield (
+            "new",
+            change.new_source,
+            change.path,
+            new_start,
+            change.added[added : added + new_count],
+        )
+        yield (
+            "old",
             change.old_source,
             change.old_path,
             old_start,
@@ -86,27 +94,36 @@ def _hunk_sides(change: FileChange) -> Iterator[tuple[str | None, str, int, tupl
         removed += old_count
 
 
-def guard_flow(change: FileChange, guards: Matcher) -> bool:
-    """True when a hunk changes control flow in a function that decides access.
+def guard_flow(
+    change: FileChange,
+    guards: Matcher,
+    moved_sides: frozenset[str] = frozenset({"new", "old"}),
+    checks: frozenset[str] = GUARD_RULES,
+) -> tuple[str, int, int] | None:
+    """The first hunk (side, first, last line) that changes control flow where access is decided.
 
     Lines that move (removed in one place, added in another) change the order of what runs:
-    an action moved above the check that guarded it counts like an early exit.
+    an action moved above the check that guarded it counts like an early exit. Moves count on
+    the sides named by ``moved_sides``: where a line arrives (``new``) is where it can outrun
+    a check; where it left (``old``) only matters to ``builtin:identity@1``.
 
-    ``guards(text)`` returns the ids of the access-decision rules matching ``text``. Needs the
-    sources: without them (not wanted, or too large) nothing is known about the function.
+    ``guards(text)`` returns the ids of the rules matching ``text``; those in ``checks`` mark an
+    access decision. Needs the sources: without them (not wanted, or too large) nothing is
+    known about the function.
     """
     if change.new_source is None and change.old_source is None:
-        return False
+        return None
     moved = {ln.strip() for ln in change.added} & {ln.strip() for ln in change.removed}
     moved.discard("")
-    for source, path, first, lines in _hunk_sides(change):
+    for side, source, path, first, lines in _hunk_sides(change):
         if source is None or not lines:
             continue
-        if not touches_control_flow(lines) and not moved.intersection(ln.strip() for ln in lines):
+        moves = side in moved_sides and bool(moved.intersection(ln.strip() for ln in lines))
+        if not touches_control_flow(lines) and not moves:
             continue
-        if _decides(source, path, first, len(lines), guards):
-            return True
-    return False
+        if _decides(source, path, first, len(lines), lambda text: guards(text) & checks):
+            return (side, first, first + len(lines) - 1)
+    return None
 
 
 def _decides(source: str, path: str, first: int, count: int, guards: Matcher) -> bool:

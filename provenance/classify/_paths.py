@@ -9,7 +9,7 @@ its own rule, but not ``author.py`` or ``authority.ts``.
 
 from __future__ import annotations
 
-from ._model import PathRule, Strength
+from provenance.classify._model import PathRule, Strength
 
 
 def words(*stems: str) -> tuple[str, ...]:

@@ -7,8 +7,8 @@ read from a diff at all: the rule fires on their paths and never opens them.
 
 from __future__ import annotations
 
-from ._model import ContentRule, PathRule, View
-from ._rules_authn import CODE_CONF
+from provenance.classify._model import ContentRule, PathRule, View
+from provenance.classify._rules_authn import CODE_CONF
 
 #: A call that runs text or bytes as code (member calls only where they are the builtin).
 _EXEC = (

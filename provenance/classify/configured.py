@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from provenance.classify import CLASSIFIER_VERSION, Classifier, RuleSpec
+from provenance.classify.classified import NO_HOOKS, Hooks
 from provenance.errors import ConfigError
 from provenance.models import FileChange
 from provenance.policy import IdentityRules
@@ -24,6 +25,8 @@ class Classification:
     ruleset_digest: str
     #: Which changes need their whole blobs (``old_source``/``new_source``) to be judged.
     wants_source: Callable[[FileChange], bool] = _never
+    #: Where rules fired, whole-blob verdicts and per-commit context (``classified.Hooks``).
+    hooks: Hooks = NO_HOOKS
 
 
 def classification_for(rules: IdentityRules | None) -> Classification:
@@ -38,6 +41,7 @@ def classification_for(rules: IdentityRules | None) -> Classification:
                 for r in rules.content
             ],
             exclude=list(rules.exclude),
+            exempt=list(rules.exempt),
         )
     except ValueError as e:
         raise ConfigError(f"invalid [identity] rules: {e}") from e
@@ -46,4 +50,5 @@ def classification_for(rules: IdentityRules | None) -> Classification:
         version=CLASSIFIER_VERSION,
         ruleset_digest=clf.ruleset_digest,
         wants_source=clf.wants_source,
+        hooks=clf.hooks,
     )

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from provenance import __version__
+from provenance.classify.explain import sarif_locations
 from provenance.predicates import PREDICATE_NAMESPACE
 from provenance.reasons import Reason
 from provenance.sign.statement import encode_statement
@@ -62,6 +63,7 @@ def render_sarif(report: Report) -> str:
             },
             "partialFingerprints": {"commit": c.commit},
             "properties": {"commit": c.commit, "rules": list(c.rules)},
+            **({"locations": sarif_locations(c.findings)} if c.findings else {}),
         }
         for c in report.commits
         for reason in c.reasons

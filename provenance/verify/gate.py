@@ -166,9 +166,9 @@ def _verdict(c: CommitClassification, outcome: Outcome, commit: Commit | None, t
         return CommitVerdict(c.commit, "not-required", (), shown, False, c.rules)
     if isinstance(outcome, Reason) or commit is None:
         reason = outcome if isinstance(outcome, Reason) else Reason.ATTESTATIONS_UNAVAILABLE
-        return CommitVerdict(c.commit, "refused", (reason,), (), True, c.rules)
+        return CommitVerdict(c.commit, "refused", (reason,), (), True, c.rules, findings=c.findings)
     decided = decide(commit, outcome, trust.policy.policy)
-    return replace(decided, identity_related=True, rules=c.rules)
+    return replace(decided, identity_related=True, rules=c.rules, findings=c.findings)
 
 
 def gate(

@@ -6,7 +6,9 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from provenance.display import shown
+from provenance.classify._model import Finding
+from provenance.classify.explain import finding_to_dict, summary
+from provenance.display import shown, shown_path
 from provenance.predicates import ChangePredicate
 from provenance.reasons import Reason
 from provenance.verify.attestation import AttestationResult
@@ -25,6 +27,8 @@ class CommitVerdict:
     identity_related: bool | None = None
     rules: tuple[str, ...] = ()
     approvers: tuple[str, ...] = ()
+    #: where the identity rules fired (hunks and rules), for reviewers
+    findings: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         if c.identity_related is not None:
             entry["identity_related"] = c.identity_related
             entry["rules"] = list(c.rules)
+            if c.findings:
+                entry["findings"] = [finding_to_dict(f) for f in c.findings]
         if c.approvers:
             entry["approvers"] = list(c.approvers)
         entry["attestations"] = [_attestation_json(a) for a in c.attestations]
@@ -175,6 +181,8 @@ def render_text(report: Report) -> str:
         lines.append(f"{mark} {c.commit[:12]}{who}")
         for reason in c.reasons:
             lines.append(f"       {shown(reason)}")
+        if c.findings and c.status == "refused":
+            lines.append(f"       why: {summary(c.findings, shown_path)}")
     for warning in report.warnings:
         lines.append(f"WARN {shown(warning.commit[:12])}  {shown(warning.reason)}")
     trust = report.trusted_root

@@ -304,7 +304,7 @@ def _copy_note(golden: Golden, to: str) -> None:
 
 
 def test_attestation_copied_onto_another_commit_is_refused(golden: Golden) -> None:
-    other = golden.repo.commit("Tweak SSO", {"app/auth/sso.py": SSO_CALLBACK + "# tweak\n"})
+    other = golden.repo.commit("Tweak SSO", {"app/auth/sso.py": SSO_CALLBACK + "TTL = 60\n"})
     _copy_note(golden, other)
     assert_refused(check(golden, other), "subject_mismatch")
     assert_passed(check(golden, golden.commit))
