@@ -15,7 +15,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from provenance.errors import ConfigError
+from provenance.allow import Allow
+from provenance.errors import ConfigError, PolicyInvalid
+from provenance.reasons import Reason
 
 POLICY_PATH = ".provenance/policy.toml"
 DEFAULT_NOTES_REF = "refs/notes/provenance"
@@ -207,6 +209,7 @@ class Policy(_Strict):
     approvers: list[ApproverRule] = Field(default_factory=list)
     prompters: list[PrompterRule] = Field(default_factory=list)
     agents: Agents = Field(default_factory=Agents)
+    allow: Allow = Field(default_factory=Allow)
 
     @field_validator("notes_ref")
     @classmethod
@@ -252,6 +255,13 @@ def parse_policy(text: str, *, source: str) -> Policy:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in e.errors()
         )
+        if any(err["loc"][:1] == ("allow",) for err in e.errors()):
+            raise PolicyInvalid(
+                Reason.ALLOW_ENTRY_INVALID,
+                f"{source}: invalid policy: {problems}",
+                hint="fix the [allow] entry (see schemas/policy.v1.json); nothing is decided "
+                "with a policy the gate cannot read",
+            ) from e
         raise ConfigError(
             f"{source}: invalid policy: {problems}",
             hint="see schemas/policy.v1.json and `provenance init`",
@@ -352,6 +362,16 @@ required = 0
 # issuer = "https://accounts.example.com"
 # identity = "alice@example.com"
 # person = "alice"
+
+# What may produce an accepted change attestation (absent: anything; [] : nothing).
+# Globs match names; agents take a PEP 440 range after "@"; skills and agent configs are
+# pinned by digest ("NAME@sha256:HEX" or "sha256:HEX"). Outside: agent_not_allowed,
+# model_not_allowed, skill_not_allowed, agent_config_not_allowed.
+# [allow]
+# agents = ["claude-code@>=2.0"]
+# models = ["claude-opus-4*"]
+# skills = ["auth-helper@sha256:<64 hex>"]
+# agent_configs = ["CLAUDE.md@sha256:<64 hex>"]
 
 # What counts as identity-related (see `provenance classify`).
 [identity]

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from cryptography.x509 import Certificate
 
+from provenance.allow import allow_problems
 from provenance.gitio import Commit
 from provenance.predicates import (
     ApprovalPredicate,
@@ -160,4 +161,6 @@ def _binding_problems(predicate: object, commit: Commit, trust: TrustContext) ->
         and predicate.repository.uri != expected_repo
     ):
         problems.append(Reason.REPOSITORY_MISMATCH)
+    if isinstance(predicate, ChangePredicate):
+        problems.extend(allow_problems(trust.policy.policy.allow, predicate))
     return problems
