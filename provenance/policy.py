@@ -6,6 +6,7 @@ policy from the base of a range or a file outside the repository, never from the
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from collections.abc import Callable
@@ -18,8 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from provenance.allow import Allow
 from provenance.errors import ConfigError, PolicyInvalid
 from provenance.reasons import Reason
+from provenance.revocations import NO_REVOCATIONS, Revocations, parse_revocations
 
 POLICY_PATH = ".provenance/policy.toml"
+#: Read beside the policy: at the same revision, or next to ``--policy FILE``.
+REVOCATIONS_FILE = "revocations.toml"
 DEFAULT_NOTES_REF = "refs/notes/provenance"
 #: Statements whose signing failed or never finished; never read as evidence (THREATS.md).
 PENDING_NOTES_REF = "refs/notes/provenance-pending"
@@ -273,7 +277,12 @@ FileReader = Callable[[str], bytes]
 
 
 class LoadedPolicy(BaseModel):
-    """A parsed policy plus where it came from and how to read the files it names."""
+    """A parsed policy plus where it came from and how to read the files it names.
+
+    ``revocations`` come from beside the policy (``.provenance/revocations.toml`` at the
+    same revision, or ``revocations.toml`` next to ``--policy FILE``); ``revocations_source``
+    and ``revocations_digest`` name that file when there is one.
+    """
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
@@ -281,11 +290,30 @@ class LoadedPolicy(BaseModel):
     source: str
     digest: str
     read_file: FileReader
+    revocations: Revocations = NO_REVOCATIONS
+    revocations_source: str | None = None
+    revocations_digest: str | None = None
+
+
+def with_revocations(loaded: LoadedPolicy, raw: bytes | None, source: str) -> LoadedPolicy:
+    """``loaded`` with the revocations file ``raw`` (``None``: there is none) parsed in."""
+    if raw is None:
+        return loaded
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = "\x00"  # not TOML: refused below with the file named
+    return loaded.model_copy(
+        update={
+            "revocations": parse_revocations(text, source=source),
+            "revocations_source": source,
+            "revocations_digest": "sha256:" + hashlib.sha256(raw).hexdigest(),
+        }
+    )
 
 
 def load_policy_file(path: Path) -> LoadedPolicy:
-    """Load a policy from a file on disk (``--policy FILE``)."""
-    import hashlib
+    """Load a policy from a file on disk (``--policy FILE``), revocations beside it."""
 
     try:
         raw = path.read_bytes()
@@ -303,12 +331,20 @@ def load_policy_file(path: Path) -> LoadedPolicy:
         return target.read_bytes()
 
     policy = parse_policy(raw.decode("utf-8", errors="strict"), source=str(path))
-    return LoadedPolicy(
+    loaded = LoadedPolicy(
         policy=policy,
         source=str(path),
         digest="sha256:" + hashlib.sha256(raw).hexdigest(),
         read_file=read,
     )
+    beside = base / REVOCATIONS_FILE
+    try:
+        revocations = beside.read_bytes()
+    except FileNotFoundError:
+        return loaded
+    except OSError as e:
+        raise ConfigError(f"cannot read revocations {beside}: {e.strerror}") from e
+    return with_revocations(loaded, revocations, str(beside))
 
 
 TEMPLATE = """\

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from provenance.classify.classified import CommitClassification
 from provenance.gitio import Commit, Git, parse_commit, read_commits
-from provenance.policy import Policy
+from provenance.policy import LoadedPolicy, Policy
 from provenance.reasons import Reason
 from provenance.record.capture import assisted_by
 from provenance.store import MAX_LINES_PER_COMMIT, AttestationStore
@@ -216,7 +217,19 @@ def gate(
         policy_from=target.policy_from,
         range=target.range,
         warnings=tuple(warnings),
+        revocations=revocations_info(trust.policy),
     )
+
+
+def revocations_info(loaded: LoadedPolicy) -> dict[str, Any] | None:
+    """Which revocations file decided with the policy (``None``: there was none)."""
+    if loaded.revocations_source is None:
+        return None
+    return {
+        "source": loaded.revocations_source,
+        "digest": loaded.revocations_digest,
+        "entries": len(loaded.revocations.revocation),
+    }
 
 
 __all__ = [

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from provenance.display import shown
 from provenance.predicates import ChangePredicate
 from provenance.reasons import Reason
+from provenance.revocations import Revocation
 from provenance.verify.attestation import AttestationResult
 
 Status = Literal["ok", "refused", "not-required"]
@@ -61,6 +62,8 @@ class Report:
     warnings: tuple[TrailerWarning, ...] = ()
     trusted_root: dict[str, str | None] | None = None
     evidence: dict[str, Any] | None = None
+    #: The revocations file that decided with the policy: source, digest, entries.
+    revocations: dict[str, Any] | None = None
 
     def __bool__(self) -> bool:
         return bool(self.commits) and all(c.status != "refused" for c in self.commits)
@@ -99,6 +102,20 @@ def _attestation_json(a: AttestationResult) -> dict[str, Any]:
         "predicate_type": a.predicate_type,
         "approver": a.approver,
         **({"prompter": _prompter_json(a)} if a.prompter is not None else {}),
+        **({"revoked": [revoked_json(r) for r in a.revoked]} if a.revoked else {}),
+    }
+
+
+def revoked_json(r: Revocation) -> dict[str, Any]:
+    """A revocation entry as reports name it: id, cause, window, reason, reference."""
+    return {
+        "id": r.id,
+        "cause": r.cause,
+        "value": getattr(r, r.cause),
+        "from": r.from_.isoformat() if r.from_ else None,
+        "until": r.until.isoformat() if r.until else None,
+        "reason": r.reason,
+        "reference": r.reference,
     }
 
 
@@ -129,9 +146,11 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             entry["approvers"] = list(c.approvers)
         entry["attestations"] = [_attestation_json(a) for a in c.attestations]
         commits.append(entry)
-    policy = {"source": report.policy_source, "digest": report.policy_digest}
+    policy: dict[str, Any] = {"source": report.policy_source, "digest": report.policy_digest}
     if report.policy_from is not None:
         policy["from"] = report.policy_from
+    if report.revocations is not None:
+        policy["revocations"] = report.revocations
     return {"result": report.result, "policy": policy, **report.extra, "commits": commits}
 
 
@@ -175,6 +194,9 @@ def render_text(report: Report) -> str:
         lines.append(f"{mark} {c.commit[:12]}{who}")
         for reason in c.reasons:
             lines.append(f"       {shown(reason)}")
+        for r in dict.fromkeys(r for a in c.attestations for r in a.revoked):
+            where = f" ({shown(r.reference)})" if r.reference else ""
+            lines.append(f"       revoked by {shown(r.id)}: {shown(r.reason)}{where}")
     for warning in report.warnings:
         lines.append(f"WARN {shown(warning.commit[:12])}  {shown(warning.reason)}")
     trust = report.trusted_root

@@ -1,0 +1,100 @@
+"""``provenance revoke`` and ``provenance impact``: withdraw evidence by cause, see what it hits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from provenance._cli.options import repo_option
+from provenance._cli.output import echo
+from provenance.display import shown
+from provenance.errors import UsageError
+
+_CAUSE_HELP = {
+    "skill": "A skill package: sha256:HEX, or NAME@sha256:HEX (NAME a glob).",
+    "model": "A model id glob (claude-opus-4*).",
+    "agent": "An agent version range: TOOL@RANGE (claude-code@<2.1.3, PEP 440).",
+    "signer": "A verified signer identity (certificate SAN, exact); --issuer narrows it.",
+    "prompter": "A prompter, asserted or signed (address or name, case-insensitive).",
+    "key": "A key id of key-signed envelopes (as reports show key:ID).",
+    "approver": "An approver identity or person: their approvals stop counting.",
+}
+
+
+def _time(value: str | None, flag: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError as e:
+        raise UsageError(f"{flag} {value!r} is not an ISO 8601 time") from e
+    if when.tzinfo is None:
+        raise UsageError(f"{flag} {value!r} needs an offset", hint="write 2026-11-03T00:00:00Z")
+    return when
+
+
+def _cause_options(f: click.decorators.FC) -> click.decorators.FC:
+    for cause in reversed(_CAUSE_HELP):
+        f = click.option(f"--{cause}", default=None, help=_CAUSE_HELP[cause])(f)
+    return f
+
+
+@click.command("revoke")
+@_cause_options
+@click.option("--issuer", default=None, help="With --signer: only certificates of this issuer.")
+@click.option("--from", "start", default=None, help="Window start on the verified signed time.")
+@click.option("--until", "end", default=None, help="Window end (exclusive), signed time.")
+@click.option("--reason", required=True, help="Why: shown in every refusal it causes.")
+@click.option("--reference", default=None, help="An incident, advisory or ticket.")
+@click.option("--id", "rid", default=None, help="Entry id (default: derived from the cause).")
+@repo_option
+def revoke_cmd(
+    repo: Path,
+    issuer: str | None,
+    start: str | None,
+    end: str | None,
+    reason: str,
+    reference: str | None,
+    rid: str | None,
+    **causes: str | None,
+) -> None:
+    """Add a revocation to .provenance/revocations.toml in the work tree, to review and commit.
+
+    Name exactly one cause. Every change attestation (or approval, for --approver) that
+    verifies and matches it is refused with `revoked` and this entry's reason; with
+    --from/--until only lines whose *verified* signed time (transparency log or timestamp
+    authority, never the host clock) is inside [from, until). A key-signed line has no
+    proven time: a windowed entry matches it. The gate reads the file from BASE, like the
+    policy; commit it, then `provenance impact --revocation ID BASE..HEAD` shows what it hits.
+
+    \b
+    Examples:
+      provenance revoke --skill auth-helper@sha256:<hex> --from 2026-11-03T00:00:00Z \\
+          --until 2026-11-17T00:00:00Z --reason "poisoned upstream" --reference INC-7
+      provenance revoke --agent 'claude-code@<2.1.3' --reason "CVE-2026-0001"
+      provenance revoke --approver bob@example.com --reason "account compromised"
+    """
+    from provenance.app.revoke import build_entry, revoke
+
+    named = {c: v for c, v in causes.items() if v is not None}
+    if len(named) != 1:
+        raise UsageError("name exactly one cause", hint="--" + " | --".join(_CAUSE_HELP))
+    ((cause, value),) = named.items()
+    entry = build_entry(
+        cause,
+        value,
+        reason,
+        start=_time(start, "--from"),
+        end=_time(end, "--until"),
+        reference=reference,
+        issuer=issuer,
+        rid=rid,
+    )
+    done = revoke(repo, entry)
+    echo(entry.id)
+    echo(f"added {shown(entry.id)} to {shown(str(done.path))}; review it, then commit it", err=True)
+
+
+__all__ = ["revoke_cmd"]
