@@ -57,7 +57,7 @@ def _register() -> None:
     from provenance._cli.devinstance_cmd import devinstance
     from provenance._cli.prompt import prompt_group
     from provenance._cli.prune import prune_cmd
-    from provenance._cli.revocation import revoke_cmd
+    from provenance._cli.revocation import impact_cmd, revoke_cmd
     from provenance._cli.run import hooks_group, run_cmd
 
     for command in (
@@ -78,6 +78,7 @@ def _register() -> None:
         prune_cmd,
         prompt_group,
         revoke_cmd,
+        impact_cmd,
     ):
         cli.add_command(command)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 
 import click
 
-from provenance._cli.options import repo_option
+from provenance._cli.options import format_option, repo_option, trust_options, verify_options
 from provenance._cli.output import echo
 from provenance.display import shown
 from provenance.errors import UsageError
@@ -97,4 +98,44 @@ def revoke_cmd(
     echo(f"added {shown(entry.id)} to {shown(str(done.path))}; review it, then commit it", err=True)
 
 
-__all__ = ["revoke_cmd"]
+@click.command("impact")
+@click.argument("spec", metavar="BASE..HEAD")
+@click.option("--revocation", "rid", required=True, help="The entry id (`revoke` prints it).")
+@repo_option
+@trust_options
+@format_option("text", "json")
+def impact_cmd(
+    spec: str,
+    rid: str,
+    repo: Path,
+    policy: Path | None,
+    trust_config: Path | None,
+    trusted_root: Path | None,
+    offline: bool,
+    fmt: str,
+) -> None:
+    """Show every commit of BASE..HEAD whose evidence one revocation withdraws.
+
+    The entry is read from the revocations committed at HEAD, else from the work tree's
+    (uncommitted) .provenance/revocations.toml. The range is gated with BASE's policy and
+    revocations plus this entry; each commit it touched is listed with its decision before
+    (this entry undone) and now, the lines withdrawn and the lines still valid. The
+    report's exit status is 0 whatever it finds (it decides nothing; `verify` does).
+
+    \b
+    Examples:
+      provenance impact --revocation skill-1a2b3c4d5e v1.4.0..HEAD
+      provenance impact --revocation INC-7 --format json --offline \\
+          --trusted-root trusted_root.json origin/release..HEAD
+    """
+    from provenance.app.impact import impact, impact_to_dict, render_impact_text
+
+    options = verify_options(policy, trusted_root, trust_config, offline)
+    result = impact(repo, spec, rid, options)
+    if fmt == "json":
+        echo(json.dumps(impact_to_dict(result), indent=2))
+    else:
+        echo(render_impact_text(result), err=True)
+
+
+__all__ = ["impact_cmd", "revoke_cmd"]
