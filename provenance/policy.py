@@ -167,18 +167,42 @@ class Approvals(_Strict):
 
 
 class Agents(_Strict):
-    """How the gate treats the ``Assisted-by:`` trailer the agent hook writes."""
+    """The older trailer switch, and whether the prompter must be signed."""
 
     trailer: Literal["ignore", "warn", "refuse"] = Field(
         default="ignore",
-        description="A commit whose Assisted-by trailer and valid change attestation disagree "
-        "(one without the other): ignore it, report a warning, or refuse it",
+        description="Older switch (see [trailers]): when not ignore, an AI trailer without a "
+        "valid change attestation, or one without the other, on *any* commit of the target is "
+        "reported (warn) or refused with this mode",
     )
     prompter: Literal["asserted", "signed"] = Field(
         default="asserted",
         description="signed: refuse change attestations whose prompter is not bound by a "
         "prompt attestation signed by one of [[prompters]]; asserted: accept the name the "
         "agent wrapper wrote (reports say which)",
+    )
+
+
+TrailerMode = Literal["refuse", "warn", "ignore"]
+
+
+class Trailers(_Strict):
+    """How the gate treats AI trailers (``Assisted-by``, ``Generated-by``, AI co-authors)."""
+
+    on_mismatch: TrailerMode = Field(
+        default="refuse",
+        description="A trailer names an agent or model other than the attested one "
+        "(trailer_mismatch)",
+    )
+    on_unattested: TrailerMode = Field(
+        default="refuse",
+        description="An AI trailer on an identity-related commit without a valid change "
+        "attestation (trailer_without_attestation, the trailer named)",
+    )
+    on_missing: TrailerMode = Field(
+        default="warn",
+        description="A commit with a valid change attestation and no AI trailer "
+        "(attestation_without_trailer)",
     )
 
 
@@ -214,6 +238,7 @@ class Policy(_Strict):
     prompters: list[PrompterRule] = Field(default_factory=list)
     agents: Agents = Field(default_factory=Agents)
     allow: Allow = Field(default_factory=Allow)
+    trailers: Trailers = Field(default_factory=Trailers)
 
     @field_validator("notes_ref")
     @classmethod
@@ -385,11 +410,15 @@ required = 0
 # person = "alice"            # several identities of one person count once
 # emails = ["alice@laptop.local"]  # her other addresses (author, prompter): never self-approves
 
-# Agent commits carry an "Assisted-by: TOOL:MODEL" trailer when `provenance hooks install`
-# is used. The gate can flag a trailer without a valid change attestation, or an
-# attestation without the trailer: "ignore" (default), "warn" (reported) or "refuse".
+# AI trailers (Assisted-by, Generated-by, Co-authored-by of a known AI agent) are compared
+# with the verified change attestation of each identity-related commit; each case is
+# "refuse", "warn" (reported) or "ignore". Defaults shown.
+# [trailers]
+# on_mismatch = "refuse"    # names another agent or model: trailer_mismatch
+# on_unattested = "refuse"  # AI trailer, no valid attestation: trailer_without_attestation
+# on_missing = "warn"       # valid attestation, no AI trailer: attestation_without_trailer
 # [agents]
-# trailer = "warn"
+# trailer = "warn"  # older switch: applies its mode to the last two on *every* commit
 # The prompter the wrapper names is only asserted. With prompter = "signed" a change
 # attestation must carry a prompt attestation signed by one of [[prompters]]
 # (`provenance run --prompter-sign`, or `provenance prompt sign` for CI-triggered agents).

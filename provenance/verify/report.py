@@ -26,6 +26,8 @@ class CommitVerdict:
     identity_related: bool | None = None
     rules: tuple[str, ...] = ()
     approvers: tuple[str, ...] = ()
+    #: The AI trailers a trailer refusal is about, as written (``Assisted-by: codex:gpt-5``).
+    trailers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -39,10 +41,11 @@ class RangeInfo:
 
 @dataclass(frozen=True)
 class TrailerWarning:
-    """An ``Assisted-by:`` trailer and the attestations disagree (policy ``trailer = "warn"``)."""
+    """AI trailers and the attestations disagree (policy ``[trailers]`` mode ``warn``)."""
 
     commit: str
     reason: Reason
+    trailers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,11 @@ class Report:
         if self.range is not None:
             out["range"] = asdict(self.range)
         if self.warnings:
-            out["warnings"] = [{"commit": w.commit, "reason": w.reason} for w in self.warnings]
+            out["warnings"] = [
+                {"commit": w.commit, "reason": w.reason, **({"trailers": list(w.trailers)}
+                                                            if w.trailers else {})}
+                for w in self.warnings
+            ]  # fmt: skip
         if self.trusted_root is not None:
             out["trusted_root"] = self.trusted_root
         if self.evidence is not None:
@@ -144,6 +151,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             entry["rules"] = list(c.rules)
         if c.approvers:
             entry["approvers"] = list(c.approvers)
+        if c.trailers:
+            entry["trailers"] = list(c.trailers)
         entry["attestations"] = [_attestation_json(a) for a in c.attestations]
         commits.append(entry)
     policy: dict[str, Any] = {"source": report.policy_source, "digest": report.policy_digest}
@@ -194,11 +203,14 @@ def render_text(report: Report) -> str:
         lines.append(f"{mark} {c.commit[:12]}{who}")
         for reason in c.reasons:
             lines.append(f"       {shown(reason)}")
+        for trailer in c.trailers:
+            lines.append(f"       trailer {shown(trailer)}")
         for r in dict.fromkeys(r for a in c.attestations for r in a.revoked):
             where = f" ({shown(r.reference)})" if r.reference else ""
             lines.append(f"       revoked by {shown(r.id)}: {shown(r.reason)}{where}")
     for warning in report.warnings:
-        lines.append(f"WARN {shown(warning.commit[:12])}  {shown(warning.reason)}")
+        named = f"  ({shown('; '.join(warning.trailers))})" if warning.trailers else ""
+        lines.append(f"WARN {shown(warning.commit[:12])}  {shown(warning.reason)}{named}")
     trust = report.trusted_root
     if trust is not None:
         where = f" {shown(trust['path'])}" if trust.get("path") else ""
