@@ -16,7 +16,7 @@ from typing import Any
 
 from provenance.classify.classified import CommitClassification
 from provenance.gitio import Commit, Git, parse_commit, read_commits
-from provenance.gitio.trailers import trailers_of
+from provenance.gitio.trailers import message_of, trailers_of
 from provenance.policy import LoadedPolicy, Policy
 from provenance.reasons import Reason
 from provenance.store import MAX_LINES_PER_COMMIT, AttestationStore
@@ -25,7 +25,13 @@ from provenance.verify.approvals import ApprovalFacts, ChangeFacts, evaluate, fa
 from provenance.verify.attestation import AttestationResult, verify_line
 from provenance.verify.pool import run_all
 from provenance.verify.report import CommitVerdict, RangeInfo, Report, Status, TrailerWarning
-from provenance.verify.trailers import AiTrailer, ai_trailers, check_trailers, trailer_modes
+from provenance.verify.trailers import (
+    AiTrailer,
+    ai_trailers,
+    check_trailers,
+    may_name_an_ai,
+    trailer_modes,
+)
 from provenance.verify.trust import TrustContext
 
 Progress = Callable[[int, int], None]
@@ -148,8 +154,10 @@ def _scope(
 
 
 def _ai_trailers(commits: dict[str, Commit], shas: Sequence[str]) -> dict[str, list[AiTrailer]]:
-    parsed = trailers_of({sha: commits[sha].raw for sha in shas})
-    return {sha: ai_trailers(pairs) for sha, pairs in parsed.items()}
+    """Each commit's AI trailers; git parses only messages that name an AI trailer key."""
+    maybe = {sha: commits[sha].raw for sha in shas if may_name_an_ai(message_of(commits[sha].raw))}
+    parsed = trailers_of(maybe)
+    return {sha: ai_trailers(parsed.get(sha, [])) for sha in shas}
 
 
 def _verdict(c: CommitClassification, outcome: Outcome, commit: Commit | None, target: Target,

@@ -62,6 +62,12 @@ class AiTrailer:
         return f"{self.key}: {self.value}"
 
 
+def may_name_an_ai(message: bytes) -> bool:
+    """False only when no AI trailer key appears anywhere in the message (no git needed)."""
+    lowered = message.lower()
+    return any(key.encode() in lowered for key in (*AGENT_KEYS, "co-authored-by"))
+
+
 def _coauthor_tool(value: str) -> str | None:
     address = parseaddr(value)[1].casefold()
     return next((tool for glob, tool in KNOWN_AI_COAUTHORS if fnmatchcase(address, glob)), None)
@@ -166,5 +172,6 @@ __all__ = [
     "agrees",
     "ai_trailers",
     "check_trailers",
+    "may_name_an_ai",
     "trailer_modes",
 ]

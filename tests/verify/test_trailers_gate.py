@@ -16,11 +16,14 @@ from provenance.app.gate import verify
 from provenance.app.options import VerifyOptions
 from provenance.app.stamp import stamp
 from provenance.devinstance import DevInstance
+from provenance.gitio.trailers import parse_trailers
 from provenance.policy import render_template
 from provenance.reasons import Reason
 from provenance.sign.signing import SigningOptions
 from provenance.verify.report import Report, render_text, report_to_dict
+from provenance.verify.trailers import ai_trailers, may_name_an_ai
 from tests.conftest import AGENT_ID, session
+from tests.gitio.test_trailers import MESSAGES
 from tests.helpers import SSO_CALLBACK, GitRepo
 from tests.verify._support import network_restored
 
@@ -141,3 +144,18 @@ def test_trailer_modes_are_checked() -> None:
     for bad in ('on_mismatch = "maybe"', 'on_other = "warn"'):
         with pytest.raises(ConfigError):
             parse_policy(f"version = 1\n[trailers]\n{bad}\n", source="t")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        *MESSAGES,
+        "s\n\nCo-Authored-By: Claude <noreply@anthropic.com>\n",
+        "s\n\nGENERATED-BY: codex\n",
+        "s\n\nReviewed-by: Bob <bob@example.com>\n",
+    ],
+)
+def test_the_cheap_check_never_hides_an_ai_trailer(message: str) -> None:
+    """Git is skipped only for messages in which it could find no AI trailer."""
+    if ai_trailers(parse_trailers(message.encode())):
+        assert may_name_an_ai(message.encode())
