@@ -51,6 +51,22 @@ class ConfigError(ProvenanceError):
     """Policy or settings are missing or invalid (exit 3)."""
 
 
+class PolicyInvalid(ConfigError):
+    """A policy or revocations entry the gate cannot read (exit 3), with its reason code.
+
+    Nothing is decided with such a file: an entry that could not be read must never widen
+    what the gate accepts (an allow-list) or silently drop a refusal (a revocation).
+    """
+
+    def __init__(self, reason: Reason, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.reason = reason
+
+    def diagnostics(self) -> str:
+        """The reason code first, so the CLI's error line names it."""
+        return f"{self.reason}: {super().diagnostics()}"
+
+
 class GitError(ProvenanceError):
     """A git operation failed or the repository is unsafe to read."""
 

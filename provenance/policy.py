@@ -6,6 +6,7 @@ policy from the base of a range or a file outside the repository, never from the
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from collections.abc import Callable
@@ -15,9 +16,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from provenance.errors import ConfigError
+from provenance.allow import Allow
+from provenance.errors import ConfigError, PolicyInvalid
+from provenance.reasons import Reason
+from provenance.revocations import NO_REVOCATIONS, Revocations, parse_revocations
 
 POLICY_PATH = ".provenance/policy.toml"
+#: Read beside the policy: at the same revision, or next to ``--policy FILE``.
+REVOCATIONS_FILE = "revocations.toml"
 DEFAULT_NOTES_REF = "refs/notes/provenance"
 #: Statements whose signing failed or never finished; never read as evidence (THREATS.md).
 PENDING_NOTES_REF = "refs/notes/provenance-pending"
@@ -161,18 +167,42 @@ class Approvals(_Strict):
 
 
 class Agents(_Strict):
-    """How the gate treats the ``Assisted-by:`` trailer the agent hook writes."""
+    """The older trailer switch, and whether the prompter must be signed."""
 
     trailer: Literal["ignore", "warn", "refuse"] = Field(
         default="ignore",
-        description="A commit whose Assisted-by trailer and valid change attestation disagree "
-        "(one without the other): ignore it, report a warning, or refuse it",
+        description="Older switch (see [trailers]): when not ignore, an AI trailer without a "
+        "valid change attestation, or one without the other, on *any* commit of the target is "
+        "reported (warn) or refused with this mode",
     )
     prompter: Literal["asserted", "signed"] = Field(
         default="asserted",
         description="signed: refuse change attestations whose prompter is not bound by a "
         "prompt attestation signed by one of [[prompters]]; asserted: accept the name the "
         "agent wrapper wrote (reports say which)",
+    )
+
+
+TrailerMode = Literal["refuse", "warn", "ignore"]
+
+
+class Trailers(_Strict):
+    """How the gate treats AI trailers (``Assisted-by``, ``Generated-by``, AI co-authors)."""
+
+    on_mismatch: TrailerMode = Field(
+        default="refuse",
+        description="A trailer names an agent or model other than the attested one "
+        "(trailer_mismatch)",
+    )
+    on_unattested: TrailerMode = Field(
+        default="refuse",
+        description="An AI trailer on an identity-related commit without a valid change "
+        "attestation (trailer_without_attestation, the trailer named)",
+    )
+    on_missing: TrailerMode = Field(
+        default="warn",
+        description="A commit with a valid change attestation and no AI trailer "
+        "(attestation_without_trailer)",
     )
 
 
@@ -222,6 +252,8 @@ class Policy(_Strict):
     approvers: list[ApproverRule] = Field(default_factory=list)
     prompters: list[PrompterRule] = Field(default_factory=list)
     agents: Agents = Field(default_factory=Agents)
+    allow: Allow = Field(default_factory=Allow)
+    trailers: Trailers = Field(default_factory=Trailers)
 
     @field_validator("notes_ref")
     @classmethod
@@ -267,6 +299,13 @@ def parse_policy(text: str, *, source: str) -> Policy:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in e.errors()
         )
+        if any(err["loc"][:1] == ("allow",) for err in e.errors()):
+            raise PolicyInvalid(
+                Reason.ALLOW_ENTRY_INVALID,
+                f"{source}: invalid policy: {problems}",
+                hint="fix the [allow] entry (see schemas/policy.v1.json); nothing is decided "
+                "with a policy the gate cannot read",
+            ) from e
         raise ConfigError(
             f"{source}: invalid policy: {problems}",
             hint="see schemas/policy.v1.json and `provenance init`",
@@ -278,7 +317,12 @@ FileReader = Callable[[str], bytes]
 
 
 class LoadedPolicy(BaseModel):
-    """A parsed policy plus where it came from and how to read the files it names."""
+    """A parsed policy plus where it came from and how to read the files it names.
+
+    ``revocations`` come from beside the policy (``.provenance/revocations.toml`` at the
+    same revision, or ``revocations.toml`` next to ``--policy FILE``); ``revocations_source``
+    and ``revocations_digest`` name that file when there is one.
+    """
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
@@ -286,11 +330,30 @@ class LoadedPolicy(BaseModel):
     source: str
     digest: str
     read_file: FileReader
+    revocations: Revocations = NO_REVOCATIONS
+    revocations_source: str | None = None
+    revocations_digest: str | None = None
+
+
+def with_revocations(loaded: LoadedPolicy, raw: bytes | None, source: str) -> LoadedPolicy:
+    """``loaded`` with the revocations file ``raw`` (``None``: there is none) parsed in."""
+    if raw is None:
+        return loaded
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = "\x00"  # not TOML: refused below with the file named
+    return loaded.model_copy(
+        update={
+            "revocations": parse_revocations(text, source=source),
+            "revocations_source": source,
+            "revocations_digest": "sha256:" + hashlib.sha256(raw).hexdigest(),
+        }
+    )
 
 
 def load_policy_file(path: Path) -> LoadedPolicy:
-    """Load a policy from a file on disk (``--policy FILE``)."""
-    import hashlib
+    """Load a policy from a file on disk (``--policy FILE``), revocations beside it."""
 
     try:
         raw = path.read_bytes()
@@ -308,12 +371,20 @@ def load_policy_file(path: Path) -> LoadedPolicy:
         return target.read_bytes()
 
     policy = parse_policy(raw.decode("utf-8", errors="strict"), source=str(path))
-    return LoadedPolicy(
+    loaded = LoadedPolicy(
         policy=policy,
         source=str(path),
         digest="sha256:" + hashlib.sha256(raw).hexdigest(),
         read_file=read,
     )
+    beside = base / REVOCATIONS_FILE
+    try:
+        revocations = beside.read_bytes()
+    except FileNotFoundError:
+        return loaded
+    except OSError as e:
+        raise ConfigError(f"cannot read revocations {beside}: {e.strerror}") from e
+    return with_revocations(loaded, revocations, str(beside))
 
 
 TEMPLATE = """\
@@ -354,11 +425,15 @@ required = 0
 # person = "alice"            # several identities of one person count once
 # emails = ["alice@laptop.local"]  # her other addresses (author, prompter): never self-approves
 
-# Agent commits carry an "Assisted-by: TOOL:MODEL" trailer when `provenance hooks install`
-# is used. The gate can flag a trailer without a valid change attestation, or an
-# attestation without the trailer: "ignore" (default), "warn" (reported) or "refuse".
+# AI trailers (Assisted-by, Generated-by, Co-authored-by of a known AI agent) are compared
+# with the verified change attestation of each identity-related commit; each case is
+# "refuse", "warn" (reported) or "ignore". Defaults shown.
+# [trailers]
+# on_mismatch = "refuse"    # names another agent or model: trailer_mismatch
+# on_unattested = "refuse"  # AI trailer, no valid attestation: trailer_without_attestation
+# on_missing = "warn"       # valid attestation, no AI trailer: attestation_without_trailer
 # [agents]
-# trailer = "warn"
+# trailer = "warn"  # older switch: applies its mode to the last two on *every* commit
 # The prompter the wrapper names is only asserted. With prompter = "signed" a change
 # attestation must carry a prompt attestation signed by one of [[prompters]]
 # (`provenance run --prompter-sign`, or `provenance prompt sign` for CI-triggered agents).
@@ -367,6 +442,16 @@ required = 0
 # issuer = "https://accounts.example.com"
 # identity = "alice@example.com"
 # person = "alice"
+
+# What may produce an accepted change attestation (absent: anything; [] : nothing).
+# Globs match names; agents take a PEP 440 range after "@"; skills and agent configs are
+# pinned by digest ("NAME@sha256:HEX" or "sha256:HEX"). Outside: agent_not_allowed,
+# model_not_allowed, skill_not_allowed, agent_config_not_allowed.
+# [allow]
+# agents = ["claude-code@>=2.0"]
+# models = ["claude-opus-4*"]
+# skills = ["auth-helper@sha256:<64 hex>"]
+# agent_configs = ["CLAUDE.md@sha256:<64 hex>"]
 
 # What counts as identity-related (see `provenance classify`).
 [identity]

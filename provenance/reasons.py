@@ -18,8 +18,6 @@ from enum import IntEnum, StrEnum
 class Reason(StrEnum):
     """Why something was refused. Values are a public contract."""
 
-    """Why an attestation or a commit was refused. Values are a public contract."""
-
     # store / commit level
     ATTESTATIONS_UNAVAILABLE = "attestations_unavailable"
     ATTESTATION_MISSING = "attestation_missing"
@@ -97,6 +95,19 @@ class Reason(StrEnum):
     # agent trailers (policy [agents] trailer = "refuse"; "warn" lists them as warnings)
     TRAILER_WITHOUT_ATTESTATION = "trailer_without_attestation"
     ATTESTATION_WITHOUT_TRAILER = "attestation_without_trailer"
+    #: a trailer names an agent or model other than the attested one (policy [trailers])
+    TRAILER_MISMATCH = "trailer_mismatch"
+    # what produced the change (policy [allow], docs/decisions/0018)
+    AGENT_NOT_ALLOWED = "agent_not_allowed"
+    MODEL_NOT_ALLOWED = "model_not_allowed"
+    SKILL_NOT_ALLOWED = "skill_not_allowed"
+    AGENT_CONFIG_NOT_ALLOWED = "agent_config_not_allowed"
+    #: a policy [allow] entry the gate cannot read: the policy is refused as a whole
+    ALLOW_ENTRY_INVALID = "allow_entry_invalid"
+    # revocations by cause (.provenance/revocations.toml at BASE)
+    REVOKED = "revoked"
+    #: a revocations file or entry the gate cannot read: nothing is decided with it
+    REVOCATION_INVALID = "revocation_invalid"
 
 
 class ExitCode(IntEnum):

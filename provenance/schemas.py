@@ -18,12 +18,14 @@ from provenance.predicates import (
     ChangePredicate,
     PromptPredicate,
 )
+from provenance.revocations import Revocations
 
 SCHEMAS: dict[str, tuple[str, type[BaseModel]]] = {
     "change-predicate.v1.json": (CHANGE_PREDICATE_TYPE, ChangePredicate),
     "approval-predicate.v1.json": (APPROVAL_PREDICATE_TYPE, ApprovalPredicate),
     "prompt-predicate.v1.json": (PROMPT_PREDICATE_TYPE, PromptPredicate),
     "policy.v1.json": (f"{PREDICATE_NAMESPACE}/policy/v1", Policy),
+    "revocations.v1.json": (f"{PREDICATE_NAMESPACE}/revocations/v1", Revocations),
 }
 
 

@@ -37,6 +37,7 @@ def cli(verbose: int) -> None:
       provenance approve COMMIT            # approve it, signed with your own identity
       provenance verify BASE..HEAD         # the release gate
       provenance show HEAD                 # what is stored, decoded, with status
+      provenance revoke --skill D --reason R   # withdraw evidence by cause (then commit it)
     """
     level = logging.WARNING - 10 * verbose
     handler = logging.StreamHandler(sys.stderr)
@@ -56,6 +57,7 @@ def _register() -> None:
     from provenance._cli.devinstance_cmd import devinstance
     from provenance._cli.prompt import prompt_group
     from provenance._cli.prune import prune_cmd
+    from provenance._cli.revocation import impact_cmd, revoke_cmd
     from provenance._cli.run import hooks_group, run_cmd
 
     for command in (
@@ -75,6 +77,8 @@ def _register() -> None:
         hooks_group,
         prune_cmd,
         prompt_group,
+        revoke_cmd,
+        impact_cmd,
     ):
         cli.add_command(command)
 

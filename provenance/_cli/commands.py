@@ -190,7 +190,11 @@ def verify_cmd(
 
     A change attestation is valid when its signature, certificate chain, transparency-log
     proof and signed time verify against the trust root, its subject is the commit's
-    recomputed digest, its predicate validates and the policy allows its signer.
+    recomputed digest, its predicate validates, the policy allows its signer and what
+    produced it ([allow]: agent, model, skills, agent configs), and no entry of the
+    revocations read with the policy (.provenance/revocations.toml) withdraws it (`revoked`,
+    judged on the verified signed time). AI trailers of identity-related commits must agree
+    with it ([trailers]).
 
     \b
     Exit codes: 0 passed, 1 refused, 2 usage error, 3 could not decide.

@@ -46,7 +46,8 @@ def _policy_for_rules(git: Git, policy_file: Path | None, base: str) -> LoadedPo
     return load_policy_at(git, base)
 
 
-def _range_of(spec: str) -> tuple[str, str]:
+def range_ends(spec: str) -> tuple[str, str]:
+    """The two ends of ``BASE..HEAD`` as given; anything else is a usage error."""
     parsed = parse_range(spec)
     if parsed is None:
         raise UsageError(f"{spec!r} is not a range", hint="give BASE..HEAD")
@@ -56,7 +57,7 @@ def _range_of(spec: str) -> tuple[str, str]:
 def _classify(
     git: Git, spec: str, loaded: LoadedPolicy | None, progress: Progress | None
 ) -> Classified:
-    base, head, commits = walk_range(git, *_range_of(spec))  # callers checked the repository
+    base, head, commits = walk_range(git, *range_ends(spec))  # callers checked the repository
     classification = classification_for(loaded.policy.identity if loaded else None)
     seen = read_range(git, commits, ends=(base, head), want=classification.wants_source)
     report = (lambda n, t: progress("classified", n, t)) if progress else None
@@ -123,13 +124,26 @@ def verify_range(
 
     Attestations come from the policy's notes ref, or from ``store`` (an evidence pack).
     """
+    git = Git.discover(repo)
+    check_repository_safe(git)  # before any object is read
+    loaded = resolve_policy(git, options.policy, resolve_commit(git, range_ends(spec)[0]))
+    return gate_range(git, spec, loaded, options, progress, store=store)
+
+
+def gate_range(
+    git: Git,
+    spec: str,
+    loaded: LoadedPolicy,
+    options: VerifyOptions,
+    progress: Progress | None = None,
+    *,
+    store: AttestationStore | None = None,
+) -> Report:
+    """:func:`verify_range` with the policy (and revocations) already chosen by the caller."""
     from provenance.store import NotesStore
     from provenance.verify.gate import Target, gate
     from provenance.verify.report import RangeInfo
 
-    git = Git.discover(repo)
-    check_repository_safe(git)  # before any object is read
-    loaded = resolve_policy(git, options.policy, resolve_commit(git, _range_of(spec)[0]))
     trust = options.trust(loaded)
     classified = _classify(git, spec, loaded, progress)
     store = store if store is not None else NotesStore.of_policy(git, loaded.policy)

@@ -9,7 +9,14 @@ from pathlib import Path
 from provenance.errors import ConfigError
 from provenance.gitio import Git
 from provenance.gitio.objects import blob_at
-from provenance.policy import POLICY_PATH, LoadedPolicy, load_policy_file, parse_policy
+from provenance.policy import (
+    POLICY_PATH,
+    LoadedPolicy,
+    load_policy_file,
+    parse_policy,
+    with_revocations,
+)
+from provenance.revocations import REVOCATIONS_PATH
 
 
 def load_policy_at(git: Git, rev: str) -> LoadedPolicy | None:
@@ -34,12 +41,14 @@ def load_policy_at(git: Git, rev: str) -> LoadedPolicy | None:
     except UnicodeDecodeError as e:
         raise ConfigError(f"{source} is not UTF-8") from e
     policy = parse_policy(text, source=source)
-    return LoadedPolicy(
+    loaded = LoadedPolicy(
         policy=policy,
         source=source,
         digest="sha256:" + hashlib.sha256(raw).hexdigest(),
         read_file=read,
     )
+    revocations = blob_at(git, rev, REVOCATIONS_PATH)
+    return with_revocations(loaded, revocations, f"{rev[:12]}:{REVOCATIONS_PATH}")
 
 
 def resolve_policy(git: Git, policy_file: Path | None, rev: str) -> LoadedPolicy:

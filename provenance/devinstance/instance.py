@@ -25,7 +25,7 @@ from provenance.devinstance.fulcio import Fulcio
 from provenance.devinstance.oidc import DEFAULT_ISSUER, IssuerRegistry
 from provenance.devinstance.rekor import RekorV1, RekorV2
 from provenance.devinstance.server import Services, make_server
-from provenance.devinstance.storage import atomic_write, load_or_create_json, load_or_create_key
+from provenance.devinstance.storage import load_or_create_json, load_or_create_key
 from provenance.devinstance.tlog import TransparencyLog
 from provenance.devinstance.trustconfig import (
     TrustMaterial,
@@ -35,6 +35,7 @@ from provenance.devinstance.trustconfig import (
 )
 from provenance.devinstance.tsa import TimestampAuthority
 from provenance.errors import DevInstanceError
+from provenance.safefiles import atomic_write
 
 _logger = logging.getLogger(__name__)
 LOG_NAME_V1 = "rekor.devinstance.invalid"

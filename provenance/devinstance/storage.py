@@ -25,22 +25,6 @@ from provenance.errors import DevInstanceError
 PublicKey = ec.EllipticCurvePublicKey
 
 
-def atomic_write(path: Path, data: bytes, *, mode: int = 0o644) -> None:
-    """Replace ``path`` with ``data`` so readers see the old or the new file, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def create_once(path: Path, make: Callable[[], bytes], *, mode: int = 0o600) -> bytes:
     """Return the file's bytes, creating it with ``make()`` first if it does not exist yet.
 

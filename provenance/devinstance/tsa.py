@@ -23,12 +23,12 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from provenance.devinstance.ca import CA_LIFETIME, ca_certificate, ca_name, key_usage
 from provenance.devinstance.storage import (
     PublicKey,
-    atomic_write,
     create_once,
     load_or_create_cert,
     load_or_create_key,
 )
 from provenance.errors import DevInstanceError
+from provenance.safefiles import atomic_write
 
 POLICY_OID = "1.3.6.1.4.1.57264.2"
 _TIMEOUT_SECONDS = 10

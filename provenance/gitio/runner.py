@@ -199,6 +199,27 @@ class Git:
         )
 
 
+def run_without_repository(args: Sequence[str], input: bytes) -> bytes:
+    """Run a git command that needs no repository, reading no repository or user config.
+
+    For parsers such as ``interpret-trailers``, whose output a repository's config could
+    change (``trailer.<alias>.key`` renames keys: ``Assisted-by`` could be made to vanish).
+    """
+    env = git_env({"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull})
+    proc = subprocess.run(
+        ["git", *HARDENING, "--git-dir", os.devnull, *args],
+        input=input,
+        capture_output=True,
+        env=env,
+        cwd="/",
+        check=False,
+    )
+    if proc.returncode != 0:
+        msg = proc.stderr.decode(errors="replace").strip()
+        raise GitError(f"git {args[0]} failed: {msg}")
+    return proc.stdout
+
+
 def clone_mirror(source: Path, dest: Path) -> Git:
     """``git clone --mirror`` of a local repository or bundle file into ``dest``."""
     proc = subprocess.run(

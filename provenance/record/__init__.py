@@ -5,7 +5,8 @@
   paths with the classifier's verdict, and the session);
 - :mod:`~provenance.record.capture`: what a session brings besides the commit: the
   per-repository prompt salt, a stored prompt after a secret scan, skill metadata, agent
-  configuration committed at the commit, ``Assisted-by:`` trailers.
+  configuration committed at the commit (trailers are git's to parse:
+  :mod:`provenance.gitio.trailers`).
 
 Exports load on first use (:mod:`provenance._lazy`).
 """
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from provenance._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from provenance.record.capture import agent_config_at, assisted_by, scan_for_secrets
+    from provenance.record.capture import agent_config_at, scan_for_secrets
     from provenance.record.change import (
         SessionContext,
         build_change_predicate,
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 #: The submodule each exported name loads from (on first use).
 _EXPORTS = {
-    "capture": ("agent_config_at", "assisted_by", "scan_for_secrets"),
+    "capture": ("agent_config_at", "scan_for_secrets"),
     "change": (
         "SessionContext",
         "build_change_predicate",
@@ -42,7 +43,6 @@ __getattr__ = lazy_exports(__name__, _EXPORTS)
 __all__ = [
     "SessionContext",
     "agent_config_at",
-    "assisted_by",
     "build_change_predicate",
     "prompt_from_digest",
     "prompt_from_text",

@@ -55,8 +55,6 @@ AGENT_CONFIG_DIRS = (
 )
 MAX_CONFIG_FILES = 256
 
-ASSISTED_BY = "Assisted-by"
-
 
 class PromptSecretError(UsageError):
     """The prompt to store contains something that looks like a secret (exit 2)."""
@@ -291,50 +289,3 @@ def agent_config_at(git: Git, commit: str) -> list[ResourceDescriptor]:
         for oid, path in entries
         if oid in digests
     ]
-
-
-# --------------------------------------------------------------------------- trailers
-
-_TRAILER = re.compile(rb"^([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:[ \t]*(.*)$")
-_GIT_GENERATED = (b"signed-off-by:", b"(cherry picked from commit ")
-
-
-def commit_trailers(raw_commit: bytes) -> list[tuple[str, str]]:
-    """(key, value) trailers of a raw commit object's message, as git recognises them.
-
-    The trailer block is the message's last paragraph (never the subject paragraph): every
-    line a trailer or a continuation, or at least 25% trailers when a git-generated one
-    (``Signed-off-by``, ``(cherry picked from``) is among them.
-    """
-    _, _, message = raw_commit.partition(b"\n\n")
-    lines = [ln for ln in message.split(b"\n") if not ln.startswith(b"#")]
-    paragraphs: list[list[bytes]] = [[]]
-    for line in lines:
-        if line.strip():
-            paragraphs[-1].append(line.rstrip(b"\r"))
-        elif paragraphs[-1]:
-            paragraphs.append([])
-    paragraphs = [p for p in paragraphs if p]
-    if len(paragraphs) < 2:
-        return []
-    block = paragraphs[-1]
-    found: list[tuple[str, str]] = []
-    other = 0
-    for line in block:
-        m = _TRAILER.match(line)
-        if m and not line[:1].isspace():
-            found.append((m.group(1).decode(), m.group(2).decode("utf-8", "replace").strip()))
-        elif line[:1].isspace() and found:
-            continue
-        elif not line.lower().startswith(_GIT_GENERATED[1]):
-            other += 1
-    generated = any(ln.lower().startswith(_GIT_GENERATED) for ln in block)
-    total = len(found) + other
-    if other == 0 or (generated and len(found) * 4 >= total):
-        return found
-    return []
-
-
-def assisted_by(raw_commit: bytes) -> list[str]:
-    """Values of ``Assisted-by:`` trailers (key matched case-insensitively)."""
-    return [v for k, v in commit_trailers(raw_commit) if k.lower() == ASSISTED_BY.lower() and v]

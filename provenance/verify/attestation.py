@@ -7,12 +7,14 @@ from datetime import datetime
 
 from cryptography.x509 import Certificate
 
+from provenance.allow import allow_problems
 from provenance.gitio import Commit
 from provenance.predicates import (
     ApprovalPredicate,
     ChangePredicate,
 )
 from provenance.reasons import Reason
+from provenance.revocations import Line, Revocation, matching
 from provenance.verify.envelope import parse_line
 from provenance.verify.jsonstrict import StrictJSONError
 from provenance.verify.keyed import verify_envelope
@@ -46,6 +48,8 @@ class AttestationResult:
     approver: str | None = None
     #: For a change attestation that passed its own checks: is its prompter signed (G50)?
     prompter: PrompterCheck | None = None
+    #: The revocations (BASE's) that withdrew this otherwise valid line (reason ``revoked``).
+    revoked: tuple[Revocation, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -134,7 +138,7 @@ def verify_line(index: int, line: bytes, commit: Commit, trust: TrustContext) ->
         prompter = check_prompter(checked.predicate, result.signed_time, trust.prompt_trust())
         if trust.policy.policy.agents.prompter == "signed":
             problems.extend(prompter.reasons)
-    return replace(
+    result = replace(
         result,
         kind=kind,
         reasons=tuple(problems),
@@ -144,6 +148,30 @@ def verify_line(index: int, line: bytes, commit: Commit, trust: TrustContext) ->
         else None,
         prompter=prompter,
     )
+    return _revoke(result, trust) if not problems else result
+
+
+def _revoke(result: AttestationResult, trust: TrustContext) -> AttestationResult:
+    """A line that passed every check, refused with ``revoked`` if an entry withdraws it.
+
+    The window is judged on ``result.signed_time``: the time the log or the timestamp
+    authority proved for this very line, never the host clock (THREATS.md G40).
+    """
+    revocations = trust.policy.revocations
+    if not revocations.revocation:
+        return result
+    signed = result.prompter if result.prompter and result.prompter.status == "signed" else None
+    line = Line(
+        kind=result.kind,
+        signed_time=result.signed_time,
+        signer=result.signer,
+        issuer=result.issuer,
+        predicate=result.predicate,
+        approver=result.approver,
+        signed_prompter=signed.identity if signed is not None else None,
+    )
+    hits = matching(revocations, line)
+    return replace(result, reasons=(Reason.REVOKED,), revoked=hits) if hits else result
 
 
 def _binding_problems(predicate: object, commit: Commit, trust: TrustContext) -> list[Reason]:
@@ -160,4 +188,6 @@ def _binding_problems(predicate: object, commit: Commit, trust: TrustContext) ->
         and predicate.repository.uri != expected_repo
     ):
         problems.append(Reason.REPOSITORY_MISMATCH)
+    if isinstance(predicate, ChangePredicate):
+        problems.extend(allow_problems(trust.policy.policy.allow, predicate))
     return problems

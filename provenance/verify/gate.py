@@ -12,18 +12,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from provenance.classify.classified import CommitClassification
 from provenance.gitio import Commit, Git, parse_commit, read_commits
-from provenance.policy import Policy
+from provenance.gitio.trailers import message_of, trailers_of
+from provenance.policy import LoadedPolicy, Policy
 from provenance.reasons import Reason
-from provenance.record.capture import assisted_by
 from provenance.store import MAX_LINES_PER_COMMIT, AttestationStore
 from provenance.store.pending import pending_ids
 from provenance.verify.approvals import ApprovalFacts, ChangeFacts, evaluate, facts_of
 from provenance.verify.attestation import AttestationResult, verify_line
 from provenance.verify.pool import run_all
 from provenance.verify.report import CommitVerdict, RangeInfo, Report, Status, TrailerWarning
+from provenance.verify.trailers import (
+    AiTrailer,
+    ai_trailers,
+    check_trailers,
+    may_name_an_ai,
+    trailer_modes,
+)
 from provenance.verify.trust import TrustContext
 
 Progress = Callable[[int, int], None]
@@ -119,43 +127,37 @@ def _has_valid_change(outcome: Outcome | None) -> bool:
     return isinstance(outcome, tuple) and any(r.ok and r.kind == "change" for r in outcome)
 
 
-def _trailer_check(
-    verdict: CommitVerdict,
-    trailer: bool,
-    outcome: Outcome | None,
-    mode: str,
-    warnings: list[TrailerWarning],
-) -> CommitVerdict:
-    """Flag an Assisted-by trailer and a valid change attestation that disagree."""
-    valid = _has_valid_change(outcome)
-    if trailer == valid:
-        return verdict
-    reason = Reason.TRAILER_WITHOUT_ATTESTATION if trailer else Reason.ATTESTATION_WITHOUT_TRAILER
-    if mode == "warn":
-        warnings.append(TrailerWarning(verdict.commit, reason))
-        return verdict
-    attestations = verdict.attestations or (outcome if isinstance(outcome, tuple) else ())
-    return replace(
-        verdict, status="refused", reasons=(*verdict.reasons, reason), attestations=attestations
-    )
-
-
 def _scope(
     git: Git, target: Target, store: AttestationStore, trust: TrustContext, available: bool
-) -> tuple[list[str], dict[str, Commit], set[str]]:
-    """What to verify: identity commits; with trailers or ``show_all``, any with a note too."""
+) -> tuple[list[str], dict[str, Commit], dict[str, list[AiTrailer]]]:
+    """What to verify, and each checked commit's AI trailers (git parses them).
+
+    Identity-related commits always; with ``show_all`` or the older ``[agents] trailer``,
+    every commit with a stored line or (older setting) an AI trailer too.
+    """
     required = [c.commit for c in target.commits if c.identity_related]
-    mode = trust.policy.policy.agents.trailer
-    if mode == "ignore" and not target.show_all:
-        return required, {}, set()
+    modes = trailer_modes(trust.policy.policy)
     every = list(dict.fromkeys(c.commit for c in target.commits))
+    checked = every if modes.every_commit else required
+    if not modes.active or not available:
+        checked = []
+    if not modes.every_commit and not target.show_all:
+        commits = read_commits(git, checked) if checked else {}
+        return required, commits, _ai_trailers(commits, checked)
     commits = read_commits(git, every)
-    trailers = (
-        {sha for sha in every if assisted_by(commits[sha].raw)} if mode != "ignore" else set()
-    )
+    trailers = _ai_trailers(commits, checked)
     noted = store.read_many(every, screen=trust.screen) if available else {}
-    wanted = set(required) | trailers | {sha for sha, lines in noted.items() if lines}
+    wanted = (
+        set(required) | {s for s, t in trailers.items() if t} | {s for s, n in noted.items() if n}
+    )
     return [sha for sha in every if sha in wanted], commits, trailers
+
+
+def _ai_trailers(commits: dict[str, Commit], shas: Sequence[str]) -> dict[str, list[AiTrailer]]:
+    """Each commit's AI trailers; git parses only messages that name an AI trailer key."""
+    maybe = {sha: commits[sha].raw for sha in shas if may_name_an_ai(message_of(commits[sha].raw))}
+    parsed = trailers_of(maybe)
+    return {sha: ai_trailers(parsed.get(sha, [])) for sha in shas}
 
 
 def _verdict(c: CommitClassification, outcome: Outcome, commit: Commit | None, target: Target,
@@ -181,31 +183,35 @@ def gate(
 ) -> Report:
     """Decide every commit of ``target``; attestations verify in parallel worker processes.
 
-    With ``[agents] trailer`` set to warn or refuse, every commit is also checked for an
-    ``Assisted-by:`` trailer (read from the commit object) that disagrees with the presence
-    of a valid change attestation.
+    AI trailers (``Assisted-by``, ``Generated-by``, AI co-authors) of identity-related
+    commits are compared with their valid change attestations (:mod:`.trailers`); the older
+    ``[agents] trailer`` setting checks every commit.
     """
-    mode = trust.policy.policy.agents.trailer
+    modes = trailer_modes(trust.policy.policy)
     available = store.available()
     to_verify, commits, trailers = _scope(git, target, store, trust, available)
     results: dict[str, Outcome] = {}
     if available and to_verify:
         lines = store.read_many(to_verify, screen=trust.screen)
         trust.verifier_if_needed(lines)
-        commits = commits or read_commits(git, to_verify)
+        missing = [sha for sha in to_verify if sha not in commits]
+        commits = {**commits, **(read_commits(git, missing) if missing else {})}
         jobs = [(sha, commits[sha].raw, lines.get(sha, [])) for sha in to_verify]
         weight = sum(len(job[2]) for job in jobs)
         outcomes = run_all(_verify_lines, jobs, trust, weight=weight, progress=progress)
         results = {job[0]: outcome for job, outcome in zip(jobs, outcomes, strict=True)}
     required = any(c.identity_related for c in target.commits)
-    pending = pending_ids(git) if required or mode != "ignore" else set()
+    pending = pending_ids(git) if required or modes.every_commit else set()
     verdicts = []
     warnings: list[TrailerWarning] = []
     for c in target.commits:
         outcome = results.get(c.commit, Reason.ATTESTATIONS_UNAVAILABLE)
         v = _verdict(c, outcome, commits.get(c.commit), target, trust)
-        if mode != "ignore" and available:
-            v = _trailer_check(v, c.commit in trailers, results.get(c.commit), mode, warnings)
+        if c.commit in trailers:
+            found = results.get(c.commit)
+            seen = found if isinstance(found, tuple) else ()
+            v, warning = check_trailers(v, c.identity_related, trailers[c.commit], seen, modes)
+            warnings += [warning] if warning is not None else []
         if v.status == "refused" and c.commit in pending and not _has_valid_change(outcome):
             v = mark_pending(v)
         verdicts.append(v)
@@ -216,7 +222,19 @@ def gate(
         policy_from=target.policy_from,
         range=target.range,
         warnings=tuple(warnings),
+        revocations=revocations_info(trust.policy),
     )
+
+
+def revocations_info(loaded: LoadedPolicy) -> dict[str, Any] | None:
+    """Which revocations file decided with the policy (``None``: there was none)."""
+    if loaded.revocations_source is None:
+        return None
+    return {
+        "source": loaded.revocations_source,
+        "digest": loaded.revocations_digest,
+        "entries": len(loaded.revocations.revocation),
+    }
 
 
 __all__ = [

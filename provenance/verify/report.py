@@ -11,6 +11,7 @@ from provenance.classify.explain import finding_to_dict, summary
 from provenance.display import shown, shown_path
 from provenance.predicates import ChangePredicate
 from provenance.reasons import Reason
+from provenance.revocations import Revocation
 from provenance.verify.attestation import AttestationResult
 
 Status = Literal["ok", "refused", "not-required"]
@@ -29,6 +30,8 @@ class CommitVerdict:
     approvers: tuple[str, ...] = ()
     #: where the identity rules fired (hunks and rules), for reviewers
     findings: tuple[Finding, ...] = ()
+    #: The AI trailers a trailer refusal is about, as written (``Assisted-by: codex:gpt-5``).
+    trailers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -42,10 +45,11 @@ class RangeInfo:
 
 @dataclass(frozen=True)
 class TrailerWarning:
-    """An ``Assisted-by:`` trailer and the attestations disagree (policy ``trailer = "warn"``)."""
+    """AI trailers and the attestations disagree (policy ``[trailers]`` mode ``warn``)."""
 
     commit: str
     reason: Reason
+    trailers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,8 @@ class Report:
     warnings: tuple[TrailerWarning, ...] = ()
     trusted_root: dict[str, str | None] | None = None
     evidence: dict[str, Any] | None = None
+    #: The revocations file that decided with the policy: source, digest, entries.
+    revocations: dict[str, Any] | None = None
 
     def __bool__(self) -> bool:
         return bool(self.commits) and all(c.status != "refused" for c in self.commits)
@@ -81,7 +87,11 @@ class Report:
         if self.range is not None:
             out["range"] = asdict(self.range)
         if self.warnings:
-            out["warnings"] = [{"commit": w.commit, "reason": w.reason} for w in self.warnings]
+            out["warnings"] = [
+                {"commit": w.commit, "reason": w.reason, **({"trailers": list(w.trailers)}
+                                                            if w.trailers else {})}
+                for w in self.warnings
+            ]  # fmt: skip
         if self.trusted_root is not None:
             out["trusted_root"] = self.trusted_root
         if self.evidence is not None:
@@ -103,6 +113,20 @@ def _attestation_json(a: AttestationResult) -> dict[str, Any]:
         "predicate_type": a.predicate_type,
         "approver": a.approver,
         **({"prompter": _prompter_json(a)} if a.prompter is not None else {}),
+        **({"revoked": [revoked_json(r) for r in a.revoked]} if a.revoked else {}),
+    }
+
+
+def revoked_json(r: Revocation) -> dict[str, Any]:
+    """A revocation entry as reports name it: id, cause, window, reason, reference."""
+    return {
+        "id": r.id,
+        "cause": r.cause,
+        "value": getattr(r, r.cause),
+        "from": r.from_.isoformat() if r.from_ else None,
+        "until": r.until.isoformat() if r.until else None,
+        "reason": r.reason,
+        "reference": r.reference,
     }
 
 
@@ -133,11 +157,15 @@ def report_to_dict(report: Report) -> dict[str, Any]:
                 entry["findings"] = [finding_to_dict(f) for f in c.findings]
         if c.approvers:
             entry["approvers"] = list(c.approvers)
+        if c.trailers:
+            entry["trailers"] = list(c.trailers)
         entry["attestations"] = [_attestation_json(a) for a in c.attestations]
         commits.append(entry)
-    policy = {"source": report.policy_source, "digest": report.policy_digest}
+    policy: dict[str, Any] = {"source": report.policy_source, "digest": report.policy_digest}
     if report.policy_from is not None:
         policy["from"] = report.policy_from
+    if report.revocations is not None:
+        policy["revocations"] = report.revocations
     return {"result": report.result, "policy": policy, **report.extra, "commits": commits}
 
 
@@ -183,8 +211,14 @@ def render_text(report: Report) -> str:
             lines.append(f"       {shown(reason)}")
         if c.findings and c.status == "refused":
             lines.append(f"       why: {summary(c.findings, shown_path)}")
+        for trailer in c.trailers:
+            lines.append(f"       trailer {shown(trailer)}")
+        for r in dict.fromkeys(r for a in c.attestations for r in a.revoked):
+            where = f" ({shown(r.reference)})" if r.reference else ""
+            lines.append(f"       revoked by {shown(r.id)}: {shown(r.reason)}{where}")
     for warning in report.warnings:
-        lines.append(f"WARN {shown(warning.commit[:12])}  {shown(warning.reason)}")
+        named = f"  ({shown('; '.join(warning.trailers))})" if warning.trailers else ""
+        lines.append(f"WARN {shown(warning.commit[:12])}  {shown(warning.reason)}{named}")
     trust = report.trusted_root
     if trust is not None:
         where = f" {shown(trust['path'])}" if trust.get("path") else ""

@@ -18,9 +18,11 @@ def test_demo_passes_and_never_prints_a_token(tmp_path: Path) -> None:
         "subject_mismatch",
         "signer_not_allowed",
         "self_approval",
+        "revoked",
     ):
         assert reason in text
     # The auditor's offline pack and the wrapped agent ran (their checks are inside the demo).
     assert "provenance verify --evidence" in text
+    assert "provenance impact --revocation INC-7" in text and "ok -> refused  (revoked)" in text
     assert "no signing token in my environment" in text
     assert "DEMO PASSED" in text

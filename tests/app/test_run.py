@@ -274,7 +274,8 @@ def test_signing_failure_leaves_pending_and_stamp_pending_completes_it(
     assert [e.commit for e in entries] == [sha] and "identity token" in entries[0].reason
     options = VerifyOptions(trusted_root=lab.inst.trusted_root_path, offline=True)
     gate = verify_range(repo.path, f"{base}..HEAD", options)
-    assert gate.commits[-1].reasons == ("attestation_pending",)
+    # the hook's Assisted-by trailer is named too (decision 0018: [trailers] on_unattested)
+    assert gate.commits[-1].reasons == ("attestation_pending", "trailer_without_attestation")
     assert lab.verify(sha).commits[0].status == "refused"  # pending is missing, never evidence
     # the retry: a CLI completion with a fresh token, then nothing left; a second run is a no-op
     token_file = tmp_path / "token.jwt"
@@ -352,7 +353,11 @@ def test_agent_trailer_policy_warns_or_refuses_both_disagreements(
     assert by_commit[both].status == "not-required" and not results["refuse"]
     assert results["ignore"] and "warnings" not in results["ignore"].extra
     assert results["warn"] and results["warn"].extra["warnings"] == [
-        {"commit": trailer_only, "reason": "trailer_without_attestation"},
+        {
+            "commit": trailer_only,
+            "reason": "trailer_without_attestation",
+            "trailers": ["Assisted-by: codex:gpt-5"],  # named since decision 0018
+        },
         {"commit": stamped_only, "reason": "attestation_without_trailer"},
     ]
     text = render_text(results["warn"])  # people see the warnings too, not only machines

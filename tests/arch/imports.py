@@ -93,6 +93,7 @@ ORDER = ["gitio", "classify", "record", "sign", "store", "verify", "audit"]
 #: Shared modules every stage may import; they import no stage.
 SHARED = {
     "errors", "reasons", "models", "predicates", "policy", "schemas", "safefiles", "display",
+    "allow", "revocations",
     "_lazy", "__init__",
 }  # fmt: skip
 
