@@ -97,6 +97,13 @@ class Reason(StrEnum):
     # agent trailers (policy [agents] trailer = "refuse"; "warn" lists them as warnings)
     TRAILER_WITHOUT_ATTESTATION = "trailer_without_attestation"
     ATTESTATION_WITHOUT_TRAILER = "attestation_without_trailer"
+    # rewrite links (a claim the gate recomputes from git objects; never trusted)
+    #: a source's objects are absent (fetch refs/provenance/*)
+    LINK_SOURCE_MISSING = "link_source_missing"
+    #: replaying the sources onto NEW's parent does not give NEW's identity-related content
+    LINK_NOT_EQUIVALENT = "link_not_equivalent"
+    #: an identity-related source does not pass on its own
+    LINK_SOURCE_REFUSED = "link_source_refused"
 
 
 class ExitCode(IntEnum):

@@ -22,6 +22,7 @@ from provenance.store import MAX_LINES_PER_COMMIT, AttestationStore
 from provenance.store.pending import pending_ids
 from provenance.verify.approvals import ApprovalFacts, ChangeFacts, evaluate, facts_of
 from provenance.verify.attestation import AttestationResult, verify_line
+from provenance.verify.links import MAX_DEPTH, Followed, SourceStanding, follow, read_links
 from provenance.verify.pool import run_all
 from provenance.verify.report import CommitVerdict, RangeInfo, Report, Status, TrailerWarning
 from provenance.verify.trust import TrustContext
@@ -126,8 +127,11 @@ def _trailer_check(
     mode: str,
     warnings: list[TrailerWarning],
 ) -> CommitVerdict:
-    """Flag an Assisted-by trailer and a valid change attestation that disagree."""
-    valid = _has_valid_change(outcome)
+    """Flag an Assisted-by trailer and a valid change attestation that disagree.
+
+    A commit that passed through a link has its sources' attestations (``via``).
+    """
+    valid = _has_valid_change(outcome) or (verdict.via is not None and verdict.status == "ok")
     if trailer == valid:
         return verdict
     reason = Reason.TRAILER_WITHOUT_ATTESTATION if trailer else Reason.ATTESTATION_WITHOUT_TRAILER
@@ -171,6 +175,40 @@ def _verdict(c: CommitClassification, outcome: Outcome, commit: Commit | None, t
     return replace(decided, identity_related=True, rules=c.rules)
 
 
+def _through_link(verdict: CommitVerdict, followed: Followed) -> CommitVerdict:
+    """A refused commit's verdict once its links were followed (passed, or why not)."""
+    if followed.ok:
+        return replace(verdict, status="ok", reasons=(), approvers=followed.approvers,
+                       via=followed.via, sources=followed.sources)  # fmt: skip
+    own = tuple(r for r in verdict.reasons if r != Reason.ATTESTATION_MISSING)
+    return replace(verdict, reasons=(*own, *followed.reasons))
+
+
+def _links(
+    git: Git,
+    target: Target,
+    trust: TrustContext,
+    store: AttestationStore,
+    results: dict[str, Outcome],
+    depth: int,
+) -> dict[str, Followed]:
+    """Follow the links of identity commits without a valid change attestation of their own."""
+    candidates = [
+        c for c in target.commits
+        if c.identity_related and isinstance(results.get(c.commit), tuple)
+        and not _has_valid_change(results.get(c.commit))
+    ]  # fmt: skip
+    if not candidates or depth >= MAX_DEPTH:
+        return {}
+
+    def decide_sources(sources: tuple[CommitClassification, ...]) -> dict[str, SourceStanding]:
+        inner = gate(git, Target(sources, target.policy_from), trust, store, depth=depth + 1)
+        return {v.commit: SourceStanding(v.status == "ok", v.approvers) for v in inner.commits}
+
+    links = read_links(store, [c.commit for c in candidates])
+    return follow(git, candidates, links, trust.policy.policy.identity, decide_sources)
+
+
 def gate(
     git: Git,
     target: Target,
@@ -178,12 +216,15 @@ def gate(
     store: AttestationStore,
     *,
     progress: Progress | None = None,
+    depth: int = 0,
 ) -> Report:
     """Decide every commit of ``target``; attestations verify in parallel worker processes.
 
     With ``[agents] trailer`` set to warn or refuse, every commit is also checked for an
     ``Assisted-by:`` trailer (read from the commit object) that disagrees with the presence
-    of a valid change attestation.
+    of a valid change attestation. An identity commit without a valid change attestation of
+    its own may pass through a rewrite link (:mod:`provenance.verify.links`); ``depth``
+    counts the links followed to get here.
     """
     mode = trust.policy.policy.agents.trailer
     available = store.available()
@@ -197,6 +238,7 @@ def gate(
         weight = sum(len(job[2]) for job in jobs)
         outcomes = run_all(_verify_lines, jobs, trust, weight=weight, progress=progress)
         results = {job[0]: outcome for job, outcome in zip(jobs, outcomes, strict=True)}
+    linked = _links(git, target, trust, store, results, depth) if available else {}
     required = any(c.identity_related for c in target.commits)
     pending = pending_ids(git) if required or mode != "ignore" else set()
     verdicts = []
@@ -204,6 +246,8 @@ def gate(
     for c in target.commits:
         outcome = results.get(c.commit, Reason.ATTESTATIONS_UNAVAILABLE)
         v = _verdict(c, outcome, commits.get(c.commit), target, trust)
+        if c.commit in linked and v.status == "refused":
+            v = _through_link(v, linked[c.commit])
         if mode != "ignore" and available:
             v = _trailer_check(v, c.commit in trailers, results.get(c.commit), mode, warnings)
         if v.status == "refused" and c.commit in pending and not _has_valid_change(outcome):

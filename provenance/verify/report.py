@@ -25,6 +25,9 @@ class CommitVerdict:
     identity_related: bool | None = None
     rules: tuple[str, ...] = ()
     approvers: tuple[str, ...] = ()
+    #: how a commit without its own evidence passed (``squash of a1b2..c3d4``), and its sources
+    via: str | None = None
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,9 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             entry["rules"] = list(c.rules)
         if c.approvers:
             entry["approvers"] = list(c.approvers)
+        if c.via is not None:
+            entry["via"] = c.via
+            entry["sources"] = list(c.sources)
         entry["attestations"] = [_attestation_json(a) for a in c.attestations]
         commits.append(entry)
     policy = {"source": report.policy_source, "digest": report.policy_digest}
@@ -172,7 +178,8 @@ def render_text(report: Report) -> str:
             who += f"; prompted by {shown(', '.join(prompters))}"
         if c.approvers and c.status == "ok":
             who += f"; approved by {shown(', '.join(c.approvers))}"
-        lines.append(f"{mark} {c.commit[:12]}{who}")
+        via = f" ({shown(c.via)})" if c.via is not None else ""
+        lines.append(f"{mark} {c.commit[:12]}{via}{who}")
         for reason in c.reasons:
             lines.append(f"       {shown(reason)}")
     for warning in report.warnings:
