@@ -53,8 +53,8 @@ def _register() -> None:
     from provenance._cli.classify import classify_cmd
     from provenance._cli.commands import init_cmd, show_cmd, stamp_cmd, verify_cmd
     from provenance._cli.demo import demo_cmd
-    from provenance._cli.link import link_cmd
     from provenance._cli.devinstance_cmd import devinstance
+    from provenance._cli.link import link_cmd
     from provenance._cli.prompt import prompt_group
     from provenance._cli.prune import prune_cmd
     from provenance._cli.run import hooks_group, run_cmd

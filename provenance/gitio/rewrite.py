@@ -22,10 +22,10 @@ from provenance.gitio.walk import Sandbox
 _SYNTHETIC = {
     "GIT_AUTHOR_NAME": "provenance",
     "GIT_AUTHOR_EMAIL": "provenance@invalid",
-    "GIT_AUTHOR_DATE": "0 +0000",
+    "GIT_AUTHOR_DATE": "@1 +0000",
     "GIT_COMMITTER_NAME": "provenance",
     "GIT_COMMITTER_EMAIL": "provenance@invalid",
-    "GIT_COMMITTER_DATE": "0 +0000",
+    "GIT_COMMITTER_DATE": "@1 +0000",
 }
 
 
@@ -39,8 +39,9 @@ def _commit(box: Sandbox, tree: str, parent: str | None) -> str:
 
 def tree_of(box: Sandbox, commit: str) -> str:
     """The tree id of a commit (a full id)."""
-    return box.git.out("rev-parse", "--verify", "--end-of-options", f"{commit}^{{tree}}")\
-        .decode().strip()  # fmt: skip
+    rev = f"{commit}^{{tree}}"
+    out = box.git.run("rev-parse", "--verify", "--end-of-options", rev, env=box.env).stdout
+    return out.decode().strip()
 
 
 def replay(box: Sandbox, onto: str, steps: Sequence[tuple[str, str]]) -> str:
