@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -41,6 +42,13 @@ _existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
     "refs/pull/*/head, refs/merge-requests/*/head, refs/provenance/sources).",
 )
 @click.option(
+    "--rewritten",
+    type=click.Choice(["amend", "rebase"]),
+    default=None,
+    hidden=True,
+    help="Read git's post-rewrite input (OLD NEW lines) from stdin (the hook's form).",
+)
+@click.option(
     "--policy",
     type=_existing_file,
     default=None,
@@ -53,6 +61,7 @@ def link_cmd(
     sources: tuple[str, ...],
     auto: str | None,
     candidates: tuple[str, ...],
+    rewritten: str | None,
     policy: Path | None,
     repo: Path,
     fmt: str,
@@ -72,17 +81,25 @@ def link_cmd(
       provenance link HEAD --from 1a2b3c4d                  # after an amend or cherry-pick
       provenance link --auto origin/main@{1}..origin/main   # post-merge CI job
     """
-    from provenance.app.link import auto_link, link
+    from provenance.app import link as linking
 
+    if rewritten is not None:
+        stdin = sys.stdin.read()
+        done_all = linking.link_rewritten(repo, stdin)
+        for x in done_all.linked:
+            echo(f"provenance: linked {x.new[:12]} ({shown(x.link.describe())})", err=True)
+        for sha, reason in done_all.refused:
+            echo(f"provenance: not linked {sha[:12]}: {reason}", err=True)
+        return
     if auto is not None:
         if new is not None or sources:
             raise UsageError("--auto finds sources itself", hint="give NEW --from ... or --auto")
-        found = auto_link(repo, auto, list(candidates) or None, policy)
+        found = linking.auto_link(repo, auto, list(candidates) or None, policy)
         records = [{"new": x.new, "via": x.link.describe(), "refs": list(x.refs)} for x in found]
     else:
         if new is None or not sources:
             raise UsageError("name NEW and at least one --from", hint="or use --auto BASE..HEAD")
-        done = link(repo, new, list(sources), policy)
+        done = linking.link(repo, new, list(sources), policy)
         records = [{"new": done.new, "via": done.link.describe(), "refs": list(done.refs)}]
     if fmt == "json":
         echo(json.dumps({"links": records}, indent=2))

@@ -105,6 +105,50 @@ def link(repo: Path, new: str, specs: Sequence[str], policy: Path | None = None)
     return record_link(git, Link(new_sha, sources), loaded)
 
 
+@dataclass(frozen=True)
+class Rewritten:
+    """What the post-rewrite hook did: links recorded, and commits left unlinked (why)."""
+
+    linked: tuple[Linked, ...]
+    refused: tuple[tuple[str, Reason], ...]
+
+
+def _rewrite_pairs(text: str) -> dict[str, list[str]]:
+    """``OLD NEW [EXTRA]`` lines (git's post-rewrite input) -> NEW -> OLDs in order."""
+    olds_of: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and all(Source.parse(p) for p in parts[:2]):
+            olds_of.setdefault(parts[1], []).append(parts[0])
+    return olds_of
+
+
+def link_rewritten(repo: Path, text: str) -> Rewritten:
+    """Link each rewritten commit to the commits it replaces (``post-rewrite`` hook).
+
+    Only rewrites of commits that carry something in the notes ref (attestations or links)
+    are linked; several old commits folded into one (``rebase -i`` squash, fixup) are its
+    sources in order. A link that does not hold is reported, not recorded.
+    """
+    git = Git.discover(repo)
+    check_repository_safe(git)
+    olds_of = _rewrite_pairs(text)
+    loaded = resolve_policy(git, None, resolve_commit(git, "HEAD"))
+    store = NotesStore.of_policy(git, loaded.policy)
+    every = [o for olds in olds_of.values() for o in olds]
+    lines, links = store.read_many(every), store.read_many(every, links=True)
+    linked: list[Linked] = []
+    refused: list[tuple[str, Reason]] = []
+    for new, olds in olds_of.items():
+        if not any(lines[o] or links[o] for o in olds):
+            continue
+        try:
+            linked.append(record_link(git, Link(new, tuple(Source(o) for o in olds)), loaded))
+        except Refusal as e:
+            refused.append((new, e.reason))
+    return Rewritten(tuple(linked), tuple(refused))
+
+
 #: Where ``link --auto`` looks for sources (forges keep pull/merge request heads there).
 DEFAULT_CANDIDATES = (
     "refs/heads/",
@@ -193,10 +237,12 @@ __all__ = [
     "DEFAULT_CANDIDATES",
     "FETCH_HINT",
     "Linked",
+    "Rewritten",
     "auto_link",
     "check_link",
     "cherry_picked_from",
     "link",
+    "link_rewritten",
     "parse_sources",
     "record_link",
 ]

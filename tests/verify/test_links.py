@@ -216,3 +216,22 @@ def test_two_links_in_a_chain_rebase_then_squash(lab: Golden) -> None:
     status, reasons, via = _status(lab)
     assert (status, reasons) == ("ok", ()) and via is not None and via.startswith("squash of")
     assert verify_range(repo.path, f"{base}..HEAD", _options(lab)).result == "passed"
+
+
+def test_rebase_i_fixup_and_squash_with_the_hook(lab: Golden) -> None:
+    """post-rewrite links the folded commit to both stamped commits it replaces."""
+    from provenance.app.hooks import install_hook
+
+    repo = lab.repo
+    install_hook(repo.path)
+    assert (repo.path / ".git/hooks/post-rewrite").exists()
+    repo.git("checkout", "-q", "feature")
+    editor = "sed -i -e '2s/^pick/fixup/'"
+    repo.git("rebase", "-q", "-i", "main", env={"GIT_SEQUENCE_EDITOR": editor})
+    assert repo.git("rev-list", "--count", "main..HEAD") == "1"
+    status, reasons, via = _status(lab)
+    assert (status, reasons) == ("ok", ()) and via is not None and via.count("rewrite of") == 2
+    old = repo.git("rev-parse", "HEAD")
+    repo.git("commit", "-q", "--amend", "-m", "SSO, squashed and reworded")
+    assert _status(lab)[:2] == ("ok", ())
+    assert repo.git("rev-parse", "HEAD") != old
