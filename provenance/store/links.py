@@ -26,7 +26,9 @@ from typing import Any
 import rfc8785
 
 from provenance.errors import StoreError
+from provenance.gitio.remotes import Endpoint
 from provenance.gitio.runner import Git
+from provenance.gitio.transport import Transport
 
 LINK_PREFIX = b"provenance-link/v1 "
 SOURCES_REF_PREFIX = "refs/provenance/sources/"
@@ -135,6 +137,38 @@ def keep_sources(git: Git, shas: Iterable[str]) -> list[str]:
     return made
 
 
+def local_sources(git: Git) -> dict[str, str]:
+    """``refs/provenance/sources/*`` here: ref name -> commit."""
+    out = git.out("for-each-ref", "--format=%(refname) %(objectname)", "--", SOURCES_REF_PREFIX)
+    pairs = (line.split(" ", 1) for line in out.decode().splitlines())
+    return {name: oid for name, oid in pairs}
+
+
+def _names_itself(name: str, oid: str) -> bool:
+    """A source ref is named by the commit it keeps; any other is ignored (never trusted)."""
+    return name.startswith(SOURCES_REF_PREFIX) and name[len(SOURCES_REF_PREFIX) :] == oid
+
+
+def sync_sources(git: Git, transport: Transport, endpoint: Endpoint) -> tuple[int, int]:
+    """Fetch the remote's link sources we lack, push ours it lacks; (fetched, pushed).
+
+    Source refs never move (each is named by its commit), so nothing is overwritten either way.
+    """
+    remote = {n: o for n, o in transport.ls_remote(endpoint.fetch_url).items()
+              if _names_itself(n, o)}  # fmt: skip
+    local = local_sources(git)
+    fetched = 0
+    for name, oid in remote.items():
+        if name not in local and transport.fetch(endpoint.fetch_url, name) == oid:
+            git.out("update-ref", "--no-deref", name, oid, "0" * len(oid))
+            fetched += 1
+    pushed = 0
+    for name, oid in local.items():
+        if name not in remote and _names_itself(name, oid):
+            pushed += transport.push(endpoint.push_url, oid, name).accepted
+    return fetched, pushed
+
+
 __all__ = [
     "LINK_PREFIX",
     "MAX_SOURCES",
@@ -144,6 +178,8 @@ __all__ = [
     "encode_link",
     "is_link_line",
     "keep_sources",
+    "local_sources",
     "parse_link",
     "source_commits",
+    "sync_sources",
 ]
