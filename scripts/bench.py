@@ -8,6 +8,9 @@ Prints ratios against baselines measured in the same process:
               (timed on a sample, scaled linearly; the output says how many)
 Targets (issue #3): classify <= 2x floor, verify <= 4x floor, verify >= 10x faster than naive.
 
+--links SHARE (issue 15) times the gate on the same range twice: with no links, and with SHARE
+of the attested commits reached through 1:1 rewrite links (target: within 1.5x).
+
 --audit (issue #6) instead indexes --audit-rows (default 100,000) change attestations cloned from
 real, verified ones (signed on the devinstance), with approvals for ~60%, and times each query
 of `provenance query` plus the join `log`/`blame` use (best of 5).
@@ -84,8 +87,12 @@ def git(repo: Path, *args: str, input: bytes | None = None) -> str:
     )
 
 
-def build_repo(repo: Path, n: int, share: float, issuer: str, rng: random.Random) -> list[int]:
-    """fast-import n commits after a policy commit; returns the marks of identity commits."""
+def build_repo(
+    repo: Path, n: int, share: float, issuer: str, rng: random.Random, linked: float = 0.0
+) -> tuple[list[int], dict[int, int]]:
+    """fast-import n commits after a policy commit; returns the marks of identity commits, and
+    for a ``linked`` share of them the mark of a twin commit (same change, same parent, on
+    ``refs/bench/sources``) that is stamped in its place and linked (a rewrite's source)."""
     git(repo, "init", "-q", "-b", "main")
     policy = render_template(issuer, AGENT).encode()
     parts = [
@@ -93,20 +100,35 @@ def build_repo(repo: Path, n: int, share: float, issuer: str, rng: random.Random
         b"M 100644 inline .provenance/policy.toml\ndata %d\n%s\n" % (len(policy), policy),
     ]
     identity_marks = []
+    twins: dict[int, int] = {}
+    pick = random.Random(11)  # noqa: S311 - its own stream: the same repository for any share
+    last_path = ""
     for i in range(2, n + 2):
         is_id = rng.random() < share
         path, body = rng.choice(IDENTITY_FILES) if is_id else (rng.choice(OTHER_FILES), "")
+        # a twin made before commit i-1 landed (a rebase's source), unless both touch one file
+        twin_parent = i - 2 if i > 2 and path != last_path else i - 1
+        last_path = path
         text = (body + "".join(f"line {i} {j} {rng.random()}\n" for j in range(20))).encode()
         parts.append(
             b"commit refs/heads/main\nmark :%d\ncommitter D <d@e> %d +0000\n"
             b"data 4\nc%03d\nfrom :%d\n" % (i, 1700000000 + i, i % 1000, i - 1)
         )
-        parts.append(b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(text), text))
+        change = b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(text), text)
+        parts.append(change)
         if is_id:
             identity_marks.append(i)
+        if is_id and linked and pick.random() < linked:
+            twin = 1_000_000 + i
+            parts.append(
+                b"commit refs/bench/sources\nmark :%d\ncommitter D <d@e> %d +0000\n"
+                b"data 4\ns%03d\nfrom :%d\n" % (twin, 1600000000 + i, i % 1000, twin_parent)
+            )
+            parts.append(change)
+            twins[i] = twin
     marks = repo / "marks"
     git(repo, "fast-import", "--quiet", f"--export-marks={marks}", input=b"".join(parts))
-    return identity_marks
+    return identity_marks, twins
 
 
 def timed(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
@@ -362,6 +384,52 @@ def audit_bench(n: int, commits: int) -> int:
     return 0
 
 
+def _stamp_all(inst: DevInstance, repo: Path, shas: list[str]) -> None:
+    session = SessionContext(
+        tool="bench-agent", tool_version="1", model="m", prompter="p",
+        prompt=prompt_from_text(b"x"),
+    )  # fmt: skip
+    for sha in shas:
+        token = inst.issue_token(AGENT)
+        signing = SigningOptions(identity_token=token, trust_config=inst.trust_config_path)
+        stamp(repo, sha, session, signing)
+
+
+def links_bench(n: int, share: float, linked: float) -> int:
+    """The gate on the same range with no links, and with ``linked`` of the attested commits
+    reached through links (their twins are stamped and linked 1:1, as a rebase leaves them)."""
+    from provenance.app.link import link
+
+    tmp = Path(tempfile.mkdtemp(prefix="provenance-bench-links-"))
+    times: dict[float, float] = {}
+    with DevInstance(tmp / "sigstore") as inst:
+        for fraction in (0.0, linked):
+            repo = tmp / f"repo-{fraction}"
+            repo.mkdir()
+            rng = random.Random(7)  # noqa: S311 - reproducible fixture data
+            marks, twins = build_repo(repo, n, share, inst.default_issuer, rng, fraction)
+            sha = dict(line.split() for line in (repo / "marks").read_text().splitlines())
+            stamped = [sha[f":{twins.get(m, m)}"] for m in marks]
+            print(f"{fraction:.0%} linked: stamping {len(stamped)}...", file=sys.stderr)
+            _stamp_all(inst, repo, stamped)
+            for main_mark, twin in twins.items():
+                link(repo, sha[f":{main_mark}"], [sha[f":{twin}"]])
+            spec = f"{sha[':1']}..main"
+            options = VerifyOptions(trusted_root=inst.trusted_root_path, offline=True)
+            report = verify_range(repo, spec, options)
+            assert report, "the bench repository must pass the gate"
+            attested = [c for c in report.commits if c.identity_related]
+            through = sum(1 for c in attested if c.via)
+            times[fraction] = timed(lambda: verify_range(repo, spec, options))  # noqa: B023
+            print(
+                f"verify, {through:4d} of {len(attested)} attested commits through links "
+                f"{times[fraction]:8.3f} s"
+            )
+    ratio = times[linked] / times[0.0]
+    print(f"links: {linked:.0%} linked / none = {ratio:5.2f}x   (target <= 1.5x)")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--commits", type=int, default=2000)
@@ -384,7 +452,17 @@ def main() -> int:
         default=200,
         help="real range for --audit: index, export and verify from the pack (0: skip)",
     )
+    ap.add_argument(
+        "--links",
+        type=float,
+        default=None,
+        metavar="SHARE",
+        help="instead of the baselines: the gate with no links vs SHARE of the attested "
+        "commits reached through rewrite links (issue 15: within 1.5x)",
+    )
     args = ap.parse_args()
+    if args.links is not None:
+        return links_bench(args.commits, args.identity_share, args.links)
     if args.audit:
         return audit_bench(args.audit_rows, args.audit_commits)
     rng = random.Random(7)  # noqa: S311 - reproducible fixture data, not cryptography
@@ -392,7 +470,7 @@ def main() -> int:
     with DevInstance(tmp / "sigstore") as inst:
         repo = tmp / "repo"
         repo.mkdir()
-        marks = build_repo(repo, args.commits, args.identity_share, inst.default_issuer, rng)
+        marks, _ = build_repo(repo, args.commits, args.identity_share, inst.default_issuer, rng)
         mark_to_sha = dict(line.split() for line in (repo / "marks").read_text().splitlines())
         base = mark_to_sha[":1"]
         identity = [mark_to_sha[f":{m}"] for m in marks]

@@ -13,7 +13,7 @@ like the remerge diff of merges, it writes objects but moves no ref.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from provenance.errors import GitError
 from provenance.gitio.runner import Git
@@ -37,32 +37,42 @@ def _commit(box: Sandbox, tree: str, parent: str | None) -> str:
     return proc.stdout.decode().strip()
 
 
-def tree_of(box: Sandbox, commit: str) -> str:
-    """The tree id of a commit (a full id)."""
-    rev = f"{commit}^{{tree}}"
-    out = box.git.run("rev-parse", "--verify", "--end-of-options", rev, env=box.env).stdout
-    return out.decode().strip()
+def _merged(box: Sandbox, ours: str, theirs: str) -> str:
+    proc = box.git.run(
+        "merge-tree", "--write-tree", "--no-messages", ours, theirs, check=False, env=box.env
+    )
+    merged = proc.stdout.decode().split("\n", 1)[0].strip()
+    if proc.returncode not in (0, 1) or not merged:
+        msg = proc.stderr.decode(errors="replace").strip()
+        raise GitError(f"git merge-tree failed: {msg}")
+    return merged
 
 
-def replay(box: Sandbox, onto: str, steps: Sequence[tuple[str, str]]) -> str:
+def _merge_base_is(box: Sandbox, ours: str, theirs: str, base: str) -> bool:
+    proc = box.git.run("merge-base", "--all", ours, theirs, check=False, env=box.env)
+    return proc.returncode == 0 and proc.stdout.decode().split() == [base]
+
+
+def replay(
+    box: Sandbox, onto: str, steps: Sequence[tuple[str, str]], trees: Mapping[str, str]
+) -> str:
     """The tree after merging each ``(base, head)`` step, in order, onto commit ``onto``.
 
-    A conflicted step leaves git's conflict markers in the tree, which then differs from any
-    resolution on that path: the caller compares only the paths it cares about.
+    ``trees`` maps every commit named to its tree. A step onto its own base's tree is its
+    head's tree; a first step whose base is already the only merge base of ``onto`` and its
+    head merges the real commits; any other step merges synthetic ones. A conflicted step
+    leaves git's conflict markers in the tree, which then differs from any resolution on that
+    path: the caller compares only the paths it cares about.
     """
-    tree = tree_of(box, onto)
-    for base, head in steps:
-        root = _commit(box, tree_of(box, base), None)
-        ours = _commit(box, tree, root)
-        theirs = _commit(box, tree_of(box, head), root)
-        proc = box.git.run(
-            "merge-tree", "--write-tree", "--no-messages", ours, theirs, check=False, env=box.env
-        )
-        merged = proc.stdout.decode().split("\n", 1)[0].strip()
-        if proc.returncode not in (0, 1) or not merged:
-            msg = proc.stderr.decode(errors="replace").strip()
-            raise GitError(f"git merge-tree failed: {msg}")
-        tree = merged
+    tree = trees[onto]
+    for n, (base, head) in enumerate(steps):
+        if tree == trees[base]:
+            tree = trees[head]
+        elif n == 0 and _merge_base_is(box, onto, head, base):
+            tree = _merged(box, onto, head)
+        else:
+            root = _commit(box, trees[base], None)
+            tree = _merged(box, _commit(box, tree, root), _commit(box, trees[head], root))
     return tree
 
 
@@ -111,4 +121,4 @@ def merge_base(git: Git, a: str, b: str) -> str | None:
     return base[0] if proc.returncode == 0 and base else None
 
 
-__all__ = ["differing", "merge_base", "patch_ids", "ref_tips", "replay", "tree_of"]
+__all__ = ["differing", "merge_base", "patch_ids", "ref_tips", "replay"]

@@ -21,7 +21,7 @@ a refused source with ``link_source_refused``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from provenance.classify.classified import CommitClassification
@@ -112,6 +112,7 @@ def _equivalent(
     classified: CommitClassification,
     plan: _Plan,
     sources: Mapping[str, CommitClassification],
+    trees: Mapping[str, str],
 ) -> bool:
     """Does replaying the plan onto NEW's parent give NEW on every identity-related path?"""
     if len(new.parents) != 1:
@@ -120,7 +121,7 @@ def _equivalent(
     theirs = set().union(*(identity_paths(sources[s]) for s in plan.commits))
     if not own <= theirs:
         return False
-    merged = replay(box, new.parents[0], plan.steps)
+    merged = replay(box, new.parents[0], plan.steps, trees)
     return not differing(box, merged, new.tree, own | theirs)
 
 
@@ -144,6 +145,16 @@ def _plans(git: Git, links: Mapping[str, list[Link]]) -> dict[str, list[_Plan | 
     return {sha: [_plan(git, link, present, heads) for link in ls] for sha, ls in links.items()}
 
 
+def _trees(
+    git: Git, news: Iterable[Commit], plans: Mapping[str, list[_Plan | Reason]]
+) -> dict[str, str]:
+    """Commit -> tree for NEW's parents and every step's ends (one batch read)."""
+    named = [p for n in news for p in n.parents[:1]]
+    named += [e for ps in plans.values() for p in ps if isinstance(p, _Plan)
+              for step in p.steps for e in step]  # fmt: skip
+    return {sha: c.tree for sha, c in read_commits(git, list(dict.fromkeys(named))).items()}
+
+
 def follow(
     git: Git,
     candidates: Sequence[CommitClassification],
@@ -162,12 +173,14 @@ def follow(
     wanted = [s for ps in plans.values() for p in ps if isinstance(p, _Plan) for s in p.commits]
     sources = classify_alone(git, wanted, rules)
     news = read_commits(git, list(plans))
+    trees = _trees(git, news.values(), plans)
     by_sha = {c.commit: c for c in candidates}
     checked: dict[str, list[_Plan | Reason]] = {}
     with sandbox(git) as box:
         for sha, ps in plans.items():
             checked[sha] = [
-                p if isinstance(p, Reason) or _equivalent(box, news[sha], by_sha[sha], p, sources)
+                p if isinstance(p, Reason)
+                or _equivalent(box, news[sha], by_sha[sha], p, sources, trees)
                 else Reason.LINK_NOT_EQUIVALENT
                 for p in ps
             ]  # fmt: skip
