@@ -56,15 +56,24 @@ class Linked:
     added: bool
 
 
+def _commit_id(git: Git, rev: str) -> str:
+    """A full object id as given (it may be absent here: ``link_source_missing`` then says
+    what to fetch), anything else resolved to exactly one commit (G42)."""
+    literal = Source.parse(rev.lower())
+    return (
+        literal.head if literal is not None and literal.base is None else resolve_commit(git, rev)
+    )
+
+
 def parse_sources(git: Git, specs: Sequence[str]) -> tuple[Source, ...]:
-    """``SOURCE`` or ``A..B`` (a squash of A..B), each resolved to exactly one commit (G42)."""
+    """``SOURCE`` or ``A..B`` (a squash of A..B), each end one commit."""
     out = []
     for spec in specs:
         parsed = parse_range(spec)
         if parsed is None:
-            out.append(Source(resolve_commit(git, spec)))
+            out.append(Source(_commit_id(git, spec)))
         else:
-            out.append(Source(resolve_commit(git, parsed[1]), resolve_commit(git, parsed[0])))
+            out.append(Source(_commit_id(git, parsed[1]), _commit_id(git, parsed[0])))
     return tuple(out)
 
 

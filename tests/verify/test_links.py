@@ -7,6 +7,9 @@ evidence the verifier checks itself).
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -235,3 +238,39 @@ def test_rebase_i_fixup_and_squash_with_the_hook(lab: Golden) -> None:
     repo.git("commit", "-q", "--amend", "-m", "SSO, squashed and reworded")
     assert _status(lab)[:2] == ("ok", ())
     assert repo.git("rev-parse", "HEAD") != old
+
+
+def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "provenance", *args],
+        cwd=cwd, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def test_cli_link_refusal_names_reason_and_hint_and_report_says_how(
+    lab: Golden, tmp_path: Path
+) -> None:
+    """`link` exits 1 with the reason code and the next step; `verify` says how a commit passed."""
+    repo = lab.repo
+    base = repo.git("rev-parse", "HEAD")
+    tip = repo.git("rev-parse", "feature")
+    squash = _squash_merge(repo)
+    linked = _cli(["link", squash, "--from", f"{base}..feature", "--format", "json"], repo.path)
+    assert linked.returncode == 0, linked.stderr
+    assert json.loads(linked.stdout)["links"][0]["via"] == f"squash of {base[:8]}..{tip[:8]}"
+    root = str(lab.inst.trusted_root_path)
+    ok = _cli(["verify", "--offline", "--trusted-root", root, f"{base}..HEAD"], repo.path)
+    assert ok.returncode == 0, ok.stderr
+    assert f"{squash[:12]} (squash of {base[:8]}..{tip[:8]})" in ok.stderr
+    clone = GitRepo(tmp_path / "clone")
+    GitRepo(tmp_path).git("clone", "-q", "--single-branch", "-b", "main",
+                          f"file://{repo.path}", str(clone.path))  # fmt: skip
+    clone.git("fetch", "-q", "origin", "refs/notes/provenance:refs/notes/provenance")
+    gone = _cli(["verify", "--offline", "--trusted-root", root, "--format", "json", squash],
+                clone.path)  # fmt: skip
+    assert gone.returncode == 1
+    assert json.loads(gone.stdout)["commits"][0]["reasons"] == ["link_source_missing"]
+    again = _cli(["link", squash, "--from", f"{base}..{tip}"], clone.path)
+    assert again.returncode == 1
+    assert "link_source_missing" in again.stderr
+    assert "refs/provenance/*" in again.stderr
