@@ -8,7 +8,12 @@ from pathlib import Path
 
 import click
 
-from provenance._cli.options import format_option, repo_option
+from provenance._cli.options import (
+    format_option,
+    key_and_token_options,
+    read_token,
+    repo_option,
+)
 from provenance._cli.output import echo
 from provenance.display import shown
 from provenance.errors import UsageError
@@ -54,6 +59,15 @@ _existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
     default=None,
     help="Policy file whose identity rules judge the link (default: the one committed at HEAD).",
 )
+@key_and_token_options
+@click.option(
+    "--trust-config",
+    type=_existing_file,
+    default=None,
+    envvar="PROVENANCE_TRUST_CONFIG",
+    help="Sigstore client trust config for signing the link (default: Sigstore production). "
+    "[env: PROVENANCE_TRUST_CONFIG]",
+)
 @repo_option
 @format_option("text", "json")
 def link_cmd(
@@ -63,6 +77,10 @@ def link_cmd(
     candidates: tuple[str, ...],
     rewritten: str | None,
     policy: Path | None,
+    identity_token: str | None,
+    key: str | None,
+    public_key: Path | None,
+    trust_config: Path | None,
     repo: Path,
     fmt: str,
 ) -> None:
@@ -74,6 +92,8 @@ def link_cmd(
     (exit 1) when that does not hold now: link_source_missing (fetch refs/provenance/*),
     link_not_equivalent (an identity-related difference needs its own attestation).
     Sources are kept reachable under refs/provenance/sources/ (`provenance sync` pushes them).
+    With a credential at hand (--identity-token, PROVENANCE_IDENTITY_TOKEN or --key) the link
+    is signed, so auditors see who linked; the gate never trusts it either way.
 
     \b
     Examples:
@@ -82,6 +102,16 @@ def link_cmd(
       provenance link --auto origin/main@{1}..origin/main   # post-merge CI job
     """
     from provenance.app import link as linking
+    from provenance.sign.signing import SigningOptions
+
+    signing = None
+    if key or identity_token:
+        signing = SigningOptions(
+            key=key,
+            public_key=public_key,
+            identity_token=read_token(identity_token),
+            trust_config=trust_config,
+        )
 
     if rewritten is not None:
         stdin = sys.stdin.read()
@@ -94,12 +124,12 @@ def link_cmd(
     if auto is not None:
         if new is not None or sources:
             raise UsageError("--auto finds sources itself", hint="give NEW --from ... or --auto")
-        found = linking.auto_link(repo, auto, list(candidates) or None, policy)
+        found = linking.auto_link(repo, auto, list(candidates) or None, policy, signing)
         records = [{"new": x.new, "via": x.link.describe(), "refs": list(x.refs)} for x in found]
     else:
         if new is None or not sources:
             raise UsageError("name NEW and at least one --from", hint="or use --auto BASE..HEAD")
-        done = linking.link(repo, new, list(sources), policy)
+        done = linking.link(repo, new, list(sources), policy, signing)
         records = [{"new": done.new, "via": done.link.describe(), "refs": list(done.refs)}]
     if fmt == "json":
         echo(json.dumps({"links": records}, indent=2))

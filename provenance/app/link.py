@@ -10,19 +10,31 @@ kept reachable under ``refs/provenance/sources/`` so clones can fetch them.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from provenance.app.policy_source import resolve_policy
+from provenance.app.stamp import repository_uri
 from provenance.classify.classified import CommitClassification
 from provenance.errors import Refusal, UsageError
-from provenance.gitio import Commit, Git, check_repository_safe, read_commits, resolve_commit
+from provenance.gitio import (
+    Commit,
+    Git,
+    check_repository_safe,
+    read_commit,
+    read_commits,
+    resolve_commit,
+)
 from provenance.gitio.rewrite import merge_base, patch_ids, ref_tips
 from provenance.gitio.walk import parse_range, walk_range
 from provenance.policy import LoadedPolicy
+from provenance.predicates import LINK_PREDICATE_TYPE, LinkPredicate
 from provenance.reasons import Reason
+from provenance.sign import build_statement
+from provenance.sign.signing import SigningOptions, sign
 from provenance.store import NotesStore
 from provenance.store.links import (
     SOURCES_REF_PREFIX,
@@ -90,8 +102,23 @@ def check_link(git: Git, link: Link, loaded: LoadedPolicy | None) -> tuple[Reaso
     return followed[link.new].reasons
 
 
-def record_link(git: Git, link: Link, loaded: LoadedPolicy) -> Linked:
-    """Check ``link``, keep its sources reachable and store it on NEW; refuse when it fails."""
+def signed(git: Git, link: Link, loaded: LoadedPolicy, signing: SigningOptions) -> Link:
+    """``link`` carrying the signed statement of its claim (who linked; never trusted)."""
+    commit = read_commit(git, link.new)
+    uri = repository_uri(git, loaded.policy.repository)
+    predicate = LinkPredicate(sources=[str(s) for s in link.sources])
+    statement = build_statement(commit, uri, LINK_PREDICATE_TYPE, predicate)
+    line = sign(statement, signing).line
+    return replace(link, signature=json.loads(line))
+
+
+def record_link(
+    git: Git, link: Link, loaded: LoadedPolicy, signing: SigningOptions | None = None
+) -> Linked:
+    """Check ``link``, keep its sources reachable and store it on NEW; refuse when it fails.
+
+    With ``signing`` (a credential at hand) the stored line carries the signed claim.
+    """
     reasons = check_link(git, link, loaded)
     if reasons:
         raise Refusal(
@@ -100,18 +127,26 @@ def record_link(git: Git, link: Link, loaded: LoadedPolicy) -> Linked:
             hint=_HINTS.get(reasons[0]),
         )
     refs = keep_sources(git, source_commits(link))
+    if signing is not None:
+        link = signed(git, link, loaded, signing)
     added = NotesStore.of_policy(git, loaded.policy).add(link.new, [encode_link(link)])
     return Linked(link.new, link, tuple(refs), added > 0)
 
 
-def link(repo: Path, new: str, specs: Sequence[str], policy: Path | None = None) -> Linked:
+def link(
+    repo: Path,
+    new: str,
+    specs: Sequence[str],
+    policy: Path | None = None,
+    signing: SigningOptions | None = None,
+) -> Linked:
     """``provenance link NEW --from SOURCE|A..B ...`` (rules: HEAD's policy or ``--policy``)."""
     git = Git.discover(repo)
     check_repository_safe(git)
     new_sha = resolve_commit(git, new)
     sources = parse_sources(git, specs)
     loaded = resolve_policy(git, policy, resolve_commit(git, "HEAD"))
-    return record_link(git, Link(new_sha, sources), loaded)
+    return record_link(git, Link(new_sha, sources), loaded, signing)
 
 
 @dataclass(frozen=True)
@@ -212,7 +247,11 @@ def _range_parts(spec: str) -> tuple[str, str]:
 
 
 def auto_link(
-    repo: Path, spec: str, candidates: Sequence[str] | None = None, policy: Path | None = None
+    repo: Path,
+    spec: str,
+    candidates: Sequence[str] | None = None,
+    policy: Path | None = None,
+    signing: SigningOptions | None = None,
 ) -> list[Linked]:
     """Link every identity commit of ``spec`` lacking evidence to sources that hold.
 
@@ -237,7 +276,7 @@ def auto_link(
     for new in news:
         for proposal in _proposals(git, new, tips, by_patch, own.get(new.sha)):
             if not check_link(git, proposal, loaded):
-                found.append(record_link(git, proposal, loaded))
+                found.append(record_link(git, proposal, loaded, signing))
                 break
     return found
 

@@ -274,3 +274,29 @@ def test_cli_link_refusal_names_reason_and_hint_and_report_says_how(
     assert again.returncode == 1
     assert "link_source_missing" in again.stderr
     assert "refs/provenance/*" in again.stderr
+
+
+def test_signed_link_names_who_linked_and_is_still_recomputed(lab: Golden) -> None:
+    """A signed link carries the linker's statement; the gate recomputes it all the same."""
+    import base64
+
+    from provenance.predicates import LINK_PREDICATE_TYPE
+    from provenance.store.links import LINK_PREFIX
+
+    repo = lab.repo
+    base = repo.git("rev-parse", "HEAD")
+    squash = _squash_merge(repo)
+    link(repo.path, squash, [f"{base}..feature"], signing=lab.keyless("linker@example.com"))
+    (line,) = [x for x in lab.notes(squash) if x.startswith(LINK_PREFIX)]
+    doc = json.loads(line[len(LINK_PREFIX) :])
+    envelope = doc["signature"]["dsseEnvelope"]
+    statement = json.loads(base64.b64decode(envelope["payload"]))
+    assert statement["predicateType"] == LINK_PREDICATE_TYPE
+    assert statement["predicate"]["sources"] == doc["sources"]
+    assert _status(lab)[:2] == ("ok", ())
+    # the signature proves nothing to the gate: the same claim about a changed commit fails
+    repo.write("app/auth/sso.py", (repo.path / "app/auth/sso.py").read_text() + AUTH_LINE)
+    repo.git("commit", "-q", "-a", "--amend", "-m", "Squashed, plus a line")
+    amended = repo.git("rev-parse", "HEAD")
+    lab.replace_notes([line.replace(squash.encode(), amended.encode())], amended)
+    assert _status(lab)[:2] == ("refused", (Reason.LINK_NOT_EQUIVALENT,))
