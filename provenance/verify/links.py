@@ -29,7 +29,9 @@ from provenance.errors import GitError
 from provenance.gitio import Commit, Git, read_commits
 from provenance.gitio.rewrite import differing, replay
 from provenance.gitio.snapshots import present_commits, rev_list
+from provenance.gitio.stream import raw_changes_of
 from provenance.gitio.walk import Sandbox, sandbox
+from provenance.models import FileChange
 from provenance.policy import IdentityRules
 from provenance.reasons import Reason
 from provenance.store import AttestationStore
@@ -106,6 +108,33 @@ def identity_paths(c: CommitClassification) -> set[str]:
     return {p for v in c.paths if v.rules for p in (v.path, v.old_path) if p}
 
 
+Raw = Mapping[str, list[FileChange]]
+
+
+def _touching(changes: Sequence[FileChange], paths: set[str]) -> set[tuple[str, ...]]:
+    """The raw entries (names, modes, blob ids) of ``changes`` at any of ``paths``."""
+    return {
+        (c.path, c.old_path, c.status, c.old_mode, c.new_mode, c.old_oid, c.new_oid)
+        for c in changes
+        if c.path in paths or c.old_path in paths
+    }
+
+
+def _raw_pairs(
+    news: Mapping[str, Commit], plans: Mapping[str, list[_Plan | Reason]]
+) -> dict[str, str]:
+    """Commit -> the commit to diff it against: NEW against its parent, a one-step plan's head
+    against its base (a head named by two different bases is left to the replay)."""
+    pairs = {sha: c.parents[0] for sha, c in news.items() if len(c.parents) == 1}
+    for ps in plans.values():
+        for p in ps:
+            if isinstance(p, _Plan) and len(p.steps) == 1:
+                base, head = p.steps[0]
+                if pairs.setdefault(head, base) != base:
+                    pairs[head] = ""
+    return {c: p for c, p in pairs.items() if p}
+
+
 def _equivalent(
     box: Sandbox,
     new: Commit,
@@ -113,16 +142,30 @@ def _equivalent(
     plan: _Plan,
     sources: Mapping[str, CommitClassification],
     trees: Mapping[str, str],
+    raw: Raw,
 ) -> bool:
-    """Does replaying the plan onto NEW's parent give NEW on every identity-related path?"""
+    """Does replaying the plan onto NEW's parent give NEW on every identity-related path?
+
+    When a one-step plan changes those paths from the same blobs to the same blobs (and
+    modes) as NEW does, the three-way merge can only give NEW there: no merge is run.
+    """
     if len(new.parents) != 1:
         return False
     own = identity_paths(classified)
     theirs = set().union(*(identity_paths(sources[s]) for s in plan.commits))
     if not own <= theirs:
         return False
+    paths = own | theirs
+    head = plan.steps[0][1]  # in raw only when diffed against this plan's base (_raw_pairs)
+    if (
+        len(plan.steps) == 1
+        and new.sha in raw
+        and head in raw
+        and _touching(raw[new.sha], paths) == _touching(raw[head], paths)
+    ):
+        return True
     merged = replay(box, new.parents[0], plan.steps, trees)
-    return not differing(box, merged, new.tree, own | theirs)
+    return not differing(box, merged, new.tree, paths)
 
 
 def read_links(store: AttestationStore, shas: Sequence[str]) -> dict[str, list[Link]]:
@@ -177,10 +220,11 @@ def follow(
     by_sha = {c.commit: c for c in candidates}
     checked: dict[str, list[_Plan | Reason]] = {}
     with sandbox(git) as box:
+        raw = raw_changes_of(box.git, _raw_pairs(news, plans), env=box.env)
         for sha, ps in plans.items():
             checked[sha] = [
                 p if isinstance(p, Reason)
-                or _equivalent(box, news[sha], by_sha[sha], p, sources, trees)
+                or _equivalent(box, news[sha], by_sha[sha], p, sources, trees, raw)
                 else Reason.LINK_NOT_EQUIVALENT
                 for p in ps
             ]  # fmt: skip
