@@ -10,7 +10,7 @@ shown (``Target.show_all``): a person asked about that commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from provenance.classify.classified import CommitClassification
@@ -22,7 +22,16 @@ from provenance.store import MAX_LINES_PER_COMMIT, AttestationStore
 from provenance.store.pending import pending_ids
 from provenance.verify.approvals import ApprovalFacts, ChangeFacts, evaluate, facts_of
 from provenance.verify.attestation import AttestationResult, verify_line
-from provenance.verify.links import MAX_DEPTH, Followed, SourceStanding, follow, read_links
+from provenance.verify.links import (
+    MAX_DEPTH,
+    Followed,
+    Plans,
+    SourceStanding,
+    follow,
+    plan_commits,
+    plan_links,
+    read_links,
+)
 from provenance.verify.pool import run_all
 from provenance.verify.report import CommitVerdict, RangeInfo, Report, Status, TrailerWarning
 from provenance.verify.trust import TrustContext
@@ -191,8 +200,12 @@ def _links(
     store: AttestationStore,
     results: dict[str, Outcome],
     depth: int,
+    planned: Plans,
 ) -> dict[str, Followed]:
-    """Follow the links of identity commits without a valid change attestation of their own."""
+    """Follow the links of identity commits without a valid change attestation of their own.
+
+    ``results`` may hold the sources' outcomes already (verified in the same pool run).
+    """
     candidates = [
         c for c in target.commits
         if c.identity_related and isinstance(results.get(c.commit), tuple)
@@ -202,11 +215,26 @@ def _links(
         return {}
 
     def decide_sources(sources: tuple[CommitClassification, ...]) -> dict[str, SourceStanding]:
-        inner = gate(git, Target(sources, target.policy_from), trust, store, depth=depth + 1)
+        inner = gate(git, Target(sources, target.policy_from), trust, store, depth=depth + 1,
+                     known=results)  # fmt: skip
         return {v.commit: SourceStanding(v.status == "ok", v.approvers) for v in inner.commits}
 
     links = read_links(store, [c.commit for c in candidates])
-    return follow(git, candidates, links, trust.policy.policy.identity, decide_sources)
+    rules = trust.policy.policy.identity
+    return follow(git, candidates, links, rules, decide_sources, planned)
+
+
+def _planned_sources(
+    git: Git, target: Target, store: AttestationStore, lines: dict[str, list[bytes]], depth: int
+) -> Plans:
+    """Plans of the links on identity commits whose stored lines cannot count (so their
+    sources can be verified in the same pool run as everything else)."""
+    if depth >= MAX_DEPTH:
+        return {}
+    bare = [c.commit for c in target.commits
+            if c.identity_related and candidates(lines.get(c.commit, [])) == 0]  # fmt: skip
+    links = read_links(store, bare) if bare else {}
+    return plan_links(git, links) if links else {}
 
 
 def gate(
@@ -217,6 +245,7 @@ def gate(
     *,
     progress: Progress | None = None,
     depth: int = 0,
+    known: Mapping[str, Outcome] | None = None,
 ) -> Report:
     """Decide every commit of ``target``; attestations verify in parallel worker processes.
 
@@ -224,21 +253,28 @@ def gate(
     ``Assisted-by:`` trailer (read from the commit object) that disagrees with the presence
     of a valid change attestation. An identity commit without a valid change attestation of
     its own may pass through a rewrite link (:mod:`provenance.verify.links`); ``depth``
-    counts the links followed to get here.
+    counts the links followed to get here, ``known`` holds outcomes verified already.
     """
     mode = trust.policy.policy.agents.trailer
     available = store.available()
     to_verify, commits, trailers = _scope(git, target, store, trust, available)
-    results: dict[str, Outcome] = {}
+    results: dict[str, Outcome] = dict(known or {})
+    planned: Plans = {}
     if available and to_verify:
         lines = store.read_many(to_verify, screen=trust.screen)
+        planned = _planned_sources(git, target, store, lines, depth)
+        chosen = set(to_verify)
+        extra = [s for s in plan_commits(planned) if s not in chosen and s not in results]
+        lines |= store.read_many(extra, screen=trust.screen) if extra else {}
+        todo = [sha for sha in [*to_verify, *extra] if sha not in results]
         trust.verifier_if_needed(lines)
-        commits = commits or read_commits(git, to_verify)
-        jobs = [(sha, commits[sha].raw, lines.get(sha, [])) for sha in to_verify]
+        wanted = [s for s in [*to_verify, *extra] if s not in commits]
+        commits = {**read_commits(git, wanted), **commits}
+        jobs = [(sha, commits[sha].raw, lines.get(sha, [])) for sha in todo]
         weight = sum(len(job[2]) for job in jobs)
         outcomes = run_all(_verify_lines, jobs, trust, weight=weight, progress=progress)
-        results = {job[0]: outcome for job, outcome in zip(jobs, outcomes, strict=True)}
-    linked = _links(git, target, trust, store, results, depth) if available else {}
+        results |= {job[0]: outcome for job, outcome in zip(jobs, outcomes, strict=True)}
+    linked = _links(git, target, trust, store, results, depth, planned) if available else {}
     required = any(c.identity_related for c in target.commits)
     pending = pending_ids(git) if required or mode != "ignore" else set()
     verdicts = []

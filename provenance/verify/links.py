@@ -179,7 +179,18 @@ def read_links(store: AttestationStore, shas: Sequence[str]) -> dict[str, list[L
     return out
 
 
-def _plans(git: Git, links: Mapping[str, list[Link]]) -> dict[str, list[_Plan | Reason]]:
+Plans = dict[str, list["_Plan | Reason"]]
+
+
+def plan_commits(plans: Plans) -> list[str]:
+    """Every source commit the plans hold (what the gate may verify up front)."""
+    return list(dict.fromkeys(
+        s for ps in plans.values() for p in ps if isinstance(p, _Plan) for s in p.commits
+    ))  # fmt: skip
+
+
+def plan_links(git: Git, links: Mapping[str, list[Link]]) -> Plans:
+    """Each link resolved to replay steps and source commits, or why it cannot be."""
     names = [n for ls in links.values() for link in ls for n in source_commits(link)]
     present = set(present_commits(git, list(dict.fromkeys(names))))
     singles = [s.head for ls in links.values() for link in ls for s in link.sources
@@ -188,9 +199,7 @@ def _plans(git: Git, links: Mapping[str, list[Link]]) -> dict[str, list[_Plan | 
     return {sha: [_plan(git, link, present, heads) for link in ls] for sha, ls in links.items()}
 
 
-def _trees(
-    git: Git, news: Iterable[Commit], plans: Mapping[str, list[_Plan | Reason]]
-) -> dict[str, str]:
+def _trees(git: Git, news: Iterable[Commit], plans: Plans) -> dict[str, str]:
     """Commit -> tree for NEW's parents and every step's ends (one batch read)."""
     named = [p for n in news for p in n.parents[:1]]
     named += [e for ps in plans.values() for p in ps if isinstance(p, _Plan)
@@ -204,15 +213,19 @@ def follow(
     links: Mapping[str, list[Link]],
     rules: IdentityRules | None,
     decide_sources: DecideSources,
+    planned: Plans | None = None,
 ) -> dict[str, Followed]:
     """The standing through ``links`` of each candidate that has any (others are left out).
 
-    Sources are classified alone under ``rules`` (the policy that decides NEW).
+    Sources are classified alone under ``rules`` (the policy that decides NEW); ``planned``
+    holds plans already made (:func:`plan_links`) for some of the candidates.
     """
     links = {c.commit: links[c.commit] for c in candidates if links.get(c.commit)}
     if not links:
         return {}
-    plans = _plans(git, links)
+    known = planned or {}
+    plans = {sha: known[sha] for sha in links if sha in known}
+    plans |= plan_links(git, {sha: ls for sha, ls in links.items() if sha not in known})
     wanted = [s for ps in plans.values() for p in ps if isinstance(p, _Plan) for s in p.commits]
     sources = classify_alone(git, wanted, rules)
     news = read_commits(git, list(plans))
@@ -258,8 +271,11 @@ __all__ = [
     "MAX_DEPTH",
     "DecideSources",
     "Followed",
+    "Plans",
     "SourceStanding",
     "follow",
     "identity_paths",
+    "plan_commits",
+    "plan_links",
     "read_links",
 ]
