@@ -300,3 +300,25 @@ def test_signed_link_names_who_linked_and_is_still_recomputed(lab: Golden) -> No
     amended = repo.git("rev-parse", "HEAD")
     lab.replace_notes([line.replace(squash.encode(), amended.encode())], amended)
     assert _status(lab)[:2] == ("refused", (Reason.LINK_NOT_EQUIVALENT,))
+
+
+def test_blame_and_log_of_a_squashed_line_name_the_source_agent(
+    lab: Golden, tmp_path: Path
+) -> None:
+    """Auditors follow links as the gate does: recomputed, sources ok in the index."""
+    from provenance.app.audit import blame, build_index, log
+
+    repo = lab.repo
+    base = repo.git("rev-parse", "HEAD")
+    squash = _squash_merge(repo)
+    db = tmp_path / "index.sqlite"
+    build_index(repo.path, _options(lab), db=db)
+    (before,) = [e for e in log(repo.path, None, db=db).items if e.commit == squash]
+    assert before.agent == "-"
+    link(repo.path, squash, [f"{base}..feature"])
+    build_index(repo.path, _options(lab), db=db)
+    (entry,) = [e for e in log(repo.path, None, db=db).items if e.commit == squash]
+    assert (entry.agent, entry.model) == ("claude-code@2.1.0", "claude-opus-4")
+    assert entry.status.startswith("ok (squash of ")
+    lines = blame(repo.path, "app/auth/sso.py", db=db).items
+    assert {(b.commit, b.agent) for b in lines} == {(squash, "claude-code@2.1.0")}
