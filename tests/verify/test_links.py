@@ -322,3 +322,37 @@ def test_blame_and_log_of_a_squashed_line_name_the_source_agent(
     assert entry.status.startswith("ok (squash of ")
     lines = blame(repo.path, "app/auth/sso.py", db=db).items
     assert {(b.commit, b.agent) for b in lines} == {(squash, "claude-code@2.1.0")}
+
+
+def test_approvals_of_sources_count_and_duties_are_judged_on_sources(
+    tmp_path: Path, dev: DevInstance
+) -> None:
+    """THREATS.md D: bob's approval of the sources counts for the squash; the prompter's own
+    approval of a source does not (self_approval there: link_source_refused here)."""
+    from provenance.app.approve import approve, preview
+
+    repo = GitRepo.init(tmp_path / "repo")
+    policy = render_template(dev.default_issuer, AGENT_ID).replace("required = 0", "required = 1")
+    for ident, person in (("bob@example.com", "bob"), ("alice@example.com", "alice")):
+        policy += f'\n[[approvers]]\nissuer = "{dev.default_issuer}"\nidentity = "{ident}"\n'
+        policy += f'person = "{person}"\n'
+    repo.commit("policy", {".provenance/policy.toml": policy})
+    base = repo.git("rev-parse", "HEAD")
+    repo.git("checkout", "-q", "-b", "feature")
+    first = repo.commit("Add SSO callback", {"app/auth/sso.py": SSO_CALLBACK})
+    lab = Golden(repo=repo, inst=dev, commit=first, stamped=None)  # type: ignore[arg-type]
+    lab.stamped = lab.stamp(first)
+    options = _options(lab)
+
+    def approve_as(who: str) -> None:
+        seen = preview(repo.path, first, options, base=base)
+        approve(repo.path, seen, "approve", None, lab.keyless(who))
+
+    repo.git("checkout", "-q", "main")
+    squash = _squash_merge(repo)
+    link(repo.path, squash, [f"{base}..feature"])
+    approve_as("alice@example.com")  # she prompted the change (tests.conftest.session)
+    assert _status(lab, squash)[:2] == ("refused", (Reason.LINK_SOURCE_REFUSED,))
+    approve_as("bob@example.com")
+    (v,) = verify_range(repo.path, f"{base}..HEAD", options).commits
+    assert (v.status, v.approvers, v.sources) == ("ok", ("bob",), (first,))
