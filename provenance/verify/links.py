@@ -40,7 +40,7 @@ from provenance.verify.alone import classify_alone
 
 #: Links followed through links (a rebase, then a squash, is two).
 MAX_DEPTH = 4
-#: Commits one squashed range may hold.
+#: Source commits one link may name (its ranges together).
 MAX_SQUASHED = 1000
 
 #: Decides source commits (classified alone) as the gate would, one level of links deeper.
@@ -94,10 +94,10 @@ def _plan(git: Git, link: Link, present: set[str], heads: Mapping[str, Commit]) 
             listed = rev_list(git, [s.head], [s.base])
         except GitError:  # an object between the ends is absent (a partial fetch)
             return Reason.LINK_SOURCE_MISSING
-        if len(listed) > MAX_SQUASHED:
-            return Reason.LINK_NOT_EQUIVALENT
         steps.append((s.base, s.head))
         commits += listed
+        if len(commits) > MAX_SQUASHED:  # bounds the work one stored line can ask for
+            return Reason.LINK_NOT_EQUIVALENT
     if link.new in commits:
         return Reason.LINK_NOT_EQUIVALENT
     return _Plan(link, tuple(steps), tuple(dict.fromkeys(commits)))
