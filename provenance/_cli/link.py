@@ -48,7 +48,7 @@ _existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option(
     "--rewritten",
-    type=click.Choice(["amend", "rebase"]),
+    type=click.Choice(["amend", "rebase", "cherry-pick"]),
     default=None,
     hidden=True,
     help="Read git's post-rewrite input (OLD NEW lines) from stdin (the hook's form).",

@@ -1,5 +1,6 @@
 """``provenance hooks``: a prepare-commit-msg hook adding ``Assisted-by:`` during a session,
-and a post-rewrite hook linking amended and rebased commits to the commits they replace.
+a post-rewrite hook linking amended and rebased commits to the commits they replace, and a
+post-commit hook linking a ``cherry-pick -x`` to the commit it names.
 
 The trailer is a courtesy to people reading ``git log``; it proves nothing. The gate can
 compare it with the signed change attestations (policy ``[agents] trailer``), which are the
@@ -45,6 +46,20 @@ REWRITE_TEMPLATE = """#!/bin/sh
 # rewrite: a link that does not hold is reported and not recorded.
 input="$(cat)"
 {chain_stdin}printf '%s\n' "$input" | {python} -m provenance link --rewritten "$1" || true
+"""
+
+PICK_HOOK = "post-commit"
+PICK_MARKER = "# provenance-hook: post-commit v1"
+PICK_TEMPLATE = """#!/bin/sh
+{marker}
+# Installed by `provenance hooks install`. After `git cherry-pick -x`, link the new commit to
+# the commit its "(cherry picked from commit ...)" line names, when that one carries
+# attestations (the gate recomputes every link). Never fails the commit.
+{chain}line='^(cherry picked from commit \\([0-9a-f]\\{{40,64\\}}\\))$'
+sha="$(git log -1 --format=%B HEAD | sed -n "s/$line/\\1/p" | tail -n 1)"
+[ -n "$sha" ] || exit 0
+printf '%s %s\\n' "$sha" "$(git rev-parse HEAD)" \\
+    | {python} -m provenance link --rewritten cherry-pick || true
 """
 
 CHAIN_TEMPLATE = """chained="$(dirname "$0")/{name}"
@@ -132,16 +147,23 @@ def _rewrite_hook(chained: str) -> str:
     return REWRITE_TEMPLATE.format(marker=REWRITE_MARKER, chain_stdin=chain_text, python=python)
 
 
-def install_hook(repo: Path, *, force: bool = False, chain: bool = False) -> HookInstall:
-    """Write both hooks; refuse to clobber a foreign hook unless ``force`` or ``chain``.
+def _pick_hook(chained: str) -> str:
+    chain_text = CHAIN_TEMPLATE.format(name=chained) if chained else ""
+    python = shlex.quote(sys.executable)
+    return PICK_TEMPLATE.format(marker=PICK_MARKER, chain=chain_text, python=python)
 
-    Returns the prepare-commit-msg hook's install (the post-rewrite one sits beside it).
+
+def install_hook(repo: Path, *, force: bool = False, chain: bool = False) -> HookInstall:
+    """Write the hooks; refuse to clobber a foreign hook unless ``force`` or ``chain``.
+
+    Returns the prepare-commit-msg hook's install (post-rewrite and post-commit sit beside it).
     """
     if force and chain:
         raise UsageError("give --force or --chain, not both")
     directory = hooks_dir(Git.discover(repo))
     done = _install_one(directory, HOOK_NAME, MARKER, _commit_msg_hook, force=force, chain=chain)
     _install_one(directory, REWRITE_HOOK, REWRITE_MARKER, _rewrite_hook, force=force, chain=chain)
+    _install_one(directory, PICK_HOOK, PICK_MARKER, _pick_hook, force=force, chain=chain)
     return done
 
 
@@ -149,7 +171,8 @@ def uninstall_hook(repo: Path) -> Path | None:
     """Remove our hooks (restoring chained ones); a foreign hook is left alone."""
     directory = hooks_dir(Git.discover(repo))
     removed = None
-    for name, marker in ((REWRITE_HOOK, REWRITE_MARKER), (HOOK_NAME, MARKER)):
+    ours = ((PICK_HOOK, PICK_MARKER), (REWRITE_HOOK, REWRITE_MARKER), (HOOK_NAME, MARKER))
+    for name, marker in ours:
         target = directory / name
         if not _ours(target, marker):
             continue

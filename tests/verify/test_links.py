@@ -356,3 +356,25 @@ def test_approvals_of_sources_count_and_duties_are_judged_on_sources(
     approve_as("bob@example.com")
     (v,) = verify_range(repo.path, f"{base}..HEAD", options).commits
     assert (v.status, v.approvers, v.sources) == ("ok", ("bob",), (first,))
+
+
+def test_cherry_pick_x_is_linked_by_the_post_commit_hook(lab: Golden) -> None:
+    from provenance.app.hooks import install_hook
+
+    repo = lab.repo
+    install_hook(repo.path)
+    repo.git("checkout", "-q", "-b", "release", "main")
+    repo.commit("release notes", {"docs/release.md": "1.0\n"})
+    repo.git("cherry-pick", "-x", lab.commit)
+    status, reasons, via = _status(lab)
+    assert (status, reasons, via) == ("ok", (), f"rewrite of {lab.commit[:8]}")
+    repo.git("checkout", "-q", "-b", "other", "main")
+    plain = repo.commit("unstamped docs", {"docs/other.md": "x\n"})
+    repo.git("checkout", "-q", "release")
+    repo.git("cherry-pick", "-x", plain)
+    assert not _has_note(lab)  # nothing stored on the picked commit: no link is written
+
+
+def _has_note(lab: Golden) -> bool:
+    listed = lab.repo.git("notes", "--ref=refs/notes/provenance", "list")
+    return lab.repo.git("rev-parse", "HEAD") in listed
