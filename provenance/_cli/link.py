@@ -99,7 +99,7 @@ def link_cmd(
     Examples:
       provenance link HEAD --from feature~2..feature        # after a squash-merge
       provenance link HEAD --from 1a2b3c4d                  # after an amend or cherry-pick
-      provenance link --auto origin/main@{1}..origin/main   # post-merge CI job
+      provenance link --auto "$BEFORE..$AFTER"              # post-merge CI job (commit ids)
     """
     from provenance.app import link as linking
     from provenance.sign.signing import SigningOptions
