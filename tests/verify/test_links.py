@@ -221,7 +221,8 @@ def test_two_links_in_a_chain_rebase_then_squash(lab: Golden) -> None:
     assert verify_range(repo.path, f"{base}..HEAD", _options(lab)).result == "passed"
 
 
-def test_rebase_i_fixup_and_squash_with_the_hook(lab: Golden) -> None:
+@pytest.mark.parametrize("fold", ["fixup", "squash"])
+def test_rebase_i_fixup_and_squash_with_the_hook(lab: Golden, fold: str) -> None:
     """post-rewrite links the folded commit to both stamped commits it replaces."""
     from provenance.app.hooks import install_hook
 
@@ -229,8 +230,9 @@ def test_rebase_i_fixup_and_squash_with_the_hook(lab: Golden) -> None:
     install_hook(repo.path)
     assert (repo.path / ".git/hooks/post-rewrite").exists()
     repo.git("checkout", "-q", "feature")
-    editor = "sed -i -e '2s/^pick/fixup/'"
-    repo.git("rebase", "-q", "-i", "main", env={"GIT_SEQUENCE_EDITOR": editor})
+    editor = f"sed -i -e '2s/^pick/{fold}/'"
+    env = {"GIT_SEQUENCE_EDITOR": editor, "GIT_EDITOR": "true"}
+    repo.git("rebase", "-q", "-i", "main", env=env)
     assert repo.git("rev-list", "--count", "main..HEAD") == "1"
     status, reasons, via = _status(lab)
     assert (status, reasons) == ("ok", ()) and via is not None and via.count("rewrite of") == 2
