@@ -20,9 +20,13 @@ PREDICATE_NAMESPACE = "https://provenance.dev/attestation"
 CHANGE_PREDICATE_TYPE = f"{PREDICATE_NAMESPACE}/change/v1"
 APPROVAL_PREDICATE_TYPE = f"{PREDICATE_NAMESPACE}/approval/v1"
 PROMPT_PREDICATE_TYPE = f"{PREDICATE_NAMESPACE}/prompt/v1"
+#: A signed rewrite link: who claimed the link (never evidence; the gate recomputes it).
+LINK_PREDICATE_TYPE = f"{PREDICATE_NAMESPACE}/link/v1"
 
 Hex64 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 GitOid = Annotated[str, StringConstraints(pattern=r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")]
+_OID_PATTERN = r"(?:[0-9a-f]{40}|[0-9a-f]{64})"
+_SOURCE_PATTERN = rf"^(?:{_OID_PATTERN}\.\.)?{_OID_PATTERN}$"
 NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
 
 
@@ -160,6 +164,16 @@ class PromptPredicate(_Predicate):
     nonce: Hex64
     issued_at: datetime
     expires_at: datetime
+
+
+class LinkPredicate(_Predicate):
+    """Who linked a rewritten commit (the subject) to its sources (``SHA`` or ``A..B``).
+
+    Carried inside a link line so auditors see who made the claim; the gate never trusts it
+    and recomputes the link from git objects (:mod:`provenance.verify.links`).
+    """
+
+    sources: list[Annotated[str, StringConstraints(pattern=_SOURCE_PATTERN)]]
 
 
 PREDICATE_MODELS: dict[str, type[_Predicate]] = {

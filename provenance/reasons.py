@@ -108,6 +108,13 @@ class Reason(StrEnum):
     REVOKED = "revoked"
     #: a revocations file or entry the gate cannot read: nothing is decided with it
     REVOCATION_INVALID = "revocation_invalid"
+    # rewrite links (a claim the gate recomputes from git objects; never trusted)
+    #: a source's objects are absent (fetch refs/provenance/*)
+    LINK_SOURCE_MISSING = "link_source_missing"
+    #: replaying the sources onto NEW's parent does not give NEW's identity-related content
+    LINK_NOT_EQUIVALENT = "link_not_equivalent"
+    #: an identity-related source does not pass on its own
+    LINK_SOURCE_REFUSED = "link_source_refused"
 
 
 class ExitCode(IntEnum):

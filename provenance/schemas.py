@@ -12,10 +12,12 @@ from provenance.policy import Policy
 from provenance.predicates import (
     APPROVAL_PREDICATE_TYPE,
     CHANGE_PREDICATE_TYPE,
+    LINK_PREDICATE_TYPE,
     PREDICATE_NAMESPACE,
     PROMPT_PREDICATE_TYPE,
     ApprovalPredicate,
     ChangePredicate,
+    LinkPredicate,
     PromptPredicate,
 )
 from provenance.revocations import Revocations
@@ -24,6 +26,7 @@ SCHEMAS: dict[str, tuple[str, type[BaseModel]]] = {
     "change-predicate.v1.json": (CHANGE_PREDICATE_TYPE, ChangePredicate),
     "approval-predicate.v1.json": (APPROVAL_PREDICATE_TYPE, ApprovalPredicate),
     "prompt-predicate.v1.json": (PROMPT_PREDICATE_TYPE, PromptPredicate),
+    "link-predicate.v1.json": (LINK_PREDICATE_TYPE, LinkPredicate),
     "policy.v1.json": (f"{PREDICATE_NAMESPACE}/policy/v1", Policy),
     "revocations.v1.json": (f"{PREDICATE_NAMESPACE}/revocations/v1", Revocations),
 }

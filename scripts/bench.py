@@ -11,6 +11,8 @@ Targets (issue #3): classify <= 2x floor, verify <= 4x floor, verify >= 10x fast
 --real (issue #16) instead times whole processes on real history, paired run by run:
 classify vs `git log --raw -p` on Lobsters (target <= 3x) and on a generated large-diff
 history (target <= 1.5x), and the gate with 20% attested vs classify (target <= 2x).
+--links SHARE (issue 15) times the gate on the same range twice: with no links, and with SHARE
+of the attested commits reached through 1:1 rewrite links (target: within 1.5x).
 
 --audit (issue #6) instead indexes --audit-rows (default 100,000) change attestations cloned from
 real, verified ones (signed on the devinstance), with approvals for ~60%, and times each query
@@ -88,8 +90,12 @@ def git(repo: Path, *args: str, input: bytes | None = None) -> str:
     )
 
 
-def build_repo(repo: Path, n: int, share: float, issuer: str, rng: random.Random) -> list[int]:
-    """fast-import n commits after a policy commit; returns the marks of identity commits."""
+def build_repo(
+    repo: Path, n: int, share: float, issuer: str, rng: random.Random, linked: float = 0.0
+) -> tuple[list[int], dict[int, int]]:
+    """fast-import n commits after a policy commit; returns the marks of identity commits, and
+    for a ``linked`` share of them the mark of a twin commit (same change, same parent, on
+    ``refs/bench/sources``) that is stamped in its place and linked (a rewrite's source)."""
     git(repo, "init", "-q", "-b", "main")
     policy = render_template(issuer, AGENT).encode()
     parts = [
@@ -97,20 +103,35 @@ def build_repo(repo: Path, n: int, share: float, issuer: str, rng: random.Random
         b"M 100644 inline .provenance/policy.toml\ndata %d\n%s\n" % (len(policy), policy),
     ]
     identity_marks = []
+    twins: dict[int, int] = {}
+    pick = random.Random(11)  # noqa: S311 - its own stream: the same repository for any share
+    last_path = ""
     for i in range(2, n + 2):
         is_id = rng.random() < share
         path, body = rng.choice(IDENTITY_FILES) if is_id else (rng.choice(OTHER_FILES), "")
+        # a twin made before commit i-1 landed (a rebase's source), unless both touch one file
+        twin_parent = i - 2 if i > 2 and path != last_path else i - 1
+        last_path = path
         text = (body + "".join(f"line {i} {j} {rng.random()}\n" for j in range(20))).encode()
         parts.append(
             b"commit refs/heads/main\nmark :%d\ncommitter D <d@e> %d +0000\n"
             b"data 4\nc%03d\nfrom :%d\n" % (i, 1700000000 + i, i % 1000, i - 1)
         )
-        parts.append(b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(text), text))
+        change = b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(text), text)
+        parts.append(change)
         if is_id:
             identity_marks.append(i)
+        if is_id and linked and pick.random() < linked:
+            twin = 1_000_000 + i
+            parts.append(
+                b"commit refs/bench/sources\nmark :%d\ncommitter D <d@e> %d +0000\n"
+                b"data 4\ns%03d\nfrom :%d\n" % (twin, 1600000000 + i, i % 1000, twin_parent)
+            )
+            parts.append(change)
+            twins[i] = twin
     marks = repo / "marks"
     git(repo, "fast-import", "--quiet", f"--export-marks={marks}", input=b"".join(parts))
-    return identity_marks
+    return identity_marks, twins
 
 
 def timed(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
@@ -274,7 +295,7 @@ def _real_range(inst: DevInstance, root: Path, commits: int, rng: random.Random)
 
     repo = root / "range-repo"
     repo.mkdir()
-    marks = build_repo(repo, commits, 0.2, inst.default_issuer, rng)
+    marks, _ = build_repo(repo, commits, 0.2, inst.default_issuer, rng)
     mark_to_sha = dict(line.split() for line in (repo / "marks").read_text().splitlines())
     session = SessionContext(
         tool="bench-agent", tool_version="1", model="m", prompter="p", prompt=prompt_from_text(b"x")
@@ -366,6 +387,63 @@ def audit_bench(n: int, commits: int) -> int:
     return 0
 
 
+def _stamp_all(inst: DevInstance, repo: Path, shas: list[str]) -> None:
+    session = SessionContext(
+        tool="bench-agent", tool_version="1", model="m", prompter="p",
+        prompt=prompt_from_text(b"x"),
+    )  # fmt: skip
+    for sha in shas:
+        token = inst.issue_token(AGENT)
+        signing = SigningOptions(identity_token=token, trust_config=inst.trust_config_path)
+        stamp(repo, sha, session, signing)
+
+
+def links_bench(n: int, share: float, linked: float, rounds: int = 5) -> int:
+    """The gate on the same range with no links, and with ``linked`` of the attested commits
+    reached through links (their twins are stamped and linked 1:1, as a rebase leaves them).
+
+    Both repositories are built first; then the two are timed alternately, ``rounds`` times
+    each, so a machine whose load drifts weighs on both alike (best of each is reported).
+    """
+    from provenance.app.link import link
+
+    tmp = Path(tempfile.mkdtemp(prefix="provenance-bench-links-"))
+    runs: dict[float, tuple[Path, str, VerifyOptions]] = {}
+    with DevInstance(tmp / "sigstore") as inst:
+        options = VerifyOptions(trusted_root=inst.trusted_root_path, offline=True)
+        for fraction in (0.0, linked):
+            repo = tmp / f"repo-{fraction}"
+            repo.mkdir()
+            rng = random.Random(7)  # noqa: S311 - reproducible fixture data
+            marks, twins = build_repo(repo, n, share, inst.default_issuer, rng, fraction)
+            sha = dict(line.split() for line in (repo / "marks").read_text().splitlines())
+            stamped = [sha[f":{twins.get(m, m)}"] for m in marks]
+            print(f"{fraction:.0%} linked: stamping {len(stamped)}...", file=sys.stderr)
+            _stamp_all(inst, repo, stamped)
+            for main_mark, twin in twins.items():
+                link(repo, sha[f":{main_mark}"], [sha[f":{twin}"]])
+            spec = f"{sha[':1']}..main"
+            report = verify_range(repo, spec, options)
+            assert report, "the bench repository must pass the gate"
+            attested = [c for c in report.commits if c.identity_related]
+            through = sum(1 for c in attested if c.via)
+            print(f"{fraction:.0%} linked: {through} of {len(attested)} attested commits "
+                  "pass through links")  # fmt: skip
+            runs[fraction] = (repo, spec, options)
+        times: dict[float, list[float]] = {f: [] for f in runs}
+        for _ in range(rounds):
+            for fraction, (repo, spec, opts) in runs.items():
+                times[fraction].append(timed(lambda: verify_range(repo, spec, opts), repeat=1))  # noqa: B023
+    best = {f: min(ts) for f, ts in times.items()}
+    for fraction, ts in times.items():
+        shown = " ".join(f"{t:.2f}" for t in ts)
+        print(f"verify, {fraction:.0%} of attested commits linked   best {best[fraction]:8.3f} s"
+              f"   (runs: {shown})")  # fmt: skip
+    ratio = best[linked] / best[0.0]
+    print(f"links: {linked:.0%} linked / none = {ratio:5.2f}x   (target <= 1.5x)")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--commits", type=int, default=2000)
@@ -395,11 +473,21 @@ def main() -> int:
         default=200,
         help="real range for --audit: index, export and verify from the pack (0: skip)",
     )
+    ap.add_argument(
+        "--links",
+        type=float,
+        default=None,
+        metavar="SHARE",
+        help="instead of the baselines: the gate with no links vs SHARE of the attested "
+        "commits reached through rewrite links (issue 15: within 1.5x)",
+    )
     args = ap.parse_args()
     if args.real:
         from bench_real import run
 
         return run(args.runs, gate=not args.no_gate)
+    if args.links is not None:
+        return links_bench(args.commits, args.identity_share, args.links)
     if args.audit:
         return audit_bench(args.audit_rows, args.audit_commits)
     rng = random.Random(7)  # noqa: S311 - reproducible fixture data, not cryptography
@@ -407,7 +495,7 @@ def main() -> int:
     with DevInstance(tmp / "sigstore") as inst:
         repo = tmp / "repo"
         repo.mkdir()
-        marks = build_repo(repo, args.commits, args.identity_share, inst.default_issuer, rng)
+        marks, _ = build_repo(repo, args.commits, args.identity_share, inst.default_issuer, rng)
         mark_to_sha = dict(line.split() for line in (repo / "marks").read_text().splitlines())
         base = mark_to_sha[":1"]
         identity = [mark_to_sha[f":{m}"] for m in marks]

@@ -55,6 +55,7 @@ def _register() -> None:
     from provenance._cli.commands import init_cmd, show_cmd, stamp_cmd, verify_cmd
     from provenance._cli.demo import demo_cmd
     from provenance._cli.devinstance_cmd import devinstance
+    from provenance._cli.link import link_cmd
     from provenance._cli.prompt import prompt_group
     from provenance._cli.prune import prune_cmd
     from provenance._cli.revocation import impact_cmd, revoke_cmd
@@ -68,6 +69,7 @@ def _register() -> None:
         approve_cmd,
         pending_cmd,
         show_cmd,
+        link_cmd,
         demo_cmd,
         devinstance,
         *AUDIT_COMMANDS,

@@ -280,7 +280,8 @@ def sync_cmd(remote: str, repo: Path, attempts: int) -> None:
     merged = "merged remote notes" if done.merged else "no remote changes"
     echo(
         f"{done.ref} <-> {shown(done.remote)}: {merged}; {action} "
-        f"({(done.local_after or 'none')[:12]}, {done.attempts} round(s))",
+        f"({(done.local_after or 'none')[:12]}, {done.attempts} round(s)); "
+        f"link sources: {done.sources_fetched} fetched, {done.sources_pushed} pushed",
         err=True,
     )
 

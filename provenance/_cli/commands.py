@@ -269,6 +269,9 @@ def show_cmd(
 ) -> None:
     """Show every attestation stored on COMMIT, decoded, with its verification status.
 
+    A commit that passed through a rewrite link shows the chain: how (``squash of A..B``)
+    and each source commit, whose own attestations `show SOURCE` prints.
+
     \b
     Example:
       provenance show HEAD --format json --trust-config trust_config.json
@@ -286,6 +289,10 @@ def show_cmd(
     echo(f"  trusted root {root.get('digest')} from {shown(root.get('source'))}", err=True)
     for reason in verdict.reasons:
         echo(f"  reason: {reason}", err=True)
+    if verdict.via is not None:
+        echo(f"  via: {shown(verdict.via)} (recomputed from git objects)", err=True)
+        for source in verdict.sources:
+            echo(f"      source {source}  (provenance show {source[:12]})", err=True)
     for att in verdict.attestations:
         status = "ok" if att.ok else "refused: " + ", ".join(att.reasons)
         echo(f"  [{att.index}] {att.kind} ({att.format}) {status}", err=True)

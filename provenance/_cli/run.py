@@ -284,7 +284,9 @@ def hooks_group() -> None:
 @click.option("--force", is_flag=True, help="Replace an existing prepare-commit-msg hook.")
 @click.option("--chain", is_flag=True, help="Keep an existing hook and run it first.")
 def hooks_install_cmd(repo: Path, force: bool, chain: bool) -> None:
-    """Write a prepare-commit-msg hook adding `Assisted-by: TOOL:MODEL` during `provenance run`.
+    """Write a prepare-commit-msg hook adding `Assisted-by: TOOL:MODEL` during `provenance run`,
+    and a post-rewrite hook linking amended and rebased commits (squash and fixup included) to
+    the commits they replace (`provenance link`; the gate recomputes every link).
 
     An existing hook not written by provenance is never overwritten silently: the command
     refuses unless --force (replace) or --chain (run it first) is given. The trailer is for

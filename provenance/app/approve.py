@@ -33,6 +33,7 @@ from provenance.sign.signing import SigningOptions
 from provenance.store import NotesStore
 from provenance.verify.attestation import AttestationResult
 from provenance.verify.gate import verify_note
+from provenance.verify.links import read_links
 
 
 class ApprovalRefused(Refusal):
@@ -137,10 +138,15 @@ def preview(repo: Path, rev: str, options: VerifyOptions, base: str | None = Non
     if not valid:
         missing = outcome if isinstance(outcome, Reason) else Reason.ATTESTATION_MISSING
         why = sorted({x for r in results for x in r.reasons}) or [missing]
+        links = read_links(NotesStore.of_policy(git, loaded.policy), [sha]).get(sha, [])
+        sources = ", ".join(s.label() for link in links for s in link.sources)
         raise ApprovalRefused(
             why[0],
             f"{sha[:12]} has no valid change attestation ({', '.join(why)}); nothing to approve",
-            hint="the agent wrapper must stamp it first (provenance stamp)",
+            hint=f"it is linked to {sources}: approve the source commits, whose approvals "
+            "count for it"
+            if links
+            else "the agent wrapper must stamp it first (provenance stamp)",
         )
     newest = max(valid, key=lambda r: r.signed_time or datetime.min.replace(tzinfo=UTC))
     changes = [

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from provenance.app.audit_links import through_links
 from provenance.app.policy_source import resolve_policy
 from provenance.audit import (
     BlameLine,
@@ -257,7 +258,8 @@ def log(
     records = log_records(git, _log_revisions(git, spec or "HEAD"), max_count)
     index, stale = _open(git, db)
     with index:
-        summaries = commit_summaries(index, [r.commit for r in records])
+        shas = [r.commit for r in records]
+        summaries = through_links(git, index, commit_summaries(index, shas), shas)
     entries = []
     for r in records:
         agent, model, approvers, status = _columns(summaries.get(r.commit), "-")
@@ -298,7 +300,8 @@ def blame(repo: Path, file: str, *, rev: str = "HEAD", db: Path | None = None) -
     rows = blame_lines(git, sha, path)
     index, stale = _open(git, db)
     with index:
-        summaries = commit_summaries(index, [c for _, c, _ in rows])
+        shas = [c for _, c, _ in rows]
+        summaries = through_links(git, index, commit_summaries(index, shas), shas)
     lines = []
     for number, commit, text in rows:
         agent, model, approvers, status = _columns(summaries.get(commit), "human-only")

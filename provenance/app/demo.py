@@ -135,7 +135,7 @@ class Demo:
 
 
 def _setup_repository(d: Demo, inst: DevInstance) -> str:
-    d.say("\n[2/12] A repository with a provenance policy trusting the agent wrapper's identity")
+    d.say("\n[2/13] A repository with a provenance policy trusting the agent wrapper's identity")
     d.repo.mkdir(parents=True)
     d.git("init", "-q", "-b", "main")
     (d.repo / "README.md").write_text("# Example app\n")
@@ -153,7 +153,7 @@ def _setup_repository(d: Demo, inst: DevInstance) -> str:
         f"  policy: change attestations signed by {AGENT} ({inst.default_issuer});"
         f" 1 approval from bob or alice, never by whoever prompted the change"
     )
-    d.say("\n[3/12] The coding agent writes an SSO callback and commits it")
+    d.say("\n[3/13] The coding agent writes an SSO callback and commits it")
     (d.repo / "app" / "auth").mkdir(parents=True)
     (d.repo / "app" / "auth" / "sso.py").write_text(SSO)
     d.git("add", "-A")
@@ -162,7 +162,7 @@ def _setup_repository(d: Demo, inst: DevInstance) -> str:
 
 
 def _tamper(d: Demo, inst: DevInstance, common: list[str]) -> None:
-    d.say("\n[11/12] Tampering: each forgery must be refused with a reason code")
+    d.say("\n[12/13] Tampering: each forgery must be refused with a reason code")
     copy = d.root / "tampered"
     d.git("clone", "-q", "--no-local", str(d.repo), str(copy), cwd=d.root)
     d.git("fetch", "-q", "origin", "refs/notes/provenance:refs/notes/provenance", cwd=copy)
@@ -242,7 +242,7 @@ def _stamp(d: Demo, inst: DevInstance, rev: str, prompt: Path) -> None:
 
 
 def _gate(d: Demo, inst: DevInstance, base: str, common: list[str]) -> None:
-    d.say("\n[6/12] The agent hides a token check in a helper file; the release gate finds it")
+    d.say("\n[6/13] The agent hides a token check in a helper file; the release gate finds it")
     (d.repo / "app" / "utils").mkdir(parents=True)
     (d.repo / "app" / "utils" / "helpers.py").write_text(HELPER)
     d.git("add", "-A")
@@ -267,7 +267,7 @@ def _gate(d: Demo, inst: DevInstance, base: str, common: list[str]) -> None:
 
 
 def _approve(d: Demo, inst: DevInstance, base: str, common: list[str]) -> None:
-    d.say("\n[7/12] Human approval: what is pending, a self-approval refused, a reviewer approves")
+    d.say("\n[7/13] Human approval: what is pending, a self-approval refused, a reviewer approves")
     d.cli(
         ["pending", *common, f"{base}..HEAD"],
         expect=1,
@@ -307,7 +307,7 @@ def _approve(d: Demo, inst: DevInstance, base: str, common: list[str]) -> None:
         expect=0,
         why="bob reviews what he approves, and signs with his own identity",
     )
-    d.say("\n[8/12] The release gate passes and writes an SLSA verification summary")
+    d.say("\n[8/13] The release gate passes and writes an SLSA verification summary")
     d.cli(
         ["verify", *common, "--vsa", str(d.root / "vsa.intoto.json"), f"{base}..HEAD"],
         expect=0,
@@ -315,8 +315,33 @@ def _approve(d: Demo, inst: DevInstance, base: str, common: list[str]) -> None:
     )
 
 
+def _squash(d: Demo, base: str, common: list[str]) -> None:
+    d.say("\n[9/13] A forge squash-merges the work into `release`: refused until linked")
+    d.git("checkout", "-q", "-b", "release", base)
+    d.git("merge", "--squash", "-q", "main")
+    d.git("commit", "-q", "-m", "Add SSO (squashed #42)")
+    d.git("checkout", "-q", "main")
+    out = d.cli(
+        ["verify", *common, "--format", "json", f"{base}..release"],
+        expect=1,
+        why="the squash commit carries no attestation of its own",
+    )
+    d.expect_reason(out, Reason.ATTESTATION_MISSING)
+    d.cli(
+        ["link", "--auto", f"{base}..release", "--candidates", "refs/heads/main"],
+        expect=0,
+        why="the post-merge job finds the squashed range, recomputes the merge, records a link",
+    )
+    d.cli(
+        ["verify", *common, f"{base}..release"],
+        expect=0,
+        why="ok (squash of ...): the same identity-related content as the attested, approved "
+        "commits, which still pass on their own",
+    )
+
+
 def _audit(d: Demo, base: str, common: list[str]) -> None:
-    d.say("\n[10/12] An auditor indexes what verifies, asks who approved, takes an evidence pack")
+    d.say("\n[11/13] An auditor indexes what verifies, asks who approved, takes an evidence pack")
     d.cli(["index", *common], expect=0, why="only attestations that verify are indexed")
     d.cli(
         ["query", "--approver", "bob", "--path", "app/**"],
@@ -365,7 +390,7 @@ git commit -q -a -m "Add SSO logout"
 
 def _wrapped_agent(d: Demo, inst: DevInstance, common: list[str]) -> None:
     d.say(
-        "\n[12/12] The agent runs under `provenance run`: its commits are stamped,"
+        "\n[13/13] The agent runs under `provenance run`: its commits are stamped,"
         " and it never holds the token"
     )
     script = d.root / "fake-agent.sh"
@@ -411,13 +436,13 @@ def run_demo(workdir: Path, say: Say, *, keep: bool = False) -> bool:
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     d = Demo(root=workdir, say=say)
-    say("[1/12] Starting a local Sigstore-compatible instance (Fulcio, CT, Rekor, TSA) on loopback")
+    say("[1/13] Starting a local Sigstore-compatible instance (Fulcio, CT, Rekor, TSA) on loopback")
     with DevInstance(workdir / "sigstore", rekor_version=1, tsa=True) as inst:
         say(f"  serving {inst.url}; trust config {inst.trust_config_path}")
         sha = _setup_repository(d, inst)
         base = d.git("rev-parse", "HEAD~1")
         common = ["--offline", "--trusted-root", str(inst.trusted_root_path)]
-        d.say("\n[4/12] Before stamping, the gate refuses the commit: no evidence of who wrote it")
+        d.say("\n[4/13] Before stamping, the gate refuses the commit: no evidence of who wrote it")
         out = d.cli(
             ["verify", *common, "--format", "json", "HEAD"],
             expect=1,
@@ -426,7 +451,7 @@ def run_demo(workdir: Path, say: Say, *, keep: bool = False) -> bool:
         d.expect_reason(out, Reason.ATTESTATIONS_UNAVAILABLE)
         (workdir / "prompt.txt").write_text("Add an OIDC SSO callback to the Flask app.\n")
         d.say(
-            "\n[5/12] The agent wrapper stamps the commit: agent, model, prompter, prompt "
+            "\n[5/13] The agent wrapper stamps the commit: agent, model, prompter, prompt "
             "commitment, signed keylessly"
         )
         _stamp(d, inst, sha, workdir / "prompt.txt")
@@ -440,6 +465,7 @@ def run_demo(workdir: Path, say: Say, *, keep: bool = False) -> bool:
         d.cli(["show", *common, sha], expect=0, why="what an auditor sees")
         _gate(d, inst, base, common)
         _approve(d, inst, base, common)
+        _squash(d, base, common)
         revoke_after_release(d, sha, base, common)
         _audit(d, base, common)
         _tamper(d, inst, common)

@@ -42,7 +42,7 @@ def make_skill(root: Path) -> Path:
 
 def revoke_after_release(d: Demo, sha: str, base: str, common: list[str]) -> None:
     """Revoke the skill's digest on an incident branch: impact, then the refused gate."""
-    d.say("\n[9/12] After the release the auth-helper skill is found poisoned: revoke it by cause")
+    d.say("\n[10/13] After the release the auth-helper skill is found poisoned: revoke it by cause")
     digest = skill_descriptor(str(make_skill(d.root))).digest["sha256"]
     d.git("switch", "-q", "-c", "incident")
     d.cli(

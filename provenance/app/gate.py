@@ -17,9 +17,10 @@ from provenance.app.policy_source import load_policy_at, resolve_policy
 from provenance.classify.classified import CommitClassification, classify_range_changes
 from provenance.classify.configured import classification_for
 from provenance.errors import UsageError
-from provenance.gitio import Git, check_repository_safe, read_commit, read_commits, resolve_commit
-from provenance.gitio.walk import RangeCommit, parse_range, read_alone, read_range, walk_range
+from provenance.gitio import Git, check_repository_safe, read_commit, resolve_commit
+from provenance.gitio.walk import parse_range, read_range, walk_range
 from provenance.policy import LoadedPolicy
+from provenance.verify.alone import classify_alone
 
 if TYPE_CHECKING:  # the verifier (and sigstore) load only when verifying, not to classify
     from provenance.app.options import VerifyOptions
@@ -78,21 +79,7 @@ def classify_commits(
     git: Git, shas: Sequence[str], loaded: LoadedPolicy | None
 ) -> dict[str, CommitClassification]:
     """Each commit classified alone, against its parents, as a range of one would be."""
-    unique = list(dict.fromkeys(shas))
-    commits = [RangeCommit(c.sha, c.parents) for c in read_commits(git, unique).values()]
-    classification = classification_for(loaded.policy.identity if loaded else None)
-    seen = read_alone(git, commits, want=classification.wants_source)
-    out: dict[str, CommitClassification] = {}
-    for c in commits:
-        (out[c.sha],) = classify_range_changes(
-            [(c.sha, c.parents)],
-            seen.own,
-            seen.brought,
-            classification.classify,
-            None,
-            classification.hooks,
-        )
-    return out
+    return classify_alone(git, shas, loaded.policy.identity if loaded else None)
 
 
 def classify_range(

@@ -1,8 +1,10 @@
-"""``sync``: exchange attestations with a remote by union, fast-forward pushes only."""
+"""``sync``: exchange attestations with a remote by union, fast-forward pushes only; and the
+commits rewrite links name (``refs/provenance/sources/*``), which never move."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from provenance.app.policy_source import load_policy_at
@@ -11,6 +13,7 @@ from provenance.gitio import Git
 from provenance.gitio.remotes import resolve_endpoint, transport_overrides
 from provenance.gitio.transport import pin_programs, transport
 from provenance.store import DEFAULT_NOTES_REF
+from provenance.store.links import sync_sources
 from provenance.store.sync import NotesSync, SyncResult
 
 
@@ -46,6 +49,8 @@ def sync(
         )
     endpoint = resolve_endpoint(git, remote)
     with transport(git, programs) as moving:
-        return NotesSync(git, endpoint, moving, notes_ref_of(git)).run(
+        done = NotesSync(git, endpoint, moving, notes_ref_of(git)).run(
             attempts=attempts, before_push=before_push
         )
+        fetched, pushed = sync_sources(git, moving, endpoint)
+    return replace(done, sources_fetched=fetched, sources_pushed=pushed)

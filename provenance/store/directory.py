@@ -228,7 +228,7 @@ class DirectoryStore(AttestationStore):
         return data
 
     def read_many(
-        self, commits: Iterable[str], screen: LineScreen | None = None
+        self, commits: Iterable[str], screen: LineScreen | None = None, *, links: bool = False
     ) -> dict[str, list[bytes]]:
         result: dict[str, list[bytes]] = {}
         for commit in commits:
@@ -237,7 +237,7 @@ class DirectoryStore(AttestationStore):
                 result[commit] = []
                 continue
             data = self.read_file(rel) if not self._writable else (self.root / rel).read_bytes()
-            result[commit] = NoteLines(screen).extend(data).lines
+            result[commit] = NoteLines(screen, links=links).extend(data).lines
         return result
 
     def add_many(self, items: dict[str, Sequence[bytes]]) -> int:

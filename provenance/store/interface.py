@@ -7,12 +7,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 
 from provenance.errors import StoreError
+from provenance.store.links import is_link_line
 
 #: Upper bounds a reader enforces before anything is parsed (THREATS.md A6).
 MAX_LINE_BYTES = 4 * 1024 * 1024
 #: Lines that may count (what a screen keeps) per commit, and their total size (G52).
 MAX_LINES_PER_COMMIT = 512
 MAX_NOTE_BYTES = 64 * 1024 * 1024
+#: Link lines a reader keeps per commit (``links=True``); more are no links at all.
+MAX_LINKS_PER_COMMIT = 16
 #: Stand-ins a reader puts where it keeps no line (never valid JSON, so always refused).
 OVERSIZED_LINE = b"<oversized line>"
 OVERSIZED_NOTE = b"<oversized note>"
@@ -29,18 +32,29 @@ class NoteLines:
     Lines longer than ``MAX_LINE_BYTES`` become ``OVERSIZED_LINE``; a ``screen`` may swap a
     line for a stand-in. Duplicates collapse. Kept lines beyond ``MAX_NOTE_BYTES`` in total
     end the note with ``OVERSIZED_NOTE``; stand-ins beyond it collapse into ``NOT_LISTED``.
+
+    Rewrite links (:mod:`provenance.store.links`) are not attestations: they never reach
+    ``lines`` (so no reader counts or refuses them), unless ``links`` asks for them alone.
     """
 
-    def __init__(self, screen: LineScreen | None = None) -> None:
+    def __init__(self, screen: LineScreen | None = None, *, links: bool = False) -> None:
         self.lines: list[bytes] = []
         self._seen: set[bytes] = set()
         self._screen = screen
+        self._links = links
         self._kept = self._swapped = 0
 
     def add(self, raw: bytes | None) -> None:
         """One line as read (``None``: it was too long to read)."""
         line = b"" if raw is None else raw.strip(b"\r")
         if raw is not None and not line:
+            return
+        link = raw is not None and is_link_line(line)
+        if self._links:
+            if link and len(self.lines) < MAX_LINKS_PER_COMMIT and len(line) <= MAX_LINE_BYTES:
+                self._append(line)
+            return
+        if link:  # a claim, never an attestation: no reader counts or refuses it
             return
         if raw is None or len(line) > MAX_LINE_BYTES:
             self._append(OVERSIZED_LINE)
@@ -83,11 +97,12 @@ class AttestationStore(ABC):
 
     @abstractmethod
     def read_many(
-        self, commits: Iterable[str], screen: LineScreen | None = None
+        self, commits: Iterable[str], screen: LineScreen | None = None, *, links: bool = False
     ) -> dict[str, list[bytes]]:
         """Lines stored for each commit (missing commits map to an empty list).
 
         Memory is bounded as :class:`NoteLines` describes; ``screen`` is applied to each line.
+        Rewrite links are left out, or with ``links`` they alone are returned (unscreened).
         """
 
     @abstractmethod
@@ -141,11 +156,14 @@ class MemoryStore(AttestationStore):
         return self._present
 
     def read_many(
-        self, commits: Iterable[str], screen: LineScreen | None = None
+        self, commits: Iterable[str], screen: LineScreen | None = None, *, links: bool = False
     ) -> dict[str, list[bytes]]:
         with self._lock:
             stored = {c: list(self._lines.get(c, [])) for c in commits}
-        return {c: NoteLines(screen).extend(b"\n".join(ls)).lines for c, ls in stored.items()}
+        return {
+            c: NoteLines(screen, links=links).extend(b"\n".join(ls)).lines
+            for c, ls in stored.items()
+        }
 
     def add_many(self, items: dict[str, Sequence[bytes]]) -> int:
         added = 0

@@ -104,7 +104,7 @@ class NotesStore(AttestationStore):
         return blobs
 
     def read_many(
-        self, commits: Iterable[str], screen: LineScreen | None = None
+        self, commits: Iterable[str], screen: LineScreen | None = None, *, links: bool = False
     ) -> dict[str, list[bytes]]:
         wanted = list(dict.fromkeys(commits))
         result: dict[str, list[bytes]] = {c: [] for c in wanted}
@@ -123,9 +123,9 @@ class NotesStore(AttestationStore):
             if otype == "blob" and data is None:
                 large.append(oid)
             elif otype == "blob" and data is not None:
-                by_blob[oid] = NoteLines(screen).extend(data).lines
+                by_blob[oid] = NoteLines(screen, links=links).extend(data).lines
         for oid in large:  # streamed: a huge note never turns its valid lines into too_large
-            note = NoteLines(screen)
+            note = NoteLines(screen, links=links)
             for line in stream_lines(self.git, oid, MAX_LINE_BYTES):
                 note.add(line)
             by_blob[oid] = note.lines

@@ -61,6 +61,9 @@ class SyncResult:
     merged: bool
     pushed: bool
     attempts: int
+    #: link sources (``refs/provenance/sources/*``) fetched and pushed
+    sources_fetched: int = 0
+    sources_pushed: int = 0
 
 
 def _ident_env(git: Git) -> dict[str, str] | None:

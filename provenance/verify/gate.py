@@ -10,7 +10,7 @@ shown (``Target.show_all``): a person asked about that commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -23,6 +23,16 @@ from provenance.store import MAX_LINES_PER_COMMIT, AttestationStore
 from provenance.store.pending import pending_ids
 from provenance.verify.approvals import ApprovalFacts, ChangeFacts, evaluate, facts_of
 from provenance.verify.attestation import AttestationResult, verify_line
+from provenance.verify.links import (
+    MAX_DEPTH,
+    Followed,
+    Plans,
+    SourceStanding,
+    follow,
+    plan_commits,
+    plan_links,
+    read_links,
+)
 from provenance.verify.pool import run_all
 from provenance.verify.report import CommitVerdict, RangeInfo, Report, Status, TrailerWarning
 from provenance.verify.trailers import (
@@ -173,6 +183,67 @@ def _verdict(c: CommitClassification, outcome: Outcome, commit: Commit | None, t
     return replace(decided, identity_related=True, rules=c.rules, findings=c.findings)
 
 
+def _evidence(verdict: CommitVerdict, results: Mapping[str, Outcome]) -> list[AttestationResult]:
+    """The attestations a verdict stands on: its own, and its link's sources' (``via``)."""
+    found = [results.get(verdict.commit)]
+    if verdict.via is not None:
+        found += [results.get(s) for s in verdict.sources]
+    return [r for outcome in found if isinstance(outcome, tuple) for r in outcome]
+
+
+def _through_link(verdict: CommitVerdict, followed: Followed) -> CommitVerdict:
+    """A refused commit's verdict once its links were followed (passed, or why not)."""
+    if followed.ok:
+        return replace(verdict, status="ok", reasons=(), approvers=followed.approvers,
+                       via=followed.via, sources=followed.sources)  # fmt: skip
+    own = tuple(r for r in verdict.reasons if r != Reason.ATTESTATION_MISSING)
+    return replace(verdict, reasons=(*own, *followed.reasons))
+
+
+def _links(
+    git: Git,
+    target: Target,
+    trust: TrustContext,
+    store: AttestationStore,
+    results: dict[str, Outcome],
+    depth: int,
+    planned: Plans,
+) -> dict[str, Followed]:
+    """Follow the links of identity commits without a valid change attestation of their own.
+
+    ``results`` may hold the sources' outcomes already (verified in the same pool run).
+    """
+    candidates = [
+        c for c in target.commits
+        if c.identity_related and isinstance(results.get(c.commit), tuple)
+        and not _has_valid_change(results.get(c.commit))
+    ]  # fmt: skip
+    if not candidates or depth >= MAX_DEPTH:
+        return {}
+
+    def decide_sources(sources: tuple[CommitClassification, ...]) -> dict[str, SourceStanding]:
+        inner = gate(git, Target(sources, target.policy_from), trust, store, depth=depth + 1,
+                     known=results)  # fmt: skip
+        return {v.commit: SourceStanding(v.status == "ok", v.approvers) for v in inner.commits}
+
+    links = read_links(store, [c.commit for c in candidates])
+    rules = trust.policy.policy.identity
+    return follow(git, candidates, links, rules, decide_sources, planned)
+
+
+def _planned_sources(
+    git: Git, target: Target, store: AttestationStore, lines: dict[str, list[bytes]], depth: int
+) -> Plans:
+    """Plans of the links on identity commits whose stored lines cannot count (so their
+    sources can be verified in the same pool run as everything else)."""
+    if depth >= MAX_DEPTH:
+        return {}
+    bare = [c.commit for c in target.commits
+            if c.identity_related and candidates(lines.get(c.commit, [])) == 0]  # fmt: skip
+    links = read_links(store, bare) if bare else {}
+    return plan_links(git, links) if links else {}
+
+
 def gate(
     git: Git,
     target: Target,
@@ -180,26 +251,39 @@ def gate(
     store: AttestationStore,
     *,
     progress: Progress | None = None,
+    depth: int = 0,
+    known: Mapping[str, Outcome] | None = None,
 ) -> Report:
     """Decide every commit of ``target``; attestations verify in parallel worker processes.
 
     AI trailers (``Assisted-by``, ``Generated-by``, AI co-authors) of identity-related
     commits are compared with their valid change attestations (:mod:`.trailers`); the older
     ``[agents] trailer`` setting checks every commit.
+    An identity commit without a valid change attestation of its own may pass through a
+    rewrite link (:mod:`provenance.verify.links`); its trailers are then compared with its
+    sources' attestations. ``depth`` counts the links followed to get here, ``known`` holds
+    outcomes verified already.
     """
     modes = trailer_modes(trust.policy.policy)
     available = store.available()
     to_verify, commits, trailers = _scope(git, target, store, trust, available)
-    results: dict[str, Outcome] = {}
+    results: dict[str, Outcome] = dict(known or {})
+    planned: Plans = {}
     if available and to_verify:
         lines = store.read_many(to_verify, screen=trust.screen)
+        planned = _planned_sources(git, target, store, lines, depth)
+        chosen = set(to_verify)
+        extra = [s for s in plan_commits(planned) if s not in chosen and s not in results]
+        lines |= store.read_many(extra, screen=trust.screen) if extra else {}
+        todo = [sha for sha in [*to_verify, *extra] if sha not in results]
         trust.verifier_if_needed(lines)
-        missing = [sha for sha in to_verify if sha not in commits]
-        commits = {**commits, **(read_commits(git, missing) if missing else {})}
-        jobs = [(sha, commits[sha].raw, lines.get(sha, [])) for sha in to_verify]
+        wanted = [s for s in [*to_verify, *extra] if s not in commits]
+        commits = {**read_commits(git, wanted), **commits}
+        jobs = [(sha, commits[sha].raw, lines.get(sha, [])) for sha in todo]
         weight = sum(len(job[2]) for job in jobs)
         outcomes = run_all(_verify_lines, jobs, trust, weight=weight, progress=progress)
-        results = {job[0]: outcome for job, outcome in zip(jobs, outcomes, strict=True)}
+        results |= {job[0]: outcome for job, outcome in zip(jobs, outcomes, strict=True)}
+    linked = _links(git, target, trust, store, results, depth, planned) if available else {}
     required = any(c.identity_related for c in target.commits)
     pending = pending_ids(git) if required or modes.every_commit else set()
     verdicts = []
@@ -207,9 +291,10 @@ def gate(
     for c in target.commits:
         outcome = results.get(c.commit, Reason.ATTESTATIONS_UNAVAILABLE)
         v = _verdict(c, outcome, commits.get(c.commit), target, trust)
+        if c.commit in linked and v.status == "refused":
+            v = _through_link(v, linked[c.commit])
         if c.commit in trailers:
-            found = results.get(c.commit)
-            seen = found if isinstance(found, tuple) else ()
+            seen = _evidence(v, results)
             v, warning = check_trailers(v, c.identity_related, trailers[c.commit], seen, modes)
             warnings += [warning] if warning is not None else []
         if v.status == "refused" and c.commit in pending and not _has_valid_change(outcome):

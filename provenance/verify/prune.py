@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from provenance.gitio import Commit
 from provenance.reasons import Reason
+from provenance.store.links import is_link_line
 from provenance.verify.attestation import verify_line
 from provenance.verify.envelope import parse_line
 from provenance.verify.jsonstrict import StrictJSONError
@@ -56,6 +57,8 @@ def permanent_refusal(line: bytes | None, commit: Commit, trust: TrustContext) -
     """
     if line is None:
         return Reason.TOO_LARGE
+    if is_link_line(line):  # a rewrite link is a claim the gate recomputes, not a refusal
+        return None
     try:
         parsed = parse_line(line)
     except StrictJSONError as e:

@@ -32,6 +32,9 @@ class CommitVerdict:
     findings: tuple[Finding, ...] = ()
     #: The AI trailers a trailer refusal is about, as written (``Assisted-by: codex:gpt-5``).
     trailers: tuple[str, ...] = ()
+    #: how a commit without its own evidence passed (``squash of a1b2..c3d4``), and its sources
+    via: str | None = None
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,9 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             entry["approvers"] = list(c.approvers)
         if c.trailers:
             entry["trailers"] = list(c.trailers)
+        if c.via is not None:
+            entry["via"] = c.via
+            entry["sources"] = list(c.sources)
         entry["attestations"] = [_attestation_json(a) for a in c.attestations]
         commits.append(entry)
     policy: dict[str, Any] = {"source": report.policy_source, "digest": report.policy_digest}
@@ -206,7 +212,8 @@ def render_text(report: Report) -> str:
             who += f"; prompted by {shown(', '.join(prompters))}"
         if c.approvers and c.status == "ok":
             who += f"; approved by {shown(', '.join(c.approvers))}"
-        lines.append(f"{mark} {c.commit[:12]}{who}")
+        via = f" ({shown(c.via)})" if c.via is not None else ""
+        lines.append(f"{mark} {c.commit[:12]}{via}{who}")
         for reason in c.reasons:
             lines.append(f"       {shown(reason)}")
         if c.findings and c.status == "refused":

@@ -21,6 +21,7 @@ BENCH = ROOT / "scripts" / "bench.py"
 #: (mode name, arguments at a small size, a line every healthy run prints)
 MODES = [
     ("gate", ["--commits", "20", "--cli-sample", "1"], "provenance verify (gate)"),
+    ("links", ["--links", "0.5", "--commits", "30"], "linked / none ="),
     (
         "audit",
         ["--audit", "--audit-rows", "200", "--audit-commits", "10"],

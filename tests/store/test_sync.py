@@ -212,3 +212,25 @@ def test_two_clones_stamping_and_syncing_concurrently_lose_nothing(
     )
     assert stats.totals["attestations"] == 2 * len(commits)  # the real stamps all verify
     assert stats.refused == 8  # the extra lines are not attestations: never indexed
+
+
+def test_link_sources_travel_with_sync(tmp_path: Path) -> None:
+    """Issue 15: refs/provenance/sources/* are pushed and fetched; a misnamed one is ignored."""
+    remote, _, _ = _world(tmp_path)
+    a, b = _clone(remote, tmp_path / "a"), _clone(remote, tmp_path / "b")
+    a.git("checkout", "-q", "-b", "gone")
+    source = a.commit("a commit only a has", {"only-a.txt": "a\n"})
+    a.git("checkout", "-q", "main")
+    a.git("branch", "-q", "-D", "gone")
+    a.git("update-ref", f"refs/provenance/sources/{source}", source)
+    misnamed = a.git("rev-parse", "HEAD")
+    a.git("update-ref", f"refs/provenance/sources/{'0' * 40}", misnamed)
+    done = sync(a.path)
+    assert (done.sources_fetched, done.sources_pushed) == (0, 1)
+    assert remote.git("rev-parse", f"refs/provenance/sources/{source}") == source
+    fetched = sync(b.path)
+    assert (fetched.sources_fetched, fetched.sources_pushed) == (1, 0)
+    assert b.git("cat-file", "-t", source) == "commit"
+    assert b.git("for-each-ref", "--format=%(refname)", "refs/provenance/sources/") == (
+        f"refs/provenance/sources/{source}"
+    )

@@ -137,3 +137,14 @@ def test_cli_dry_run_json(lab: Lab) -> None:
     document = json.loads(proc.stdout)
     assert (document["removed"], document["written"]) == (1, False)
     assert document["commits"][0]["removed"] == {"malformed": 1}
+
+
+def test_rewrite_links_are_kept(lab: Lab) -> None:
+    """Issue 15: a link is a claim the gate recomputes, never junk to prune."""
+    from provenance.store.links import LINK_PREFIX
+
+    commit = lab.golden.commit
+    link_line = LINK_PREFIX + b'{"new":"' + commit.encode() + b'","sources":["' + b"a" * 40 + b'"]}'
+    lab.golden.replace_notes([b"junk", link_line, lab.line], commit)
+    assert _prune(lab) == {"malformed": 1}
+    assert lab.golden.notes(commit) == [link_line, lab.line]
