@@ -17,7 +17,7 @@ from pathlib import Path
 
 from provenance.devinstance import DevInstance
 from provenance.errors import ProvenanceError
-from provenance.gitio.runner import git_env
+from provenance.gitio.runner import git_env, git_program
 from provenance.policy import render_template
 
 AGENT = "agent-bot@example.com"
@@ -77,7 +77,7 @@ class Demo:
             }
         )
         proc = subprocess.run(
-            ["git", "-c", "core.hooksPath=/dev/null", *args],
+            [git_program(), "-c", "core.hooksPath=/dev/null", *args],
             cwd=cwd or self.repo,
             capture_output=True,
             env=env,
