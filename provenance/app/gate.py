@@ -61,6 +61,19 @@ def _classify(
     return Classified(info, source, classification.ruleset_digest, verdicts)
 
 
+def commit_verdict(
+    git: Git, base: str, sha: str, loaded: LoadedPolicy | None
+) -> CommitClassification:
+    """``sha``'s verdict exactly as the gate reaches it over ``base..sha`` (THREATS.md G57).
+
+    The whole range is read as the gate reads it: sources, symlink aliases, and for a merge
+    what it brings into the mainline. ``stamp`` records a cheaper verdict; an approver must
+    see this one.
+    """
+    found = _classify(git, f"{base}..{sha}", loaded, None).commits
+    return next(c for c in found if c.commit == sha)
+
+
 def classify_range(
     repo: Path, spec: str, policy_file: Path | None = None, progress: Progress | None = None
 ) -> Classified:
