@@ -16,7 +16,7 @@ from ._rules_evasion import EVASION_PATH_RULES, EVASION_RULES
 from ._rules_lang import LANGUAGE_RULES
 
 #: Version of the matching code (normalisation, scoring); recorded next to every verdict.
-CLASSIFIER_VERSION = "1.1.0"
+CLASSIFIER_VERSION = "1.2.0"
 
 BUILTIN_RULESET_NAME = "builtin:identity"
 #: Bump the ``@N`` whenever a built-in rule, glob or file kind changes.

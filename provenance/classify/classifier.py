@@ -93,7 +93,10 @@ class Classifier:
         self._policy_index = GlobIndex(
             {policy_path_id(g): GlobSet.compile([fold(g.casefold())]) for g in paths}
         )
-        self._exclude = GlobSet.compile(fold(g.casefold()) for g in exclude)
+        # Exclusions are matched against the path exactly as git stores it: an exclusion is
+        # trust, and a folded match would also trust other, real paths (``**/docs/**``
+        # excluding the Java package ``com/acme/Docs``, red-team 11).
+        self._exclude = GlobSet.compile(exclude)
         self._policy_content = tuple(_compile_policy(s) for s in content)
         self._facts_cache: dict[str, _Facts] = {}
         self._scanner = ContentScanner(self._content_rules)
@@ -249,7 +252,7 @@ class Classifier:
         kinds = {n.removeprefix(_KIND) for n in names if n.startswith(_KIND)}
         hits = {n for n in names if not n.startswith(_KIND)}
         hits -= {i for i, u in self._unless.items() if i in hits and any(map(u.match, forms))}
-        excluded = self._exclude.match(forms[0])
+        excluded = self._exclude.match(path)
         facts = _Facts(frozenset(hits), frozenset(policy), _settle_kinds(kinds), excluded)
         if len(self._facts_cache) > _CACHE_LIMIT:
             self._facts_cache.clear()

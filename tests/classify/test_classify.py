@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -200,7 +201,31 @@ def test_policy_directory_is_always_identity_related() -> None:
 def test_exclude_suppresses_path_and_content_rules() -> None:
     clf = Classifier.build(exclude=["vendor/**"])
     assert clf.classify(fc("vendor/auth/jwt.py", "jwt.decode(t, k)")) == ()
-    assert clf.classify(fc("VENDOR/Auth/x.py", "x = 1")) == ()  # case-insensitive
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "src/main/java/com/acme/Docs/AdminAccess.java",  # the red-team's Java package
+        "src/DOCS/auth.py",
+        "src/docs\u0301/auth.py",  # a combining mark: another name on disk
+        "src/\uff44\uff4f\uff43\uff53/auth.py",  # fullwidth letters
+    ],
+)
+def test_exclude_matches_the_path_exactly_as_git_stores_it(path: str) -> None:
+    """THREATS.md E31 (variant): an exclusion trusts a path; a folded match trusted others."""
+    clf = Classifier.build(exclude=["**/docs/**"])
+    assert clf.classify(fc("src/docs/auth.py", "x = 1")) == ()
+    assert clf.classify(fc(path, "public static boolean isAdmin() { return true; }"))
+
+
+def test_a_change_is_excluded_only_when_every_name_of_it_is() -> None:
+    """THREATS.md E31 (variant): a rename or alias outside the exclusion is judged."""
+    clf = Classifier.build(exclude=["docs/**"])
+    renamed = fc("app/auth/x.py", "x = 1", old_path="docs/x.py", status="R")
+    assert "path.authn" in clf.classify(renamed)
+    aliased = replace(fc("docs/x.py", "x = 1"), aliases=("app/auth/x.py",))
+    assert "path.authn" in clf.classify(aliased)
 
 
 def test_exclude_cannot_hide_policy_or_gitattributes() -> None:

@@ -1,0 +1,56 @@
+"""The red-team review of the issue 12/13 fixes: variants the gate passed (exit 0) before.
+
+Every case is a real gate run over real git history, as in ``test_gate_sees.py``: the
+unattested identity change is refused (``attestation_missing``) with the rule that saw it,
+and the neutral commits around it stay ``not-required``. Each test names the THREATS.md id it
+varies; the reproducers are under the review's ``NN-*/`` directories.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from provenance.devinstance import DevInstance
+from provenance.policy import render_template
+from tests.conftest import AGENT_ID, make_golden
+from tests.verify.test_range_gate import NEUTRAL, Lab, assert_not_required, assert_refused_for
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory, dev: DevInstance) -> Lab:
+    golden = make_golden(tmp_path_factory.mktemp("red-team"), dev)
+    base = golden.repo.commit(
+        "base",
+        {
+            "app/views.py": "def index(request):\n    return render(request, 'index.html')\n",
+            "lib/core/verify.py": NEUTRAL,
+            "lib/core/__init__.py": "",
+            "docs/guide.md": "# Guide\n",
+        },
+    )
+    return Lab(golden, base)
+
+
+# --- 11: policy exclusions match the path as git stores it -----------------------------------
+
+ADMIN_ACCESS = """package com.acme.{package};
+
+public class AdminAccess {{
+    // grant ROLE_ADMIN to every authenticated user: authorization bypass
+    public static boolean isAdmin(Authentication auth) {{ return true; }}
+}}
+"""
+
+
+def test_an_exclusion_does_not_trust_a_case_folded_twin(lab: Lab) -> None:
+    """THREATS.md E31 (variant): ``**/docs/**`` excluded the Java package ``com.acme.Docs``."""
+    policy = lab.repo.path.parent / "exclude-docs.toml"
+    text = render_template(lab.inst.default_issuer, AGENT_ID)
+    policy.write_text(text.replace('# exclude = ["docs/**"]', 'exclude = ["**/docs/**"]'))
+    lab.branch("rt11-exclude")
+    docs = lab.commit("guide", {"src/docs/auth/guide.py": "def login():\n    return True\n"})
+    java = "src/main/java/com/acme/{}/AdminAccess.java"
+    sha = lab.commit("admin", {java.format("Docs"): ADMIN_ACCESS.format(package="Docs")})
+    report = lab.gate(sha, policy=policy)
+    assert_not_required(report, docs)  # what the policy really excludes stays excluded
+    assert assert_refused_for(report, sha, "attestation_missing").rules
