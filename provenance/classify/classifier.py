@@ -15,7 +15,7 @@ from ._content import ContentScanner
 from ._encoding import java_reading, might_hide, python_reading
 from ._globs import GlobIndex, GlobSet
 from ._guard import GUARD_DOC, GUARD_KINDS, GUARD_RULE, guard_flow, touches_control_flow
-from ._model import FIRE_AT, ContentRule, RuleSpec, Strength, View
+from ._model import FIRE_AT, ContentRule, PathRule, RuleSpec, Strength, View
 from ._normalize import fold, outside_tree, path_forms, raw_text, resolve_target
 from ._paths import KIND_GLOBS
 from ._ruleset import (
@@ -51,6 +51,8 @@ class _Facts:
     policy: frozenset[str]
     kinds: frozenset[str]
     excluded: bool
+    #: The path rules a directory above the file matches (``app/auth/`` of ``admins.txt``).
+    dir_hits: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -253,7 +255,12 @@ class Classifier:
         hits = {n for n in names if not n.startswith(_KIND)}
         hits -= {i for i, u in self._unless.items() if i in hits and any(map(u.match, forms))}
         excluded = self._exclude.match(path)
-        facts = _Facts(frozenset(hits), frozenset(policy), _settle_kinds(kinds), excluded)
+        parent = path.rpartition("/")[0]
+        above = self._facts(parent) if parent else None
+        dir_hits = above.hits | above.dir_hits if above is not None else frozenset()
+        facts = _Facts(
+            frozenset(hits), frozenset(policy), _settle_kinds(kinds), excluded, dir_hits
+        )
         if len(self._facts_cache) > _CACHE_LIMIT:
             self._facts_cache.clear()
         self._facts_cache[path] = facts
@@ -268,7 +275,7 @@ class Classifier:
         inert = "inert" in facts.kinds
         for rule_id in facts.hits:
             rule = self._path_rules[rule_id]
-            if inert and not rule.always:
+            if inert and not rule.always and not _inert_hit(rule, rule_id, facts):
                 continue
             (weak if rule.strength is Strength.WEAK else strong).add(rule_id)
         return strong | facts.policy, weak
@@ -332,6 +339,20 @@ class Classifier:
         return fired
 
 
+def _inert_hit(rule: PathRule, rule_id: str, facts: _Facts) -> bool:
+    """Does a path rule fire on an inert file (documentation, styling, media, catalogues)?
+
+    Inert kinds escape content rules and weak hints, never an identity directory: a file
+    in ``app/auth/`` can be data that code there reads (``admins.txt``, red-team 08). A name
+    alone (``docs/auth.md``, ``login.module.css``) does not make one identity-related, except
+    for plain text, the format data files take (``auth_admins.txt``); styling and media
+    (``icons/auth/discord.svg``) decide nothing anywhere.
+    """
+    if rule.strength is Strength.WEAK or "media" in facts.kinds:
+        return False
+    return rule_id in facts.dir_hits or "text" in facts.kinds
+
+
 @cache
 def _builtin_globs() -> dict[str, GlobSet]:
     """The globs of the built-in path rules (by id), their vetoes and the file kinds."""
@@ -358,7 +379,7 @@ def _settle_kinds(kinds: set[str]) -> frozenset[str]:
     if "manifest" in kinds or kinds & _CODE_KINDS:
         kinds.discard("inert")
     elif "inert" in kinds:
-        kinds &= {"inert", "test"}
+        kinds &= {"inert", "test", "text", "media"}
     if not kinds - {"test", "catalog-dir"}:
         kinds.add("other")
     return frozenset(kinds)

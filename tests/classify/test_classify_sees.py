@@ -264,3 +264,68 @@ def test_archives_and_compiled_code_need_evidence(path: str) -> None:
     change = FileChange(path, path, "A", "000000", "100644", binary=True)
     assert "path.packaged-code" in CLF.classify(change)
     assert Classifier.build(exclude=[path]).classify(change) == ()
+
+
+# --- red-team 08: inert files under identity paths, catalogues that are configuration ----------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "app/auth/admins.txt",  # the reproducer: data the auth code reads
+        "app/auth/allowed/admins.md",
+        "src/sso/README.rst",
+        "app/auth_admins.txt",  # plain text is data even when only its name says so
+        "config/permissions/roles.po",
+    ],
+)
+def test_inert_files_under_identity_paths_are_identity_related(path: str) -> None:
+    """THREATS.md G46 (variant): an inert extension switched path rules off in app/auth/."""
+    old, new = "alice@example.com\n", "alice@example.com\nmallory@evil.example\n"
+    assert CLF.classify(edited_file(path, old, new)), path
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "docs/auth.md",  # documentation named after auth, outside any identity directory
+        "src/components/login.module.css",
+        "resources/icons/auth/discord.svg",  # media decide nothing anywhere
+        "static/img/login-hero.png",
+        "src/__snapshots__/Login.test.tsx.snap",
+    ],
+)
+def test_documentation_styling_and_media_stay_inert(path: str) -> None:
+    assert CLF.classify(edited_file(path, "a\n", "b\n")) == (), path
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"greeting": "Hello", "oidc": {"client_secret": "s3cr3t", '
+        '"allowed_domains": ["evil.example"]}}\n',  # the reproducer
+        '{"auth": {"require_mfa": "false"}}\n',
+        '{"saml": {"issuer": "https://idp.evil.example"}}\n',
+    ],
+)
+def test_catalogue_shaped_json_with_identity_keys_is_read(text: str) -> None:
+    """THREATS.md G46 (variant): an object of strings in config/i18n/ is not a catalogue when
+    its keys name identity configuration or its values are switches."""
+    change = edited_file("config/i18n/en.json", '{"greeting": "Hello"}\n', text)
+    assert CLF.classify(change)
+
+
+def test_catalogue_shaped_yaml_with_identity_keys_is_read() -> None:
+    """THREATS.md G46 (variant): the YAML spelling of the same thing."""
+    old = "en:\n  greeting: Hello\n"
+    new = old + "  oidc:\n    client_secret: s3cr3t\n    allowed_domains: [evil.example]\n"
+    assert CLF.classify(edited_file("config/locales/en.yml", old, new))
+
+
+def test_login_screen_catalogues_stay_inert() -> None:
+    """Translations of a login form name passwords and sign-in; they configure nothing."""
+    old = '{"login": {"password": "Passwort", "submit": "Anmelden"}}\n'
+    new = '{"login": {"password": "Kennwort", "submit": "Anmelden", "forgot": "Vergessen?"}}\n'
+    assert CLF.classify(edited_file("locale/de/auth.json", old, new)) == ()
+    yml = "de:\n  devise:\n    failure:\n      invalid: 'Ungültige Anmeldedaten.'\n"
+    assert CLF.classify(edited_file("config/locales/devise.de.yml", "de:\n", yml)) == ()

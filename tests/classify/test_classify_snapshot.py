@@ -23,8 +23,8 @@ POLICY_CLF = Classifier.build(
     exclude=["tests/**", "*.md", "vendor/", "**/__tests__/**"],
 )
 
-BUILTIN_DIGEST = "sha256:3f702dc28c2f29468a6443a3f87cb8bdcb5bcad289858aa29eeef15cf1339a17"
-POLICY_DIGEST = "sha256:fa4f52258e686eb2ef6eb6d160ce483c1ee2da94ba9daf7db9d50c67863158ad"
+BUILTIN_DIGEST = "sha256:a9b7dc02ed8e5a85e02ed084214ed4ea69f4aea8ca70cd96d8138945e341ae09"
+POLICY_DIGEST = "sha256:b47e492b049fa861bae06ef5708f2d6b5151553831759d30f87f7b917724c3b0"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),

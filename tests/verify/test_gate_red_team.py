@@ -54,3 +54,39 @@ def test_an_exclusion_does_not_trust_a_case_folded_twin(lab: Lab) -> None:
     report = lab.gate(sha, policy=policy)
     assert_not_required(report, docs)  # what the policy really excludes stays excluded
     assert assert_refused_for(report, sha, "attestation_missing").rules
+
+
+# --- 08: inert extensions under identity paths; catalogue-shaped configuration ---------------
+
+ADMINS_PY = """from pathlib import Path
+ADMINS = set(Path(__file__).with_name("admins.txt").read_text().split())
+
+def is_admin(user):
+    return user.email in ADMINS
+"""
+
+
+def test_a_data_file_in_an_identity_directory_needs_evidence(lab: Lab) -> None:
+    """THREATS.md G46 (variant): ``app/auth/admins.txt`` gained an admin, exit 0 before."""
+    lab.branch("rt08-txt")
+    files = {"app/auth/admins.py": ADMINS_PY, "app/auth/admins.txt": "alice@example.com\n"}
+    base = lab.commit("admins", files)
+    lab.stamp(base)
+    sha = lab.commit("one more", {"app/auth/admins.txt": "alice@example.com\nmallory@evil\n"})
+    guide = lab.commit("guide", {"docs/auth.md": "# Signing in\n\nUse SSO.\n"})
+    report = lab.gate(guide, base=base)
+    assert "path.authn" in assert_refused_for(report, sha, "attestation_missing").rules
+    assert_not_required(report, guide)  # documentation named after auth stays inert
+
+
+def test_catalogue_shaped_json_with_identity_keys_needs_evidence(lab: Lab) -> None:
+    """THREATS.md G46 (variant): an object of strings in config/i18n/ configured OIDC."""
+    lab.branch("rt08-json")
+    base = lab.commit("i18n", {"config/i18n/en.json": '{"greeting": "Hello"}\n'})
+    lab.stamp(base)
+    oidc = '"oidc": {"client_secret": "s3cr3t", "allowed_domains": ["evil.example"]}'
+    sha = lab.commit("oidc", {"config/i18n/en.json": '{"greeting": "Hello", ' + oidc + "}\n"})
+    words = lab.commit("words", {"config/i18n/de.json": '{"greeting": "Hallo"}\n'})
+    report = lab.gate(words, base=base)
+    assert assert_refused_for(report, sha, "attestation_missing").rules
+    assert_not_required(report, words)
