@@ -25,6 +25,8 @@ class FileChange:
     directory symlinks in the commit's trees: rules judge the change there too.
     ``old_source`` / ``new_source`` are the whole blobs as text (UTF-8, ``surrogateescape``),
     read only for the changes whose rules need more than the changed lines.
+    ``aliases_truncated`` is true when not every alias could be listed (too many links, or
+    chains too long): rules must then assume one of the missing ones is an identity path.
     """
 
     path: str
@@ -43,3 +45,4 @@ class FileChange:
     aliases: tuple[str, ...] = ()
     old_source: str | None = None
     new_source: str | None = None
+    aliases_truncated: bool = False

@@ -47,7 +47,13 @@ def _classify(
         raise UsageError(f"{spec!r} is not a range", hint="give BASE..HEAD")
     base, head, commits = walk_range(git, *parsed)  # callers checked the repository first
     classification = classification_for(loaded.policy.identity if loaded else None)
-    seen = read_range(git, commits, ends=(base, head), want=classification.wants_source)
+    seen = read_range(
+        git,
+        commits,
+        ends=(base, head),
+        want=classification.wants_source,
+        prefer=classification.identity_path,
+    )
     report = (lambda n, t: progress("classified", n, t)) if progress else None
     verdicts = classify_range_changes(
         [(c.sha, c.parents) for c in commits],

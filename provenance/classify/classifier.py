@@ -36,7 +36,10 @@ ALIAS_RULE = "git.symlink-alias"
 ENCODING_RULE = "code.source-encoding"
 _SYMLINK_DOC = "a symlink whose path or target is identity-related, or whose target leaves the tree"
 _ENCODING_DOC = "Python source declared in a codec that does not read ASCII as ASCII (utf-7 ...)"
-_ALIAS_DOC = "the file is also reached through a symlink at an identity path"
+_ALIAS_DOC = (
+    "the file is also reached through a symlink at an identity path (or through more links "
+    "than could be listed)"
+)
 _GITLINK_DOC = "a submodule (gitlink) added, moved, bumped or removed: it can swap any code"
 _CACHE_LIMIT = 100_000
 _KIND = "kind:"
@@ -170,6 +173,8 @@ class Classifier:
         if any(f.kinds >= _CATALOG_CANDIDATE for f in facts) and _is_catalogue(change, facts):
             facts = [replace(f, kinds=_INERT) for f in facts]  # a real translation catalogue
         fired: set[str] = set()
+        if change.aliases_truncated and self._builtin:
+            fired.add(ALIAS_RULE)  # an alias that could not be listed may be an identity path
         weak: set[str] = set()
         for n, f in enumerate(facts):
             strong_ids, weak_ids = self._path_verdict(f)
@@ -228,7 +233,7 @@ class Classifier:
             return True
         if not kinds & GUARD_KINDS or not (change.added or change.removed):
             return False
-        if any(self._is_identity_path(p) for p in paths):
+        if any(self.is_identity_path(p) for p in paths):
             return False  # fires by its path whatever the source says
         lines = (*change.added, *change.removed)
         if "python" in kinds and (might_hide(lines) or "coding" in "\n".join(lines)):
@@ -258,9 +263,7 @@ class Classifier:
         parent = path.rpartition("/")[0]
         above = self._facts(parent) if parent else None
         dir_hits = above.hits | above.dir_hits if above is not None else frozenset()
-        facts = _Facts(
-            frozenset(hits), frozenset(policy), _settle_kinds(kinds), excluded, dir_hits
-        )
+        facts = _Facts(frozenset(hits), frozenset(policy), _settle_kinds(kinds), excluded, dir_hits)
         if len(self._facts_cache) > _CACHE_LIMIT:
             self._facts_cache.clear()
         self._facts_cache[path] = facts
@@ -280,7 +283,7 @@ class Classifier:
             (weak if rule.strength is Strength.WEAK else strong).add(rule_id)
         return strong | facts.policy, weak
 
-    def _is_identity_path(self, path: str) -> bool:
+    def is_identity_path(self, path: str) -> bool:
         """True when a strong path rule or policy glob matches, whatever the file kind."""
         facts = self._facts(path)
         if facts.excluded:
@@ -301,13 +304,13 @@ class Classifier:
         if GITLINK_MODE not in modes and SYMLINK_MODE not in modes:
             return out
         live_paths = [p for p, f in zip(paths, facts, strict=True) if not f.excluded]
-        on_identity_path = any(self._is_identity_path(p) for p in live_paths)
+        on_identity_path = any(self.is_identity_path(p) for p in live_paths)
         if GITLINK_MODE in modes and live_paths and self._builtin:
             out.add(GITLINK_RULE)
         if SYMLINK_MODE in modes:
             targets = _symlink_targets(change)
             into = any(
-                self._is_identity_path(resolve_target(p, t)) or outside_tree(p, t)
+                self.is_identity_path(resolve_target(p, t)) or outside_tree(p, t)
                 for p in live_paths
                 for t in targets
             )

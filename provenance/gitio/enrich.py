@@ -13,7 +13,14 @@ from dataclasses import replace
 
 from provenance.gitio.batch import read_objects
 from provenance.gitio.runner import Git
-from provenance.gitio.symlinks import EMPTY_LINKS, AliasIndex, Links, link_updates, tree_links
+from provenance.gitio.symlinks import (
+    EMPTY_LINKS,
+    MAX_ALIASES,
+    AliasIndex,
+    Links,
+    link_updates,
+    tree_links,
+)
 from provenance.models import FileChange
 
 #: Blobs larger than this are not read as sources; rules then decide without them.
@@ -104,8 +111,13 @@ def attach_aliases(
     changes: Sequence[FileChange],
     link_sets: Iterable[Links],
     cache: dict[tuple[int, ...], AliasIndex],
+    prefer: Callable[[str], bool] | None = None,
 ) -> list[FileChange]:
-    """Set ``aliases`` on each change: other paths naming it through any of ``link_sets``."""
+    """Set ``aliases`` on each change: other paths naming it through any of ``link_sets``.
+
+    At most ``MAX_ALIASES`` are kept, those ``prefer`` selects (identity paths) first; when
+    any is dropped, or the search itself hit a bound, ``aliases_truncated`` says so.
+    """
     sets = [s for s in link_sets if s]
     if not sets:
         return list(changes)
@@ -116,7 +128,17 @@ def attach_aliases(
     out = []
     for c in changes:
         own = {c.path, c.old_path}
-        found = [a for p in dict.fromkeys((c.path, c.old_path)) for a in index.aliases(p)]
-        aliases = tuple(a for a in dict.fromkeys(found) if a not in own)
-        out.append(replace(c, aliases=aliases) if aliases else c)
+        found: list[str] = []
+        complete = True
+        for p in dict.fromkeys((c.path, c.old_path)):
+            names, done = index.search(p)
+            found += names
+            complete = complete and done
+        aliases = [a for a in dict.fromkeys(found) if a not in own]
+        if prefer is not None and len(aliases) > MAX_ALIASES:
+            aliases.sort(key=lambda a: not prefer(a))  # stable: identity paths first
+        truncated = not complete or len(aliases) > MAX_ALIASES
+        if aliases or truncated:
+            c = replace(c, aliases=tuple(aliases[:MAX_ALIASES]), aliases_truncated=truncated)
+        out.append(c)
     return out

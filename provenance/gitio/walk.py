@@ -13,7 +13,7 @@ work tree neither run commands nor change what is seen (THREATS.md E27, G38).
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -183,6 +183,7 @@ def read_range(
     *,
     ends: tuple[str, str] | None = None,
     want: Want | None = None,
+    prefer: Callable[[str], bool] | None = None,
 ) -> RangeChanges:
     """Changes of every commit, what merges bring, symlink aliases and wanted sources.
 
@@ -200,7 +201,7 @@ def read_range(
                 own[commit.sha] = _merge_changes(box, commit)
         brought = raw_changes_of(box.git, merges, env=box.env)
         base_blobs = tree_blobs(git, ends[0]) if ends and merges else {}
-        own, brought = _with_aliases(git, commits, own, brought, ends)
+        own, brought = _with_aliases(git, commits, own, brought, ends, prefer)
         brought = _landed_lines(box, commits, own, brought, base_blobs)
     return RangeChanges(attach_sources(git, own, want), attach_sources(git, brought, want))
 
@@ -281,8 +282,12 @@ def _with_aliases(
     own: dict[str, list[FileChange]],
     brought: dict[str, list[FileChange]],
     ends: tuple[str, str] | None,
+    prefer: Callable[[str], bool] | None = None,
 ) -> tuple[dict[str, list[FileChange]], dict[str, list[FileChange]]]:
-    """Each change with the paths naming it through symlinks (THREATS.md E26, G48)."""
+    """Each change with the paths naming it through symlinks (THREATS.md E26, G48).
+
+    ``prefer`` names the aliases to keep first when there are too many (identity paths).
+    """
     tracker = LinkTracker(git, {})
     changed = (c for v in (*own.values(), *brought.values()) for c in v)
     if not any(SYMLINK_MODE in (c.old_mode, c.new_mode) for c in changed) and not any(
@@ -297,9 +302,9 @@ def _with_aliases(
     def links(c: RangeCommit) -> list[Links]:
         return [*fixed, *(tracker.of(p) for p in c.parents[:1]), tracker.of(c.sha)]
 
-    own = {c.sha: attach_aliases(own[c.sha], links(c), cache) for c in commits}
+    own = {c.sha: attach_aliases(own[c.sha], links(c), cache, prefer) for c in commits}
     brought = {
-        c.sha: attach_aliases(v, links(c), cache)
+        c.sha: attach_aliases(v, links(c), cache, prefer)
         for c in commits
         if (v := brought.get(c.sha)) is not None
     }

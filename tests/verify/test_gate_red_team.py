@@ -13,6 +13,7 @@ import pytest
 from provenance.devinstance import DevInstance
 from provenance.policy import render_template
 from tests.conftest import AGENT_ID, make_golden
+from tests.verify.test_gate_sees import _link
 from tests.verify.test_range_gate import NEUTRAL, Lab, assert_not_required, assert_refused_for
 
 
@@ -90,3 +91,39 @@ def test_catalogue_shaped_json_with_identity_keys_needs_evidence(lab: Lab) -> No
     report = lab.gate(words, base=base)
     assert assert_refused_for(report, sha, "attestation_missing").rules
     assert_not_required(report, words)
+
+
+# --- 04: a flood of neutral symlinks hides the identity alias ---------------------------------
+
+EDIT = NEUTRAL + "def check(claims):\n    return True\n"
+
+
+def _flood(lab: Lab, count: int) -> None:
+    for i in range(count):
+        _link(lab, f"docs/examples/verify_{i:02d}.py", "../../lib/core/verify.py")
+
+
+@pytest.mark.parametrize("commits", ["one", "two"])
+def test_an_identity_alias_survives_a_flood_of_neutral_links(lab: Lab, commits: str) -> None:
+    """THREATS.md G48 (variant): 32 neutral links filled MAX_ALIASES, the real alias was cut."""
+    lab.branch(f"rt04-{commits}")
+    _link(lab, "app/sso", "../lib/core")
+    base = lab.commit("link")
+    lab.stamp(base)
+    _flood(lab, 32)
+    if commits == "two":
+        links = lab.commit("examples")
+        lab.stamp(links)  # the links alone are neutral-looking; stamped so only the edit counts
+    sha = lab.commit("edit", {"lib/core/verify.py": EDIT})
+    rules = assert_refused_for(lab.gate(sha, base=base), sha, "attestation_missing").rules
+    assert {"git.symlink-alias", "path.sso"} <= set(rules)
+
+
+def test_many_neutral_links_to_a_neutral_file_fail_closed(lab: Lab) -> None:
+    """THREATS.md G48 (variant): more aliases than can be listed may hide one; never a pass."""
+    lab.branch("rt04-bound")
+    _flood(lab, 40)
+    base = lab.commit("examples")
+    sha = lab.commit("edit", {"lib/core/verify.py": EDIT})
+    rules = assert_refused_for(lab.gate(sha, base=base), sha, "attestation_missing").rules
+    assert rules == ("git.symlink-alias",)
