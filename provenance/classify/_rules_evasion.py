@@ -66,6 +66,11 @@ EVASION_PATH_RULES: tuple[PathRule, ...] = (
             *("*.deb", "*.rpm", "*.zip", "*.tar", "*.tar.*", "*.tgz", "*.tbz2", "*.txz"),
             *("*.7z", "*.rar", "*.pyc", "*.pyo", "*.pyd", "*.class", "*.so", "*.so.*"),
             *("*.dll", "*.dylib", "*.exe", "*.wasm", "*.node"),
+            # loaded by pickle or as code, even when not binary (protocol 0 pickles are text)
+            *("*.pkl", "*.pickle", "*.joblib", "*.pt", "*.pth", "*.ckpt", "*.npy", "*.npz"),
+            *("*.jmod", "*.jsc", "*.beam", "*.dex", "*.o", "*.a", "*.lib", "*.gz", "*.xz"),
+            *("*.zst", "*.bz2", "*.lz", "*.lz4", "*.lzma", "*.z", "*.cpio", "*.appimage"),
+            *("*.msi", "*.cab", "*.luac", "*.bc"),
         ),
         always=True,
     ),

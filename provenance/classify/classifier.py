@@ -15,6 +15,7 @@ from ._content import ContentScanner
 from ._encoding import java_reading, might_hide, python_reading
 from ._globs import GlobIndex, GlobSet
 from ._guard import GUARD_DOC, GUARD_KINDS, GUARD_RULE, guard_flow, touches_control_flow
+from ._magic import head_of, looks_binary, packaged
 from ._model import FIRE_AT, ContentRule, PathRule, RuleSpec, Strength, View
 from ._normalize import fold, outside_tree, path_forms, raw_text, resolve_target
 from ._paths import KIND_GLOBS
@@ -34,6 +35,7 @@ SYMLINK_RULE = "git.symlink"
 GITLINK_RULE = "git.gitlink"
 ALIAS_RULE = "git.symlink-alias"
 ENCODING_RULE = "code.source-encoding"
+PACKAGED_RULE = "blob.packaged-code"
 _SYMLINK_DOC = "a symlink whose path or target is identity-related, or whose target leaves the tree"
 _ENCODING_DOC = "Python source declared in a codec that does not read ASCII as ASCII (utf-7 ...)"
 _ALIAS_DOC = (
@@ -41,6 +43,11 @@ _ALIAS_DOC = (
     "than could be listed)"
 )
 _GITLINK_DOC = "a submodule (gitlink) added, moved, bumped or removed: it can swap any code"
+_PACKAGED_DOC = (
+    "by its first bytes, an archive, compressed data, a pickle or compiled code: what it "
+    "contains cannot be read from the diff"
+)
+_REGULAR_MODES = frozenset({"100644", "100755"})
 _CACHE_LIMIT = 100_000
 _KIND = "kind:"
 _UNLESS = "unless:"
@@ -114,6 +121,7 @@ class Classifier:
                 ALIAS_RULE: _ALIAS_DOC,
                 ENCODING_RULE: _ENCODING_DOC,
                 GUARD_RULE: GUARD_DOC,
+                PACKAGED_RULE: _PACKAGED_DOC,
             }
             if builtin
             else {}
@@ -184,12 +192,23 @@ class Classifier:
             weak |= weak_ids
         live = [f for f in facts if not f.excluded]
         if live:
+            fired |= self._packaged(change)
             fired |= self._mode_rules(change, paths + aliases, facts)
             fired |= self._content_verdict(change, live, weak)
             fired |= self._decoded_verdict(change, live, weak)
             if not fired and self._guard_flow(change, live):
                 fired.add(GUARD_RULE)
         return tuple(sorted(fired))
+
+    def _packaged(self, change: FileChange) -> set[str]:
+        """Archives and compiled code by their first bytes, whatever the name (red-team 07).
+
+        Inert and test kinds do not matter: a snap package is not a Jest snapshot.
+        """
+        if not self._builtin or change.new_mode not in _REGULAR_MODES:
+            return set()
+        head = head_of(change)
+        return {PACKAGED_RULE} if head is not None and packaged(head) else set()
 
     def _guard_flow(self, change: FileChange, live: list[_Facts]) -> bool:
         """Control flow changed where access is decided (THREATS.md G45); code, never tests."""
@@ -224,6 +243,7 @@ class Classifier:
         """True when ``change`` can only be judged with its whole blobs (``*_source``).
 
         JSON and YAML in translation folders are inert only if the whole file is a catalogue;
+        a binary blob whose diff does not start at line one is sniffed from its first bytes;
         a Python file's declared encoding (line one or two) decides how its bytes read; a
         hunk that changes control flow is judged with the function around it.
         """
@@ -231,6 +251,8 @@ class Classifier:
         kinds = frozenset().union(*(self._facts(p).kinds for p in paths))
         if kinds >= _CATALOG_CANDIDATE:
             return True
+        if looks_binary(change) and head_of(change) is None:
+            return not any(self.is_identity_path(p) for p in paths)  # sniff its first bytes
         if not kinds & GUARD_KINDS or not (change.added or change.removed):
             return False
         if any(self.is_identity_path(p) for p in paths):

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import base64
+import bz2
+import gzip
+import io
 import json
+import lzma
+import tarfile
+import zipfile
 from dataclasses import replace
 
 import pytest
@@ -329,3 +335,102 @@ def test_login_screen_catalogues_stay_inert() -> None:
     assert CLF.classify(edited_file("locale/de/auth.json", old, new)) == ()
     yml = "de:\n  devise:\n    failure:\n      invalid: 'Ungültige Anmeldedaten.'\n"
     assert CLF.classify(edited_file("config/locales/devise.de.yml", "de:\n", yml)) == ()
+
+
+# --- red-team 07: code-bearing blobs found by their first bytes, not by an extension ---------
+
+
+def _pickle() -> bytes:
+    return b"\x80\x05\x95\x1d\x00\x00\x00\x00\x00\x00\x00\x8c\x08builtins\x94\x8c\x04eval\x94."
+
+
+def _zip(name: str = "com/acme/Helper.class") -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(name, b"\xca\xfe\xba\xbe" + b"\0" * 64)
+    return buf.getvalue()
+
+
+def _tar() -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        info = tarfile.TarInfo("helpers.py")
+        data = b"def check(u):\n    return True\n"
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+BLOBS = {
+    "pickle": _pickle(),
+    "zip": _zip(),
+    "jmod": b"JM\x01\x00" + _zip(),
+    "gzip": gzip.compress(b"def check(u):\n    return True\n"),
+    "xz": lzma.compress(b"def check(u):\n    return True\n"),
+    "bzip2": bz2.compress(b"def check(u):\n    return True\n"),
+    "zstd": b"\x28\xb5\x2f\xfd\x04\x58\x00\x00",
+    "ar": b"!<arch>\n" + _zip(),
+    "squashfs": b"hsqs" + b"\x00" * 60,
+    "elf": b"\x7fELF\x02\x01\x01" + b"\x00" * 57,
+    "mach-o": b"\xcf\xfa\xed\xfe\x07\x00\x00\x01" + b"\x00" * 56,
+    "pe": b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 56,
+    "java-class": b"\xca\xfe\xba\xbe\x00\x00\x00\x41" + b"\x00" * 8,
+    "wasm": b"\x00asm\x01\x00\x00\x00",
+    "numpy": b"\x93NUMPY\x01\x00v\x00{'descr': '|O'}",
+    "cpio": b"070701" + b"0" * 104 + b"\x00",
+    "tar": _tar(),
+    "dex": b"dex\n035\x00" + b"\x00" * 32,
+    "beam": b"FOR1\x00\x00\x01\x00BEAMAtU8" + b"\x00" * 8,
+    "ole": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 56,
+    "pyz": b"#!/usr/bin/env python3\n" + _zip("__main__.py"),
+}
+
+
+def _binary_added(path: str, data: bytes, *, source: bool) -> FileChange:
+    """An added blob as the gate's ``--text`` stream shows it (lines split at 0x0A)."""
+    text = data.decode("utf-8", "surrogateescape")
+    lines = tuple(text.split("\n"))
+    return FileChange(
+        path, path, "A", "000000", "100644", lines, (), old_oid=ZERO, new_oid="1" * 40,
+        hunks=((0, 0, 1, len(lines)),), new_source=text if source else None,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("source", [False, True], ids=["diff-only", "with-source"])
+@pytest.mark.parametrize("kind", sorted(BLOBS))
+@pytest.mark.parametrize(
+    "name",
+    ["models/risk_model.pkl", "vendor/helperd.snap", "docs/notes.txt", "assets/blob.dat"],
+)
+def test_code_bearing_blobs_are_found_by_their_bytes(name: str, kind: str, source: bool) -> None:
+    """THREATS.md G49 (variant): any name, ``.snap`` (inert) and ``.txt`` included."""
+    rules = CLF.classify(_binary_added(name, BLOBS[kind], source=source))
+    assert "blob.packaged-code" in rules, (name, kind)
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("static/img/logo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 32),
+        ("static/fonts/a.woff2", b"wOF2\x00\x01\x00\x00" + b"\x00" * 32),
+        ("docs/manual.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"),
+        ("src/__snapshots__/Login.test.tsx.snap", b"// Jest Snapshot v1\n\nexports[`x`] = `y`;\n"),
+        ("notes/mz.txt", b"MZ is the start of this text, not an executable\n"),
+        ("notes/pk.md", b"PK\x03\x04 written out in a document about zip files\n"),
+    ],
+)
+def test_images_fonts_documents_and_text_are_not_packaged_code(path: str, data: bytes) -> None:
+    assert "blob.packaged-code" not in CLF.classify(_binary_added(path, data, source=False))
+
+
+def test_a_binary_blob_changed_after_its_first_line_is_read_whole() -> None:
+    """The head is not in the diff: the classifier asks for the blob, then sniffs it."""
+    blob = BLOBS["elf"] + b"\nmore\nbytes\x00\n"
+    text = blob.decode("utf-8", "surrogateescape")
+    change = FileChange(
+        "bin/helper", "bin/helper", "M", "100755", "100755", ("bytes\x00",), ("old\x00",),
+        old_oid="1" * 40, new_oid="2" * 40, hunks=((3, 1, 3, 1),),
+    )  # fmt: skip
+    assert CLF.wants_source(change)
+    assert "blob.packaged-code" not in CLF.classify(change)  # nothing known yet
+    assert "blob.packaged-code" in CLF.classify(replace(change, new_source=text))

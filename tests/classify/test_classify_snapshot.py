@@ -23,8 +23,8 @@ POLICY_CLF = Classifier.build(
     exclude=["tests/**", "*.md", "vendor/", "**/__tests__/**"],
 )
 
-BUILTIN_DIGEST = "sha256:a9b7dc02ed8e5a85e02ed084214ed4ea69f4aea8ca70cd96d8138945e341ae09"
-POLICY_DIGEST = "sha256:b47e492b049fa861bae06ef5708f2d6b5151553831759d30f87f7b917724c3b0"
+BUILTIN_DIGEST = "sha256:c2c42755ed1f805576ec378652af0d6f61952a406102aa947c4c7982bcc65f53"
+POLICY_DIGEST = "sha256:7259db63196fecd3910cd4aa849667ac00d13a0f8796c831247cd040a5849bcf"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),

@@ -8,6 +8,10 @@ varies; the reproducers are under the review's ``NN-*/`` directories.
 
 from __future__ import annotations
 
+import gzip
+import io
+import zipfile
+
 import pytest
 
 from provenance.devinstance import DevInstance
@@ -127,3 +131,65 @@ def test_many_neutral_links_to_a_neutral_file_fail_closed(lab: Lab) -> None:
     sha = lab.commit("edit", {"lib/core/verify.py": EDIT})
     rules = assert_refused_for(lab.gate(sha, base=base), sha, "attestation_missing").rules
     assert rules == ("git.symlink-alias",)
+
+
+# --- 07: archives and code-bearing data under any extension -----------------------------------
+
+
+def zip_bytes(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+_JAR = zip_bytes({"com/acme/util/Helper.class": b"\xca\xfe\xba\xbe" + b"\0" * 64})
+PACKED = {
+    "models/risk_model.pkl": b"\x80\x05\x95\x1d\x00\x00\x00\x00\x00\x00\x00\x8c\x08builtins.",
+    "models/clf.bin": b"\x80\x04\x95\x1d\x00\x00\x00\x00\x00\x00\x00\x8c\x08builtins.",
+    "vendor/util.jmod": b"JM\x01\x00" + _JAR,
+    "vendor/helpers.py.gz": gzip.compress(b"def check(u):\n    return True\n"),
+    "vendor/helperd.snap": b"hsqs" + _JAR,  # a snap package, not a Jest snapshot
+    "vendor/libhelper.a": b"!<arch>\n" + _JAR,
+    "assets/data.dat": _JAR,  # an archive under a misleading extension
+}
+
+
+@pytest.mark.parametrize("path", sorted(PACKED))
+def test_an_added_code_bearing_blob_needs_evidence(lab: Lab, path: str) -> None:
+    """THREATS.md G49 (variant): ``.pkl``, ``.jmod``, ``.gz``, ``.a``, binary ``.snap`` ..."""
+    lab.branch(f"rt07-{path.replace('/', '-')}")
+    target = lab.repo.path / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(PACKED[path])
+    lab.repo.git("add", "-A")
+    sha = lab.commit_index("vendor")
+    rules = assert_refused_for(lab.gate(sha), sha, "attestation_missing").rules
+    assert "blob.packaged-code" in rules or "path.packaged-code" in rules
+
+
+def test_a_binary_changed_past_its_first_line_is_sniffed(lab: Lab) -> None:
+    """THREATS.md G49 (variant): the magic bytes are not in the diff; the blob is read."""
+    lab.branch("rt07-modified")
+    target = lab.repo.path / "tools" / "helper"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    head = b"\x7fELF\x02\x01\x01" + b"\x00" * 57 + b"\n"
+    target.write_bytes(head + b"one\n")
+    base = lab.commit_index("tool")
+    lab.stamp(base)
+    target.write_bytes(head + b"two\x00\n")
+    lab.repo.git("add", "-A")
+    sha = lab.commit_index("tool update")
+    rules = assert_refused_for(lab.gate(sha, base=base), sha, "attestation_missing").rules
+    assert rules == ("blob.packaged-code",)
+
+
+def test_text_snapshots_and_images_stay_not_required(lab: Lab) -> None:
+    lab.branch("rt07-neutral")
+    snap = "src/__snapshots__/Login.test.tsx.snap"
+    png = lab.repo.path / "static" / "logo.png"
+    png.parent.mkdir(parents=True, exist_ok=True)
+    png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 32)
+    sha = lab.commit("assets", {snap: "// Jest Snapshot v1\n\nexports[`a`] = `b`;\n"})
+    assert_not_required(lab.gate(sha), sha)
