@@ -27,6 +27,8 @@ class FileChange:
     read only for the changes whose rules need more than the changed lines.
     ``aliases_truncated`` is true when not every alias could be listed (too many links, or
     chains too long): rules must then assume one of the missing ones is an identity path.
+    ``source_heads`` is true when a wanted blob was too large (or missing) to be read whole:
+    the sources then hold only blobs' first bytes (``truncated`` is set too).
     """
 
     path: str
@@ -46,3 +48,4 @@ class FileChange:
     old_source: str | None = None
     new_source: str | None = None
     aliases_truncated: bool = False
+    source_heads: bool = False

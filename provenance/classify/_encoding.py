@@ -87,12 +87,16 @@ def java_unescaped(lines: Sequence[str]) -> tuple[str, ...] | None:
 def python_reading(change: FileChange) -> tuple[FileChange | None, bool]:
     """The change as Python reads it under a declared opaque codec, and whether one is declared.
 
-    Needs the sources; without them (not wanted, or too large) there is nothing to decode.
+    Needs the sources; without them (not wanted) there is nothing to decode. A blob too
+    large to read gives only its first bytes (``source_heads``): the declaration, on line
+    one or two, is still seen (red-team 06), but nothing is decoded.
     """
     sources = (change.old_source, change.new_source)
     codecs_ = [declared_codec(s) if s is not None else None for s in sources]
     if not any(c is not None and opaque(c) for c in codecs_):
         return None, False
+    if change.source_heads:
+        return None, True
     sides: list[list[str]] = []
     for source, codec in zip(sources, codecs_, strict=True):
         if source is None:

@@ -95,8 +95,8 @@ def guard_flow(change: FileChange, guards: Matcher) -> bool:
     ``guards(text)`` returns the ids of the access-decision rules matching ``text``. Needs the
     sources: without them (not wanted, or too large) nothing is known about the function.
     """
-    if change.new_source is None and change.old_source is None:
-        return False
+    if change.source_heads or (change.new_source is None and change.old_source is None):
+        return False  # unread (``diff.truncated`` demands evidence then) or not wanted
     moved = {ln.strip() for ln in change.added} & {ln.strip() for ln in change.removed}
     moved.discard("")
     for source, path, first, lines in _hunk_sides(change):

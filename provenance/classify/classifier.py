@@ -419,6 +419,8 @@ def _is_catalogue(change: FileChange, facts: list[_Facts]) -> bool:
     """True when every path is a JSON/YAML candidate and both sides read as a catalogue."""
     if not all(f.kinds >= _CATALOG_CANDIDATE for f in facts) or change.binary:
         return False
+    if change.source_heads:
+        return False  # only the first bytes were read: fail closed
     sides = [
         (path, source, oid)
         for path, source, oid in (

@@ -8,6 +8,7 @@ varies; the reproducers are under the review's ``NN-*/`` directories.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import io
 import zipfile
@@ -193,3 +194,48 @@ def test_text_snapshots_and_images_stay_not_required(lab: Lab) -> None:
     png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 32)
     sha = lab.commit("assets", {snap: "// Jest Snapshot v1\n\nexports[`a`] = `b`;\n"})
     assert_not_required(lab.gate(sha), sha)
+
+
+# --- 06: sources too large to read never leave their rules silent ----------------------------
+
+#: A generated table a little over the 2 MiB a source is read whole up to.
+TABLE = "".join(f"RATE_{i} = {i}\n" for i in range(150_000))
+HIDDEN = "import app.models as m; m.User.is_admin = property(lambda s: True)"
+
+
+def _utf7_letters(text: str) -> str:
+    """Every letter as a utf-7 shift sequence: the bytes show no word at all."""
+    return "".join(
+        "+" + base64.b64encode(("\0" + c).encode("latin-1")).decode().rstrip("=") + "-"
+        if c.isalpha()
+        else c
+        for c in text
+    )
+
+
+def test_a_utf7_declaration_in_a_large_module_needs_evidence(lab: Lab) -> None:
+    """THREATS.md G49 (variant): the declaration and the hidden line in a 2.9 MB module."""
+    assert len(TABLE) > 2 * 1024 * 1024
+    lab.branch("rt06-utf7")
+    base = lab.commit("rates", {"app/rates.py": TABLE})
+    lab.stamp(base)
+    body = "# -*- coding: utf-7 -*-\n" + TABLE + _utf7_letters(HIDDEN) + "\n"
+    sha = lab.commit("rates", {"app/rates.py": body})
+    rules = assert_refused_for(lab.gate(sha, base=base), sha, "attestation_missing").rules
+    assert {"code.source-encoding", "diff.truncated"} <= set(rules)
+
+
+def test_an_early_return_in_a_large_module_needs_evidence(lab: Lab) -> None:
+    """THREATS.md G45 (variant): the function around the hunk could not be read."""
+    view = (
+        "def show(request, pk):\n"
+        "    {early}doc = get_object_or_404(Document, pk=pk, owner=request.user)\n"
+        '    return render(request, "doc.html", {{"doc": doc}})\n'
+    )
+    early = 'if request.GET.get("embed"):\n        return render(request, "e.html")\n    '
+    lab.branch("rt06-guard")
+    base = lab.commit("views", {"app/views.py": TABLE + view.format(early="")})
+    lab.stamp(base)
+    sha = lab.commit("embed", {"app/views.py": TABLE + view.format(early=early)})
+    rules = assert_refused_for(lab.gate(sha, base=base), sha, "attestation_missing").rules
+    assert rules == ("diff.truncated",)
