@@ -12,13 +12,14 @@ from provenance.models import FileChange
 
 from ._catalog import json_catalogue, yaml_catalogue
 from ._content import ContentScanner
-from ._encoding import java_reading, might_hide, python_reading
+from ._encoding import escaped_reading, might_hide, python_reading
 from ._globs import GlobIndex, GlobSet
 from ._guard import GUARD_DOC, GUARD_KINDS, GUARD_RULE, guard_flow, touches_control_flow
 from ._magic import head_of, looks_binary, packaged
 from ._model import FIRE_AT, ContentRule, PathRule, RuleSpec, Strength, View
 from ._normalize import fold, outside_tree, path_forms, raw_text, resolve_target
 from ._paths import KIND_GLOBS
+from ._rules_evasion import RUNS_CODE
 from ._ruleset import (
     BUILTIN_CONTENT_RULES,
     BUILTIN_PATH_RULES,
@@ -36,6 +37,7 @@ GITLINK_RULE = "git.gitlink"
 ALIAS_RULE = "git.symlink-alias"
 ENCODING_RULE = "code.source-encoding"
 PACKAGED_RULE = "blob.packaged-code"
+EXEC_RULE = "code.dynamic-exec"
 _SYMLINK_DOC = "a symlink whose path or target is identity-related, or whose target leaves the tree"
 _ENCODING_DOC = "Python source declared in a codec that does not read ASCII as ASCII (utf-7 ...)"
 _ALIAS_DOC = (
@@ -227,17 +229,28 @@ class Classifier:
         """Content rules over the text as the compiler decodes it (THREATS.md G49)."""
         kinds = frozenset().union(*(f.kinds for f in live))
         fired: set[str] = set()
+        readings = [change]
         if "python" in kinds and self._builtin:
             reading, declared = python_reading(change)
             if declared:
                 fired.add(ENCODING_RULE)
             if reading is not None:
-                fired |= self._content_verdict(reading, live, weak)
-        if "jvm" in kinds:
-            unescaped = java_reading(change)
-            if unescaped is not None:
-                fired |= self._content_verdict(unescaped, live, weak)
+                readings.append(reading)
+        if kinds & _ESCAPING_KINDS:
+            readings += [e for r in list(readings) if (e := escaped_reading(r)) is not None]
+        for reading in readings[1:]:
+            fired |= self._content_verdict(reading, live, weak)
+        in_test = all("test" in f.kinds for f in live)
+        if self._builtin and not in_test and any(self._runs_code(r, kinds) for r in readings):
+            fired.add(EXEC_RULE)
         return fired
+
+    def _runs_code(self, change: FileChange, kinds: frozenset[str]) -> bool:
+        """An added call that runs or loads code, near a decoder or not (red-team 05)."""
+        if not change.added:
+            return False
+        text = "\n".join(change.added)
+        return any(_runs_code_regex(kind).search(text) for kind in kinds & RUNS_CODE.keys())
 
     def wants_source(self, change: FileChange) -> bool:
         """True when ``change`` can only be judged with its whole blobs (``*_source``).
@@ -376,6 +389,15 @@ def _inert_hit(rule: PathRule, rule_id: str, facts: _Facts) -> bool:
     if rule.strength is Strength.WEAK or "media" in facts.kinds:
         return False
     return rule_id in facts.dir_hits or "text" in facts.kinds
+
+
+#: Kinds whose compilers or string literals decode ``\\uXXXX``/``\\xHH`` escapes.
+_ESCAPING_KINDS = frozenset({"js", "jvm", "code", "python", "ruby", "php", "go"})
+
+
+@cache
+def _runs_code_regex(kind: str) -> re.Pattern[str]:
+    return re.compile(RUNS_CODE[kind], re.MULTILINE)
 
 
 @cache

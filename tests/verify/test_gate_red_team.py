@@ -239,3 +239,31 @@ def test_an_early_return_in_a_large_module_needs_evidence(lab: Lab) -> None:
     sha = lab.commit("embed", {"app/views.py": TABLE + view.format(early=early)})
     rules = assert_refused_for(lab.gate(sha, base=base), sha, "attestation_missing").rules
     assert rules == ("diff.truncated",)
+
+
+# --- 05: code that runs or loads code, far from any decoder -----------------------------------
+
+_PAYLOAD = base64.b64encode(b"import app.models as m\nm.User.is_admin = True\n" + b"#" * 300)
+RUNS = {
+    "app/split.py": (
+        f'import base64\n_S = base64.b64decode(\n    "{_PAYLOAD.decode()}"\n)\nexec(_S)\n'
+    ),
+    "app/pickled.py": 'import pickle, base64\nS = pickle.loads(base64.b64decode("Y29z"))\n',
+    "app/marshalled.py": "f = types.FunctionType(marshal.loads(b64decode(B)), globals())\nf()\n",
+    "app/named.py": 'import builtins\ngetattr(builtins, "ex" + "ec")(b64decode(P))\n',
+    "src/hex.js": 'eval(Buffer.from("696d706f7274206f73", "hex").toString());\n',
+    "src/data.mjs": 'await import("data:text/javascript;base64,Z2xvYmFsVGhpcw==");\n',
+    "src/escaped.js": (
+        "User.prototype.\\u0069\\u0073\\u0041\\u0064\\u006d\\u0069\\u006e = () => true;\n"
+    ),
+    "src/reversed.php": '<?php\neval(strrev(";eurt nruter"));\n',
+    "lib/packed.rb": 'eval(["557365722e646566"].pack("H*"))\n',
+}
+
+
+@pytest.mark.parametrize("path", sorted(RUNS))
+def test_running_or_loading_code_needs_evidence(lab: Lab, path: str) -> None:
+    """THREATS.md G49 (variant): the review's nine ways past ``code.dynamic-exec``."""
+    lab.branch(f"rt05-{path.replace('/', '-')}")
+    sha = lab.commit("compat", {path: RUNS[path]})
+    assert assert_refused_for(lab.gate(sha), sha, "attestation_missing").rules
