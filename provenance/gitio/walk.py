@@ -226,8 +226,7 @@ def _landed_lines(
 
 def _as_in_base(change: FileChange, base_blobs: dict[str, str]) -> bool:
     """True when the path ends up exactly as BASE had it (same blob, or absent from both)."""
-    landed = change.new_oid if change.new_mode != _NONE else _ABSENT
-    return base_blobs.get(change.path, _ABSENT) == landed
+    return base_blobs.get(change.path, _ABSENT) == _landed_oid(change)
 
 
 def _landed(
@@ -236,18 +235,21 @@ def _landed(
     brought: dict[str, list[FileChange]],
     base_blobs: dict[str, str],
 ) -> dict[str, list[FileChange]]:
-    """Per merge, the first-parent changes that no side commit showed at the same path.
+    """Per merge, the first-parent changes whose landed file no side commit was judged in.
 
     A landed change is already judged when a commit of the merged side (in the range,
-    reachable from another parent and not from the first) changed that same path with at
-    least the same symlink aliases, or when the content there is exactly BASE's (the merge
-    brings back what the trusted base had, as when a release branch is merged into a
-    feature branch). What remains arrives somewhere no commit of the range was judged: a
-    side edit carried across a directory rename, or into a symlinked directory (G43).
+    reachable from another parent and not from the first) produced that very blob at that
+    same path with at least the same symlink aliases: its rules then read the whole file as
+    it lands. Or when the content there is exactly BASE's (the merge brings back what the
+    trusted base had, as when a release branch is merged into a feature branch). What
+    remains arrives somewhere no commit of the range was judged: a side edit carried across
+    a directory rename, into a symlinked directory, or combined with the mainline's own
+    edits of the file, where an early return neutral on its branch lands above the check
+    the mainline added (G43 x G45). Those are judged in the merged file's context.
     """
     index = {c.sha: i for i, c in enumerate(commits)}
     reach: list[int] = []
-    touched: dict[str, list[tuple[int, frozenset[str]]]] = {}
+    touched: dict[tuple[str, str], list[tuple[int, frozenset[str]]]] = {}
     result: dict[str, list[FileChange]] = {}
     for i, c in enumerate(commits):
         bits = 1 << i
@@ -261,19 +263,33 @@ def _landed(
             pending = [
                 ch
                 for ch in brought.get(c.sha, [])
-                if base_blobs.get(ch.path, _ABSENT)
-                != (ch.new_oid if ch.new_mode != _NONE else _ABSENT)
+                if not _as_in_base(ch, base_blobs)
                 and not any(
                     b & side and set(ch.aliases) <= aliases
-                    for b, aliases in touched.get(ch.path, ())
+                    for b, aliases in touched.get((ch.path, _landed_oid(ch)), ())
                 )
             ]
             if pending:
                 result[c.sha] = pending
-        for ch in own[c.sha]:
-            for path in {ch.path, ch.old_path}:
-                touched.setdefault(path, []).append((1 << i, frozenset(ch.aliases)))
+        # What each commit left at a path: its own changes, and for a merge the files its
+        # first parent diff lands (judged here when no side commit had produced them).
+        for ch in (*own[c.sha], *brought.get(c.sha, ())):
+            for key in _left(ch):
+                touched.setdefault(key, []).append((1 << i, frozenset(ch.aliases)))
     return result
+
+
+def _left(change: FileChange) -> list[tuple[str, str]]:
+    """(path, blob) pairs a change leaves: its destination, and a renamed source gone."""
+    left = [(change.path, _landed_oid(change))]
+    if change.status.startswith("R") and change.old_path != change.path:
+        left.append((change.old_path, _ABSENT))
+    return left
+
+
+def _landed_oid(change: FileChange) -> str:
+    """The blob a change leaves at its path (``_ABSENT`` when it deletes it)."""
+    return change.new_oid if change.new_mode != _NONE else _ABSENT
 
 
 def _with_aliases(

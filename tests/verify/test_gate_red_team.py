@@ -267,3 +267,53 @@ def test_running_or_loading_code_needs_evidence(lab: Lab, path: str) -> None:
     lab.branch(f"rt05-{path.replace('/', '-')}")
     sha = lab.commit("compat", {path: RUNS[path]})
     assert assert_refused_for(lab.gate(sha), sha, "attestation_missing").rules
+
+
+OWNER_CHECK = """def show(request, pk):
+    doc = Document.objects.get(pk=pk)
+    if doc.owner_id != request.user.id:
+        raise PermissionDenied
+    return render(request, "doc.html", {"doc": doc})
+"""
+# --- 01: a side commit judged in its own (stale) context, landed above a check by a merge -----
+
+DOC_VIEW = """def show(request, pk):
+    doc = Document.objects.get(pk=pk)
+    return render(request, "doc.html", {"doc": doc})
+"""
+EMBED = '    if request.GET.get("embed"):\n        return render(request, "e.html")\n'
+
+
+def _merge_side_into_checked_mainline(lab: Lab, name: str, side_text: str) -> tuple[str, str, str]:
+    """Side adds ``side_text`` where no check exists; mainline adds the check; clean merge."""
+    lab.branch(f"{name}-fork")
+    fork = lab.commit("doc view", {"app/views.py": DOC_VIEW})
+    lab.branch(f"{name}-side", fork)
+    side = lab.commit("embed mode", {"app/views.py": side_text})
+    lab.branch(f"{name}-main", fork)
+    check = lab.commit("ownership check", {"app/views.py": OWNER_CHECK})
+    lab.stamp(check)
+    lab.repo.git("merge", "-q", "--no-ff", "-m", "merge side", f"{name}-side")
+    return check, side, lab.repo.git("rev-parse", "HEAD")
+
+
+def test_a_side_edit_merged_above_a_check_is_judged_where_it_lands(lab: Lab) -> None:
+    """THREATS.md G43 x G45: the early return was neutral on its branch, not after the merge."""
+    side_text = DOC_VIEW.replace("    doc = Document", EMBED + "    doc = Document")
+    check, side, merge = _merge_side_into_checked_mainline(lab, "rt01", side_text)
+    landed = lab.repo.git("show", f"{merge}:app/views.py")
+    assert landed.index('"embed"') < landed.index("PermissionDenied")  # above the check
+    report = lab.gate(merge, base=check)
+    assert_not_required(report, side)  # in its own context it decides nothing
+    verdict = assert_refused_for(report, merge, "attestation_missing")
+    assert {"merge.first-parent", "code.guard-flow"} <= set(verdict.rules)
+
+
+def test_a_side_edit_merged_far_from_any_check_stays_not_required(lab: Lab) -> None:
+    """Precision, THREATS.md G43: an early exit in another function skips no check when merged."""
+    ping = 'def ping(request):\n    if request.GET.get("q"):\n        return None\n    return 1\n'
+    side_text = ping + "\n\n" + DOC_VIEW  # an early exit in its own function, above the view
+    check, side, merge = _merge_side_into_checked_mainline(lab, "rt01n", side_text)
+    report = lab.gate(merge, base=check)
+    assert report.result == "passed", report
+    assert_not_required(report, side, merge)
