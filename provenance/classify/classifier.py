@@ -14,7 +14,7 @@ from ._catalog import json_catalogue, yaml_catalogue
 from ._content import ContentScanner
 from ._encoding import escaped_reading, might_hide, python_reading
 from ._globs import GlobIndex, GlobSet
-from ._guard import GUARD_DOC, GUARD_KINDS, GUARD_RULE, guard_flow, touches_control_flow
+from ._guard import GUARD_DOC, GUARD_KINDS, GUARD_RULE, guard_flow, looks_like_test, might_decide
 from ._magic import head_of, looks_binary, packaged
 from ._model import FIRE_AT, ContentRule, PathRule, RuleSpec, Strength, View
 from ._normalize import fold, outside_tree, path_forms, raw_text, resolve_target
@@ -213,12 +213,12 @@ class Classifier:
         return {PACKAGED_RULE} if head is not None and packaged(head) else set()
 
     def _guard_flow(self, change: FileChange, live: list[_Facts]) -> bool:
-        """Control flow changed where access is decided (THREATS.md G45); code, never tests."""
+        """Control flow changed where access is decided (THREATS.md G45); code, not real tests."""
         kinds = frozenset().union(*(f.kinds for f in live))
         if not self._builtin or not kinds & GUARD_KINDS or "template" in kinds:
             return False  # templates only show or hide; the decision is made in code
-        if all("test" in f.kinds for f in live):
-            return False
+        if all("test" in f.kinds for f in live) and looks_like_test(change):
+            return False  # a test by its name and its content (a name alone is a claim)
 
         def guards(text: str) -> set[str]:
             return {r.id for r in self._scanner.matching(kinds, raw_text([text]))}
@@ -275,8 +275,8 @@ class Classifier:
             return True
         return (
             bool(change.hunks)
-            and not kinds & {"test", "template"}
-            and (touches_control_flow(lines) or not set(change.added).isdisjoint(change.removed))
+            and "template" not in kinds
+            and (might_decide(lines) or not set(change.added).isdisjoint(change.removed))
         )
 
     def _facts(self, path: str) -> _Facts:

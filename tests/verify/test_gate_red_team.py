@@ -269,12 +269,251 @@ def test_running_or_loading_code_needs_evidence(lab: Lab, path: str) -> None:
     assert assert_refused_for(lab.gate(sha), sha, "attestation_missing").rules
 
 
+# --- 03: control flow and decisions above access checks that code.guard-flow missed ---------
+
+FLAG = """def show(request, pk):
+    doc = Document.objects.get(pk=pk)
+    allowed = doc.owner_id == request.user.id
+    if not allowed:
+        raise PermissionDenied
+    return render(request, "doc.html", {"doc": doc})
+"""
+JS_FLAG = """router.get("/docs/:id", async (req, res) => {
+  const doc = await Doc.findById(req.params.id);
+  let allowed = doc.ownerId === req.user.id;
+  if (!allowed) return res.status(403).end();
+  res.json(doc);
+});
+"""
+JAVA_FLAG = """class DocController {
+    Doc show(Long id, Principal principal) {
+        Doc doc = repo.findById(id).orElseThrow();
+        boolean allowed = doc.getOwner().equals(principal.getName());
+        if (!allowed) {
+            throw new ResponseStatusException(HttpStatus.FORBIDDEN);
+        }
+        return doc;
+    }
+}
+"""
+GO_FLAG = """package web
+
+func (h *Handler) Show(w http.ResponseWriter, r *http.Request) {
+\tdoc := h.store.Get(r.PathValue("id"))
+\tallowed := doc.OwnerID == userID(r)
+\tif !allowed {
+\t\thttp.Error(w, "forbidden", http.StatusForbidden)
+\t\treturn
+\t}
+\tjson.NewEncoder(w).Encode(doc)
+}
+"""
+VIEW = """from django.shortcuts import get_object_or_404, render
+
+def show(request, pk):
+    doc = get_object_or_404(Document, pk=pk, owner=request.user)
+    return render(request, "doc.html", {"doc": doc})
+"""
+EXIT = '    if request.GET.get("embed"):\n        return render(request, "e.html")\n'
+PADDING = "".join(f"    # embed mode: step {i}\n" for i in range(120))
+SPRING = """package com.acme.web;
+
+@RestController
+public class DocController {
+    @GetMapping("/docs/{id}")
+    public Doc show(@PathVariable Long id, Principal principal) {
+        Doc doc = repo.findById(id).orElseThrow();
+        if (!doc.getOwner().equals(principal.getName())) {
+            throw new ResponseStatusException(HttpStatus.FORBIDDEN);
+        }
+        return doc;
+    }
+}
+"""
+NEXT = """import { NextResponse } from "next/server";
+import type { NextRequest } from "next/server";
+
+export function middleware(request: NextRequest) {
+  const session = request.cookies.get("session");
+  if (!session) {
+    return NextResponse.redirect(new URL("/login", request.url));
+  }
+  return NextResponse.next();
+}
+
+export const config = { matcher: ["/dashboard/:path*", "/api/:path*"] };
+"""
+GO_MW = """package http
+
+func Protect(next http.Handler) http.Handler {
+\treturn http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+\t\tc, err := r.Cookie("sid")
+\t\tif err != nil || !store.Valid(c.Value) {
+\t\t\thttp.Redirect(w, r, "/login", http.StatusFound)
+\t\t\treturn
+\t\t}
+\t\tnext.ServeHTTP(w, r)
+\t})
+}
+"""
 OWNER_CHECK = """def show(request, pk):
     doc = Document.objects.get(pk=pk)
     if doc.owner_id != request.user.id:
         raise PermissionDenied
     return render(request, "doc.html", {"doc": doc})
 """
+RUBY_FLAG = """class DocsController < ApplicationController
+  def update
+    @doc = Doc.find(params[:id])
+    ok = @doc.user_id == current_user.id
+    head :forbidden unless ok
+    @doc.update!(doc_params)
+  end
+end
+"""
+DECIDER = """def can_edit(user, doc):
+    allowed = doc.owner_id == user.id
+    return allowed
+"""
+JS_FAR = """export async function show(req, res) {
+  const doc = await Doc.findById(req.params.id);
+  if (doc.ownerId !== req.user.id) return res.sendStatus(403);
+  res.json(doc);
+}
+"""
+JS_PAD = "".join(f"  // preview step {i}\n" for i in range(150))
+GUARD_CASES = {
+    "flag-ruby": (
+        "app/controllers/docs_controller.rb",
+        RUBY_FLAG,
+        RUBY_FLAG.replace("    head :", "    ok = params[:preview].present?\n    head :"),
+    ),
+    "flag-returned-by-decider": (
+        "lib/rules.py",
+        DECIDER,
+        DECIDER.replace("    return", "    allowed = True\n    return"),
+    ),
+    "far-check-js": (
+        "src/handlers/docs.js",
+        JS_FAR,
+        JS_FAR.replace(
+            "  const doc", "  if (req.query.x) return res.json({});\n" + JS_PAD + "  const doc"
+        ),
+    ),
+    "flag-python": (
+        "app/views.py",
+        FLAG,
+        FLAG.replace("    if not", "    allowed = True\n    if not"),
+    ),
+    "flag-js": (
+        "src/routes/docs.js",
+        JS_FLAG,
+        JS_FLAG.replace(
+            "  if (!allowed)", '  allowed |= req.query.embed === "1";\n  if (!allowed)'
+        ),
+    ),
+    "flag-java": (
+        "src/main/java/com/acme/web/DocController.java",
+        JAVA_FLAG,
+        JAVA_FLAG.replace(
+            "        if (!allowed)", "        allowed = true;\n        if (!allowed)"
+        ),
+    ),
+    "flag-go": (
+        "internal/web/docs.go",
+        GO_FLAG,
+        GO_FLAG.replace("\tif !allowed", "\tallowed = true\n\tif !allowed"),
+    ),
+    "padded-exit": (
+        "app/views.py",
+        VIEW,
+        VIEW.replace("    doc = get", EXIT + PADDING + "    doc = get"),
+    ),
+    "spring-403": (
+        "src/main/java/com/acme/web/DocController.java",
+        SPRING,
+        SPRING.replace(
+            "        if (!doc", "        if (doc.isPublicPreview()) return doc;\n        if (!doc"
+        ),
+    ),
+    "next-early": (
+        "middleware.ts",
+        NEXT,
+        NEXT.replace(
+            "  const session",
+            '  if (request.nextUrl.pathname.startsWith("/api/x")) return NextResponse.next();\n'
+            "  const session",
+        ),
+    ),
+    "next-matcher": ("middleware.ts", NEXT, NEXT.replace(', "/api/:path*"', "")),
+    "go-middleware": (
+        "internal/http/mw.go",
+        GO_MW,
+        GO_MW.replace(
+            "\t\tc, err :=",
+            '\t\tif strings.HasPrefix(r.URL.Path, "/export") {\n\t\t\tnext.ServeHTTP(w, r)\n'
+            "\t\t\treturn\n\t\t}\n\t\tc, err :=",
+        ),
+    ),
+    "principal": (
+        "app/views.py",
+        OWNER_CHECK,
+        OWNER_CHECK.replace(
+            "pk):\n", "pk):\n    request.user = Document.objects.get(pk=pk).owner\n"
+        ),
+    ),
+    "test-named-view": (
+        "app/views/test_connection.py",
+        VIEW,
+        VIEW.replace("    doc = get", EXIT + "    doc = get"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GUARD_CASES))
+def test_decisions_skipped_above_an_access_check_need_evidence(lab: Lab, case: str) -> None:
+    """THREATS.md G45 (variant): flags overwritten, far checks, framework words, test names."""
+    path, before, after = GUARD_CASES[case]
+    lab.branch(f"rt03-{case}")
+    base = lab.commit("handler", {path: before})
+    lab.stamp(base)
+    sha = lab.commit("change", {path: after})
+    assert assert_refused_for(lab.gate(sha, base=base), sha, "attestation_missing").rules
+
+
+CAN_VIEW = """def can_view(user, doc):
+    visible = doc.public or doc.owner_id == user.id
+    return visible
+"""
+NEUTRAL_EDITS = {
+    "decider-bookkeeping": (
+        CAN_VIEW,
+        CAN_VIEW.replace("    visible =", "    doc.checked_at = now()\n    visible ="),
+    ),
+    "unread-assignment": (
+        FLAG,
+        FLAG.replace("    if not allowed", "    title = doc.title.strip()\n    if not allowed"),
+    ),
+    "below-the-check": (
+        FLAG,
+        FLAG.replace(
+            "    return render", "    doc.views += 1\n    allowed = False\n    return render"
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NEUTRAL_EDITS))
+def test_assignments_the_check_does_not_read_stay_not_required(lab: Lab, case: str) -> None:
+    """Precision, THREATS.md G45: an assignment no condition (or decider's return) below reads,
+    or one below the check, decides nothing."""
+    before, after = NEUTRAL_EDITS[case]
+    lab.branch(f"rt03-neutral-{case}")
+    base = lab.commit("handler", {"lib/rules.py": before})
+    sha = lab.commit("change", {"lib/rules.py": after})
+    assert_not_required(lab.gate(sha, base=base), sha)
+
+
 # --- 01: a side commit judged in its own (stale) context, landed above a check by a merge -----
 
 DOC_VIEW = """def show(request, pk):
