@@ -10,6 +10,7 @@ mixed-script names), and the command line passes whole lines through :func:`term
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 #: Characters that reorder text (bidi embeddings, overrides, isolates and marks).
@@ -45,6 +46,10 @@ def shown(text: object) -> str:
     return "".join("\\\\" if ch == "\\" else _visible(ch) if _hidden(ch) else ch for ch in value)
 
 
+#: ASCII characters ``_hidden`` reports, except the line break ``terminal_safe`` keeps.
+_ASCII_HIDDEN = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+
+
 def terminal_safe(text: str) -> str:
     """A whole message for a terminal: lines kept, anything else hidden made visible.
 
@@ -53,6 +58,8 @@ def terminal_safe(text: str) -> str:
     """
     if text.isprintable():
         return text
+    if text.isascii() and not _ASCII_HIDDEN.search(text):
+        return text  # ASCII with line breaks only (JSON, tables): nothing to make visible
     return "\n".join(
         "".join(_visible(ch) if _hidden(ch) else ch for ch in line) for line in text.split("\n")
     )

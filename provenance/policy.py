@@ -199,6 +199,13 @@ class ContentRule(_Strict):
     description: str = ""
 
 
+ExemptCategory = Literal["docs", "tests", "tooling"]
+
+
+def _all_exempt() -> list[ExemptCategory]:
+    return ["docs", "tests", "tooling"]
+
+
 class IdentityRules(_Strict):
     """What counts as identity-related, on top of (or instead of) the built-in ruleset."""
 
@@ -206,6 +213,14 @@ class IdentityRules(_Strict):
     paths: list[str] = Field(default_factory=list)
     content: list[ContentRule] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
+    exempt: list[ExemptCategory] = Field(
+        default_factory=_all_exempt,
+        description=(
+            "Path conventions builtin:identity@2 does not judge: tests (test folders and files, "
+            "fixtures, cassettes, snapshots), docs (documentation, not code kept in docs/), "
+            "tooling (linter and formatter settings). Set [] to judge them all; @1 ignores it."
+        ),
+    )
 
 
 class Policy(_Strict):

@@ -1,9 +1,8 @@
-"""JSON Schemas generated from the models; ``python -m provenance.schemas`` rewrites schemas/."""
+"""JSON Schemas generated from the models; `scripts/gen-schemas` rewrites schemas/ with them."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +46,3 @@ def generate(out_dir: Path) -> list[Path]:
         path.write_text(render(schema_id, model))
         written.append(path)
     return written
-
-
-if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("schemas")
-    for p in generate(target):
-        print(p)

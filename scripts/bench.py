@@ -8,6 +8,10 @@ Prints ratios against baselines measured in the same process:
               (timed on a sample, scaled linearly; the output says how many)
 Targets (issue #3): classify <= 2x floor, verify <= 4x floor, verify >= 10x faster than naive.
 
+--real (issue #16) instead times whole processes on real history, paired run by run:
+classify vs `git log --raw -p` on Lobsters (target <= 3x) and on a generated large-diff
+history (target <= 1.5x), and the gate with 20% attested vs classify (target <= 2x).
+
 --audit (issue #6) instead indexes --audit-rows (default 100,000) change attestations cloned from
 real, verified ones (signed on the devinstance), with approvals for ~60%, and times each query
 of `provenance query` plus the join `log`/`blame` use (best of 5).
@@ -31,12 +35,13 @@ from sigstore.verify import Verifier
 from sigstore.verify.policy import Identity
 
 from provenance.app.gate import classify_range, verify_range
-from provenance.app.stamp import SigningOptions, stamp
-from provenance.app.verify import VerifyOptions
+from provenance.app.options import VerifyOptions
+from provenance.app.stamp import stamp
 from provenance.devinstance import DevInstance
 from provenance.gitio import Git, read_commit
 from provenance.policy import render_template
 from provenance.record.change import SessionContext, prompt_from_text
+from provenance.sign.signing import SigningOptions
 
 if TYPE_CHECKING:
     from provenance.audit import AttestationRow, Index
@@ -133,13 +138,11 @@ def _real_rows(
     """Two change attestations and one approval, signed, stored and verified for real."""
     from provenance.app.approve import approve, preview
     from provenance.app.policy_source import resolve_policy
-    from provenance.app.verify import verifier_factory
     from provenance.audit import AttestationRow
     from provenance.gitio import resolve_commit
     from provenance.predicates import ResourceDescriptor
     from provenance.store import NotesStore
     from provenance.verify.attestation import verify_line
-    from provenance.verify.gate import trust_context
 
     repo = root / "audit-repo"
     repo.mkdir()
@@ -175,10 +178,10 @@ def _real_rows(
     bob = SigningOptions(
         identity_token=inst.issue_token("bob@example.com"), trust_config=inst.trust_config_path
     )
-    approve(repo, preview(repo, shas[1], options), "approve", None, bob)
+    approve(repo, preview(repo, shas[1], options, base=shas[0]), "approve", None, bob)
     g = Git.discover(repo)
     loaded = resolve_policy(g, None, resolve_commit(g, "HEAD"))
-    trust = trust_context(loaded, verifier_factory(options))
+    trust = options.trust(loaded)
     changes: list[AttestationRow] = []
     approvals: list[AttestationRow] = []
     now = datetime.now(UTC)
@@ -292,8 +295,9 @@ def _real_range(inst: DevInstance, root: Path, commits: int, rng: random.Random)
     t_export = time.perf_counter() - start
     online = verify_range(repo, spec, options)
     t_online = timed(lambda: verify_range(repo, spec, options))
-    pack = verify_evidence(repo, spec, root / "pack", VerifyOptions())
-    t_pack = timed(lambda: verify_evidence(repo, spec, root / "pack", VerifyOptions()))
+    # the auditor pins the root they trust (a pack's own root proves nothing)
+    pack = verify_evidence(repo, spec, root / "pack", options)
+    t_pack = timed(lambda: verify_evidence(repo, spec, root / "pack", options))
     same = [(c.commit, c.status) for c in online.commits] == [
         (c.commit, c.status) for c in pack.commits
     ]
@@ -379,12 +383,23 @@ def main() -> int:
     )
     ap.add_argument("--audit-rows", type=int, default=100_000, help="rows for --audit")
     ap.add_argument(
+        "--real",
+        action="store_true",
+        help="instead: whole processes on real history, paired run by run (bench_real.py)",
+    )
+    ap.add_argument("--runs", type=int, default=5, help="pairs per --real measurement")
+    ap.add_argument("--no-gate", action="store_true", help="--real without the gate pair")
+    ap.add_argument(
         "--audit-commits",
         type=int,
         default=200,
         help="real range for --audit: index, export and verify from the pack (0: skip)",
     )
     args = ap.parse_args()
+    if args.real:
+        from bench_real import run
+
+        return run(args.runs, gate=not args.no_gate)
     if args.audit:
         return audit_bench(args.audit_rows, args.audit_commits)
     rng = random.Random(7)  # noqa: S311 - reproducible fixture data, not cryptography
@@ -497,14 +512,12 @@ def main() -> int:
 def _screen_cost(repo: Path, base: str, shas: list[str], options: VerifyOptions) -> float:
     """Per stored line: reading notes through the gate's screen minus reading them plainly."""
     from provenance.app.policy_source import load_policy_at
-    from provenance.app.verify import verifier_factory
     from provenance.store import NotesStore
-    from provenance.verify.gate import trust_context
 
     git_ = Git.discover(repo)
     loaded = load_policy_at(git_, base)
     assert loaded is not None
-    trust = trust_context(loaded, verifier_factory(options))
+    trust = options.trust(loaded)
     store = NotesStore(git_)
     lines = sum(len(ls) for ls in store.read_many(shas).values())
     screened = timed(lambda: store.read_many(shas, screen=trust.screen))

@@ -1,4 +1,10 @@
-"""Command line: the only place that imports click, prints or exits."""
+"""Command line: the only place that imports click, prints or exits.
+
+Each command parses its options (shared ones are decorators in :mod:`~provenance._cli.options`),
+calls one use case of :mod:`provenance.app`, and renders; :mod:`~provenance._cli.output` is the
+one way text reaches the terminal and the one way a command ends with an exit code. ``main``
+maps errors to the exit-code contract (:class:`provenance.reasons.ExitCode`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from provenance import __version__
 from provenance._cli.output import echo
 from provenance.errors import ProvenanceError
 from provenance.gitio.runner import safe_search_path
+from provenance.reasons import ExitCode
 from provenance.safefiles import without_working_directory
 
 
@@ -44,10 +51,10 @@ def _register() -> None:
     from provenance._cli.approve import approve_cmd, pending_cmd
     from provenance._cli.audit import AUDIT_COMMANDS
     from provenance._cli.bundle import trust_root_group, verify_bundle_cmd
+    from provenance._cli.classify import classify_cmd
     from provenance._cli.commands import init_cmd, show_cmd, stamp_cmd, verify_cmd
     from provenance._cli.demo import demo_cmd
     from provenance._cli.devinstance_cmd import devinstance
-    from provenance._cli.gate import classify_cmd
     from provenance._cli.prompt import prompt_group
     from provenance._cli.prune import prune_cmd
     from provenance._cli.run import hooks_group, run_cmd
@@ -87,10 +94,10 @@ def main() -> None:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         echo("aborted", err=True)
-        sys.exit(2)
+        sys.exit(ExitCode.USAGE)
     except click.ClickException as e:
         e.show()
-        sys.exit(2)
+        sys.exit(ExitCode.USAGE)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except ProvenanceError as e:
@@ -103,4 +110,7 @@ def main() -> None:
         name = type(e).__name__
         echo(f"error: internal error ({name}: {e}); nothing was decided", err=True)
         echo("  hint: rerun with PROVENANCE_DEBUG=1 for the traceback", err=True)
-        sys.exit(3)
+        sys.exit(ExitCode.UNDECIDED)
+
+
+__all__ = ["cli", "main"]

@@ -9,14 +9,20 @@ from typing import TYPE_CHECKING
 
 import click
 
-from provenance._cli.output import echo
+from provenance._cli.output import echo, finish_verdict
 from provenance.display import shown, shown_path
 
 if TYPE_CHECKING:
     from provenance.app.approve import Preview
 
-from provenance._cli.gate import progress_printer
-from provenance._cli.options import format_option, read_token, repo_option, signing_options
+from provenance._cli.options import (
+    format_option,
+    read_token,
+    repo_option,
+    signing_options,
+    verify_options,
+)
+from provenance._cli.output import progress_printer
 from provenance.errors import UsageError
 
 _file = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -29,25 +35,22 @@ _SUMMARY_PATHS = 20
 def _header(seen: Preview) -> list[str]:
     """Who made the commit, its message, and what the signed change record says."""
     p, c = seen.predicate, seen.commit
-    agent, prompt = p.get("agent", {}), p.get("prompt", {})
-    tool = shown(agent.get("tool", "?")) + (
-        f"@{shown(agent['version'])}" if agent.get("version") else ""
-    )
+    agent, prompt = p.agent, p.prompt
+    tool = shown(agent.tool) + (f"@{shown(agent.version)}" if agent.version else "")
     lines = [
         f"commit     {c.sha}",
         f"author     {shown(c.author)}",
         f"committer  {shown(c.committer)}",
         "message    "
         + "\n           ".join(shown(ln) for ln in seen.message.rstrip("\n").split("\n")[:20]),
-        f"agent      {tool}  model {shown(agent.get('model'))}  "
-        f"session {shown(agent.get('session_id') or '-')}",
-        f"prompter   {shown(p.get('prompter'))}",
-        f"prompt     {shown(prompt.get('algorithm'))}:{shown(prompt.get('digest'))}",
+        f"agent      {tool}  model {shown(agent.model)}  session {shown(agent.session_id or '-')}",
+        f"prompter   {shown(p.prompter)}",
+        f"prompt     {shown(prompt.algorithm)}:{shown(prompt.digest)}",
     ]
-    for skill in p.get("skills", []):
+    for skill in p.skills:
         lines.append(
-            f"skill      {shown(skill.get('name'))} {shown(skill.get('version') or '')} "
-            f"{shown(skill.get('digest', {}).get('sha256', ''))}"
+            f"skill      {shown(skill.name)} {shown(skill.version or '')} "
+            f"{shown(skill.digest.get('sha256', ''))}"
         )
     ch = seen.change
     lines.append(f"signed by  {shown(ch.signer)} ({shown(ch.issuer)}) at {ch.signed_time}")
@@ -153,8 +156,8 @@ def approve_cmd(
           --identity-token @me.jwt
     """
     from provenance.app.approve import SHORT_DIFF_LINES, approve, preview
-    from provenance.app.stamp import SigningOptions
-    from provenance.app.verify import VerifyOptions
+    from provenance.app.options import VerifyOptions
+    from provenance.sign.signing import SigningOptions
 
     options = VerifyOptions(policy=policy, trusted_root=trusted_root, trust_config=trust_config)
     signing = SigningOptions(
@@ -215,13 +218,8 @@ def pending_cmd(
     it identity-related. Exit 0 when nothing is pending, 1 otherwise.
     """
     from provenance.app.pending import pending
-    from provenance.app.verify import VerifyOptions, forbid_network
 
-    if offline:
-        forbid_network()
-    options = VerifyOptions(
-        policy=policy, trusted_root=trusted_root, trust_config=trust_config, offline=offline
-    )
+    options = verify_options(policy, trusted_root, trust_config, offline)
     report, waiting = pending(repo, revision_range, options, progress_printer())
     if fmt == "json":
         echo(
@@ -250,4 +248,4 @@ def pending_cmd(
                 err=True,
             )
         echo(f"{len(waiting)} commit(s) pending", err=True)
-    raise SystemExit(1 if waiting else 0)
+    finish_verdict(not waiting)

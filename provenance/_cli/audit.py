@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import click
 
-from provenance._cli.gate import progress_printer
-from provenance._cli.options import format_option, repo_option, trust_options
-from provenance._cli.output import echo
+from provenance._cli.options import format_option, repo_option, trust_options, verify_options
+from provenance._cli.output import echo, progress_printer, refuse_whole
 from provenance.display import shown
 
 if TYPE_CHECKING:
-    from provenance.app.verify import VerifyOptions
-    from provenance.store import PackError
+    from provenance.app.options import VerifyOptions
     from provenance.verify.report import Report
 
 _db_option = click.option(
@@ -60,13 +58,8 @@ def index_cmd(
       provenance index --offline --trusted-root trusted_root.json
     """
     from provenance.app.audit import build_index
-    from provenance.app.verify import VerifyOptions, forbid_network
 
-    if offline:
-        forbid_network()
-    options = VerifyOptions(
-        policy=policy, trusted_root=trusted_root, trust_config=trust_config, offline=offline
-    )
+    options = verify_options(policy, trusted_root, trust_config, offline)
     progress = progress_printer()
     stats = build_index(repo, options, db=db, rebuild=rebuild, progress=progress)
     if not stats.notes_available:
@@ -220,7 +213,7 @@ def export_cmd(
       provenance export origin/release..HEAD --out evidence/ --trusted-root trusted_root.json
     """
     from provenance.app.evidence import export_pack
-    from provenance.app.verify import VerifyOptions, forbid_network
+    from provenance.app.options import VerifyOptions, forbid_network
 
     if offline:
         forbid_network()
@@ -235,13 +228,6 @@ def export_cmd(
     )
 
 
-def refuse_pack(error: PackError, fmt: str) -> NoReturn:
-    """A pack that cannot be trusted is a refusal (exit 1) with its reason code."""
-    from provenance._cli.commands import refuse_whole
-
-    refuse_whole(error.reason, str(error), error.diagnostics(), fmt)
-
-
 def evidence_report(repo: Path, spec: str, pack: Path, options: VerifyOptions, fmt: str) -> Report:
     """``verify --evidence``: the gate from a pack; states the trusted root's age on stderr."""
     from provenance.app.evidence import verify_evidence
@@ -250,8 +236,8 @@ def evidence_report(repo: Path, spec: str, pack: Path, options: VerifyOptions, f
     try:
         report = verify_evidence(repo, spec, pack, options, progress_printer())
     except PackError as e:
-        refuse_pack(e, fmt)
-    info = report.extra["evidence"]
+        refuse_whole(e, fmt)
+    info = report.evidence or {}
     root = info["trusted_root"]
     echo(
         f"evidence {info['pack']} (exported {info['created_at']}); policy {info['policy_digest']}",

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from provenance._cli.options import format_option, root_options
-from provenance._cli.output import echo
+from provenance._cli.output import echo, finish_verdict
 from provenance.display import shown
 
 _existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -56,7 +56,7 @@ def verify_bundle_cmd(
       provenance verify-bundle --bundle a.sigstore.json --key release.pub \\
           --trusted-root trusted_root.json sha256:0f3a...
     """
-    from provenance.app.verify import forbid_network
+    from provenance.app.options import forbid_network
     from provenance.app.verify_bundle import verify_bundle
 
     if offline:
@@ -93,7 +93,7 @@ def verify_bundle_cmd(
         )
         return
     echo(f"FAIL {bundle}: {', '.join(r.reasons)}", err=True)
-    raise SystemExit(1)
+    finish_verdict(False)
 
 
 @click.group("trust-root")
@@ -145,8 +145,8 @@ def export_root_cmd(
       provenance trust-root export --out trusted_root.json --offline      # shipped root
       provenance trust-root export --out lab_root.json --devinstance .demo/sigstore
     """
+    from provenance.app.options import forbid_network
     from provenance.app.trust_root import RootChoice, export_root
-    from provenance.app.verify import forbid_network
 
     if offline:
         forbid_network()

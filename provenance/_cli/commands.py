@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from provenance._cli.output import echo
+from provenance._cli.output import echo, finish_verdict
 from provenance.display import shown, shown_path
 from provenance.gitio.walk import RangeError
 
 if TYPE_CHECKING:
     from provenance.verify.report import Report
 
-from provenance._cli.gate import progress_printer
 from provenance._cli.options import (
     format_option,
     key_and_token_options,
@@ -23,13 +22,13 @@ from provenance._cli.options import (
     repo_option,
     signing_options,
     trust_options,
-    trust_origin,
+    verify_options,
 )
+from provenance._cli.output import progress_printer, refuse_whole
 from provenance._cli.prompt import apply_prompter, prompter_options
 from provenance._cli.run import capture_options
 from provenance.errors import UsageError
-
-EXIT_PASS, EXIT_REFUSED = 0, 1
+from provenance.predicates import ChangePredicate
 
 
 @click.command("init")
@@ -102,7 +101,8 @@ def stamp_cmd(
       provenance stamp --pending --identity-token @token.jwt
     """
     from provenance._cli.run import complete_pending_cmd
-    from provenance.app.stamp import SigningOptions, stamp
+    from provenance.app.stamp import stamp
+    from provenance.sign.signing import SigningOptions
 
     signing = SigningOptions(
         key=key,
@@ -132,7 +132,9 @@ def _emit(report: Report, fmt: str, *, detailed: bool = False) -> None:
         if detailed:
             for entry, verdict in zip(data["commits"], report.commits, strict=True):
                 for out, att in zip(entry["attestations"], verdict.attestations, strict=True):
-                    out["predicate"] = att.predicate
+                    out["predicate"] = (
+                        att.predicate.model_dump(mode="json") if att.predicate else None
+                    )
         echo(json.dumps(data, indent=2) if detailed else render_json(report))
     else:
         echo(render_text(report), err=True)
@@ -178,7 +180,10 @@ def verify_cmd(
     """Verify commits, or gate a release range BASE..HEAD.
 
     \b
-    COMMIT...   every named commit needs a valid change attestation.
+    COMMIT...   each named commit is a range of one: classified against its parents with
+                the rules of the policy committed at HEAD (or --policy); an identity-related
+                one needs a valid change attestation and the approvals the policy asks for;
+                the others are not-required (attestations on them are shown anyway).
     BASE..HEAD  every commit of the range (merges included) is classified with the rules of
                 the policy committed at BASE; each identity-related one needs a valid change
                 attestation. The policy is never read from the candidate.
@@ -194,21 +199,14 @@ def verify_cmd(
       provenance verify --format sarif --vsa vsa.json origin/release..HEAD > gate.sarif
       provenance verify --evidence pack/ --offline --trusted-root root.json BASE..HEAD
     """
-    from provenance.app.gate import verify_range
-    from provenance.app.stamp import SigningOptions
-    from provenance.app.verify import VerifyOptions, forbid_network, verify
+    from provenance.app.gate import verify, verify_range
     from provenance.app.vsa import write_vsa
+    from provenance.sign.signing import SigningOptions
     from provenance.verify.formats import render_sarif
     from provenance.verify.report import render_text
 
-    if offline or evidence is not None:
-        forbid_network()
-    options = VerifyOptions(
-        policy=policy,
-        trusted_root=trusted_root,
-        trust_config=trust_config,
-        offline=offline,
-        trust_origin=trust_origin(trust_config),
+    options = verify_options(
+        policy, trusted_root, trust_config, offline, no_network=evidence is not None
     )
     ranges = [r for r in revisions if ".." in r]
     if ranges and len(revisions) != 1:
@@ -231,7 +229,7 @@ def verify_cmd(
         else:
             report = verify(repo, list(revisions), options)
     except RangeError as e:  # includes revision_ambiguous for single commits
-        _refuse_range(e, fmt)
+        refuse_whole(e, fmt)
     if vsa is not None:
         signing = None
         if key or identity_token:
@@ -248,25 +246,7 @@ def verify_cmd(
         echo(render_text(report), err=True)
     else:
         _emit(report, fmt)
-    raise SystemExit(EXIT_PASS if report else EXIT_REFUSED)
-
-
-def _refuse_range(error: RangeError, fmt: str) -> NoReturn:
-    """A range that proves nothing is a refusal (exit 1), machine-readable in every format."""
-    refuse_whole(error.reason, str(error), error.diagnostics(), fmt)
-
-
-def refuse_whole(reason: str, message: str, diagnostics: str, fmt: str) -> NoReturn:
-    """Refuse a whole verification (exit 1) before any commit was judged, in format ``fmt``."""
-    echo(f"error: {diagnostics}", err=True)
-    if fmt == "json":
-        document = {"result": "refused", "reasons": [reason], "error": message, "commits": []}
-        echo(json.dumps(document, indent=2))
-    elif fmt == "sarif":
-        from provenance.verify.formats import render_refusal_sarif
-
-        echo(render_refusal_sarif(reason, message))
-    raise SystemExit(EXIT_REFUSED)
+    finish_verdict(bool(report))
 
 
 @click.command("show")
@@ -289,24 +269,16 @@ def show_cmd(
     Example:
       provenance show HEAD --format json --trust-config trust_config.json
     """
-    from provenance.app.verify import VerifyOptions, forbid_network, verify
+    from provenance.app.gate import verify
 
-    if offline:
-        forbid_network()
-    options = VerifyOptions(
-        policy=policy,
-        trusted_root=trusted_root,
-        trust_config=trust_config,
-        offline=offline,
-        trust_origin=trust_origin(trust_config),
-    )
+    options = verify_options(policy, trusted_root, trust_config, offline)
     report = verify(repo, [commit], options)
     if fmt == "json":
         _emit(report, fmt, detailed=True)
         return
     verdict = report.commits[0]
     echo(f"commit {verdict.commit}: {verdict.status}", err=True)
-    root = report.extra.get("trusted_root", {})
+    root = report.trusted_root or {}
     echo(f"  trusted root {root.get('digest')} from {shown(root.get('source'))}", err=True)
     for reason in verdict.reasons:
         echo(f"  reason: {reason}", err=True)
@@ -319,15 +291,15 @@ def show_cmd(
                 f"time: {att.signed_time}",
                 err=True,
             )
-        if att.predicate:
-            agent = att.predicate.get("agent", {})
+        if isinstance(att.predicate, ChangePredicate):
+            agent = att.predicate.agent
             echo(
-                f"      agent: {shown(agent.get('tool'))}@{shown(agent.get('version'))}  "
-                f"model: {shown(agent.get('model'))}  "
-                f"prompter: {shown(att.predicate.get('prompter'))}",
+                f"      agent: {shown(agent.tool)}@{shown(agent.version)}  "
+                f"model: {shown(agent.model)}  "
+                f"prompter: {shown(att.predicate.prompter)}",
                 err=True,
             )
-            for change in att.predicate.get("changes", []):
-                rules = shown(",".join(change.get("rules", [])) or "-")
-                path = shown_path(str(change.get("path")))
-                echo(f"      {shown(change.get('status'))} {path}  [{rules}]", err=True)
+            for change in att.predicate.changes:
+                rules = shown(",".join(change.rules) or "-")
+                path = shown_path(change.path)
+                echo(f"      {shown(change.status)} {path}  [{rules}]", err=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from provenance._cli.output import echo
+from provenance._cli.output import echo, finish_verdict
 
 
 @click.command("demo")
@@ -27,4 +27,4 @@ def demo_cmd(workdir: Path) -> None:
     from provenance.app.demo import run_demo
 
     ok = run_demo(workdir.resolve(), lambda line: echo(line, err=True))
-    raise SystemExit(0 if ok else 1)
+    finish_verdict(ok)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from provenance.app.options import VerifyOptions
 
 from provenance.display import terminal_safe
 
@@ -159,3 +162,29 @@ def trust_origin(trust_config: Path | None) -> str | None:
         terminal_safe(f"note: trust config {trust_config} from PROVENANCE_TRUST_CONFIG"), err=True
     )
     return "PROVENANCE_TRUST_CONFIG"
+
+
+def verify_options(
+    policy: Path | None,
+    trusted_root: Path | None,
+    trust_config: Path | None,
+    offline: bool,
+    *,
+    no_network: bool = False,
+) -> VerifyOptions:
+    """The options of a verifying command (``trust_options``), resolved once.
+
+    Under ``--offline`` (or ``no_network``) this process opens no connection from here on;
+    a trust config from ``PROVENANCE_TRUST_CONFIG`` is named as such in every report (G51).
+    """
+    from provenance.app.options import VerifyOptions, forbid_network
+
+    if offline or no_network:
+        forbid_network()
+    return VerifyOptions(
+        policy=policy,
+        trusted_root=trusted_root,
+        trust_config=trust_config,
+        offline=offline,
+        trust_origin=trust_origin(trust_config),
+    )

@@ -57,7 +57,7 @@ def apply_prompter(
 ) -> SessionContext:
     """Pop the prompter options; sign or attach the prompt attestation (THREATS.md G50)."""
     from provenance.app.prompt import prompter_session
-    from provenance.app.stamp import SigningOptions
+    from provenance.sign.signing import SigningOptions
 
     sign = kwargs.pop("prompter_sign", False)
     token, key = kwargs.pop("prompter_token", None), kwargs.pop("prompter_key", None)
@@ -137,7 +137,7 @@ def prompt_sign_cmd(
     """
     from provenance.app.prompt import prompt_commitment, sign_prompt
     from provenance.app.session import CaptureOptions
-    from provenance.app.stamp import SigningOptions
+    from provenance.sign.signing import SigningOptions
 
     capture = CaptureOptions(
         agent="",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from provenance._cli.options import format_option, repo_option, trust_options
+from provenance._cli.options import format_option, repo_option, trust_options, verify_options
 from provenance._cli.output import echo
 
 
@@ -45,13 +45,8 @@ def prune_cmd(
       provenance prune --offline --trusted-root trusted_root.json HEAD
     """
     from provenance.app.prune import prune
-    from provenance.app.verify import VerifyOptions, forbid_network
 
-    if offline:
-        forbid_network()
-    options = VerifyOptions(
-        policy=policy, trusted_root=trusted_root, trust_config=trust_config, offline=offline
-    )
+    options = verify_options(policy, trusted_root, trust_config, offline)
     result = prune(repo, revisions, options, dry_run=dry_run)
     if fmt == "json":
         document = {

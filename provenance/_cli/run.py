@@ -10,19 +10,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from provenance._cli.options import read_token, repo_option, signing_options
-from provenance._cli.output import echo
+from provenance._cli.output import echo, finish
 from provenance._cli.prompt import apply_prompter, prompter_options
 from provenance.display import shown
 from provenance.errors import UsageError
+from provenance.reasons import ExitCode
 from provenance.safefiles import write_output
 
 if TYPE_CHECKING:
     from provenance.app.run import RunResult
     from provenance.app.session import CaptureOptions
-    from provenance.app.stamp import SigningOptions
+    from provenance.sign.signing import SigningOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
-EXIT_COULD_NOT_DECIDE = 3
 
 
 def capture_options(required: bool) -> Callable[[F], F]:
@@ -215,9 +215,10 @@ def run_cmd(
           --prompter alice@example.com --prompt-file task.md \\
           --identity-token @/run/secrets/agent-token -- claude -p "$(cat task.md)"
     """
-    from provenance.app.run import run_session, withheld_from_children
+    from provenance.app.credentials import withheld_from_children
+    from provenance.app.run import run_session
     from provenance.app.session import build_session
-    from provenance.app.stamp import SigningOptions
+    from provenance.sign.signing import SigningOptions
 
     if _token_from_command_line(ctx, identity_token):
         raise UsageError(
@@ -242,7 +243,7 @@ def run_cmd(
             write_output(report, (json.dumps(_summary(result), indent=2) + "\n").encode())
         except OSError as e:
             raise UsageError(f"cannot write --report: {e}") from e
-    raise SystemExit(EXIT_COULD_NOT_DECIDE if result.pending else result.exit_status)
+    finish(ExitCode.UNDECIDED if result.pending else result.exit_status)
 
 
 def complete_pending_cmd(repo: Path, signing: SigningOptions, capture: dict[str, Any]) -> None:
@@ -270,7 +271,7 @@ def complete_pending_cmd(repo: Path, signing: SigningOptions, capture: dict[str,
     if not (done.completed or done.already_stored or done.invalid or done.failed):
         echo("nothing is pending", err=True)
     if not done:
-        raise SystemExit(3)
+        finish(ExitCode.UNDECIDED)
 
 
 @click.group("hooks")

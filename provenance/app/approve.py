@@ -18,29 +18,37 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from provenance.app.gate import commit_verdict
+from provenance.app.options import VerifyOptions
 from provenance.app.policy_source import resolve_policy
-from provenance.app.stamp import SigningOptions, repository_uri, sign_statement
-from provenance.app.verify import VerifyOptions, verifier_factory
+from provenance.app.stamp import repository_uri, sign_and_store
 from provenance.classify.classified import PathVerdict
-from provenance.errors import ConfigError, ProvenanceError, UsageError
+from provenance.errors import ConfigError, ProvenanceError, Refusal, UsageError
 from provenance.gitio import Commit, Git, read_commit, resolve_commit
-from provenance.gitio.diff import diff_against
+from provenance.gitio.revision import upstream_of_head
+from provenance.gitio.stream import diff_against
 from provenance.policy import LoadedPolicy
-from provenance.predicates import APPROVAL_PREDICATE_TYPE, ApprovalPredicate, CommitRef
+from provenance.predicates import (
+    APPROVAL_PREDICATE_TYPE,
+    ApprovalPredicate,
+    ChangePredicate,
+    CommitRef,
+)
+from provenance.reasons import Reason
 from provenance.sign import build_statement
+from provenance.sign.signing import SigningOptions
 from provenance.store import NotesStore
 from provenance.verify.attestation import AttestationResult
-from provenance.verify.gate import trust_context, verify_note
-from provenance.verify.reasons import Reason
+from provenance.verify.gate import verify_note
 
 
-class ApprovalRefused(ProvenanceError):
+class ApprovalRefused(Refusal):
     """The commit cannot be approved (no valid change attestation): exit 1."""
 
-    exit_code = 1
+    def diagnostics(self) -> str:
+        """The message already lists every reason (as before the reason code was kept)."""
+        return ProvenanceError.diagnostics(self)
 
 
 #: Identity-related diffs longer than this are not shown by default (``--show-diff`` forces).
@@ -71,8 +79,10 @@ class Preview:
     judged_from: str = ""
 
     @property
-    def predicate(self) -> dict[str, Any]:
-        return self.change.predicate or {}
+    def predicate(self) -> ChangePredicate:
+        """The signed change record being approved (verified; a change predicate)."""
+        assert isinstance(self.change.predicate, ChangePredicate)
+        return self.change.predicate
 
     @property
     def message(self) -> str:
@@ -85,11 +95,7 @@ class Preview:
 
     def recorded_paths(self) -> list[tuple[str, list[str]]]:
         """(path, rules) the signed change record lists (the stamp's own, cheaper verdict)."""
-        return [
-            (str(c.get("path")), [str(r) for r in c.get("rules", [])])
-            for c in self.predicate.get("changes", [])
-            if c.get("rules")
-        ]
+        return [(c.path, list(c.rules)) for c in self.predicate.changes if c.rules]
 
     def diff_lines(self) -> int:
         return sum(len(h.removed) + len(h.added) for h in self.hunks)
@@ -99,9 +105,7 @@ def policy_base(git: Git, base: str | None, sha: str) -> str:
     """The commit whose policy judges ``sha``: ``base``, else the current branch's upstream."""
     rev = base
     if rev is None:
-        up = git.run("rev-parse", "--verify", "--quiet", "--end-of-options", "@{upstream}",
-                     check=False)  # fmt: skip
-        rev = up.stdout.decode().strip() if up.returncode == 0 else ""
+        rev = upstream_of_head(git) or ""
         if not rev:
             raise ConfigError(
                 "cannot tell which policy applies: the current branch has no upstream",
@@ -109,7 +113,7 @@ def policy_base(git: Git, base: str | None, sha: str) -> str:
                 "origin/main) or --policy FILE; HEAD's own policy is never used",
             )
     base_sha = resolve_commit(git, rev)
-    if git.run("merge-base", "--is-ancestor", sha, base_sha, check=False).returncode == 0:
+    if git.is_ancestor(sha, base_sha):
         raise UsageError(
             f"the base {rev} already contains {sha[:12]}: its policy could be the change "
             "under review",
@@ -140,15 +144,16 @@ def preview(repo: Path, rev: str, options: VerifyOptions, base: str | None = Non
     commit = read_commit(git, sha)
     at = policy_base(git, base, sha) if options.policy is None else sha
     loaded = resolve_policy(git, options.policy, at)
-    trust = trust_context(loaded, verifier_factory(options))
-    lines = NotesStore(git, loaded.policy.notes_ref).read_many([sha], trust.screen)[sha]
+    trust = options.trust(loaded)
+    lines = NotesStore.of_policy(git, loaded.policy).read_many([sha], trust.screen)[sha]
     outcome = verify_note(lines, commit, trust)  # junk neither costs nor outvotes (G52)
     results = list(outcome) if isinstance(outcome, tuple) else []
     valid = [r for r in results if r.ok and r.kind == "change"]
     if not valid:
-        missing = outcome.value if isinstance(outcome, Reason) else "attestation_missing"
+        missing = outcome if isinstance(outcome, Reason) else Reason.ATTESTATION_MISSING
         why = sorted({x for r in results for x in r.reasons}) or [missing]
         raise ApprovalRefused(
+            why[0],
             f"{sha[:12]} has no valid change attestation ({', '.join(why)}); nothing to approve",
             hint="the agent wrapper must stamp it first (provenance stamp)",
         )
@@ -212,10 +217,9 @@ def approve(
         comment=comment,
         decided_at=datetime.now(UTC),
     )
-    uri = str(seen.predicate.get("repository", {}).get("uri") or repository_uri(git, None))
+    uri = seen.predicate.repository.uri or repository_uri(git, None)
     statement = build_statement(commit, uri, APPROVAL_PREDICATE_TYPE, predicate)
-    signed = sign_statement(statement, signing)
-    NotesStore(git, seen.notes_ref).add(commit.sha, [signed.line])
+    signed, _added = sign_and_store(git, commit.sha, statement, seen.notes_ref, signing)
     return Approved(
         commit=commit.sha,
         decision=predicate.decision,

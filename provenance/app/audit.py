@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,32 +25,21 @@ from provenance.audit import (
 from provenance.errors import ProvenanceError, UsageError
 from provenance.gitio import Commit, Git, check_repository_safe, parse_commit, resolve_commit
 from provenance.gitio.batch import read_objects
+from provenance.gitio.history import blame_lines, log_records, path_exists
 from provenance.gitio.walk import parse_range
 from provenance.store import NotesStore
 
 if TYPE_CHECKING:  # the verifier (and sigstore) load only to build the index, not to query
-    from provenance.app.verify import VerifyOptions
+    from provenance.app.options import VerifyOptions
     from provenance.policy import LoadedPolicy
 
 Progress = Callable[[str, int, int], None]
 _CHUNK = 2000
-_PORCELAIN_HEADER = re.compile(rb"^([0-9a-f]{40}|[0-9a-f]{64}) \d+ (\d+)(?: \d+)?$")
 
 
 def default_db(git: Git) -> Path:
     """``.git/provenance/index.sqlite`` (the common git dir, shared by worktrees)."""
-    common = git.out("rev-parse", "--git-common-dir").decode().strip()
-    base = Path(common) if os.path.isabs(common) else git.root / common
-    return base.resolve() / "provenance" / "index.sqlite"
-
-
-def list_notes(git: Git, ref: str) -> dict[str, str]:
-    """Annotated commit -> note blob under ``ref`` (empty when the ref does not exist)."""
-    if NotesStore(git, ref).tip() is None:
-        return {}
-    out = git.out("notes", f"--ref={ref}", "list").decode()
-    pairs = (line.split(" ", 1) for line in out.splitlines() if " " in line)
-    return {commit: blob for blob, commit in pairs}
+    return git.common_dir().resolve() / "provenance" / "index.sqlite"
 
 
 @dataclass(frozen=True)
@@ -94,16 +82,14 @@ def build_index(
     note only lines whose digest was never seen are verified. A different policy, trusted
     root or notes ref (or ``rebuild``) starts from an empty index.
     """
-    from provenance.app.evidence import trusted_root_digest
-    from provenance.app.verify import verifier_factory
+    from provenance.app.gate import classify_commits
     from provenance.audit.ingest import LineJob, redecide, to_rows, verify_jobs
-    from provenance.verify.gate import trust_context
 
     git = Git.discover(repo)
     check_repository_safe(git)
     loaded = resolve_policy(git, options.policy, resolve_commit(git, "HEAD"))
-    trust = trust_context(loaded, verifier_factory(options))
-    root_digest = trusted_root_digest(options)
+    trust = options.trust(loaded)
+    root_digest = trust.source.pinned_digest()
     ref = loaded.policy.notes_ref
     settings = {
         "policy_digest": loaded.digest,
@@ -116,7 +102,7 @@ def build_index(
     store = NotesStore(git, ref)
     with Index.open(path) as index:
         current = index.meta()
-        notes = list_notes(git, ref)
+        notes = store.note_blobs()
         rebuilt = (
             rebuild
             or any(current.get(k) != v for k, v in settings.items())
@@ -149,10 +135,12 @@ def build_index(
                 trust_root_digest=root_digest,
                 policy_digest=loaded.digest,
             )
+            touched = sorted({j.commit.sha for j in jobs})
+            related = classify_commits(git, touched, loaded) if touched else {}
             with index.transaction():
                 indexed += index.add(rows, bad)
-                for sha in sorted({j.commit.sha for j in jobs}):
-                    redecide(index, commits[sha], loaded.policy)
+                for sha in touched:
+                    redecide(index, commits[sha], loaded.policy, related[sha].identity_related)
                 index.set_note_blobs({sha: notes[sha] for sha in chunk if sha in commits})
             new_lines += len(jobs)
             refused += len(bad)
@@ -266,24 +254,19 @@ def log(
 ) -> Answer[LogEntry]:
     """``git log`` of ``spec`` (default HEAD) with agent, model, approvers and status."""
     git = Git.discover(repo)
-    args = ["log", "-z", "--format=%H%x1f%an <%ae>%x1f%aI%x1f%s"]
-    if max_count is not None:
-        args.append(f"--max-count={max_count}")
-    out = git.out(*args, "--end-of-options", *_log_revisions(git, spec or "HEAD"), "--")
-    records = [r.split(b"\x1f") for r in out.split(b"\0") if r.strip()]
+    records = log_records(git, _log_revisions(git, spec or "HEAD"), max_count)
     index, stale = _open(git, db)
     with index:
-        summaries = commit_summaries(index, [r[0].decode().strip() for r in records])
+        summaries = commit_summaries(index, [r.commit for r in records])
     entries = []
-    for sha_b, author, date, subject in records:
-        sha = sha_b.decode().strip()
-        agent, model, approvers, status = _columns(summaries.get(sha), "-")
+    for r in records:
+        agent, model, approvers, status = _columns(summaries.get(r.commit), "-")
         entries.append(
             LogEntry(
-                commit=sha,
-                author=author.decode(errors="replace"),
-                date=date.decode(),
-                subject=subject.decode(errors="replace"),
+                commit=r.commit,
+                author=r.author,
+                date=r.date,
+                subject=r.subject,
                 agent=agent,
                 model=model,
                 approvers=approvers,
@@ -310,18 +293,9 @@ def blame(repo: Path, file: str, *, rev: str = "HEAD", db: Path | None = None) -
     git = Git.discover(repo)
     sha = resolve_commit(git, rev)
     path = _repo_path(git, file)
-    if git.run("cat-file", "-e", f"{sha}:{path}", check=False).returncode != 0:
+    if not path_exists(git, sha, path):
         raise UsageError(f"{path} does not exist at {rev}")
-    out = git.out("blame", "--porcelain", sha, "--", path)
-    rows: list[tuple[int, str, str]] = []
-    current: tuple[str, int] | None = None
-    for raw in out.split(b"\n"):
-        header = _PORCELAIN_HEADER.match(raw)
-        if header:
-            current = (header.group(1).decode(), int(header.group(2)))
-        elif raw.startswith(b"\t") and current is not None:
-            rows.append((current[1], current[0], raw[1:].decode(errors="replace")))
-            current = None
+    rows = blame_lines(git, sha, path)
     index, stale = _open(git, db)
     with index:
         summaries = commit_summaries(index, [c for _, c, _ in rows])

@@ -19,6 +19,7 @@ from provenance.devinstance import DevInstance
 from provenance.errors import ProvenanceError
 from provenance.gitio.runner import git_env, git_program
 from provenance.policy import render_template
+from provenance.reasons import Reason
 
 AGENT = "agent-bot@example.com"
 PROMPTER = "alice@example.com"
@@ -180,7 +181,7 @@ def _tamper(d: Demo, inst: DevInstance, common: list[str]) -> None:
         cwd=copy,
         why="the attestation's subject is another commit",
     )
-    d.expect_reason(out, "subject_mismatch")
+    d.expect_reason(out, Reason.SUBJECT_MISMATCH)
     d.say("  b) an attestation signed by an identity the policy does not trust")
     token = inst.issue_token("mallory@example.com")
     d.cli(
@@ -210,7 +211,7 @@ def _tamper(d: Demo, inst: DevInstance, common: list[str]) -> None:
         cwd=copy,
         why="mallory is not an allowed signer",
     )
-    d.expect_reason(out, "signer_not_allowed")
+    d.expect_reason(out, Reason.SIGNER_NOT_ALLOWED)
 
 
 def _stamp(d: Demo, inst: DevInstance, rev: str, prompt: Path) -> None:
@@ -257,8 +258,8 @@ def _gate(d: Demo, inst: DevInstance, base: str, common: list[str]) -> None:
         expect=1,
         why="the gate refuses: the helper change has no attestation, nothing is approved",
     )
-    d.expect_reason(out, "attestation_missing")
-    d.expect_reason(out, "approval_missing")
+    d.expect_reason(out, Reason.ATTESTATION_MISSING)
+    d.expect_reason(out, Reason.APPROVAL_MISSING)
     _stamp(d, inst, "HEAD~1", d.root / "prompt.txt")
 
 
@@ -287,7 +288,7 @@ def _approve(d: Demo, inst: DevInstance, base: str, common: list[str]) -> None:
         expect=1,
         why="alice's approval of her own prompt does not count",
     )
-    d.expect_reason(out, "self_approval")
+    d.expect_reason(out, Reason.SELF_APPROVAL)
     d.cli(
         [
             "approve",
@@ -395,9 +396,9 @@ def _wrapped_agent(d: Demo, inst: DevInstance, common: list[str]) -> None:
         expect=1,
         why="the new commit is attested with its session; it now waits for a human approval",
     )
-    d.expect_reason(out, "approval_missing")
+    d.expect_reason(out, Reason.APPROVAL_MISSING)
     reasons = {r for c in json.loads(out)["commits"] for r in c["reasons"]}
-    if "attestation_missing" in reasons or "attestations_unavailable" in reasons:
+    if Reason.ATTESTATION_MISSING in reasons or Reason.ATTESTATIONS_UNAVAILABLE in reasons:
         d.failures.append(f"the wrapped agent's commit was not stamped: {sorted(reasons)}")
 
 
@@ -419,7 +420,7 @@ def run_demo(workdir: Path, say: Say, *, keep: bool = False) -> bool:
             expect=1,
             why="no attestation is stored for the commit",
         )
-        d.expect_reason(out, "attestations_unavailable")
+        d.expect_reason(out, Reason.ATTESTATIONS_UNAVAILABLE)
         (workdir / "prompt.txt").write_text("Add an OIDC SSO callback to the Flask app.\n")
         d.say(
             "\n[5/11] The agent wrapper stamps the commit: agent, model, prompter, prompt "
@@ -432,7 +433,7 @@ def run_demo(workdir: Path, say: Say, *, keep: bool = False) -> bool:
             why="the attestation verifies (signature, chain, log proof, time, subject, "
             "signer) but the policy also wants a human approval",
         )
-        d.expect_reason(out, "approval_missing")
+        d.expect_reason(out, Reason.APPROVAL_MISSING)
         d.cli(["show", *common, sha], expect=0, why="what an auditor sees")
         _gate(d, inst, base, common)
         _approve(d, inst, base, common)

@@ -18,15 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from provenance.app.gate import Progress, verify_range
+from provenance.app.options import VerifyOptions
 from provenance.app.policy_source import resolve_policy
-from provenance.app.verify import VerifyOptions, trust_description
 from provenance.audit.models import parse_when_claimed as iso_time
 from provenance.errors import ConfigError, StoreError, UsageError
 from provenance.gitio import Git, check_repository_safe, read_commit, resolve_commit
+from provenance.gitio.objects import blob_at
 from provenance.gitio.walk import parse_range, walk_range
 from provenance.policy import POLICY_PATH, LoadedPolicy
+from provenance.reasons import Reason
 from provenance.store import NotesStore
-from provenance.store.directory import DirectoryStore, PackError, PackReason
+from provenance.store.directory import DirectoryStore, PackError
 from provenance.verify.report import Report
 
 POLICY_FILE = "policy.toml"
@@ -37,37 +39,14 @@ def _sha256(data: bytes) -> str:
     return f"sha256:{hashlib.sha256(data).hexdigest()}"
 
 
-def trusted_root_document(options: VerifyOptions) -> bytes | None:
-    """The trusted root JSON verification uses: the pinned file, or a trust config's root.
-
-    ``None`` means Sigstore production through TUF (no file to digest or export).
-    """
-    try:
-        if options.trusted_root is not None:
-            return options.trusted_root.read_bytes()
-        if options.trust_config is not None:
-            config = json.loads(options.trust_config.read_text())
-            root = config.get("trustedRoot") if isinstance(config, dict) else None
-            if not isinstance(root, dict):
-                raise ConfigError(f"{options.trust_config} has no trustedRoot")
-            return (json.dumps(root, indent=2, sort_keys=True) + "\n").encode()
-    except (OSError, ValueError) as e:
-        raise ConfigError(f"cannot read the trusted root: {e}") from e
-    return None
-
-
-def trusted_root_digest(options: VerifyOptions) -> str | None:
-    """``sha256:`` of :func:`trusted_root_document`, or ``None`` for production via TUF."""
-    doc = trusted_root_document(options)
-    return _sha256(doc) if doc is not None else None
-
-
 def root_validity(document: bytes) -> dict[str, Any]:
     """Oldest and newest ``validFor.start`` and the expired keys of a trusted root."""
     try:
         root = json.loads(document)
     except ValueError as e:
-        raise PackError(PackReason.MANIFEST_INVALID, f"the trusted root is not JSON: {e}") from e
+        raise PackError(
+            Reason.EVIDENCE_MANIFEST_INVALID, f"the trusted root is not JSON: {e}"
+        ) from e
     starts: list[datetime] = []
     ended = 0
     now = datetime.now(UTC)
@@ -93,7 +72,7 @@ def _policy_bytes(git: Git, options: VerifyOptions, base: str, loaded: LoadedPol
     if options.policy is not None:
         raw = options.policy.read_bytes()
     else:
-        raw = git.out("cat-file", "blob", f"{base}:{POLICY_PATH}")
+        raw = blob_at(git, base, POLICY_PATH) or b""
     if _sha256(raw) != loaded.digest:
         raise ConfigError("the policy changed while it was being exported; run export again")
     return raw
@@ -121,13 +100,13 @@ def export_pack(repo: Path, spec: str, out: Path, options: VerifyOptions) -> Exp
         raise UsageError(f"{spec!r} is not a range", hint="give BASE..HEAD")
     base, head, commits = walk_range(git, *parsed)
     loaded = resolve_policy(git, options.policy, base)
-    root = trusted_root_document(options)
+    root = options.trust_source().document()
     if root is None:
         raise UsageError(
             "export needs the trusted root to put in the pack",
             hint="pass --trusted-root FILE or --trust-config FILE",
         )
-    notes = NotesStore(git, loaded.policy.notes_ref)
+    notes = NotesStore.of_policy(git, loaded.policy)
     if not notes.available():
         raise StoreError(
             f"{loaded.policy.notes_ref} does not exist: there is nothing to export",
@@ -173,7 +152,7 @@ def _entry(manifest: dict[str, Any], key: str, expected_file: str) -> dict[str, 
         or entry.get("digest") != files.get(expected_file)
     ):
         raise PackError(
-            PackReason.MANIFEST_INVALID, f"the manifest's {key} entry does not match its files"
+            Reason.EVIDENCE_MANIFEST_INVALID, f"the manifest's {key} entry does not match its files"
         )
     return entry
 
@@ -183,7 +162,7 @@ def _json_value(document: bytes) -> object:
     try:
         return json.loads(document)
     except ValueError as e:
-        raise PackError(PackReason.MANIFEST_INVALID, f"a trusted root is not JSON: {e}") from e
+        raise PackError(Reason.EVIDENCE_MANIFEST_INVALID, f"a trusted root is not JSON: {e}") from e
 
 
 def _age_days(since: str | None, now: datetime) -> float | None:
@@ -214,10 +193,10 @@ def verify_evidence(
     manifest = pack.manifest
     policy_entry = _entry(manifest, "policy", POLICY_FILE)
     root_entry = _entry(manifest, "trusted_root", TRUSTED_ROOT_FILE)
-    pinned_root = trusted_root_document(options)
+    pinned_root = options.trust_source().document()
     if pinned_root is None:
         raise PackError(
-            PackReason.TRUSTED_ROOT_UNPINNED,
+            Reason.EVIDENCE_TRUSTED_ROOT_UNPINNED,
             "no trusted root is pinned: a pack's own root proves nothing",
             hint="pass --trusted-root FILE or --trust-config FILE with the root you trust",
         )
@@ -229,7 +208,7 @@ def verify_evidence(
     loaded = resolve_policy(git, None, resolve_commit(git, parsed[0]))
     if loaded.digest != policy_entry["digest"]:
         raise PackError(
-            PackReason.POLICY_MISMATCH,
+            Reason.EVIDENCE_POLICY_MISMATCH,
             f"the pack's policy ({policy_entry['digest']}) is not the policy in force "
             f"({loaded.source}, {loaded.digest})",
             hint="verify against the BASE the pack was exported for",
@@ -237,7 +216,7 @@ def verify_evidence(
     root = pack.read_file(TRUSTED_ROOT_FILE)
     if _json_value(pinned_root) != _json_value(root):
         raise PackError(
-            PackReason.TRUSTED_ROOT_MISMATCH,
+            Reason.EVIDENCE_TRUSTED_ROOT_MISMATCH,
             "the pack's trusted root is not the one pinned "
             f"({options.trusted_root or options.trust_config})",
             hint="the pack was verified against another root; do not trust it blindly",
@@ -262,5 +241,5 @@ def verify_evidence(
             "newest_key_age_days": _age_days(validity["newest_key_since"], now),
         },
     }
-    trust = trust_description(options, None, via="evidence pack")
-    return replace(report, extra={**report.extra, "evidence": evidence, "trusted_root": trust})
+    trust = options.trust_source(via="evidence pack").description()
+    return replace(report, evidence=evidence, trusted_root=trust)

@@ -1,9 +1,15 @@
-"""The release gate and ``classify`` over ``BASE..HEAD``: policy from BASE, never the candidate."""
+"""The release gate and ``classify``: over ``BASE..HEAD`` (policy from BASE, never the
+candidate) or over named commits (a range of one each; policy from HEAD or ``--policy``).
+
+Both forms run the same walk, the same classification and the same decision
+(:func:`provenance.verify.gate.gate`); only where the policy comes from differs, and every
+report says which (``policy_from``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,14 +17,15 @@ from provenance.app.policy_source import load_policy_at, resolve_policy
 from provenance.classify.classified import CommitClassification, classify_range_changes
 from provenance.classify.configured import classification_for
 from provenance.errors import UsageError
-from provenance.gitio import Git, check_repository_safe, read_commit, resolve_commit
-from provenance.gitio.walk import parse_range, read_range, walk_range
+from provenance.gitio import Git, check_repository_safe, read_commit, read_commits, resolve_commit
+from provenance.gitio.walk import RangeCommit, parse_range, read_alone, read_range, walk_range
 from provenance.policy import LoadedPolicy
 
 if TYPE_CHECKING:  # the verifier (and sigstore) load only when verifying, not to classify
-    from provenance.app.verify import VerifyOptions
+    from provenance.app.options import VerifyOptions
     from provenance.store import AttestationStore
     from provenance.verify.report import Report
+    from provenance.verify.trust import TrustContext
 
 Progress = Callable[[str, int, int], None]
 
@@ -39,13 +46,17 @@ def _policy_for_rules(git: Git, policy_file: Path | None, base: str) -> LoadedPo
     return load_policy_at(git, base)
 
 
-def _classify(
-    git: Git, spec: str, loaded: LoadedPolicy | None, progress: Progress | None
-) -> Classified:
+def _range_of(spec: str) -> tuple[str, str]:
     parsed = parse_range(spec)
     if parsed is None:
         raise UsageError(f"{spec!r} is not a range", hint="give BASE..HEAD")
-    base, head, commits = walk_range(git, *parsed)  # callers checked the repository first
+    return parsed
+
+
+def _classify(
+    git: Git, spec: str, loaded: LoadedPolicy | None, progress: Progress | None
+) -> Classified:
+    base, head, commits = walk_range(git, *_range_of(spec))  # callers checked the repository
     classification = classification_for(loaded.policy.identity if loaded else None)
     seen = read_range(
         git,
@@ -61,6 +72,7 @@ def _classify(
         seen.brought,
         classification.classify,
         report,
+        classification.hooks,
     )
     info = {"base": base, "head": head, "head_tree": read_commit(git, head).tree}
     source = loaded.source if loaded else "builtin:identity (no policy at base)"
@@ -80,6 +92,29 @@ def commit_verdict(
     return next(c for c in found if c.commit == sha)
 
 
+def classify_commits(
+    git: Git, shas: Sequence[str], loaded: LoadedPolicy | None
+) -> dict[str, CommitClassification]:
+    """Each commit classified alone, against its parents, as a range of one would be."""
+    unique = list(dict.fromkeys(shas))
+    commits = [RangeCommit(c.sha, c.parents) for c in read_commits(git, unique).values()]
+    classification = classification_for(loaded.policy.identity if loaded else None)
+    seen = read_alone(
+        git, commits, want=classification.wants_source, prefer=classification.identity_path
+    )
+    out: dict[str, CommitClassification] = {}
+    for c in commits:
+        (out[c.sha],) = classify_range_changes(
+            [(c.sha, c.parents)],
+            seen.own,
+            seen.brought,
+            classification.classify,
+            None,
+            classification.hooks,
+        )
+    return out
+
+
 def classify_range(
     repo: Path, spec: str, policy_file: Path | None = None, progress: Progress | None = None
 ) -> Classified:
@@ -90,6 +125,11 @@ def classify_range(
     base_rev = parsed[0] if parsed else spec
     loaded = _policy_for_rules(git, policy_file, resolve_commit(git, base_rev))
     return _classify(git, spec, loaded, progress)
+
+
+def with_trust(report: Report, trust: TrustContext) -> Report:
+    """The report, naming the trusted root that decided (text, JSON, SARIF and VSA show it)."""
+    return replace(report, trusted_root=trust.description())
 
 
 def verify_range(
@@ -104,22 +144,44 @@ def verify_range(
 
     Attestations come from the policy's notes ref, or from ``store`` (an evidence pack).
     """
-    from provenance.app.verify import trust_description, verifier_factory, with_trust
     from provenance.store import NotesStore
-    from provenance.verify.gate import trust_context
-    from provenance.verify.range_gate import gate
+    from provenance.verify.gate import Target, gate
+    from provenance.verify.report import RangeInfo
 
     git = Git.discover(repo)
     check_repository_safe(git)  # before any object is read
-    parsed = parse_range(spec)
-    if parsed is None:
-        raise UsageError(f"{spec!r} is not a range", hint="give BASE..HEAD")
-    loaded = resolve_policy(git, options.policy, resolve_commit(git, parsed[0]))
-    trust = trust_context(loaded, verifier_factory(options))
+    loaded = resolve_policy(git, options.policy, resolve_commit(git, _range_of(spec)[0]))
+    trust = options.trust(loaded)
     classified = _classify(git, spec, loaded, progress)
-    store = store if store is not None else NotesStore(git, loaded.policy.notes_ref)
+    store = store if store is not None else NotesStore.of_policy(git, loaded.policy)
     report = (lambda n, t: progress("verified", n, t)) if progress else None
-    decided = gate(
-        git, classified.commits, trust, store, range_info=classified.range_info, progress=report
+    target = Target(
+        tuple(classified.commits),
+        "--policy" if options.policy is not None else "BASE",
+        RangeInfo(**classified.range_info),
     )
-    return with_trust(decided, trust_description(options, trust))
+    return with_trust(gate(git, target, trust, store, progress=report), trust)
+
+
+def verify(repo: Path, revisions: list[str], options: VerifyOptions) -> Report:
+    """The gate over named commits, each a range of one (classified against its parents).
+
+    The policy is HEAD's committed one, or ``--policy``: a commit has no BASE to take it
+    from, and the report says who chose it. ``offline`` here means: a pinned root is required
+    and nothing is fetched; the CLI also calls ``forbid_network``.
+    """
+    from provenance.store import NotesStore
+    from provenance.verify.gate import Target, gate
+
+    if not revisions:
+        raise UsageError("name at least one commit to verify")
+    git = Git.discover(repo)
+    check_repository_safe(git)  # before any object is read
+    shas = [resolve_commit(git, rev) for rev in revisions]
+    loaded = resolve_policy(git, options.policy, resolve_commit(git, "HEAD"))
+    trust = options.trust(loaded)
+    classified = classify_commits(git, shas, loaded)
+    chosen_by = "--policy" if options.policy is not None else "HEAD"
+    target = Target(tuple(classified[sha] for sha in shas), chosen_by, show_all=True)
+    store = NotesStore.of_policy(git, loaded.policy)
+    return with_trust(gate(git, target, trust, store), trust)

@@ -51,15 +51,8 @@ def hooks_dir(git: Git) -> Path:
     Our runner pins ``core.hooksPath=/dev/null`` on the command line, so the configured value
     is read from the other scopes explicitly.
     """
-    proc = git.run("config", "--show-scope", "--get-all", "core.hooksPath", check=False)
-    configured = [
-        line.split("\t", 1)[1]
-        for line in proc.stdout.decode().splitlines()
-        if "\t" in line and not line.startswith("command\t")
-    ]
-    common = Path(git.out("rev-parse", "--git-common-dir").decode().strip())
-    if not common.is_absolute():
-        common = git.root / common
+    configured = [v for scope, v in git.config_by_scope("core.hooksPath") if scope != "command"]
+    common = git.common_dir()
     if configured:
         path = Path(os.path.expanduser(configured[-1]))
         if not path.is_absolute():

@@ -12,10 +12,10 @@ from provenance.policy import POLICY_PATH, parse_policy, render_template
 def init_policy(repo: Path, issuer: str, identity: str, *, force: bool = False) -> Path:
     """Write ``.provenance/policy.toml`` in the work tree; refuse to overwrite unless forced."""
     git = Git.discover(repo)
-    top = git.out("rev-parse", "--show-toplevel").decode().strip()
-    if not top:
+    top = git.work_tree()
+    if top is None:
         raise UsageError("init needs a work tree (this repository is bare)")
-    target = Path(top) / POLICY_PATH
+    target = top / POLICY_PATH
     if target.exists() and not force:
         raise UsageError(f"{target} already exists", hint="pass --force to overwrite it")
     text = render_template(issuer, identity)

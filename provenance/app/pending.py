@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from provenance.app.gate import verify_range
-from provenance.app.verify import VerifyOptions
+from provenance.app.options import VerifyOptions
 from provenance.verify.report import CommitVerdict, Report
 
 

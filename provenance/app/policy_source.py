@@ -8,17 +8,13 @@ from pathlib import Path
 
 from provenance.errors import ConfigError
 from provenance.gitio import Git
+from provenance.gitio.objects import blob_at
 from provenance.policy import POLICY_PATH, LoadedPolicy, load_policy_file, parse_policy
-
-
-def _tree_blob(git: Git, rev: str, path: str) -> bytes | None:
-    proc = git.run("cat-file", "blob", f"{rev}:{path}", check=False)
-    return proc.stdout if proc.returncode == 0 else None
 
 
 def load_policy_at(git: Git, rev: str) -> LoadedPolicy | None:
     """The policy committed at ``rev`` (``None`` if that tree has none); never the work tree."""
-    raw = _tree_blob(git, rev, POLICY_PATH)
+    raw = blob_at(git, rev, POLICY_PATH)
     if raw is None:
         return None
     base = posixpath.dirname(POLICY_PATH)
@@ -27,7 +23,7 @@ def load_policy_at(git: Git, rev: str) -> LoadedPolicy | None:
         path = posixpath.normpath(posixpath.join(base, rel))
         if not path.startswith(base + "/"):
             raise ConfigError(f"policy file reference {rel!r} leaves {base}/")
-        data = _tree_blob(git, rev, path)
+        data = blob_at(git, rev, path)
         if data is None:
             raise ConfigError(f"{rev}:{path} named by the policy does not exist")
         return data

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from provenance.app.session import CaptureOptions, build_session
-from provenance.app.stamp import Preparer, SigningOptions, sign_statement
+from provenance.app.stamp import Preparer
 from provenance.errors import UsageError
 from provenance.gitio import Git
 from provenance.policy import is_ci_issuer
@@ -30,6 +30,7 @@ from provenance.predicates import (
     RepositoryRef,
 )
 from provenance.record.change import SessionContext
+from provenance.sign.signing import SigningOptions, sign
 from provenance.verify.envelope import parse_line
 from provenance.verify.jsonstrict import StrictJSONError, loads_strict
 from provenance.verify.prompt import MAX_PROMPT_VALIDITY
@@ -102,7 +103,7 @@ def sign_prompt(
         expires_at=now + valid_for,
     )
     statement = build_prompt_statement(PROMPT_PREDICATE_TYPE, predicate, commitment.digest)
-    signed = sign_statement(statement, signing)
+    signed = sign(statement, signing)
     return SignedPrompt(
         line=signed.line,
         digest=f"sha256:{hashlib.sha256(statement).hexdigest()}",

@@ -14,15 +14,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from provenance.app.options import VerifyOptions
 from provenance.app.policy_source import resolve_policy
-from provenance.app.verify import VerifyOptions, verifier_factory
 from provenance.errors import StoreError
 from provenance.gitio import Commit, Git, check_repository_safe, read_commit, resolve_commit
 from provenance.gitio.walk import parse_range, walk_range
 from provenance.store import NotesStore
-from provenance.verify.attestation import TrustContext
-from provenance.verify.gate import trust_context
 from provenance.verify.prune import permanent_refusal
+from provenance.verify.trust import TrustContext
 
 _ATTEMPTS = 8
 
@@ -98,8 +97,8 @@ def prune(repo: Path, spec: str, options: VerifyOptions, *, dry_run: bool = Fals
     check_repository_safe(git)
     shas, policy_rev = _targets(git, spec)
     loaded = resolve_policy(git, options.policy, policy_rev)
-    trust = trust_context(loaded, verifier_factory(options))
-    store = NotesStore(git, loaded.policy.notes_ref)
+    trust = options.trust(loaded)
+    store = NotesStore.of_policy(git, loaded.policy)
     for _attempt in range(_ATTEMPTS):
         old = store.tip()
         if old is None:

@@ -1,127 +1,44 @@
 """``provenance run``: wrap an agent session, then stamp every commit it made.
 
-The agent runs as a child process that never holds the signing credential: every variable
-that carries one, or lets a process mint one (CI OIDC request tokens), is withheld from the
-child and from every git process the wrapper starts, and restored in this process only while
-a statement is being signed. The wrapper also makes itself non-dumpable, so a child running
-as the same unprivileged user cannot read its environment or memory through ``/proc``, and
-zeroes the values in its initial environment block. A child running as root can still read
-the wrapper's memory: run agents as an unprivileged user.
+The agent runs as a child process that never holds the signing credential
+(:mod:`provenance.app.credentials` withholds it from the child and from every git process,
+and puts it back only while a statement is signed). Before the agent starts, everything
+that decides where the token goes is pinned and the repository's refs and remotes are
+snapshotted; afterwards the session's commits are decided from objects
+(:mod:`provenance.app.session_commits`), prepared, signed oldest first and stored.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import fnmatch
 import os
-import sys
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from provenance.app.agent_terminal import run_child
-from provenance.app.pending_stamps import clear_pending
+from provenance.app.credentials import child_environment, restored, withheld_from_children
 from provenance.app.policy_source import load_policy_at
-from provenance.app.session_commits import (
+from provenance.app.session_commits import Window, new_commits
+from provenance.app.stamp import Prepared, Preparer, StampResult, confirm_stored, sign_and_store
+from provenance.errors import GitError, ProvenanceError, SigningError, StoreError, UsageError
+from provenance.gitio import Git
+from provenance.gitio.remotes import Endpoint, configured_endpoints
+from provenance.gitio.snapshots import (
     RefSnapshot,
     RemoteSnapshot,
-    Window,
-    new_commits,
     remote_snapshot,
     rev_list,
     session_identity,
     snapshot,
 )
-from provenance.app.stamp import (
-    PinnedSigning,
-    Prepared,
-    Preparer,
-    SigningOptions,
-    StampResult,
-    confirm_stored,
-    pin_signing,
-    record_pending,
-    sign_statement,
-)
-from provenance.errors import GitError, ProvenanceError, SigningError, StoreError, UsageError
-from provenance.gitio import Git
-from provenance.gitio.remotes import Endpoint, configured_endpoints
 from provenance.gitio.transport import Programs, pin_programs
 from provenance.record.change import SessionContext
+from provenance.sign.signing import PinnedSigning, SigningOptions, pin_signing
 from provenance.store import NotesStore
-
-#: Exact names withheld from the agent: signing tokens and what mints OIDC tokens in CI.
-WITHHELD_VARIABLES = (
-    "PROVENANCE_IDENTITY_TOKEN",
-    "SIGSTORE_ID_TOKEN",
-    "SIGSTORE_IDENTITY_TOKEN",
-    "GITLAB_OIDC_TOKEN",
-    "BUILDKITE_OIDC_TOKEN",
-    "BUILDKITE_AGENT_ACCESS_TOKEN",
-    "BITBUCKET_STEP_OIDC_TOKEN",
-    "SYSTEM_ACCESSTOKEN",
-    "SYSTEM_OIDCREQUESTURI",
-    "GOOGLE_APPLICATION_CREDENTIALS",
-    "GOOGLE_OAUTH_ACCESS_TOKEN",
-    "CLOUDSDK_AUTH_ACCESS_TOKEN_FILE",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AZURE_FEDERATED_TOKEN_FILE",
-    "ACTIONS_RUNTIME_TOKEN",
-    # Cloud credentials: with --key awskms:/gcpkms:/azurekms: they are the signing credential.
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AZURE_CLIENT_SECRET",
-    "AZURE_CLIENT_CERTIFICATE_PATH",
-    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
-    "AZURE_PASSWORD",
-    "idToken",  # Azure DevOps AzureCLI task (addSpnToEnvironment)
-    "servicePrincipalKey",
-    "CLOUDSDK_AUTH_ACCESS_TOKEN",
-    "CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE",
-    "GOOGLE_GHA_CREDS_PATH",
-    "GOOGLE_CREDENTIALS",
-    "BUILDKITE_AGENT_JOB_API_SOCKET",
-    "BUILDKITE_AGENT_JOB_API_TOKEN",
-    "VAULT_TOKEN",
-)
-#: Glob patterns (case-sensitive) withheld as well: GitLab ``id_tokens`` are user-named.
-WITHHELD_PATTERNS = (
-    "ACTIONS_ID_TOKEN_REQUEST_*",
-    "CI_JOB_JWT*",
-    "CIRCLE_OIDC_TOKEN*",
-    "*_ID_TOKEN",
-    "ID_TOKEN_*",  # GitLab's own id_tokens example names
-    "*_OIDC_TOKEN",
-)
-SESSION_VARIABLE = "PROVENANCE_SESSION"
-ASSISTED_BY_VARIABLE = "PROVENANCE_ASSISTED_BY"
-_PR_SET_DUMPABLE, _PR_GET_DUMPABLE = 4, 3
-
-
-def is_withheld(name: str, extra: Sequence[str] = ()) -> bool:
-    """Is ``name`` a credential variable the agent must not see?"""
-    if name in WITHHELD_VARIABLES:
-        return True
-    return any(fnmatch.fnmatchcase(name, p) for p in (*WITHHELD_PATTERNS, *extra))
-
-
-def child_environment(
-    environ: dict[str, str], session: SessionContext, extra: Sequence[str] = ()
-) -> dict[str, str]:
-    """The agent's environment: credentials removed, the session announced for the hook."""
-    env = {k: v for k, v in environ.items() if not is_withheld(k, extra)}
-    env[SESSION_VARIABLE] = session.session_id or ""
-    env[ASSISTED_BY_VARIABLE] = f"{session.tool}:{session.model}"
-    return env
+from provenance.store.pending import clear_pending, record_pending
 
 
 @dataclass(frozen=True)
@@ -145,69 +62,6 @@ class RunResult:
 # --------------------------------------------------------------------------- the child
 
 
-def _set_dumpable(value: int) -> int | None:
-    """prctl(PR_SET_DUMPABLE); returns the previous value (Linux only, else ``None``)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        previous = int(libc.prctl(_PR_GET_DUMPABLE, 0, 0, 0, 0))
-        libc.prctl(_PR_SET_DUMPABLE, value, 0, 0, 0)
-    except (OSError, AttributeError):
-        return None
-    return previous
-
-
-def _wipe_initial_value(name: str) -> None:
-    """Zero a variable's value where libc keeps it (Linux, best effort).
-
-    ``/proc/PID/environ`` shows the environment block the process started with; removing a
-    variable does not erase it there, and a child running as root could still read it.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(None)
-        libc.getenv.restype = ctypes.c_void_p
-        libc.strlen.restype = ctypes.c_size_t
-        pointer = libc.getenv(os.fsencode(name))
-        if pointer:
-            ctypes.memset(pointer, 0, libc.strlen(ctypes.c_void_p(pointer)))
-    except (OSError, AttributeError):
-        return
-
-
-@contextlib.contextmanager
-def withheld_from_children(extra: Sequence[str] = ()) -> Iterator[dict[str, str]]:
-    """Remove credential variables from this process's environment for the duration.
-
-    The values are kept in memory and restored on exit; :func:`restored` brings them back
-    briefly while signing (ambient CI detection reads them from the environment).
-    """
-    saved = {k: v for k, v in os.environ.items() if is_withheld(k, extra)}
-    for key in saved:
-        _wipe_initial_value(key)
-        del os.environ[key]
-    previous = _set_dumpable(0)
-    try:
-        yield saved
-    finally:
-        os.environ.update(saved)
-        if previous is not None:
-            _set_dumpable(previous)
-
-
-@contextlib.contextmanager
-def restored(saved: dict[str, str]) -> Iterator[None]:
-    """Put withheld variables back while no child process is started."""
-    os.environ.update(saved)
-    try:
-        yield
-    finally:
-        for key in saved:
-            os.environ.pop(key, None)
-
-
 # --------------------------------------------------------------------------- stamping
 
 
@@ -226,9 +80,10 @@ def _stamp_all(
     pending: list[tuple[str, str]] = []
     for n, item in enumerate(prepared):
         try:
-            with restored(withheld):
-                signed = sign_statement(item.statement, signing)
-            added = NotesStore(git, item.notes_ref).add(item.commit, [signed.line]) > 0
+            signed, added = sign_and_store(
+                git, item.commit, item.statement, item.notes_ref, signing,
+                while_signing=restored(withheld),  # the credential is back only while signing
+            )  # fmt: skip
         except (SigningError, StoreError) as e:
             reason = e.diagnostics()
             rest = prepared[n:]
@@ -297,9 +152,8 @@ def _place_identity(path: Path) -> tuple[int, int, int]:
 
 def _places(git: Git) -> list[Path]:
     """The git dir, the common dir and the work tree's ``.git`` entry, as paths."""
-    common = git.out("rev-parse", "--path-format=absolute", "--git-common-dir").decode().strip()
     tree = git.work_tree()
-    return [git.root, Path(common), *([tree / ".git"] if tree else [])]
+    return [git.root, git.common_dir(), *([tree / ".git"] if tree else [])]
 
 
 def _check_same_repository(start: _Start) -> None:

@@ -7,86 +7,25 @@ import binascii
 import contextlib
 import hashlib
 import json
-from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from provenance.app.policy_source import load_policy_at
 from provenance.classify.configured import Classification, classification_for
-from provenance.errors import SigningError, StoreError, TrustError, UsageError
+from provenance.errors import SigningError, StoreError
 from provenance.gitio import Git, read_commit, remote_url, resolve_commit
-from provenance.policy import PENDING_NOTES_REF, IdentityRules, LoadedPolicy
+from provenance.policy import IdentityRules, LoadedPolicy
 from provenance.predicates import CHANGE_PREDICATE_TYPE
 from provenance.record.capture import agent_config_at
 from provenance.record.change import SessionContext, build_change_predicate
-from provenance.safefiles import unsafe_reason
+from provenance.sign.signing import PinnedSigning, SigningOptions, sign
 from provenance.store import NotesStore
+from provenance.store.pending import clear_pending, record_pending
 
 if TYPE_CHECKING:
-    from provenance.sign import SignedLine
-
-PENDING_REF = PENDING_NOTES_REF
-
-
-@dataclass(frozen=True)
-class SigningOptions:
-    """How to sign: a key URI, or keyless with a token and trust config."""
-
-    key: str | None = None
-    public_key: Path | None = None
-    identity_token: str | None = None
-    trust_config: Path | None = None
-
-
-@dataclass(frozen=True)
-class PinnedSigning:
-    """Signing options whose files were read and checked once, before an agent ran (G55).
-
-    ``trust`` is the loaded Sigstore client trust config (Fulcio, Rekor, TSA URLs and the
-    trusted root), ``signer`` the loaded key signer; whatever happens to the files afterwards,
-    the token goes where they said when the session started.
-    """
-
-    options: SigningOptions
-    trust: object | None = None
-    signer: object | None = None
-    failure: str | None = None
-
-
-def pin_signing(options: SigningOptions, work_tree: Path | None) -> PinnedSigning:
-    """Check and load every input that decides where the token goes, and the signing stack.
-
-    Files inside the work tree, or that another user could write (the file, a directory above
-    it, or its owner), are refused: an agent could otherwise swap them mid-session.
-    """
-    from provenance.sign import key_file, load_signer, load_trust_config, preload
-
-    files = {
-        "--trust-config": options.trust_config,
-        "--key": key_file(options.key) if options.key else None,
-        "--public-key": options.public_key,
-    }
-    for flag, path in files.items():
-        problem = unsafe_reason(path, work_tree) if path is not None else None
-        if problem:
-            raise UsageError(
-                f"{flag} {path}: {problem}",
-                hint="keep signing inputs outside the repository, owned by you and writable "
-                "by you only (chmod go-w), so the agent cannot replace them",
-            )
-    preload()
-    if options.key:
-        return PinnedSigning(options, signer=load_signer(options.key, options.public_key))
-    try:
-        return PinnedSigning(options, trust=load_trust_config(options.trust_config))
-    except TrustError as e:
-        if options.trust_config is not None:
-            raise  # the user's own file is unusable: say so before anything runs
-        # Sigstore production unreachable now: the session runs, and its commits end pending
-        # (never signed with a trust config fetched after the agent ran).
-        return PinnedSigning(options, failure=f"{e} (before the session started)")
+    from provenance.sign.statement import SignedLine
 
 
 @dataclass(frozen=True)
@@ -124,56 +63,6 @@ def work_tree(git: Git) -> Path | None:
 def repository_uri(git: Git, configured: str | None) -> str:
     """The policy's repository URI, else the origin remote, else the local path."""
     return configured or remote_url(git) or f"file://{git.root.parent}"
-
-
-def sign_statement(statement: bytes, signing: SigningOptions | PinnedSigning) -> SignedLine:
-    """Key-signed when a key is given, otherwise Sigstore keyless.
-
-    The signing stack (sigstore, securesystemslib) is imported on first use; the agent
-    wrapper pins it, and the files it reads, before the agent starts (:func:`pin_signing`).
-    """
-    from provenance.sign import sign_keyless, sign_with_key
-
-    pinned = signing if isinstance(signing, PinnedSigning) else PinnedSigning(signing)
-    if pinned.failure is not None:
-        raise SigningError(pinned.failure, hint="retry with `provenance stamp --pending`")
-    opts = pinned.options
-    if opts.key:
-        return sign_with_key(statement, opts.key, opts.public_key, pinned.signer)  # type: ignore[arg-type]
-    return sign_keyless(
-        statement,
-        token=opts.identity_token,
-        trust_config=opts.trust_config,
-        pinned=pinned.trust,  # type: ignore[arg-type]
-    )
-
-
-def pending_line(statement: bytes, reason: str) -> bytes:
-    """One line of ``refs/notes/provenance-pending``: the unsigned statement and why."""
-    entry = {
-        "pending": True,
-        "reason": reason,
-        "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "statement": base64.b64encode(statement).decode(),
-    }
-    return json.dumps(entry, separators=(",", ":")).encode()
-
-
-def record_pending(git: Git, items: dict[str, tuple[bytes, str]], notes_ref: str) -> None:
-    """Leave commits visibly pending (a separate ref the gate never reads as evidence).
-
-    ``notes_ref`` is where their attestations must be stored once signed; it is kept in the
-    private registry, never read back from the repository.
-    """
-    from provenance.app.pending_registry import register
-
-    lines: dict[str, Sequence[bytes]] = {
-        sha: [pending_line(statement, reason)] for sha, (statement, reason) in items.items()
-    }
-    if lines:
-        # registered first: a statement missing from the registry is never signed later
-        register(git, [statement for statement, _ in items.values()], notes_ref)
-        NotesStore(git, PENDING_REF).add_many(lines)
 
 
 def confirm_stored(git: Git, notes_ref: str, statements: dict[str, bytes]) -> list[str]:
@@ -235,14 +124,37 @@ class Preparer:
         )
 
 
-def sign_and_store(git: Git, prepared: Prepared, signing: SigningOptions) -> StampResult:
-    """Sign, store in the policy's notes ref; on failure record it pending and re-raise."""
+def sign_and_store(
+    git: Git,
+    commit: str,
+    statement: bytes,
+    notes_ref: str,
+    signing: SigningOptions | PinnedSigning,
+    *,
+    while_signing: AbstractContextManager[object] | None = None,
+) -> tuple[SignedLine, bool]:
+    """Sign ``statement``, then store the line on ``commit`` in ``notes_ref``.
+
+    The one sign-then-store of every use case (stamp, run, stamp --pending, approve); what a
+    failure leaves behind (a pending entry, or nothing) is the caller's to decide.
+    ``while_signing`` wraps the signing only (the agent wrapper puts the credential back in
+    its environment there, and no git process is started inside). Returns the signed line
+    and whether it was new in the store.
+    """
+    with while_signing if while_signing is not None else contextlib.nullcontext():
+        signed = sign(statement, signing)
+    return signed, NotesStore(git, notes_ref).add(commit, [signed.line]) > 0
+
+
+def stamp_prepared(git: Git, prepared: Prepared, signing: SigningOptions) -> StampResult:
+    """Sign and store a prepared statement; on a signing failure record it pending, re-raise."""
     try:
-        signed = sign_statement(prepared.statement, signing)
+        signed, added = sign_and_store(
+            git, prepared.commit, prepared.statement, prepared.notes_ref, signing
+        )
     except SigningError as e:
         record_pending(git, {prepared.commit: (prepared.statement, str(e))}, prepared.notes_ref)
         raise
-    added = NotesStore(git, prepared.notes_ref).add(prepared.commit, [signed.line]) > 0
     return StampResult(
         commit=prepared.commit,
         digest=prepared.digest,
@@ -258,12 +170,10 @@ def stamp(repo: Path, rev: str, session: SessionContext, signing: SigningOptions
 
     A commit left pending by an earlier failure stops being pending once this succeeds.
     """
-    from provenance.app.pending_stamps import clear_pending
-
     git = Git.discover(repo)
     sha = resolve_commit(git, rev)
     prepared = Preparer(git).prepare(sha, session)
-    result = sign_and_store(git, prepared, signing)
+    result = stamp_prepared(git, prepared, signing)
     with contextlib.suppress(StoreError):  # the attestation is stored: it wins
         clear_pending(git, [sha])
     if confirm_stored(git, prepared.notes_ref, {sha: prepared.statement}):

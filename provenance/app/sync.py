@@ -16,9 +16,8 @@ from provenance.store.sync import NotesSync, SyncResult
 
 def notes_ref_of(git: Git) -> str:
     """The notes ref named by the policy committed at HEAD, else the default."""
-    head = git.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
-    sha = head.stdout.decode().strip()
-    loaded = load_policy_at(git, sha) if head.returncode == 0 and sha else None
+    head = git.head()
+    loaded = load_policy_at(git, head) if head else None
     return loaded.policy.notes_ref if loaded else DEFAULT_NOTES_REF
 
 

@@ -15,10 +15,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from provenance.app.evidence import trusted_root_document
-from provenance.app.verify import VerifyOptions
 from provenance.errors import ConfigError, TrustError, UsageError
 from provenance.verify.sigstore_bundles import RootDocument, embedded_root, parse_root, tuf_root
+from provenance.verify.trust import TrustSource
 
 #: What ``provenance devinstance serve --dir DIR`` writes for verifiers.
 DEVINSTANCE_ROOT = "trusted_root.json"
@@ -53,7 +52,7 @@ def resolve_root(choice: RootChoice) -> RootDocument:
         root = RootDocument(data, f"--trusted-root {choice.trusted_root}")
     elif choice.trust_config is not None:
         try:
-            data = trusted_root_document(VerifyOptions(trust_config=choice.trust_config)) or b""
+            data = TrustSource(trust_config=choice.trust_config).document() or b""
         except ConfigError as e:
             raise TrustError(str(e), hint="pass a Sigstore client trust config") from e
         root = RootDocument(data, f"the trustedRoot of trust config {choice.trust_config}")

@@ -15,12 +15,12 @@ from pathlib import Path
 
 from provenance.app.trust_root import RootChoice, resolve_root
 from provenance.errors import UsageError
+from provenance.reasons import Reason
 from provenance.verify.anybundle import Expected, verify_any_bundle
 from provenance.verify.envelope import parse_line
 from provenance.verify.generic import GenericResult
 from provenance.verify.jsonstrict import loads_strict
 from provenance.verify.keybundle import load_public_key
-from provenance.verify.reasons import Reason
 from provenance.verify.sigstore_bundles import ArtifactVerifier, RootDocument, parse_root
 
 _DIGEST = re.compile(r"^(sha256:[0-9a-fA-F]{64}|sha512:[0-9a-fA-F]{128})$")
@@ -125,5 +125,5 @@ def verify_bundle(
     if result.ok and not only_sha256 and result.statement_type is not None:
         subjects = _subject_digests(raw)
         if not any(value in subjects.get(alg, set()) for alg, value in digests.items()):
-            result = replace(result, reasons=(Reason.SUBJECT_MISMATCH.value,))
+            result = replace(result, reasons=(Reason.SUBJECT_MISMATCH,))
     return BundleCheck(result, digests, root)

@@ -1,4 +1,12 @@
-"""Audit stage: an index of verified attestations and the queries over it."""
+"""Audit stage: an index of verified attestations and the queries over it.
+
+:mod:`~provenance.audit.index` is the SQLite index (rows only from lines that verified on
+ingest; each commit's standing decided by the gate's own ``standing``);
+:mod:`~provenance.audit.ingest` turns stored lines into rows; :mod:`~provenance.audit.models`
+holds the rows and answers (pydantic at the boundary); :mod:`~provenance.audit.queries` the
+queries behind ``query``, ``log`` and ``blame``; :mod:`~provenance.audit.render` their
+table, JSON and CSV forms.
+"""
 
 from provenance.audit.index import AuditIndexError, Index
 from provenance.audit.models import (

@@ -20,7 +20,7 @@ from provenance.audit.models import AttestationRow, RefusedLine, SkillRow
 from provenance.errors import ProvenanceError
 
 if TYPE_CHECKING:  # queries never load the verifier (nor sigstore)
-    from provenance.verify.attestation import AttestationResult
+    from provenance.verify.approvals import ApprovalFacts, ChangeFacts
 
 SCHEMA_VERSION = "1"
 #: Separator of the list columns (reasons, approvers): never part of a reason or a person.
@@ -324,48 +324,37 @@ class Index:
         )
         return added
 
-    def valid_results(self, commit: str) -> list[tuple[str, AttestationResult]]:
-        """(line digest, result) of every verified row of ``commit``, in insertion order.
+    def facts(self, commit: str) -> tuple[list[ChangeFacts], list[tuple[str, ApprovalFacts]]]:
+        """What the gate's decision reads of a commit's verified rows (and each line digest).
 
-        The predicate is rebuilt from the columns the decision reads (prompter of a change;
-        approved digest, decision, time and comment of an approval), so the index stays small.
+        Rows hold exactly the facts :func:`provenance.verify.gate.standing` needs, so the
+        index decides as the gate does without rebuilding any predicate.
         """
-        from provenance.verify.attestation import AttestationResult
+        from provenance.verify.approvals import ApprovalFacts, ChangeFacts
 
         rows = self.conn.execute(
-            "SELECT line_digest, kind, format, signer, issuer, signed_time, payload_digest,"
-            " predicate_type, change_signer, approver, prompter, approves, decision,"
-            " claimed_time, comment FROM attestations WHERE commit_sha = ? ORDER BY id",
+            "SELECT line_digest, kind, signer, signed_time, payload_digest, approver, prompter,"
+            " approves, decision, claimed_time FROM attestations WHERE commit_sha = ? ORDER BY id",
             (commit,),
         ).fetchall()
-        out = []
-        for i, r in enumerate(rows):
-            predicate: dict[str, object] = (
-                {"prompter": r[10]}
-                if r[1] == "change"
-                else {
-                    "change_attestation": {"sha256": r[11]},
-                    "decision": r[12],
-                    "decided_at": r[13],
-                    "comment": r[14],
-                }
-            )
-            result = AttestationResult(
-                index=i,
-                kind=r[1],
+        changes: list[ChangeFacts] = []
+        approvals: list[tuple[str, ApprovalFacts]] = []
+        for line, kind, signer, signed, payload, approver, prompter, approves, *rest in rows:
+            if kind == "change":
+                changes.append(ChangeFacts(payload, signer, approver, prompter))
+                continue
+            decision, claimed = rest
+            facts = ApprovalFacts(
                 reasons=(),
-                format=r[2],
-                signer=r[3],
-                issuer=r[4],
-                signed_time=_dt(r[5]),
-                digest=r[6],
-                predicate_type=r[7],
-                predicate=predicate,
-                change_signer=bool(r[8]),
-                approver=r[9],
+                approves=approves,
+                approver=approver,
+                signer=signer,
+                signed_time=_dt(signed),
+                decided_at=_dt(claimed) or datetime.min.replace(tzinfo=UTC),
+                decision=decision or "",
             )
-            out.append((r[0], result))
-        return out
+            approvals.append((line, facts))
+        return changes, approvals
 
     def set_standing(
         self,

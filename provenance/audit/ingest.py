@@ -2,16 +2,14 @@
 
 Verification is the verifier's own ``verify_line`` against the policy's trust settings; a line
 that fails any check is remembered as refused and never becomes a row. Each touched commit is
-then decided again from its verified rows (``decide`` and ``evaluate``, as the gate does), which
-gives its standing and which approval lines counted.
+then decided again as the gate decides it: not identity-related (a range of one) is
+``not-required``; otherwise from its verified rows (``decide`` and ``evaluate``), which gives
+its standing and which approval lines counted.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,13 +17,11 @@ from provenance.audit.index import Index
 from provenance.audit.models import AttestationRow, RefusedLine, line_digest
 from provenance.gitio import Commit, parse_commit
 from provenance.policy import Policy
-from provenance.verify.approvals import evaluate
-from provenance.verify.attestation import AttestationResult, TrustContext, verify_line
-from provenance.verify.gate import decide
-
-#: Below this many new lines, forking workers costs more than it saves.
-POOL_THRESHOLD = 48
-_STATE: dict[str, TrustContext] = {}
+from provenance.reasons import Reason
+from provenance.verify.attestation import AttestationResult, verify_line
+from provenance.verify.gate import standing
+from provenance.verify.pool import run_all
+from provenance.verify.trust import TrustContext
 
 Progress = Callable[[int, int], None]
 
@@ -39,32 +35,17 @@ class LineJob:
     line: bytes
 
 
-def _verify(sha: str, raw: bytes, index: int, line: bytes) -> AttestationResult:
-    return verify_line(index, line, parse_commit(sha, raw), _STATE["trust"])
+def _verify(job: tuple[str, bytes, int, bytes], trust: TrustContext) -> AttestationResult:
+    sha, raw, index, line = job
+    return verify_line(index, line, parse_commit(sha, raw), trust)
 
 
 def verify_jobs(
     jobs: Sequence[LineJob], trust: TrustContext, progress: Progress | None = None
 ) -> list[AttestationResult]:
-    """Verify every job; fork one worker per core when there is enough work (CPU-bound)."""
-    _STATE["trust"] = trust
-    workers = min(os.cpu_count() or 1, 8)
-    if len(jobs) < POOL_THRESHOLD or workers < 2 or "fork" not in mp.get_all_start_methods():
-        out = []
-        for n, job in enumerate(jobs, 1):
-            out.append(verify_line(job.index, job.line, job.commit, trust))
-            if progress is not None and (n % 50 == 0 or n == len(jobs)):
-                progress(n, len(jobs))
-        return out
-    args = [(j.commit.sha, j.commit.raw, j.index, j.line) for j in jobs]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as pool:
-        chunk = max(1, len(jobs) // (workers * 4))
-        out = []
-        for n, result in enumerate(pool.map(_verify, *zip(*args, strict=True), chunksize=chunk), 1):
-            out.append(result)
-            if progress is not None and (n % 50 == 0 or n == len(jobs)):
-                progress(n, len(jobs))
-        return out
+    """Verify every job, in worker processes when there is enough work (:mod:`verify.pool`)."""
+    items = [(j.commit.sha, j.commit.raw, j.index, j.line) for j in jobs]
+    return run_all(_verify, items, trust, progress=progress)
 
 
 def to_rows(
@@ -91,25 +72,22 @@ def to_rows(
                 )
             )
         else:
-            reasons = result.reasons or ("predicate_type_unknown",)
+            reasons = result.reasons or (Reason.PREDICATE_TYPE_UNKNOWN,)
             refused.append(RefusedLine(line_digest=line_digest(job.line), commit=job.commit.sha,
                                        reasons=reasons))  # fmt: skip
     return rows, refused
 
 
-def redecide(index: Index, commit: Commit, policy: Policy) -> None:
-    """Decide ``commit`` again from its verified rows and record its standing."""
-    pairs = index.valid_results(commit.sha)
-    results = [r for _, r in pairs]
-    verdict = decide(commit, results, policy)
-    approvals = evaluate(policy, commit, results)
-    valid_changes = {r.digest for r in results if r.kind == "change"}
-    counted = [
-        digest
-        for digest, r in pairs
-        if r.kind == "approval"
-        and r.approver in approvals.approvers
-        and (r.predicate or {}).get("decision") == "approve"
-        and (r.predicate or {}).get("change_attestation", {}).get("sha256") in valid_changes
-    ]
-    index.set_standing(commit.sha, verdict.status, verdict.reasons, approvals.approvers, counted)
+def redecide(index: Index, commit: Commit, policy: Policy, identity_related: bool) -> None:
+    """Decide ``commit`` again from its verified rows, as the gate would, and record it.
+
+    A commit that is not identity-related (classified as a range of one with the index's
+    policy) needs nothing: ``not-required``, and no approval counts toward it.
+    """
+    if not identity_related:
+        index.set_standing(commit.sha, "not-required", (), (), [])
+        return
+    changes, approvals = index.facts(commit.sha)
+    decided = standing(commit, changes, [facts for _, facts in approvals], policy)
+    counted = [approvals[i][0] for i in decided.counted]
+    index.set_standing(commit.sha, decided.status, decided.reasons, decided.approvers, counted)

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
+from provenance.predicates import ApprovalPredicate
+
 if TYPE_CHECKING:  # queries never load the verifier (nor sigstore)
     from provenance.verify.attestation import AttestationResult
 
@@ -83,7 +85,6 @@ class AttestationRow(_Row):
         """Row for a line whose :class:`AttestationResult` is ``ok`` (change or approval)."""
         if not result.ok or result.kind == "unknown" or result.predicate is None:
             raise ValueError("only verified change or approval attestations are indexed")
-        p = result.predicate
         common: dict[str, Any] = {
             "line_digest": line_digest(line),
             "commit": commit,
@@ -100,43 +101,37 @@ class AttestationRow(_Row):
             "approver": result.approver,
             "predicate_type": str(result.predicate_type),
         }
-        if result.kind == "approval":
+        p = result.predicate
+        if isinstance(p, ApprovalPredicate):
             return cls(
                 **common,
-                claimed_time=parse_when_claimed(p.get("decided_at")),
-                decision=p.get("decision"),
-                approves=(p.get("change_attestation") or {}).get("sha256"),
-                comment=p.get("comment"),
+                claimed_time=_utc(p.decided_at),
+                decision=p.decision,
+                approves=p.change_attestation.get("sha256"),
+                comment=p.comment,
             )
-        agent = p.get("agent") or {}
-        classifier = p.get("classifier") or {}
         return cls(
             **common,
-            claimed_time=parse_when_claimed(p.get("stamped_at")),
-            agent=agent.get("tool"),
-            agent_version=agent.get("version"),
-            model=agent.get("model"),
-            session_id=agent.get("session_id"),
-            prompter=p.get("prompter"),
-            repository=(p.get("repository") or {}).get("uri"),
-            identity_related=classifier.get("identity_related"),
+            claimed_time=_utc(p.stamped_at),
+            agent=p.agent.tool,
+            agent_version=p.agent.version,
+            model=p.agent.model,
+            session_id=p.agent.session_id,
+            prompter=p.prompter,
+            repository=p.repository.uri,
+            identity_related=p.classifier.identity_related if p.classifier else None,
             skills=tuple(
                 SkillRow(
-                    name=s["name"],
-                    uri=s.get("uri"),
-                    version=s.get("version"),
-                    digest=f"sha256:{s['digest']['sha256']}" if s.get("digest") else None,
+                    name=s.name,
+                    uri=s.uri,
+                    version=s.version,
+                    digest=f"sha256:{s.digest['sha256']}" if s.digest.get("sha256") else None,
                 )
-                for s in p.get("skills") or []
+                for s in p.skills
             ),
             paths=tuple(
-                PathRow(
-                    path=c["path"],
-                    old_path=c.get("old_path"),
-                    status=c["status"],
-                    rules=tuple(c.get("rules") or ()),
-                )
-                for c in p.get("changes") or []
+                PathRow(path=c.path, old_path=c.old_path, status=c.status, rules=tuple(c.rules))
+                for c in p.changes
             ),
         )
 
@@ -192,6 +187,11 @@ class CommitSummary(_Row):
 def line_digest(line: bytes) -> str:
     """Hex sha256 of a stored line, exactly as stored."""
     return hashlib.sha256(line).hexdigest()
+
+
+def _utc(when: datetime) -> datetime:
+    """A predicate's time, UTC when it names no zone (as :func:`parse_when_claimed`)."""
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def parse_when_claimed(value: object) -> datetime | None:

@@ -20,14 +20,30 @@ exactly the rules that produced it. See ``docs/decisions/0003-classifier.md``.
 
 from __future__ import annotations
 
-from ._model import RuleSpec
-from ._ruleset import BUILTIN_RULESET_DIGEST, BUILTIN_RULESET_ID, CLASSIFIER_VERSION
-from .classifier import Classifier
+# Imported for their registration: builtin:identity@2's rules and its engine.
+from provenance.classify import _v2_classifier, _v2_rules  # noqa: F401
+from provenance.classify._model import RuleSpec
+from provenance.classify._ruleset import (
+    BUILTIN_RULESET_ID,
+    CLASSIFIER_VERSION,
+    EXEMPT_CATEGORIES,
+    RULESET_V1,
+    RULESET_V2,
+    ruleset_digest,
+)
+from provenance.classify.classifier import Classifier
+
+#: Digest of the newest built-in ruleset alone (``builtin:identity``, no policy additions).
+BUILTIN_RULESET_DIGEST = ruleset_digest(BUILTIN_RULESET_ID)
 
 __all__ = [
     "BUILTIN_RULESET_DIGEST",
     "BUILTIN_RULESET_ID",
     "CLASSIFIER_VERSION",
+    "EXEMPT_CATEGORIES",
+    "RULESET_V1",
+    "RULESET_V2",
     "Classifier",
     "RuleSpec",
+    "ruleset_digest",
 ]

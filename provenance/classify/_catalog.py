@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import re
 
-from ._normalize import words_view
+from provenance.classify._normalize import words_view
 
 #: ISO 639-1 language codes, plus the three-letter codes locale folders commonly use.
 _LANGUAGES = frozenset(

@@ -14,11 +14,11 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache, cached_property
 
-from ._derive import required
-from ._model import ContentRule, View
-from ._normalize import manifest_view, words_view
-from ._prefilter import Condition, TokenAtoms
-from ._ruleset import BUILTIN_CONTENT_RULES
+from provenance.classify._derive import required
+from provenance.classify._model import ContentRule, View
+from provenance.classify._normalize import manifest_view, words_view
+from provenance.classify._prefilter import Condition, TokenAtoms
+from provenance.classify._ruleset import ruleset
 
 
 class BuiltinRule:
@@ -39,9 +39,9 @@ class BuiltinRule:
 
 
 @cache
-def builtin_rules() -> tuple[BuiltinRule, ...]:
-    """The built-in content rules with their prefilters, prepared once per process."""
-    return tuple(BuiltinRule(r) for r in BUILTIN_CONTENT_RULES)
+def builtin_rules(ruleset_id: str) -> tuple[BuiltinRule, ...]:
+    """A built-in ruleset's content rules with their prefilters, prepared once per process."""
+    return tuple(BuiltinRule(r) for r in ruleset(ruleset_id).content_rules)
 
 
 _WORDS = View.WORDS.value
@@ -143,8 +143,9 @@ class _Selection:
 class ContentScanner:
     """Matches the built-in content rules; memoises rule selections and token atoms."""
 
-    def __init__(self, enabled: Iterable[ContentRule]) -> None:
+    def __init__(self, enabled: Iterable[ContentRule], ruleset_id: str) -> None:
         self._enabled = {r.id for r in enabled}
+        self._ruleset_id = ruleset_id
         self._selections: dict[frozenset[str], _Selection] = {}
         self._indexes: dict[str, _ViewIndex] = {}
 
@@ -199,6 +200,12 @@ class ContentScanner:
             ):
                 yield builtin.rule
 
+    def rule(self, rule_id: str) -> BuiltinRule | None:
+        """The enabled built-in rule with that id, if any."""
+        if rule_id not in self._enabled:
+            return None
+        return next((b for b in builtin_rules(self._ruleset_id) if b.rule.id == rule_id), None)
+
     @staticmethod
     def _matches(builtin: BuiltinRule, view: _View) -> bool:
         """The rule's condition holds and its regex matches."""
@@ -210,7 +217,7 @@ class ContentScanner:
     def _index(self, view: str) -> _ViewIndex:
         index = self._indexes.get(view)
         if index is None:
-            rules = (b for b in builtin_rules() if b.view == view)
+            rules = (b for b in builtin_rules(self._ruleset_id) if b.view == view)
             index = self._indexes[view] = _ViewIndex(rules)
         return index
 
@@ -218,7 +225,9 @@ class ContentScanner:
         found = self._selections.get(kinds)
         if found is None:
             rules = (
-                b for b in builtin_rules() if b.rule.id in self._enabled and b.rule.kinds & kinds
+                b
+                for b in builtin_rules(self._ruleset_id)
+                if b.rule.id in self._enabled and b.rule.kinds & kinds
             )
             found = self._selections[kinds] = _Selection(rules, self._index)
         return found

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from ._prefilter import (
+from provenance.classify._prefilter import (
     _BREAK,
     _DIGITS,
     _RUN,

@@ -23,10 +23,9 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 
+from provenance.classify._normalize import words_view
 from provenance.classify.syntax import MAX_WINDOW, Span, enclosing, fallback
 from provenance.models import FileChange
-
-from ._normalize import words_view
 
 GUARD_RULE = "code.guard-flow"
 GUARD_DOC = "control flow changed in a function that decides access, above or in its check"
@@ -83,7 +82,7 @@ _WHO = re.compile(
 #: Words that set which routes a file's checks apply to (outside any function).
 _SCOPE = re.compile(
     r"\b(?:matchers?|routes|public ?(?:routes|paths|urls|pages)|allow ?list|white ?list"
-    r"|exempt\w*|skip ?(?:auth\w*|before ?action|login|verification)|permit ?all|anonymous"
+    r"|skip ?(?:auth\w*|before ?action|login|verification)|permit ?all|anonymous"
     r"|unprotected|(?:exclude|ignore)d? ?(?:paths|routes|urls))\b"
 )
 #: An assignment's target: a name or attribute chain before ``=``, ``|=``, ``:=`` ...
@@ -128,18 +127,28 @@ def might_decide(lines: Sequence[str]) -> bool:
 
 
 def looks_like_test(change: FileChange) -> bool:
-    """True when a side of ``change`` reads like a test (a name alone is only a claim)."""
-    return any(
-        s is not None and _TEST_MARKS.search(s) for s in (change.new_source, change.old_source)
-    )
+    """True when ``change`` reads like a test (a name alone is only a claim): its sources, or
+    its changed lines when the sources were not read."""
+    sources = [s for s in (change.new_source, change.old_source) if s is not None]
+    texts = sources or ["\n".join((*change.added, *change.removed))]
+    return any(_TEST_MARKS.search(text) for text in texts)
 
 
-def _hunk_sides(change: FileChange) -> Iterator[tuple[str | None, str, int, tuple[str, ...]]]:
-    """Per hunk and side: the side's source, path, first line and changed lines."""
+def _hunk_sides(
+    change: FileChange,
+) -> Iterator[tuple[str, str | None, str, int, tuple[str, ...]]]:
+    """Per hunk and side: the side's name, source, path, first line and changed lines."""
     added = removed = 0
     for old_start, old_count, new_start, new_count in change.hunks:
-        yield change.new_source, change.path, new_start, change.added[added : added + new_count]
         yield (
+            "new",
+            change.new_source,
+            change.path,
+            new_start,
+            change.added[added : added + new_count],
+        )
+        yield (
+            "old",
             change.old_source,
             change.old_path,
             old_start,
@@ -149,37 +158,50 @@ def _hunk_sides(change: FileChange) -> Iterator[tuple[str | None, str, int, tupl
         removed += old_count
 
 
-def guard_flow(change: FileChange, guards: Matcher) -> bool:
-    """True when a hunk may change what a function that decides access decides.
+def guard_flow(
+    change: FileChange,
+    guards: Matcher,
+    moved_sides: frozenset[str] = frozenset({"new", "old"}),
+    checks: frozenset[str] = GUARD_RULES,
+) -> tuple[str, int, int] | None:
+    """The first hunk (side, first, last line) that may change what an access decision decides.
 
     Lines that move (removed in one place, added in another) change the order of what runs:
-    an action moved above the check that guarded it counts like an early exit. A hunk that
-    only assigns counts when a condition below it, in the same function, reads what it
-    assigned (a decision's flag overwritten, the principal replaced).
+    an action moved above the check that guarded it counts like an early exit. Moves count on
+    the sides named by ``moved_sides``: where a line arrives (``new``) is where it can outrun
+    a check; where it left (``old``) only matters to ``builtin:identity@1``. A hunk that only
+    assigns counts when a condition below it, in the same function, reads what it assigned
+    (a decision's flag overwritten, the principal replaced).
 
-    ``guards(text)`` returns the ids of the access-decision rules matching ``text``. Needs the
-    sources: without them (not wanted, or too large) nothing is known about the function.
+    ``guards(text)`` returns the ids of the rules matching ``text``; those in ``checks`` mark an
+    access decision. Needs the sources: without them (not wanted, or too large) nothing is
+    known about the function.
     """
     if change.source_heads or (change.new_source is None and change.old_source is None):
-        return False  # unread (``diff.truncated`` demands evidence then) or not wanted
+        return None  # unread (``diff.truncated`` demands evidence then) or not wanted
+
+    def decided(text: str) -> set[str]:
+        return guards(text) & checks
+
+    both = change.new_source is not None and change.old_source is not None
     moved = {ln.strip() for ln in change.added} & {ln.strip() for ln in change.removed}
     moved.discard("")
-    for source, path, first, lines in _hunk_sides(change):
+    for side, source, path, first, lines in _hunk_sides(change):
         if source is None or not lines:
             continue
-        if touches_control_flow(lines) or moved.intersection(ln.strip() for ln in lines):
+        moves = side in moved_sides and bool(moved.intersection(ln.strip() for ln in lines))
+        if touches_control_flow(lines) or moves:
             targets: frozenset[str] | None = None  # the flow itself changed
         else:
             targets = frozenset(_ASSIGN.findall("\n".join(lines)))
+        hunk = (side, first, first + len(lines) - 1)
         if (targets is None or targets) and _decides(
-            source, path, first, len(lines), guards, targets
+            source, path, first, len(lines), decided, targets
         ):
-            return True
-        if _SCOPE.search(words_view("\n".join(lines))) and _scopes_checks(
-            source, path, first, guards
-        ):
-            return True
-    return False
+            return hunk
+        if both and _scopes_checks(source, path, first, lines, decided):
+            return hunk
+    return None
 
 
 def is_check(text: str, guards: Matcher) -> bool:
@@ -196,8 +218,8 @@ def _decides(
     source: str, path: str, first: int, count: int, guards: Matcher, targets: frozenset[str] | None
 ) -> bool:
     lines = _lines(source)
-    if not _decider_above(lines, first) and not is_check("\n".join(lines[first - 1 :]), guards):
-        return False  # no check below the hunk and no deciding name above it: nothing to parse
+    if not _decider_above(lines, first) and not _has_check(source, guards):
+        return False  # no check in the file and no deciding name above: nothing to parse
     for span in enclosing(source, path, first, first + count - 1):
         if _decider_header(lines, span, first) and (
             targets is None or _read_below(lines[first - 1 + count : span.last], targets, True)
@@ -223,10 +245,20 @@ def _read_below(lines: Sequence[str], targets: frozenset[str], returns: bool) ->
     )
 
 
-def _scopes_checks(source: str, path: str, first: int, guards: Matcher) -> bool:
-    """True when a hunk outside any function changes the scope of the file's checks."""
-    if enclosing(source, path, first, first):
-        return False  # inside a function: the flow rules above judge it
+def _scopes_checks(
+    source: str, path: str, first: int, lines: Sequence[str], guards: Matcher
+) -> bool:
+    """True when a changed line outside any function changes which routes the file's checks
+    cover (a middleware ``matcher``, an allow list), in a file both sides of which exist."""
+    for n, line in enumerate(lines, first):
+        if _SCOPE.search(words_view(line)) and not enclosing(source, path, n, n):
+            return _has_check(source, guards)
+    return False
+
+
+@lru_cache(maxsize=16)
+def _has_check(source: str, guards: Matcher) -> bool:
+    """``is_check`` over a whole source, once per source and matcher (one change's hunks)."""
     return is_check(source, guards)
 
 

@@ -126,3 +126,18 @@ class ContentRule:
             "ignore_case": self.ignore_case,
             "concept": self.concept or self.id,
         }
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Where a rule fired: a path, and lines of one side of its diff (``first`` 0: the path).
+
+    ``side`` is ``"new"`` for lines of the commit's version and ``"old"`` for lines of the
+    parent's (a removal). Line numbers are 1-based and inclusive.
+    """
+
+    rule: str
+    path: str
+    side: str = "new"
+    first: int = 0
+    last: int = 0

@@ -9,7 +9,7 @@ its own rule, but not ``author.py`` or ``authority.ts``.
 
 from __future__ import annotations
 
-from ._model import PathRule, Strength
+from provenance.classify._model import PathRule, Strength
 
 
 def words(*stems: str) -> tuple[str, ...]:
@@ -203,7 +203,7 @@ KIND_GLOBS: dict[str, tuple[str, ...]] = {
         *("notice", "authors", "contributors", ".mailmap", "mkdocs.yml", ".readthedocs.y*ml"),
     ),
     #: Styling and media: inert even in an identity directory (an icon in ``icons/auth/``).
-    "media": (
+    "decorative": (
         *("*.css", "*.scss", "*.sass", "*.less", "*.styl", "*.svg", "*.png", "*.jpg"),
         *("*.jpeg", "*.gif", "*.webp", "*.avif", "*.ico", "*.bmp", "*.tif", "*.tiff", "*.psd"),
         *("*.woff", "*.woff2", "*.ttf", "*.eot", "*.otf", "*.mp3", "*.mp4", "*.wav", "*.ogg"),

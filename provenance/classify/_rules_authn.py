@@ -8,7 +8,7 @@ Ambiguous words (session, role, token, admin, password...) are WEAK and fire onl
 
 from __future__ import annotations
 
-from ._model import ContentRule, Strength
+from provenance.classify._model import ContentRule, Strength
 
 CODE = frozenset(
     {"python", "js", "go", "jvm", "ruby", "php", "code", "shell", "sql", "template", "other"}

@@ -5,8 +5,8 @@ Same conventions as ``_rules_authn``: WORDS view, ambiguous words are WEAK with 
 
 from __future__ import annotations
 
-from ._model import ContentRule, Strength, View
-from ._rules_authn import CODE, CODE_CONF
+from provenance.classify._model import ContentRule, Strength, View
+from provenance.classify._rules_authn import CODE, CODE_CONF
 
 S, M, W = Strength.STRONG, Strength.MEDIUM, Strength.WEAK
 

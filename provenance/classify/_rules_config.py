@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ._model import ContentRule, View
-from ._rules_authn import CODE, CONF
+from provenance.classify._model import ContentRule, View
+from provenance.classify._rules_authn import CODE, CONF
 
 _CONF_SHELL = CONF | frozenset({"shell", "other"})
 _EVERYTHING = CODE | CONF | frozenset({"manifest", "inert", "data"})

@@ -7,8 +7,12 @@ read from a diff at all: the rule fires on their paths and never opens them.
 
 from __future__ import annotations
 
-from ._model import ContentRule, PathRule, View
-from ._rules_authn import CODE_CONF
+import re
+from functools import cache
+
+from provenance.classify._model import ContentRule, PathRule, View
+from provenance.classify._rules_authn import CODE_CONF
+from provenance.models import FileChange
 
 #: A call that runs text or bytes as code (member calls only where they are the builtin).
 _EXEC = (
@@ -133,3 +137,16 @@ RUNS_CODE: dict[str, str] = {
         r"|\bCSharpScript\s*\.|\bBinaryFormatter\b|\bCodeDomProvider\b"
     ),
 }
+
+
+@cache
+def _runs_code_regex(kind: str) -> re.Pattern[str]:
+    return re.compile(RUNS_CODE[kind], re.MULTILINE)
+
+
+def runs_code(change: FileChange, kinds: frozenset[str]) -> bool:
+    """An added call that runs or loads code, near a decoder or not (red-team 05)."""
+    if not change.added:
+        return False
+    text = "\n".join(change.added)
+    return any(_runs_code_regex(kind).search(text) for kind in kinds & RUNS_CODE.keys())

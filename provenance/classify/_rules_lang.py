@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._model import ContentRule, Strength, View
+from provenance.classify._model import ContentRule, Strength, View
 
 S, M, W = Strength.STRONG, Strength.MEDIUM, Strength.WEAK
 

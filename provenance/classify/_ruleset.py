@@ -1,43 +1,106 @@
-"""The built-in ruleset ``builtin:identity@1``, its identifiers and its digest."""
+"""The built-in rulesets ``builtin:identity@1`` and ``@2``, their identifiers and digests.
+
+``@1`` is frozen (``docs/decisions/0013-identity-ruleset-2.md``): its tables live in
+``_paths``/``_rules_*`` and nothing may change them, so a policy that pins it keeps the same
+rules, digest and verdicts. ``@2`` is derived from them in ``_v2_rules`` and adds the stages
+listed in its ``stages`` document (syntax-tree neutrality, path conventions, parsed manifests,
+workflows, templates). ``builtin:identity`` names the newest version.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from ._model import ContentRule, PathRule, RuleSpec
-from ._paths import KIND_GLOBS, PATH_RULES
-from ._rules_authn import AUTHN_RULES
-from ._rules_authz import AUTHZ_RULES
-from ._rules_config import CONFIG_RULES
-from ._rules_evasion import EVASION_PATH_RULES, EVASION_RULES
-from ._rules_lang import LANGUAGE_RULES
+from provenance.classify._model import ContentRule, PathRule, RuleSpec
+from provenance.classify._paths import KIND_GLOBS, PATH_RULES
+from provenance.classify._rules_authn import AUTHN_RULES
+from provenance.classify._rules_authz import AUTHZ_RULES
+from provenance.classify._rules_config import CONFIG_RULES
+from provenance.classify._rules_evasion import EVASION_PATH_RULES, EVASION_RULES
+from provenance.classify._rules_lang import LANGUAGE_RULES
 
-#: Version of the matching code (normalisation, scoring); recorded next to every verdict.
-CLASSIFIER_VERSION = "1.2.0"
+#: Version of the matching code (normalisation, scoring, stages); recorded next to every verdict.
+#: 2.1.0: the red-team fixes of the engine every ruleset version uses (decision 0014).
+CLASSIFIER_VERSION = "2.1.0"
 
 BUILTIN_RULESET_NAME = "builtin:identity"
-#: Bump the ``@N`` whenever a built-in rule, glob or file kind changes.
-BUILTIN_RULESET_ID = f"{BUILTIN_RULESET_NAME}@1"
+RULESET_V1 = f"{BUILTIN_RULESET_NAME}@1"
+RULESET_V2 = f"{BUILTIN_RULESET_NAME}@2"
+#: The newest version: what ``builtin:identity`` means. A new ``@N`` for any rule change.
+BUILTIN_RULESET_ID = RULESET_V2
 
+#: ``builtin:identity@1``'s tables (frozen).
 BUILTIN_PATH_RULES: tuple[PathRule, ...] = PATH_RULES + EVASION_PATH_RULES
 BUILTIN_CONTENT_RULES: tuple[ContentRule, ...] = (
     AUTHN_RULES + AUTHZ_RULES + LANGUAGE_RULES + CONFIG_RULES + EVASION_RULES
 )
 
+#: Path conventions ``@2`` does not judge unless a policy says so (``[identity] exempt``).
+EXEMPT_CATEGORIES = ("docs", "tests", "tooling")
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    """One version of the built-in rules: tables, file kinds and the stages it runs."""
+
+    id: str
+    path_rules: tuple[PathRule, ...]
+    content_rules: tuple[ContentRule, ...]
+    kinds: Mapping[str, tuple[str, ...]]
+    #: JSON-ready description of the stages beyond path and content rules (empty for ``@1``):
+    #: their tables are part of the digest, so changing one needs a new version.
+    stages: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def version(self) -> int:
+        """The ``N`` of ``builtin:identity@N``."""
+        return int(self.id.rpartition("@")[2])
+
+
+V1 = Ruleset(RULESET_V1, BUILTIN_PATH_RULES, BUILTIN_CONTENT_RULES, KIND_GLOBS)
+
+
+#: Built-in rulesets by canonical id. Later versions register themselves when their module is
+#: imported (the package's ``__init__`` imports them all), so this module, which they derive
+#: from, never imports them back.
+_BUILTIN: dict[str, Ruleset] = {RULESET_V1: V1}
+
+
+def register(rules: Ruleset) -> Ruleset:
+    """Make a derived built-in ruleset known to ``ruleset``; one id is registered once."""
+    if _BUILTIN.setdefault(rules.id, rules) is not rules:
+        raise ValueError(f"ruleset {rules.id!r} is registered twice")
+    return rules
+
+
+def ruleset(ruleset_id: str) -> Ruleset:
+    """The built-in ruleset with that canonical id (see ``resolve_rulesets``)."""
+    try:
+        return _BUILTIN[ruleset_id]
+    except KeyError:
+        raise ValueError(f"unknown ruleset {ruleset_id!r}") from None
+
 
 def resolve_rulesets(names: Iterable[str]) -> tuple[str, ...]:
-    """Canonical ids for the requested rulesets; unknown ids raise ``ValueError``."""
+    """Canonical ids for the requested rulesets; unknown ids raise ``ValueError``.
+
+    ``builtin:identity`` means the newest version. Two versions of the same ruleset are
+    refused: they disagree on purpose, and a policy must say which one it means.
+    """
+    known = (BUILTIN_RULESET_NAME, RULESET_V1, RULESET_V2)
     out: list[str] = []
     for name in names:
-        if name not in (BUILTIN_RULESET_NAME, BUILTIN_RULESET_ID):
-            raise ValueError(
-                f"unknown ruleset {name!r}; known: {BUILTIN_RULESET_NAME!r}, {BUILTIN_RULESET_ID!r}"
-            )
-        if BUILTIN_RULESET_ID not in out:
-            out.append(BUILTIN_RULESET_ID)
+        if name not in known:
+            raise ValueError(f"unknown ruleset {name!r}; known: {', '.join(map(repr, known))}")
+        canonical = BUILTIN_RULESET_ID if name == BUILTIN_RULESET_NAME else name
+        if canonical not in out:
+            out.append(canonical)
+    if len(out) > 1:
+        raise ValueError(f"name one version of {BUILTIN_RULESET_NAME}, not {', '.join(out)}")
     return tuple(out)
 
 
@@ -47,13 +110,19 @@ def canonical_document(
     policy_paths: Sequence[str] = (),
     policy_content: Sequence[RuleSpec] = (),
     exclude: Sequence[str] = (),
-    kinds: Mapping[str, Sequence[str]] = KIND_GLOBS,
+    exempt: Sequence[str] = EXEMPT_CATEGORIES,
 ) -> dict[str, Any]:
-    """The effective rules as a JSON-ready document whose hash is the ruleset digest."""
+    """The effective rules as a JSON-ready document whose hash is the ruleset digest.
+
+    For ``@1`` (or no built-in ruleset) the document is exactly what it has always been;
+    ``@2`` adds its stages and the exempt categories.
+    """
+    builtin = ruleset(rulesets[0]) if rulesets else None
+    kinds = builtin.kinds if builtin else KIND_GLOBS
     rules: list[dict[str, Any]] = []
-    if BUILTIN_RULESET_ID in rulesets:
-        rules += [r.canonical() for r in BUILTIN_PATH_RULES]
-        rules += [r.canonical() for r in BUILTIN_CONTENT_RULES]
+    if builtin is not None:
+        rules += [r.canonical() for r in builtin.path_rules]
+        rules += [r.canonical() for r in builtin.content_rules]
     else:  # the policy-file and .gitattributes rules are always on
         rules += [r.canonical() for r in BUILTIN_PATH_RULES if r.unexcludable]
     rules += [{"kind": "policy-path", "id": policy_path_id(g), "glob": g} for g in policy_paths]
@@ -66,12 +135,16 @@ def canonical_document(
         }
         for s in policy_content
     ]
-    return {
+    document: dict[str, Any] = {
         "rulesets": sorted(rulesets),
         "rules": sorted(rules, key=lambda r: (r["id"], r["kind"])),
         "kinds": {k: list(v) for k, v in sorted(kinds.items())},
         "exclude": sorted(set(exclude)),
     }
+    if builtin is not None and builtin.stages:
+        document["stages"] = dict(builtin.stages)
+        document["exempt"] = sorted(set(exempt))
+    return document
 
 
 def digest_of(document: Mapping[str, Any]) -> str:
@@ -90,4 +163,6 @@ def policy_content_id(rule_id: str) -> str:
     return f"policy:content:{rule_id}"
 
 
-BUILTIN_RULESET_DIGEST = digest_of(canonical_document(rulesets=(BUILTIN_RULESET_ID,)))
+def ruleset_digest(ruleset_id: str) -> str:
+    """The digest of a built-in ruleset alone (no policy additions, default exemptions)."""
+    return digest_of(canonical_document(rulesets=(ruleset_id,)))

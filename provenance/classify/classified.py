@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from provenance.classify._model import Finding
 from provenance.models import FileChange
+
+#: Where each fired rule fired in a change (``Classifier.locate``).
+Locate = Callable[[FileChange, tuple[str, ...]], tuple[Finding, ...]]
 
 
 @dataclass(frozen=True)
 class PathVerdict:
-    """One changed path (destination; ``old_path`` for renames) and the rules that fired."""
+    """One changed path (destination; ``old_path`` for renames) and the rules that fired.
+
+    ``findings`` say where (hunks and rules) when the classifier can tell; a reviewer reads
+    them to see in one line why approval is asked.
+    """
 
     path: str
     old_path: str | None
     rules: tuple[str, ...]
+    findings: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -35,12 +43,18 @@ class CommitClassification:
         """Sorted union of the rules that fired."""
         return tuple(sorted({r for p in self.paths for r in p.rules}))
 
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Where the rules fired, path by path."""
+        return tuple(f for p in self.paths for f in p.findings)
+
 
 #: Rule id for a path whose diff exceeded the reader's bounds: never silently not-required.
 TRUNCATED_RULE = "diff.truncated"
 
 
-_NOT_PRINTABLE_ASCII = re.compile(r"[^\t\n\x20-\x7e]")
+#: Deletes printable ASCII (and tab, newline): what remains is the rest of a text.
+_PRINTABLE = {c: None for c in (9, 10, *range(0x20, 0x7F))}
 
 
 def _utf16_lines(lines: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -49,7 +63,7 @@ def _utf16_lines(lines: tuple[str, ...]) -> tuple[str, ...] | None:
     best: tuple[int, str] | None = None
     for data, codec in ((raw, "utf-16-be"), (raw[1:] + b"\x00", "utf-16-le"), (raw, "utf-16-le")):
         text = data.decode(codec, errors="replace")
-        score = len(_NOT_PRINTABLE_ASCII.sub("", text))
+        score = len(text) - len(text.translate(_PRINTABLE))
         if score * 10 >= len(text) * 8 and (best is None or score > best[0]):
             best = (score, text)
     return tuple(best[1].lstrip("\ufeff").split("\n")) if best else None
@@ -59,8 +73,39 @@ def _has_nul(lines: tuple[str, ...]) -> bool:
     return any("\x00" in ln for ln in lines)
 
 
-def _rules(change: FileChange, classify: Callable[[FileChange], tuple[str, ...]]) -> set[str]:
-    """Rules for one change, also over a UTF-16 reading of NUL-laden text, plus truncation."""
+#: True when the classifier judged a change from its whole blobs (its lines do not matter).
+Whole = Callable[[FileChange], bool]
+#: Tells the classifier the changes of the commit it is about to judge.
+Begin = Callable[[Sequence[FileChange]], None]
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What a classifier offers beyond ``classify`` (``Classifier`` has all three).
+
+    ``locate`` says where rules fired; ``whole`` says a verdict came from whole blobs, so a
+    truncated diff hides nothing; ``begin`` is told each commit's changes before they are
+    judged, so definitions moved between files are seen.
+    """
+
+    locate: Locate | None = None
+    whole: Whole | None = None
+    begin: Begin | None = None
+
+
+NO_HOOKS = Hooks()
+
+
+def _rules(
+    change: FileChange,
+    classify: Callable[[FileChange], tuple[str, ...]],
+    whole: Whole | None = None,
+) -> set[str]:
+    """Rules for one change, also over a UTF-16 reading of NUL-laden text, plus truncation.
+
+    A truncated diff fires ``diff.truncated`` unless ``whole`` says the classifier judged the
+    change from both whole blobs, which no truncation of the diff touches.
+    """
     rules = set(classify(change))
     if any("\x00" in ln for ln in change.added + change.removed):
         # Each side on its own: a file converted from UTF-8 to UTF-16 has one side of each.
@@ -75,23 +120,48 @@ def _rules(change: FileChange, classify: Callable[[FileChange], tuple[str, ...]]
                 )
             )
         )
-    if change.truncated:
+    if change.truncated and not (whole is not None and whole(change)):
         rules.add(TRUNCATED_RULE)
     return rules
 
 
 def classify_changes(
-    commit: str, changes: Iterable[FileChange], classify: Callable[[FileChange], tuple[str, ...]]
+    commit: str,
+    changes: Iterable[FileChange],
+    classify: Callable[[FileChange], tuple[str, ...]],
+    hooks: Hooks = NO_HOOKS,
 ) -> CommitClassification:
-    """Classify each change of one commit (a rename is one path with both names)."""
+    """Classify each change of one commit (a rename is one path with both names).
+
+    With ``hooks.locate``, each path that fired also says where (its ``findings``).
+    """
+    changes = list(changes)
+    if hooks.begin is not None:
+        hooks.begin(changes)
     merged: dict[tuple[str, str | None], set[str]] = {}  # a merge may diff a path per parent
+    found: dict[tuple[str, str | None], list[Finding]] = {}
     for c in changes:
-        merged.setdefault(_key(c), set()).update(_rules(c, classify))
+        rules = _rules(c, classify, hooks.whole)
+        merged.setdefault(_key(c), set()).update(rules)
+        if rules and hooks.locate is not None:
+            found.setdefault(_key(c), []).extend(_located(c, rules, hooks.locate))
     verdicts = [
-        PathVerdict(path=path, old_path=old, rules=tuple(sorted(rules)))
+        PathVerdict(
+            path=path,
+            old_path=old,
+            rules=tuple(sorted(rules)),
+            findings=tuple(dict.fromkeys(found.get((path, old), ()))),
+        )
         for (path, old), rules in merged.items()
     ]
     return CommitClassification(commit, tuple(verdicts))
+
+
+def _located(change: FileChange, rules: set[str], locate: Locate) -> tuple[Finding, ...]:
+    """Findings for every fired rule; rules the classifier cannot place name the path."""
+    findings = locate(change, tuple(sorted(rules)))
+    placed = {f.rule for f in findings}
+    return findings + tuple(Finding(r, change.path) for r in sorted(rules - placed))
 
 
 def classify_all(
@@ -99,12 +169,13 @@ def classify_all(
     order: Iterable[str],
     classify: Callable[[FileChange], tuple[str, ...]],
     progress: Callable[[int, int], None] | None = None,
+    hooks: Hooks = NO_HOOKS,
 ) -> list[CommitClassification]:
     """Classify every commit in ``order``, reporting progress every 100 commits."""
     shas = list(order)
     out = []
     for n, sha in enumerate(shas, 1):
-        out.append(classify_changes(sha, changes[sha], classify))
+        out.append(classify_changes(sha, changes[sha], classify, hooks))
         if progress is not None and (n % 100 == 0 or n == len(shas)):
             progress(n, len(shas))
     return out
@@ -121,6 +192,7 @@ def classify_range_changes(
     brought: Mapping[str, list[FileChange]],
     classify: Callable[[FileChange], tuple[str, ...]],
     progress: Callable[[int, int], None] | None = None,
+    hooks: Hooks = NO_HOOKS,
 ) -> list[CommitClassification]:
     """Classify a range (``(sha, parents)`` oldest first): own changes, and what merges bring.
 
@@ -141,10 +213,10 @@ def classify_range_changes(
             if parent in index:
                 bits |= reach[index[parent]]
         reach.append(bits)
-        verdict = classify_changes(sha, own[sha], classify)
+        verdict = classify_changes(sha, own[sha], classify, hooks)
         if sha in brought and len(parents) > 1:
             side = _side_of(parents, index, reach)
-            verdict = _with_brought(verdict, brought[sha], classify, fired, side)
+            verdict = _with_brought(verdict, brought[sha], classify, fired, side, hooks)
         for key in _fired_keys(verdict, own[sha]):
             fired[key] = fired.get(key, 0) | (1 << index[sha])
         out.append(verdict)
@@ -197,18 +269,33 @@ def _with_brought(
     classify: Callable[[FileChange], tuple[str, ...]],
     fired: Mapping[str, int],
     side: int,
+    hooks: Hooks = NO_HOOKS,
 ) -> CommitClassification:
     """A merge's verdict plus the landed changes that fire and that no side commit covers."""
     merged: dict[tuple[str, str | None], set[str]] = {
         (p.path, p.old_path): set(p.rules) for p in verdict.paths
     }
+    found: dict[tuple[str, str | None], list[Finding]] = {
+        (p.path, p.old_path): list(p.findings) for p in verdict.paths
+    }
     added = False
+    if hooks.begin is not None:
+        hooks.begin(brought)
     for change in brought:
-        rules = set() if _covered(change, fired, side) else _rules(change, classify)
+        rules = set() if _covered(change, fired, side) else _rules(change, classify, hooks.whole)
         if rules:
             merged.setdefault(_key(change), set()).update(rules | {MERGE_RULE})
+            if hooks.locate is not None:
+                landed = (
+                    *_located(change, rules, hooks.locate),
+                    Finding(MERGE_RULE, change.path),
+                )
+                found.setdefault(_key(change), []).extend(landed)
             added = True
     if not added:
         return verdict
-    paths = tuple(PathVerdict(path, old, tuple(sorted(r))) for (path, old), r in merged.items())
+    paths = tuple(
+        PathVerdict(path, old, tuple(sorted(r)), tuple(dict.fromkeys(found.get((path, old), ()))))
+        for (path, old), r in merged.items()
+    )
     return CommitClassification(verdict.commit, paths)

@@ -3,32 +3,57 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
+from itertools import accumulate
 from types import MappingProxyType
 
-from provenance.models import FileChange
-
-from ._catalog import json_catalogue, yaml_catalogue
-from ._content import ContentScanner
-from ._encoding import escaped_reading, might_hide, python_reading
-from ._globs import GlobIndex, GlobSet
-from ._guard import GUARD_DOC, GUARD_KINDS, GUARD_RULE, guard_flow, looks_like_test, might_decide
-from ._magic import head_of, looks_binary, packaged
-from ._model import FIRE_AT, ContentRule, PathRule, RuleSpec, Strength, View
-from ._normalize import fold, outside_tree, path_forms, raw_text, resolve_target
-from ._paths import KIND_GLOBS
-from ._rules_evasion import RUNS_CODE
-from ._ruleset import (
-    BUILTIN_CONTENT_RULES,
-    BUILTIN_PATH_RULES,
+from provenance.classify._content import ContentScanner, render
+from provenance.classify._encoding import escaped_reading, might_hide, python_reading
+from provenance.classify._facts import (
+    _CATALOG_CANDIDATE,
+    _INERT,
+    _Facts,
+    _inert_hit,
+    _is_catalogue,
+    _settle_kinds,
+)
+from provenance.classify._globs import GlobIndex, GlobSet
+from provenance.classify._guard import (
+    GUARD_DOC,
+    GUARD_KINDS,
+    GUARD_RULE,
+    GUARD_RULES,
+    guard_flow,
+    looks_like_test,
+    might_decide,
+)
+from provenance.classify._locate import Finder, locate
+from provenance.classify._magic import head_of, looks_binary, packaged
+from provenance.classify._model import (
+    FIRE_AT,
+    ContentRule,
+    Finding,
+    RuleSpec,
+    Strength,
+    View,
+)
+from provenance.classify._normalize import fold, outside_tree, path_forms, raw_text, resolve_target
+from provenance.classify._rules_evasion import runs_code
+from provenance.classify._ruleset import (
+    EXEMPT_CATEGORIES,
+    Ruleset,
     canonical_document,
     digest_of,
     policy_content_id,
     policy_path_id,
     resolve_rulesets,
+    ruleset,
 )
+from provenance.classify.classified import Hooks
+from provenance.models import FileChange
 
 SYMLINK_MODE = "120000"
 GITLINK_MODE = "160000"
@@ -56,23 +81,24 @@ _UNLESS = "unless:"
 
 
 @dataclass(frozen=True)
-class _Facts:
-    """What the path rules say about one path, before exclusion and file-kind filtering."""
-
-    hits: frozenset[str]
-    policy: frozenset[str]
-    kinds: frozenset[str]
-    excluded: bool
-    #: The path rules a directory above the file matches (``app/auth/`` of ``admins.txt``).
-    dir_hits: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
 class _Compiled:
     """A policy content rule with its regex compiled once."""
 
     rule: ContentRule
     regex: re.Pattern[str]
+
+
+#: Engines of built-in ruleset versions after the first, by version. A later engine subclasses
+#: ``Classifier`` and registers itself here when its module is imported (the package imports
+#: it), so this module never imports it back.
+_ENGINES: dict[int, type[Classifier]] = {}
+
+
+def register_engine(version: int, kind: type[Classifier]) -> type[Classifier]:
+    """Make ``kind`` the engine of ruleset version ``version``; each version is registered once."""
+    if _ENGINES.setdefault(version, kind) is not kind:
+        raise ValueError(f"an engine for ruleset version {version} is registered twice")
+    return kind
 
 
 class Classifier:
@@ -90,16 +116,19 @@ class Classifier:
         paths: tuple[str, ...],
         content: tuple[RuleSpec, ...],
         exclude: tuple[str, ...],
+        exempt: tuple[str, ...] = EXEMPT_CATEGORIES,
     ) -> None:
         builtin = bool(rulesets)
         self._builtin = builtin
+        #: the built-in ruleset, or ``@1``'s kinds and always-on rules when there is none
+        self._ruleset: Ruleset = ruleset(rulesets[0]) if rulesets else ruleset(_NO_RULESET)
         self._path_rules = {
-            r.id: r for r in BUILTIN_PATH_RULES if builtin or r.unexcludable
+            r.id: r for r in self._ruleset.path_rules if builtin or r.unexcludable
         }  # the policy file and .gitattributes rules are always on
-        self._content_rules = BUILTIN_CONTENT_RULES if builtin else ()
-        builtin_globs = _builtin_globs()
+        self._content_rules = self._ruleset.content_rules if builtin else ()
+        builtin_globs = _builtin_globs(self._ruleset.id)
         globs = {i: builtin_globs[i] for i in self._path_rules}
-        globs |= {_KIND + k: builtin_globs[_KIND + k] for k in KIND_GLOBS}
+        globs |= {_KIND + k: builtin_globs[_KIND + k] for k in self._ruleset.kinds}
         self._path_index = GlobIndex(globs)  # rule ids and file kinds, matched in one pass
         self._unless = {
             i: builtin_globs[_UNLESS + i] for i, r in self._path_rules.items() if r.unless
@@ -113,7 +142,7 @@ class Classifier:
         self._exclude = GlobSet.compile(exclude)
         self._policy_content = tuple(_compile_policy(s) for s in content)
         self._facts_cache: dict[str, _Facts] = {}
-        self._scanner = ContentScanner(self._content_rules)
+        self._scanner = ContentScanner(self._content_rules, self._ruleset.id)
         self._descriptions = {i: r.description for i, r in self._path_rules.items()}
         self._descriptions |= {r.id: r.description for r in self._content_rules}
         self._descriptions |= (
@@ -132,7 +161,11 @@ class Classifier:
         self._descriptions |= {policy_content_id(s.id): s.description for s in content}
         self._digest = digest_of(
             canonical_document(
-                rulesets=rulesets, policy_paths=paths, policy_content=content, exclude=exclude
+                rulesets=rulesets,
+                policy_paths=paths,
+                policy_content=content,
+                exclude=exclude,
+                exempt=exempt,
             )
         )
 
@@ -143,22 +176,36 @@ class Classifier:
         paths: Iterable[str] = (),
         content: Iterable[RuleSpec] = (),
         exclude: Iterable[str] = (),
+        exempt: Iterable[str] = EXEMPT_CATEGORIES,
     ) -> Classifier:
         """Compile the named rulesets plus policy additions; bad input raises ``ValueError``.
 
         ``paths`` are gitignore-style globs (rule id ``policy:path:<glob>``); ``content`` are
         regex rules (rule id ``policy:content:<id>``); ``exclude`` globs switch off every rule
         for matching paths except the ``.provenance/`` and ``.gitattributes`` rules.
+        ``exempt`` names the path conventions ``builtin:identity@2`` does not judge
+        (``tests``, ``docs``, ``tooling``); ``@1`` ignores it.
         """
         specs = tuple(content)
         ids = [s.id for s in specs]
         if any(not i or i != i.strip() for i in ids) or len(set(ids)) != len(ids):
             raise ValueError(f"content rule ids must be non-empty, trimmed and unique: {ids}")
-        return cls(
-            rulesets=resolve_rulesets(rulesets),
+        chosen = tuple(dict.fromkeys(exempt))
+        unknown = sorted(set(chosen) - set(EXEMPT_CATEGORIES))
+        if unknown:
+            raise ValueError(f"unknown exempt categories {unknown}; known: {EXEMPT_CATEGORIES}")
+        resolved = resolve_rulesets(rulesets)
+        kind: type[Classifier] = cls
+        if resolved:
+            version = ruleset(resolved[0]).version
+            if version > 1:
+                kind = _ENGINES[version]  # registered by its module; the package imports it
+        return kind(
+            rulesets=resolved,
             paths=tuple(dict.fromkeys(paths)),
             content=specs,
             exclude=tuple(dict.fromkeys(exclude)),
+            exempt=tuple(sorted(chosen)),
         )
 
     @property
@@ -177,24 +224,11 @@ class Classifier:
         ``change.aliases`` (the paths naming the file through symlinks) are judged like its
         own paths; a strong path rule firing only there also reports ``git.symlink-alias``.
         """
-        paths = tuple(dict.fromkeys(p for p in (change.path, change.old_path) if p))
-        aliases = tuple(a for a in dict.fromkeys(change.aliases) if a not in paths)
-        facts = [self._facts(p) for p in (*paths, *aliases)]
-        if any(f.kinds >= _CATALOG_CANDIDATE for f in facts) and _is_catalogue(change, facts):
-            facts = [replace(f, kinds=_INERT) for f in facts]  # a real translation catalogue
-        fired: set[str] = set()
-        if change.aliases_truncated and self._builtin:
-            fired.add(ALIAS_RULE)  # an alias that could not be listed may be an identity path
-        weak: set[str] = set()
-        for n, f in enumerate(facts):
-            strong_ids, weak_ids = self._path_verdict(f)
-            if strong_ids and n >= len(paths) and self._builtin:
-                strong_ids.add(ALIAS_RULE)
-            fired |= strong_ids
-            weak |= weak_ids
+        paths, aliases, facts = self._all_facts(change)
+        fired, weak = self._path_hits(paths, facts)
         live = [f for f in facts if not f.excluded]
+        fired |= self._fail_closed(change, live)
         if live:
-            fired |= self._packaged(change)
             fired |= self._mode_rules(change, paths + aliases, facts)
             fired |= self._content_verdict(change, live, weak)
             fired |= self._decoded_verdict(change, live, weak)
@@ -202,28 +236,159 @@ class Classifier:
                 fired.add(GUARD_RULE)
         return tuple(sorted(fired))
 
-    def _packaged(self, change: FileChange) -> set[str]:
-        """Archives and compiled code by their first bytes, whatever the name (red-team 07).
+    def _fail_closed(self, change: FileChange, live: list[_Facts]) -> set[str]:
+        """Rules every built-in version fires whatever else it decides (red-team 04, 07).
 
-        Inert and test kinds do not matter: a snap package is not a Jest snapshot.
+        An alias list cut short may hide an identity path; archives and compiled code are
+        recognised by their first bytes, whatever the name, kind (inert, test) or extension:
+        a snap package is not a Jest snapshot.
         """
-        if not self._builtin or change.new_mode not in _REGULAR_MODES:
+        if not self._builtin:
             return set()
-        head = head_of(change)
-        return {PACKAGED_RULE} if head is not None and packaged(head) else set()
+        fired = {ALIAS_RULE} if change.aliases_truncated else set()
+        if live and change.new_mode in _REGULAR_MODES:
+            head = head_of(change)
+            if head is not None and packaged(head):
+                fired.add(PACKAGED_RULE)
+        return fired
 
-    def _guard_flow(self, change: FileChange, live: list[_Facts]) -> bool:
-        """Control flow changed where access is decided (THREATS.md G45); code, not real tests."""
+    def _test_claim_backed(self, change: FileChange) -> bool:
+        """False when a path is a test by its file name alone and the content is not a test.
+
+        A name is a claim (red-team 03): ``app/views/test_connection.py`` may be a view. A
+        test directory (``tests/``, ``spec/``) is the repository's layout; a file named like a
+        test next to the code it tests must also read like one (``def test_``, ``describe(``,
+        ``func TestX(``). Sources of such files are always read (``wants_source``).
+        """
+        named = any(self._test_by_name_only(p) for p in (change.path, change.old_path) if p)
+        return not named or looks_like_test(change)
+
+    def _test_by_name_only(self, path: str) -> bool:
+        """True when ``path`` is of a test kind that its directory alone does not give."""
+        kinds = self._facts(path).kinds
+        if not kinds & _TEST_KINDS:
+            return False
+        parent = path.rpartition("/")[0]
+        probe = self._facts(f"{parent}/{_PROBE}" if parent else _PROBE).kinds
+        return not (kinds & _TEST_KINDS) <= probe
+
+    @property
+    def hooks(self) -> Hooks:
+        """``locate``, ``reads_whole`` and ``begin``, for ``classified``'s range functions."""
+        return Hooks(locate=self.locate, whole=self.reads_whole, begin=self.begin)
+
+    def begin(self, changes: Sequence[FileChange]) -> None:
+        """Be told the changes of the commit about to be judged (``@1`` judges each alone)."""
+
+    def reads_whole(self, change: FileChange) -> bool:
+        """True when the verdict on ``change`` comes from its whole blobs, not its lines.
+
+        Then a diff cut short by the reader's bounds (``FileChange.truncated``) hides nothing
+        from the rules. ``builtin:identity@1`` always reads lines.
+        """
+        return False
+
+    def _all_facts(
+        self, change: FileChange
+    ) -> tuple[tuple[str, ...], tuple[str, ...], list[_Facts]]:
+        """The change's own paths, its other aliases, and the facts of each (in that order).
+
+        A JSON or YAML file in a translation folder whose both sides read as a catalogue is
+        made inert here.
+        """
+        paths = tuple(dict.fromkeys(p for p in (change.path, change.old_path) if p))
+        aliases = tuple(a for a in dict.fromkeys(change.aliases) if a not in paths)
+        facts = [self._facts(p) for p in (*paths, *aliases)]
+        if any(f.kinds >= _CATALOG_CANDIDATE for f in facts) and _is_catalogue(change, facts):
+            facts = [replace(f, kinds=_INERT) for f in facts]  # a real translation catalogue
+        return paths, aliases, facts
+
+    def _path_hits(self, paths: tuple[str, ...], facts: list[_Facts]) -> tuple[set[str], set[str]]:
+        """Strong path rule ids (plus ``git.symlink-alias``) and weak path hints of all paths."""
+        fired: set[str] = set()
+        weak: set[str] = set()
+        for n, f in enumerate(facts):
+            strong_ids, weak_ids = self._path_verdict(f)
+            if strong_ids and n >= len(paths) and self._builtin:
+                strong_ids.add(ALIAS_RULE)
+            fired |= strong_ids
+            weak |= weak_ids
+        return fired, weak
+
+    def locate(self, change: FileChange, rules: tuple[str, ...]) -> tuple[Finding, ...]:
+        """Where each of ``rules`` (as ``classify`` returned them) fired in ``change``.
+
+        Content rules are placed on the changed lines they match; the others at the first
+        hunk. Called only for changes that fired, so it may repeat some matching.
+        """
+        return locate(change, rules, self._finder())
+
+    def _finder(self) -> Finder:
+        """Finds the lines a content rule matches, one line at a time, testing only lines
+        that hold one of its hint literals (every match needs one)."""
+        joined: dict[int, tuple[str, list[int]]] = {}
+
+        def candidates(texts: Sequence[str], hints: tuple[str, ...]) -> Iterable[int]:
+            if not hints:
+                return range(len(texts))
+            if id(texts) not in joined:
+                lower = "\n".join(texts).lower()
+                starts = [0, *accumulate(len(t) + 1 for t in texts)]
+                joined[id(texts)] = (lower, starts if len(lower) + 1 == starts[-1] else [])
+            lower, starts = joined[id(texts)]
+            if not starts:  # case mapping changed a length: look line by line
+                return (n for n, t in enumerate(texts) if any(h in t.lower() for h in hints))
+            found: set[int] = set()
+            for hint in hints:
+                at = lower.find(hint)
+                while at >= 0:
+                    line = bisect_right(starts, at) - 1
+                    found.add(line)
+                    at = lower.find(hint, starts[line + 1])
+            return sorted(found)
+
+        def find(rule_id: str, texts: Sequence[str]) -> list[int] | None:
+            builtin = self._scanner.rule(rule_id)
+            if builtin is not None:
+                regex, view, hints = builtin.regex, builtin.view, builtin.rule.hints
+            else:
+                policy = [
+                    c for c in self._policy_content if policy_content_id(c.rule.id) == rule_id
+                ]
+                if not policy:
+                    return None
+                regex, view, hints = policy[0].regex, View.RAW.value, ()
+            found: list[int] = []
+            for n in candidates(texts, hints):
+                if regex.search(render(raw_text((texts[n],)), view)):
+                    found.append(n)
+                    if len(found) >= _MAX_MATCHES:
+                        break
+            return found
+
+        return find
+
+    def _guard_flow(
+        self,
+        change: FileChange,
+        live: list[_Facts],
+        moved_sides: frozenset[str] = frozenset({"new", "old"}),
+        checks: frozenset[str] = GUARD_RULES,
+    ) -> tuple[str, int, int] | None:
+        """Control flow changed where access is decided (THREATS.md G45); code, not real tests.
+
+        Returns the hunk (side, first, last line) that decided, or ``None``.
+        """
         kinds = frozenset().union(*(f.kinds for f in live))
         if not self._builtin or not kinds & GUARD_KINDS or "template" in kinds:
-            return False  # templates only show or hide; the decision is made in code
-        if all("test" in f.kinds for f in live) and looks_like_test(change):
-            return False  # a test by its name and its content (a name alone is a claim)
+            return None  # templates only show or hide; the decision is made in code
+        if all("test" in f.kinds for f in live) and self._test_claim_backed(change):
+            return None  # a real test: by its directory, or by its name and its content
 
         def guards(text: str) -> set[str]:
             return {r.id for r in self._scanner.matching(kinds, raw_text([text]))}
 
-        return guard_flow(change, guards)
+        return guard_flow(change, guards, moved_sides, checks)
 
     def _decoded_verdict(self, change: FileChange, live: list[_Facts], weak: set[str]) -> set[str]:
         """Content rules over the text as the compiler decodes it (THREATS.md G49)."""
@@ -241,16 +406,9 @@ class Classifier:
         for reading in readings[1:]:
             fired |= self._content_verdict(reading, live, weak)
         in_test = all("test" in f.kinds for f in live)
-        if self._builtin and not in_test and any(self._runs_code(r, kinds) for r in readings):
+        if self._builtin and not in_test and any(runs_code(r, kinds) for r in readings):
             fired.add(EXEC_RULE)
         return fired
-
-    def _runs_code(self, change: FileChange, kinds: frozenset[str]) -> bool:
-        """An added call that runs or loads code, near a decoder or not (red-team 05)."""
-        if not change.added:
-            return False
-        text = "\n".join(change.added)
-        return any(_runs_code_regex(kind).search(text) for kind in kinds & RUNS_CODE.keys())
 
     def wants_source(self, change: FileChange) -> bool:
         """True when ``change`` can only be judged with its whole blobs (``*_source``).
@@ -258,7 +416,8 @@ class Classifier:
         JSON and YAML in translation folders are inert only if the whole file is a catalogue;
         a binary blob whose diff does not start at line one is sniffed from its first bytes;
         a Python file's declared encoding (line one or two) decides how its bytes read; a
-        hunk that changes control flow is judged with the function around it.
+        file named like a test must read like one; a hunk that may change a decision (control
+        flow, an assignment, a route scope) is judged with the function around it.
         """
         paths = [p for p in (change.path, change.old_path, *change.aliases) if p]
         kinds = frozenset().union(*(self._facts(p).kinds for p in paths))
@@ -268,6 +427,8 @@ class Classifier:
             return not any(self.is_identity_path(p) for p in paths)  # sniff its first bytes
         if not kinds & GUARD_KINDS or not (change.added or change.removed):
             return False
+        if any(self._test_by_name_only(p) for p in (change.path, change.old_path) if p):
+            return True  # a name is a claim: the content must back it
         if any(self.is_identity_path(p) for p in paths):
             return False  # fires by its path whatever the source says
         lines = (*change.added, *change.removed)
@@ -275,7 +436,7 @@ class Classifier:
             return True
         return (
             bool(change.hunks)
-            and "template" not in kinds
+            and not kinds & {"test", "template"}
             and (might_decide(lines) or not set(change.added).isdisjoint(change.removed))
         )
 
@@ -298,11 +459,15 @@ class Classifier:
         parent = path.rpartition("/")[0]
         above = self._facts(parent) if parent else None
         dir_hits = above.hits | above.dir_hits if above is not None else frozenset()
-        facts = _Facts(frozenset(hits), frozenset(policy), _settle_kinds(kinds), excluded, dir_hits)
+        facts = _Facts(frozenset(hits), frozenset(policy), self._settle(kinds), excluded, dir_hits)
         if len(self._facts_cache) > _CACHE_LIMIT:
             self._facts_cache.clear()
         self._facts_cache[path] = facts
         return facts
+
+    def _settle(self, kinds: set[str]) -> frozenset[str]:
+        """A path's final file kinds (see ``_settle_kinds``)."""
+        return _settle_kinds(kinds)
 
     def _path_verdict(self, facts: _Facts) -> tuple[set[str], set[str]]:
         """Strong and weak path rule ids for one path after exclusion and inert filtering."""
@@ -353,6 +518,17 @@ class Classifier:
                 out.add(SYMLINK_RULE)
         return out
 
+    def _points(self, rule: ContentRule, kinds: frozenset[str], *, in_test: bool) -> int:
+        """What one hit of ``rule`` in a file of ``kinds`` counts (see ``Strength``)."""
+        return rule.strength.weight(in_test=in_test)
+
+    def _policy_content_hits(self, change: FileChange) -> set[str]:
+        """Ids of the policy's content rules matching the changed lines."""
+        if change.binary or not (change.added or change.removed) or not self._policy_content:
+            return set()
+        raw = raw_text((*change.removed, *change.added))
+        return {policy_content_id(c.rule.id) for c in self._policy_content if c.regex.search(raw)}
+
     def _content_verdict(
         self, change: FileChange, live: list[_Facts], weak_paths: set[str]
     ) -> set[str]:
@@ -365,7 +541,7 @@ class Classifier:
         fired = {policy_content_id(c.rule.id) for c in self._policy_content if c.regex.search(raw)}
         candidates: dict[str, str] = {}  # weak content rule id -> concept
         for rule in self._scanner.matching(kinds, raw):
-            points = rule.strength.weight(in_test=in_test)
+            points = self._points(rule, kinds, in_test=in_test)
             if points >= FIRE_AT:
                 fired.add(rule.id)
             elif points:
@@ -377,94 +553,28 @@ class Classifier:
         return fired
 
 
-def _inert_hit(rule: PathRule, rule_id: str, facts: _Facts) -> bool:
-    """Does a path rule fire on an inert file (documentation, styling, media, catalogues)?
-
-    Inert kinds escape content rules and weak hints, never an identity directory: a file
-    in ``app/auth/`` can be data that code there reads (``admins.txt``, red-team 08). A name
-    alone (``docs/auth.md``, ``login.module.css``) does not make one identity-related, except
-    for plain text, the format data files take (``auth_admins.txt``); styling and media
-    (``icons/auth/discord.svg``) decide nothing anywhere.
-    """
-    if rule.strength is Strength.WEAK or "media" in facts.kinds:
-        return False
-    return rule_id in facts.dir_hits or "text" in facts.kinds
-
-
 #: Kinds whose compilers or string literals decode ``\\uXXXX``/``\\xHH`` escapes.
 _ESCAPING_KINDS = frozenset({"js", "jvm", "code", "python", "ruby", "php", "go"})
+#: Test kinds (``@1``'s, and ``@2``'s exemption), and a file name no kind glob matches.
+_TEST_KINDS = frozenset({"test", "exempt:tests"})
+_PROBE = "provenance-probe-none"
+
+
+#: Matches read per rule when locating it (enough for the first few line ranges).
+_MAX_MATCHES = 64
+
+
+#: The ruleset whose kinds and always-on rules apply when a policy names no built-in ruleset.
+_NO_RULESET = "builtin:identity@1"
 
 
 @cache
-def _runs_code_regex(kind: str) -> re.Pattern[str]:
-    return re.compile(RUNS_CODE[kind], re.MULTILINE)
-
-
-@cache
-def _builtin_globs() -> dict[str, GlobSet]:
-    """The globs of the built-in path rules (by id), their vetoes and the file kinds."""
-    globs = {r.id: GlobSet.compile(r.globs) for r in BUILTIN_PATH_RULES}
-    globs |= {_UNLESS + r.id: GlobSet.compile(r.unless) for r in BUILTIN_PATH_RULES if r.unless}
-    return globs | {_KIND + k: GlobSet.compile(g) for k, g in KIND_GLOBS.items()}
-
-
-#: Kinds of program code: a file of one is never inert, wherever it lives (``i18n/auth.py``).
-_CODE_KINDS = frozenset({"python", "js", "go", "jvm", "ruby", "php", "code", "shell", "sql"})
-
-
-def _settle_kinds(kinds: set[str]) -> frozenset[str]:
-    """Manifests and code are never inert; inert files get no language; unknown: ``other``.
-
-    Folders such as ``locale/`` or ``__snapshots__/`` make only their translation catalogues
-    and snapshot files inert (``.po``, ``.arb``, ``.resx``, ``.snap`` ...). Code, YAML,
-    Terraform, JSON or ``.env`` put there is read like anywhere else (THREATS.md G46): a
-    ClusterRoleBinding in ``deploy/locale/`` or an auth check in ``app/i18n/auth.py``.
-    """
-    if {"catalog", "catalog-dir"} <= kinds:
-        kinds.add("inert")
-    kinds -= {"catalog"}
-    if "manifest" in kinds or kinds & _CODE_KINDS:
-        kinds.discard("inert")
-    elif "inert" in kinds:
-        kinds &= {"inert", "test", "text", "media"}
-    if not kinds - {"test", "catalog-dir"}:
-        kinds.add("other")
-    return frozenset(kinds)
-
-
-_CATALOG_CANDIDATE = frozenset({"catalog-dir", "config"})
-_INERT = frozenset({"inert"})
-_ABSENT_BLOB = frozenset({"0" * 40, "0" * 64})
-
-
-def _is_catalogue(change: FileChange, facts: list[_Facts]) -> bool:
-    """True when every path is a JSON/YAML candidate and both sides read as a catalogue."""
-    if not all(f.kinds >= _CATALOG_CANDIDATE for f in facts) or change.binary:
-        return False
-    if change.source_heads:
-        return False  # only the first bytes were read: fail closed
-    sides = [
-        (path, source, oid)
-        for path, source, oid in (
-            (change.old_path, change.old_source, change.old_oid),
-            (change.path, change.new_source, change.new_oid),
-        )
-        if oid not in _ABSENT_BLOB
-    ]
-    if not sides or any(source is None for _, source, _ in sides):
-        return False  # not read (too large, or no blob ids): fail closed
-    for path, source, _ in sides:
-        assert source is not None
-        name = path.casefold()
-        if name.endswith(".json"):
-            ok = json_catalogue(path, source)
-        elif name.endswith((".yml", ".yaml")):
-            ok = yaml_catalogue(source)
-        else:
-            ok = False
-        if not ok:
-            return False
-    return True
+def _builtin_globs(ruleset_id: str) -> dict[str, GlobSet]:
+    """The globs of a built-in ruleset's path rules (by id), their vetoes and its file kinds."""
+    rules = ruleset(ruleset_id)
+    globs = {r.id: GlobSet.compile(r.globs) for r in rules.path_rules}
+    globs |= {_UNLESS + r.id: GlobSet.compile(r.unless) for r in rules.path_rules if r.unless}
+    return globs | {_KIND + k: GlobSet.compile(g) for k, g in rules.kinds.items()}
 
 
 def _symlink_targets(change: FileChange) -> tuple[str, ...]:

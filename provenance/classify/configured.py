@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from provenance.classify import CLASSIFIER_VERSION, Classifier, RuleSpec
+from provenance.classify.classified import NO_HOOKS, Hooks
 from provenance.errors import ConfigError
 from provenance.models import FileChange
 from provenance.policy import IdentityRules
@@ -30,6 +31,8 @@ class Classification:
     wants_source: Callable[[FileChange], bool] = _never
     #: Which paths fire a strong path rule: symlink aliases there are kept first.
     identity_path: Callable[[str], bool] = _no_path
+    #: Where rules fired, whole-blob verdicts and per-commit context (``classified.Hooks``).
+    hooks: Hooks = NO_HOOKS
 
 
 def classification_for(rules: IdentityRules | None) -> Classification:
@@ -44,6 +47,7 @@ def classification_for(rules: IdentityRules | None) -> Classification:
                 for r in rules.content
             ],
             exclude=list(rules.exclude),
+            exempt=list(rules.exempt),
         )
     except ValueError as e:
         raise ConfigError(f"invalid [identity] rules: {e}") from e
@@ -53,4 +57,5 @@ def classification_for(rules: IdentityRules | None) -> Classification:
         ruleset_digest=clf.ruleset_digest,
         wants_source=clf.wants_source,
         identity_path=clf.is_identity_path,
+        hooks=clf.hooks,
     )

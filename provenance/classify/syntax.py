@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import import_module
 
-from tree_sitter import Language, Node, Parser, Tree
+from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 
 #: Function-like node types per grammar (innermost one containing the lines wins).
 _FUNCTIONS: dict[str, frozenset[str]] = {
@@ -82,7 +82,7 @@ _EXTENSIONS: dict[str, str] = {
 #: Bounds: sources larger than this are not parsed; a fallback window is at most this tall.
 MAX_PARSE_BYTES = 1_000_000
 MAX_WINDOW = 200
-_HEADER = re.compile(
+HEADER = re.compile(
     r"^\s*(?:(?:export\s+)?(?:async\s+)?(?:def|func|function|fn|fun|sub|procedure|method)\b"
     r"|(?:public|private|protected|internal|static|override)\b[^=;]*\(|@\w+)"
 )
@@ -125,14 +125,50 @@ def enclosing(source: str, path: str, first: int, last: int) -> list[Span]:
     return [span] if span is not None else []
 
 
-@lru_cache(maxsize=16)
-def _tree(data: bytes, language: str) -> Tree:
+@lru_cache(maxsize=64)
+def parse(data: bytes, language: str) -> Tree:
     """The syntax tree of a blob: parsed once while its hunks, and the next commit's, ask."""
     return _parser(language).parse(data)
 
 
+@cache
+def _comment_query(language: str) -> Query:
+    """A query capturing every comment node of a grammar."""
+    grammar = _parser(language).language
+    assert grammar is not None
+    kinds = {
+        grammar.node_kind_for_id(i)
+        for i in range(grammar.node_kind_count)
+        if grammar.node_kind_is_named(i) and grammar.node_kind_is_visible(i)
+    }
+    names = sorted(k for k in kinds if k and k.endswith("comment"))
+    return Query(grammar, " ".join(f"({name}) @c" for name in names))
+
+
+@lru_cache(maxsize=16)
+def without_comments(source: str, language: str) -> str:
+    """``source`` with every comment blanked (line breaks kept, so line numbers hold)."""
+    data = source.encode("utf-8", "surrogateescape")
+    if len(data) > MAX_PARSE_BYTES:
+        return source
+    captures = QueryCursor(_comment_query(language)).captures(parse(data, language).root_node)
+    spans = sorted((n.start_byte, n.end_byte) for nodes in captures.values() for n in nodes)
+    if not spans:
+        return source
+    out = bytearray()
+    at = 0
+    for start, end in spans:
+        if start < at:
+            continue
+        out += data[at:start]
+        out += bytes(b if b == 0x0A else 0x20 for b in data[start:end])
+        at = end
+    out += data[at:]
+    return out.decode("utf-8", "surrogateescape")
+
+
 def _parsed(data: bytes, language: str, first: int, last: int) -> list[Span]:
-    tree = _tree(data, language)
+    tree = parse(data, language)
     kinds = _FUNCTIONS[language]
     node: Node | None = tree.root_node.descendant_for_point_range((first - 1, 0), (last - 1, 0))
     spans = []
@@ -154,7 +190,7 @@ def fallback(lines: list[str], first: int, last: int) -> Span | None:
     """
     top = None
     for n in range(min(first, len(lines)), max(first - MAX_WINDOW, 0), -1):
-        if _HEADER.match(lines[n - 1]):
+        if HEADER.match(lines[n - 1]):
             top = n
             break
     if top is None:
@@ -162,7 +198,7 @@ def fallback(lines: list[str], first: int, last: int) -> Span | None:
     end = min(len(lines), top + MAX_WINDOW)
     bottom = end
     for n in range(max(last, top) + 1, end + 1):
-        if _HEADER.match(lines[n - 1]):
+        if HEADER.match(lines[n - 1]):
             bottom = n - 1
             break
     return Span(top, max(bottom, top), False)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from provenance.errors import GitError
 from provenance.gitio.revision import resolve_revision
@@ -132,8 +131,7 @@ def check_repository_safe(git: Git) -> None:
             hint="verify in a full clone (git clone without --filter)",
         )
     # Not `--git-path info/grafts`: that names GIT_GRAFT_FILE, which git_env points elsewhere.
-    common = git.out("rev-parse", "--path-format=absolute", "--git-common-dir").decode().strip()
-    grafts = Path(common) / "info" / "grafts"
+    grafts = git.common_dir() / "info" / "grafts"
     if grafts.exists():
         raise GitError(
             f"the repository has {grafts}: grafts rewrite history (git ignores them here, but "
@@ -146,6 +144,12 @@ def check_repository_safe(git: Git) -> None:
             "the repository has refs/replace/* objects that could disguise history",
             hint="delete them (git replace -d) or verify in a clean clone",
         )
+
+
+def blob_at(git: Git, rev: str, path: str) -> bytes | None:
+    """The blob at ``path`` in ``rev``'s tree (objects only, never the work tree), or ``None``."""
+    proc = git.run("cat-file", "blob", f"{rev}:{path}", check=False)
+    return proc.stdout if proc.returncode == 0 else None
 
 
 def remote_url(git: Git, remote: str = "origin") -> str | None:

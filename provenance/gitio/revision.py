@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from provenance.errors import GitError, UsageError
+from provenance.errors import GitError, Refusal, UsageError
 from provenance.gitio.runner import Git
+from provenance.reasons import Reason
 
 _FULL_HEX = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _SHORT_HEX = re.compile(r"[0-9a-fA-F]{4,63}")
@@ -36,22 +37,12 @@ _RULES = (
 )
 
 
-class RangeError(GitError):
-    """The range cannot be verified as given; ``reason`` is the report's reason code."""
-
-    exit_code = 1
-
-    def __init__(self, reason: str, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.reason = reason
-
-    def diagnostics(self) -> str:
-        """The reason code first, so the CLI's error line names it."""
-        return f"{self.reason}: {super().diagnostics()}"
+class RangeError(Refusal, GitError):
+    """The range or revision cannot be verified as given (exit 1, with its reason code)."""
 
 
-#: ``Reason.REVISION_AMBIGUOUS`` (gitio cannot import the verify stage's enum).
-REVISION_AMBIGUOUS = "revision_ambiguous"
+#: Kept for callers of the string constant; it is the enum member now.
+REVISION_AMBIGUOUS = Reason.REVISION_AMBIGUOUS
 
 
 def split_revision(rev: str) -> tuple[str, str]:
@@ -77,8 +68,7 @@ def _valid_ref_name(git: Git, name: str) -> bool:
 
 
 def _common_dir(git: Git) -> Path:
-    out = git.out("rev-parse", "--path-format=absolute", "--git-common-dir").decode().strip()
-    return Path(out)
+    return git.common_dir()
 
 
 def _root_level_exists(git: Git, name: str, packed: set[str]) -> bool:
@@ -214,3 +204,16 @@ def resolve_revision(git: Git, rev: str) -> str:
             hint="pass a commit id, or a branch or tag that exists locally",
         )
     return sha
+
+
+def upstream_of_head(git: Git) -> str | None:
+    """The commit the current branch's upstream names (``None``: no upstream).
+
+    Read for provenance's own use (``approve``'s default base), never from user text, which
+    :func:`split_revision` refuses in this form.
+    """
+    proc = git.run(
+        "rev-parse", "--verify", "--quiet", "--end-of-options", "@{upstream}", check=False
+    )  # fmt: skip
+    sha = proc.stdout.decode().strip()
+    return sha if proc.returncode == 0 and sha else None

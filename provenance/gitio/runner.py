@@ -203,6 +203,28 @@ class Git:
             return self.root.parent
         return None
 
+    def common_dir(self) -> Path:
+        """The common git dir (shared by linked worktrees), as an absolute path."""
+        out = self.out("rev-parse", "--path-format=absolute", "--git-common-dir")
+        return Path(out.decode().strip())
+
+    def head(self) -> str | None:
+        """The commit HEAD names, or ``None`` (an unborn branch)."""
+        proc = self.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
+        sha = proc.stdout.decode().strip()
+        return sha if proc.returncode == 0 and sha else None
+
+    def config_by_scope(self, key: str) -> list[tuple[str, str]]:
+        """(scope, value) of every setting of ``key``, in git's order (``git config
+        --show-scope``); the runner's own ``-c`` settings are scope ``command``."""
+        proc = self.run("config", "--show-scope", "--get-all", key, check=False)
+        pairs = (line.split("\t", 1) for line in proc.stdout.decode().splitlines())
+        return [(scope, value) for scope, value in (p for p in pairs if len(p) == 2)]
+
+    def is_ancestor(self, older: str, newer: str) -> bool:
+        """Is commit ``older`` reachable from ``newer`` (both full ids)?"""
+        return self.run("merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
+
     def argv(self, args: Sequence[str]) -> list[str]:
         """Full argv for a git call against this repository's git dir."""
         return [git_program(), *HARDENING, "--git-dir", str(self.root), *args]

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 from provenance.errors import GitError
-from provenance.gitio.diff import MAX_LINE_CHARS, MAX_LINES_PER_FILE
+from provenance.gitio.diff import EMPTY_TREE, MAX_LINE_CHARS, MAX_LINES_PER_FILE
 from provenance.gitio.runner import Git
 from provenance.models import FileChange
 
@@ -266,3 +266,8 @@ def changes_between(
     if p.i < len(out):
         raise GitError(f"unexpected diff-tree output after the diff of {new}")
     return _assemble(new, entries, sections, p.cut)
+
+
+def diff_against(git: Git, commit: str, parent: str | None) -> list[FileChange]:
+    """Every path ``commit`` changed relative to ``parent`` (the empty tree for a root)."""
+    return changes_between(git, parent or EMPTY_TREE, commit)

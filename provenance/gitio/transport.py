@@ -130,8 +130,7 @@ class Transport:
         self.programs = programs
         self.scratch = scratch
         self.cwd = cwd
-        common = git.out("rev-parse", "--path-format=absolute", "--git-common-dir")
-        self.objects = Path(common.decode().strip()) / "objects"
+        self.objects = git.common_dir() / "objects"
 
     def _argv(self, args: Sequence[str]) -> list[str]:
         return [self.programs.git, *_TRANSPORT_HARDENING, "--git-dir", str(self.scratch), *args]

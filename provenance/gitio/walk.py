@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from graphlib import TopologicalSorter
 from pathlib import Path
 
 from provenance.errors import GitError
@@ -27,6 +28,7 @@ from provenance.gitio.runner import Git
 from provenance.gitio.stream import changes_between, changes_of, raw_changes_of
 from provenance.gitio.symlinks import SYMLINK_MODE, AliasIndex, Links, tree_blobs
 from provenance.models import FileChange
+from provenance.reasons import Reason
 
 _ABSENT = ""
 _NONE = "000000"
@@ -48,13 +50,15 @@ def parse_range(spec: str) -> tuple[str, str] | None:
     """``BASE..HEAD`` -> (base, head); ``None`` for a single revision. ``...`` is refused."""
     if "..." in spec:
         raise RangeError(
-            "range_invalid", f"{spec!r}: symmetric ranges are not supported", hint="use BASE..HEAD"
+            Reason.RANGE_INVALID,
+            f"{spec!r}: symmetric ranges are not supported",
+            hint="use BASE..HEAD",
         )
     if ".." not in spec:
         return None
     base, _, head = spec.partition("..")
     if not base or not head:
-        raise RangeError("range_invalid", f"{spec!r}: give both ends, BASE..HEAD")
+        raise RangeError(Reason.RANGE_INVALID, f"{spec!r}: give both ends, BASE..HEAD")
     return base, head
 
 
@@ -62,10 +66,10 @@ def walk_range(git: Git, base_rev: str, head_rev: str) -> tuple[str, str, list[R
     """Resolve and check a range; refuse unrelated histories, non-ancestors and empty ranges."""
     base, head = resolve_commit(git, base_rev), resolve_commit(git, head_rev)
     if git.run("merge-base", base, head, check=False).returncode != 0:
-        raise RangeError("unrelated_histories", f"{base_rev} and {head_rev} share no history")
-    if git.run("merge-base", "--is-ancestor", base, head, check=False).returncode != 0:
+        raise RangeError(Reason.UNRELATED_HISTORIES, f"{base_rev} and {head_rev} share no history")
+    if not git.is_ancestor(base, head):
         raise RangeError(
-            "base_not_ancestor",
+            Reason.BASE_NOT_ANCESTOR,
             f"{base_rev} is not an ancestor of {head_rev}",
             hint="the release base must be in the candidate's history",
         )
@@ -76,7 +80,7 @@ def walk_range(git: Git, base_rev: str, head_rev: str) -> tuple[str, str, list[R
         commits.append(RangeCommit(sha, tuple(parents)))
     if not commits:
         raise RangeError(
-            "range_empty",
+            Reason.RANGE_EMPTY,
             f"{base_rev}..{head_rev} contains no commit",
             hint="an empty range proves nothing; check the base and head",
         )
@@ -189,7 +193,7 @@ def read_range(
 
     Non-merges come from one ``diff-tree --stdin`` stream, merges' own changes from one
     ``merge-tree`` each, and merges' first-parent diffs from one ``--raw`` stream. Only the
-    landed changes no commit of the range already showed at that path (``_landed``) are read
+    landed changes whose file no side commit of the range produced (``_landed``) are read
     with their lines. Aliases resolve the symlinks of ``ends`` (BASE and HEAD) and of each
     commit's first parent and own tree.
     """
@@ -204,6 +208,32 @@ def read_range(
         own, brought = _with_aliases(git, commits, own, brought, ends, prefer)
         brought = _landed_lines(box, commits, own, brought, base_blobs)
     return RangeChanges(attach_sources(git, own, want), attach_sources(git, brought, want))
+
+
+def read_alone(
+    git: Git,
+    commits: list[RangeCommit],
+    *,
+    want: Want | None = None,
+    prefer: Callable[[str], bool] | None = None,
+) -> RangeChanges:
+    """Changes of commits each judged alone: a range of one, whose BASE is its first parent.
+
+    Non-merges share one stream (each is diffed against its own parent either way); each
+    merge is read on its own, so no other commit passes for its merged side.
+    """
+    by_sha = {c.sha: c for c in commits if not c.is_merge}
+    graph = {sha: [p for p in c.parents if p in by_sha] for sha, c in by_sha.items()}
+    singles = [by_sha[sha] for sha in TopologicalSorter(graph).static_order()]  # parents first
+    own: dict[str, list[FileChange]] = {}
+    brought: dict[str, list[FileChange]] = {}
+    parts = [read_range(git, singles, want=want, prefer=prefer)] if singles else []
+    parts += [read_range(git, [c], ends=(c.parents[0], c.sha), want=want, prefer=prefer)
+              for c in commits if c.is_merge]  # fmt: skip
+    for part in parts:
+        own |= part.own
+        brought |= part.brought
+    return RangeChanges(own, brought)
 
 
 def _landed_lines(

@@ -15,7 +15,7 @@ from pathlib import Path
 from provenance.classify.configured import Classification
 from provenance.errors import RecordError, UsageError
 from provenance.gitio import Commit, Git
-from provenance.gitio.diff import diff_against
+from provenance.gitio.stream import diff_against
 from provenance.predicates import (
     Agent,
     ChangedPath,

@@ -1,4 +1,10 @@
-"""Build in-toto Statement v1 bytes for a commit; the subject binds the raw commit object."""
+"""Build in-toto Statement v1 bytes for a commit; the subject binds the raw commit object.
+
+Statements are built and validated with in-toto's own bindings (``in_toto_attestation``:
+``Statement``, ``ResourceDescriptor``), then serialised with RFC 8785 so the same record
+always gives the same bytes. The predicate is written exactly as its pydantic model dumps it:
+the bindings hold it as a protobuf ``Struct``, whose numbers are doubles.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import rfc8785
+from google.protobuf import json_format
+from in_toto_attestation.v1.resource_descriptor import ResourceDescriptor
+from in_toto_attestation.v1.statement import Statement
 from pydantic import BaseModel
 
+from provenance.errors import RecordError
 from provenance.gitio import Commit
-from provenance.predicates import STATEMENT_TYPE
 
 
 @dataclass(frozen=True)
@@ -30,18 +39,33 @@ def commit_subject(commit: Commit, repository: str) -> dict[str, Any]:
     }
 
 
+def encode_statement(
+    subjects: list[dict[str, Any]], predicate_type: str, predicate: dict[str, Any]
+) -> bytes:
+    """RFC 8785 bytes of a Statement v1 that in-toto's bindings built and validated."""
+    try:
+        descriptors = [
+            ResourceDescriptor(
+                name=s.get("name", ""), digest=s.get("digest"), annotations=s.get("annotations")
+            ).pb
+            for s in subjects
+        ]
+        statement = Statement(descriptors, predicate_type, predicate)
+        statement.validate()
+    except (ValueError, TypeError) as e:
+        raise RecordError(f"not a valid in-toto Statement v1: {e}") from e
+    document: dict[str, Any] = json_format.MessageToDict(statement.pb)
+    document["predicate"] = predicate  # exactly the model's JSON, not the Struct's doubles
+    encoded: bytes = rfc8785.dumps(document)
+    return encoded
+
+
 def build_statement(
     commit: Commit, repository: str, predicate_type: str, predicate: BaseModel
 ) -> bytes:
-    """RFC 8785 canonical JSON of the statement: the exact bytes that get signed."""
-    statement: dict[str, Any] = {
-        "_type": STATEMENT_TYPE,
-        "subject": [commit_subject(commit, repository)],
-        "predicateType": predicate_type,
-        "predicate": predicate.model_dump(mode="json", exclude_none=True),
-    }
-    encoded: bytes = rfc8785.dumps(statement)
-    return encoded
+    """The statement about ``commit``: the exact bytes that get signed."""
+    body = predicate.model_dump(mode="json", exclude_none=True)
+    return encode_statement([commit_subject(commit, repository)], predicate_type, body)
 
 
 def build_prompt_statement(predicate_type: str, predicate: BaseModel, commitment: str) -> bytes:
@@ -50,11 +74,15 @@ def build_prompt_statement(predicate_type: str, predicate: BaseModel, commitment
     Signed before any commit exists, so it names the prompt, not a commit; the change
     attestations of the session carry it and the verifier binds the two (THREATS.md G50).
     """
-    statement: dict[str, Any] = {
-        "_type": STATEMENT_TYPE,
-        "subject": [{"name": "prompt", "digest": {"sha256": commitment}}],
-        "predicateType": predicate_type,
-        "predicate": predicate.model_dump(mode="json", exclude_none=True),
-    }
-    encoded: bytes = rfc8785.dumps(statement)
-    return encoded
+    body = predicate.model_dump(mode="json", exclude_none=True)
+    subject = {"name": "prompt", "digest": {"sha256": commitment}}
+    return encode_statement([subject], predicate_type, body)
+
+
+__all__ = [
+    "SignedLine",
+    "build_prompt_statement",
+    "build_statement",
+    "commit_subject",
+    "encode_statement",
+]

@@ -1,6 +1,15 @@
-"""Attestation stores: git notes (default) and evidence-pack directories; notes sync."""
+"""Attestation stores: git notes (default) and evidence-pack directories; notes sync.
 
-from provenance.store.directory import DirectoryStore, PackError, PackReason
+:mod:`~provenance.store.interface` is the boundary (``AttestationStore``, the bounded line
+reader ``NoteLines``, a memory fake, stores opened by URI scheme with ``open_store``);
+:mod:`~provenance.store.notes` the git-notes store (``NotesStore.of_policy`` opens the one a
+policy names); :mod:`~provenance.store.directory` evidence packs;
+:mod:`~provenance.store.refs` the one compare-and-swap every ref update goes through;
+:mod:`~provenance.store.pending` the pending ref and :mod:`~provenance.store.registry` its
+private registry; :mod:`~provenance.store.sync` union sync with a remote.
+"""
+
+from provenance.store.directory import DirectoryStore, PackError
 from provenance.store.interface import (
     MAX_LINE_BYTES,
     MAX_LINES_PER_COMMIT,
@@ -13,6 +22,7 @@ from provenance.store.interface import (
     MemoryStore,
     NoteLines,
     StoreUnavailable,
+    open_store,
 )
 from provenance.store.notes import DEFAULT_NOTES_REF, NotesStore
 
@@ -31,6 +41,6 @@ __all__ = [
     "NoteLines",
     "NotesStore",
     "PackError",
-    "PackReason",
     "StoreUnavailable",
+    "open_store",
 ]

@@ -20,11 +20,11 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from provenance.errors import StoreError
+from provenance.errors import Refusal, StoreError
+from provenance.reasons import Reason
 from provenance.store.interface import (
     STORE_FOR_SCHEME,
     AttestationStore,
@@ -45,31 +45,11 @@ _COMMIT = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
-class PackReason(StrEnum):
-    """Why an evidence pack was refused. Values are a public contract, like verify reasons."""
+class PackError(Refusal, StoreError):
+    """The pack cannot be used as evidence: a refusal (exit 1) with an ``evidence_*`` reason."""
 
-    MANIFEST_INVALID = "evidence_manifest_invalid"
-    FILE_MISSING = "evidence_file_missing"
-    FILE_EXTRA = "evidence_file_extra"
-    DIGEST_MISMATCH = "evidence_digest_mismatch"
-    PATH_UNSAFE = "evidence_path_unsafe"
-    POLICY_MISMATCH = "evidence_policy_mismatch"
-    TRUSTED_ROOT_MISMATCH = "evidence_trusted_root_mismatch"
-    TRUSTED_ROOT_UNPINNED = "evidence_trusted_root_unpinned"
-
-
-class PackError(StoreError):
-    """The pack cannot be used as evidence: a refusal (exit 1) with a reason code."""
-
-    exit_code = 1
-
-    def __init__(self, reason: PackReason, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint or "re-export the pack from the repository")
-        self.reason = reason.value
-
-    def diagnostics(self) -> str:
-        """The reason code first, so the CLI's error line names it."""
-        return f"{self.reason}: {super().diagnostics()}"
+    def __init__(self, reason: Reason, message: str, *, hint: str | None = None) -> None:
+        super().__init__(reason, message, hint=hint or "re-export the pack from the repository")
 
 
 def sha256_file(path: Path) -> str:
@@ -84,32 +64,34 @@ def sha256_file(path: Path) -> str:
 def _check_name(rel: str) -> None:
     parts = rel.split("/")
     if not rel or not all(_COMPONENT.match(p) for p in parts) or ".." in parts:
-        raise PackError(PackReason.PATH_UNSAFE, f"pack file name {rel!r} is not allowed")
+        raise PackError(Reason.EVIDENCE_PATH_UNSAFE, f"pack file name {rel!r} is not allowed")
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise PackError(PackReason.MANIFEST_INVALID, f"manifest repeats the key {key!r}")
+            raise PackError(Reason.EVIDENCE_MANIFEST_INVALID, f"manifest repeats the key {key!r}")
         out[key] = value
     return out
 
 
 def _refuse_constant(name: str) -> Any:
-    raise PackError(PackReason.MANIFEST_INVALID, f"manifest holds the non-finite number {name}")
+    raise PackError(
+        Reason.EVIDENCE_MANIFEST_INVALID, f"manifest holds the non-finite number {name}"
+    )
 
 
 def _load_manifest(root: Path) -> dict[str, Any]:
     path = root / MANIFEST
     if path.is_symlink():
-        raise PackError(PackReason.PATH_UNSAFE, f"{path} is a symbolic link")
+        raise PackError(Reason.EVIDENCE_PATH_UNSAFE, f"{path} is a symbolic link")
     try:
         if path.stat().st_size > _MAX_MANIFEST_BYTES:
-            raise PackError(PackReason.MANIFEST_INVALID, f"{path} is too large")
+            raise PackError(Reason.EVIDENCE_MANIFEST_INVALID, f"{path} is too large")
         raw = path.read_bytes()
     except FileNotFoundError as e:
-        raise PackError(PackReason.FILE_MISSING, f"{root} has no {MANIFEST}") from e
+        raise PackError(Reason.EVIDENCE_FILE_MISSING, f"{root} has no {MANIFEST}") from e
     except OSError as e:
         raise StoreError(f"cannot read {path}: {e.strerror}") from e
     try:
@@ -117,14 +99,16 @@ def _load_manifest(root: Path) -> dict[str, Any]:
             raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant
         )
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise PackError(PackReason.MANIFEST_INVALID, f"{path} is not JSON: {e}") from e
+        raise PackError(Reason.EVIDENCE_MANIFEST_INVALID, f"{path} is not JSON: {e}") from e
     files = doc.get("files") if isinstance(doc, dict) else None
     if not isinstance(doc, dict) or doc.get("format") != PACK_FORMAT or not isinstance(files, dict):
-        raise PackError(PackReason.MANIFEST_INVALID, f"{path} is not a {PACK_FORMAT} manifest")
+        raise PackError(Reason.EVIDENCE_MANIFEST_INVALID, f"{path} is not a {PACK_FORMAT} manifest")
     for rel, digest in files.items():
         _check_name(rel)
         if rel == MANIFEST or not isinstance(digest, str) or not _DIGEST.match(digest):
-            raise PackError(PackReason.MANIFEST_INVALID, f"manifest entry {rel!r} is malformed")
+            raise PackError(
+                Reason.EVIDENCE_MANIFEST_INVALID, f"manifest entry {rel!r} is malformed"
+            )
     return doc
 
 
@@ -137,13 +121,13 @@ def _on_disk(root: Path) -> set[str]:
             full = base / name
             rel = full.relative_to(root).as_posix()
             if full.is_symlink():
-                raise PackError(PackReason.PATH_UNSAFE, f"{rel} is a symbolic link")
+                raise PackError(Reason.EVIDENCE_PATH_UNSAFE, f"{rel} is a symbolic link")
             if full.is_dir():
                 found.add(rel + "/")
             elif full.is_file():
                 found.add(rel)
             else:
-                raise PackError(PackReason.PATH_UNSAFE, f"{rel} is not a regular file")
+                raise PackError(Reason.EVIDENCE_PATH_UNSAFE, f"{rel} is not a regular file")
     return found
 
 
@@ -172,7 +156,9 @@ class DirectoryStore(AttestationStore):
     def open(cls, root: Path) -> DirectoryStore:
         """Open a sealed pack after checking every file against the manifest."""
         if not root.is_dir() or root.is_symlink():
-            raise PackError(PackReason.FILE_MISSING, f"{root} is not an evidence pack directory")
+            raise PackError(
+                Reason.EVIDENCE_FILE_MISSING, f"{root} is not an evidence pack directory"
+            )
         manifest = _load_manifest(root)
         listed: dict[str, str] = manifest["files"]
         needed_dirs = {
@@ -181,10 +167,12 @@ class DirectoryStore(AttestationStore):
         present = _on_disk(root) - {MANIFEST}
         extra = sorted(present - set(listed) - needed_dirs - {f"{ATTESTATIONS_DIR}/"})
         if extra:
-            raise PackError(PackReason.FILE_EXTRA, f"files not in the manifest: {', '.join(extra)}")
+            raise PackError(
+                Reason.EVIDENCE_FILE_EXTRA, f"files not in the manifest: {', '.join(extra)}"
+            )
         missing = sorted(set(listed) - present)
         if missing:
-            raise PackError(PackReason.FILE_MISSING, f"files missing: {', '.join(missing)}")
+            raise PackError(Reason.EVIDENCE_FILE_MISSING, f"files missing: {', '.join(missing)}")
         for rel, digest in sorted(listed.items()):
             cls._check_digest(root / rel, rel, digest)
         return cls(root, manifest, writable=False)
@@ -193,10 +181,12 @@ class DirectoryStore(AttestationStore):
     def _check_digest(path: Path, rel: str, digest: str) -> None:
         if path.stat().st_size > MAX_PACK_FILE_BYTES:
             raise PackError(
-                PackReason.DIGEST_MISMATCH, f"{rel} is larger than any pack file may be"
+                Reason.EVIDENCE_DIGEST_MISMATCH, f"{rel} is larger than any pack file may be"
             )
         if sha256_file(path) != digest:
-            raise PackError(PackReason.DIGEST_MISMATCH, f"{rel} does not match its manifest digest")
+            raise PackError(
+                Reason.EVIDENCE_DIGEST_MISMATCH, f"{rel} does not match its manifest digest"
+            )
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -222,17 +212,19 @@ class DirectoryStore(AttestationStore):
         _check_name(rel)
         digest = self._files.get(rel)
         if digest is None:
-            raise PackError(PackReason.FILE_MISSING, f"the manifest lists no {rel}")
+            raise PackError(Reason.EVIDENCE_FILE_MISSING, f"the manifest lists no {rel}")
         path = self.root / rel
         if path.is_symlink() or not path.is_file():
-            raise PackError(PackReason.FILE_MISSING, f"{rel} is missing")
+            raise PackError(Reason.EVIDENCE_FILE_MISSING, f"{rel} is missing")
         if path.stat().st_size > MAX_PACK_FILE_BYTES:
             raise PackError(
-                PackReason.DIGEST_MISMATCH, f"{rel} is larger than any pack file may be"
+                Reason.EVIDENCE_DIGEST_MISMATCH, f"{rel} is larger than any pack file may be"
             )
         data = path.read_bytes()
         if f"sha256:{hashlib.sha256(data).hexdigest()}" != digest:
-            raise PackError(PackReason.DIGEST_MISMATCH, f"{rel} changed since the pack was opened")
+            raise PackError(
+                Reason.EVIDENCE_DIGEST_MISMATCH, f"{rel} changed since the pack was opened"
+            )
         return data
 
     def read_many(
@@ -303,8 +295,8 @@ class DirectoryStore(AttestationStore):
         return manifest
 
 
-def _from_uri(uri: str, _context: object) -> AttestationStore:
-    return DirectoryStore.open(Path(uri.removeprefix("dir:")))
+def _from_uri(path: str, _git: object) -> AttestationStore:
+    return DirectoryStore.open(Path(path))
 
 
 STORE_FOR_SCHEME["dir"] = _from_uri

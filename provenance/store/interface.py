@@ -159,5 +159,18 @@ class MemoryStore(AttestationStore):
         return added
 
 
-#: Store factories by URI scheme; ``git-notes:REF`` is the default store.
+#: Store factories by URI scheme (``git-notes:REF``, ``dir:PATH``), each given the rest of
+#: the URI and the repository (:func:`open_store`). A new backend registers itself here.
 STORE_FOR_SCHEME: dict[str, Callable[[str, object], AttestationStore]] = {}
+
+
+def open_store(uri: str, git: object) -> AttestationStore:
+    """The store a URI names (``git-notes:refs/notes/provenance``, ``dir:PATH``)."""
+    scheme, _, rest = uri.partition(":")
+    factory = STORE_FOR_SCHEME.get(scheme)
+    if factory is None or not rest:
+        raise StoreError(
+            f"no attestation store for {uri!r}",
+            hint=f"use one of: {', '.join(f'{s}:...' for s in sorted(STORE_FOR_SCHEME))}",
+        )
+    return factory(rest, git)

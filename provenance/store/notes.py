@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import os
-import random
-import time
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 
 from provenance.errors import StoreError
 from provenance.gitio.batch import read_objects, stream_lines, write_blob_lines
 from provenance.gitio.runner import Git
+from provenance.policy import Policy
 from provenance.store.interface import (
     MAX_LINE_BYTES,
+    STORE_FOR_SCHEME,
     AttestationStore,
     LineScreen,
     NoteLines,
     merge_lines,
+    open_store,
     split_lines,
 )
+from provenance.store.refs import ZERO, drop, rounds, scratch_ref, swap
 
 DEFAULT_NOTES_REF = "refs/notes/provenance"
-_ZERO = "0" * 40
 _MAX_ATTEMPTS = 200
 
 
@@ -84,6 +83,13 @@ class NotesStore(AttestationStore):
         tip = proc.stdout.decode().strip()
         return tip if proc.returncode == 0 and tip else None
 
+    @classmethod
+    def of_policy(cls, git: Git, policy: Policy) -> NotesStore:
+        """The store a policy names (its ``notes_ref``): the one way use cases open it."""
+        store = open_store(f"git-notes:{policy.notes_ref}", git)
+        assert isinstance(store, NotesStore)
+        return store
+
     def available(self) -> bool:
         return self.tip() is not None
 
@@ -129,39 +135,25 @@ class NotesStore(AttestationStore):
         return result
 
     def add_many(self, items: dict[str, Sequence[bytes]]) -> int:
-        for attempt in range(_MAX_ATTEMPTS):
+        for _attempt in rounds(self.ref, _MAX_ATTEMPTS):
             old = self.tip()
-            tmp = f"refs/notes/provenance-tmp/{os.getpid()}-{uuid.uuid4().hex}"
+            tmp = scratch_ref()
             try:
                 added, new = self._build(old, tmp, items)
                 if added == 0:
                     return 0
-                proc = self.git.run(
-                    "update-ref",
-                    "--no-deref",
-                    "-m",
-                    "provenance: add attestations",
-                    self.ref,
-                    new,
-                    old or _ZERO,
-                    check=False,
-                )
-                if proc.returncode == 0:
+                if swap(self.git, self.ref, new, old, "provenance: add attestations"):
                     return added
             finally:
-                self.git.run("update-ref", "--no-deref", "-d", tmp, check=False)
-            time.sleep(min(0.5, 0.005 * (attempt + 1)) * random.random())  # noqa: S311
-        raise StoreError(
-            f"could not update {self.ref}: too much concurrent writing",
-            hint="retry the command; nothing was lost",
-        )
+                drop(self.git, tmp)
+        raise AssertionError("unreachable: rounds() raises when attempts run out")
 
     def _build(
         self, old: str | None, tmp: str, items: dict[str, Sequence[bytes]]
     ) -> tuple[int, str]:
         """Write a notes commit on ``tmp`` (parent ``old``) holding the merged lines."""
         if old is not None:
-            self.git.out("update-ref", "--no-deref", tmp, old, _ZERO)
+            self.git.out("update-ref", "--no-deref", tmp, old, ZERO)
         existing = self._read_at(tmp, list(items)) if old is not None else {}
         added = 0
         for commit, lines in items.items():
@@ -189,10 +181,10 @@ class NotesStore(AttestationStore):
             out[need[oid]] = split_lines(data or b"")
         return out
 
-    # --- rewriting (``provenance prune``): the only path that removes lines ----------------
+    # --- listing and rewriting (``prune``, completed pending stamps) -----------------------
 
     def note_blobs(self) -> dict[str, str]:
-        """Commit id -> note blob id for every note under this ref."""
+        """Commit id -> note blob id for every note under this ref (empty when it is absent)."""
         return self._note_blobs(self.ref) if self.tip() is not None else {}
 
     def stream_note(self, blob: str) -> Iterator[bytes | None]:
@@ -203,25 +195,35 @@ class NotesStore(AttestationStore):
         """Store lines as a note blob (not yet attached to any commit)."""
         return write_blob_lines(self.git, lines)
 
-    def replace_notes(self, old: str, blobs: dict[str, str | None]) -> bool:
+    def replace_notes(
+        self,
+        old: str,
+        blobs: dict[str, str | None],
+        message: str = "provenance: prune refused lines",
+    ) -> bool:
         """Attach new note blobs (``None``: remove the note) if the ref is still at ``old``.
 
         One compare-and-swap attempt: ``False`` when another writer moved the ref, so the
         caller decides again from the new tip and nothing written meanwhile is lost.
         """
-        tmp = f"refs/notes/provenance-tmp/{os.getpid()}-{uuid.uuid4().hex}"
+        tmp = scratch_ref()
         try:
-            self.git.out("update-ref", tmp, old, _ZERO)
+            self.git.out("update-ref", "--no-deref", tmp, old, ZERO)
             for commit, blob in blobs.items():
                 if blob is None:
                     self.git.out("notes", f"--ref={tmp}", "remove", "--ignore-missing", commit)
                 else:
                     self.git.out("notes", f"--ref={tmp}", "add", "-f", "-C", blob, commit)
             new = self.git.out("rev-parse", "--verify", tmp).decode().strip()
-            proc = self.git.run(
-                "update-ref", "-m", "provenance: prune refused lines", self.ref, new, old,
-                check=False,
-            )  # fmt: skip
-            return proc.returncode == 0
+            return swap(self.git, self.ref, new, old, message)
         finally:
-            self.git.run("update-ref", "-d", tmp, check=False)
+            drop(self.git, tmp)
+
+
+def _from_uri(ref: str, git: object) -> AttestationStore:
+    if not isinstance(git, Git):
+        raise StoreError("a git-notes store needs a repository")
+    return NotesStore(git, ref)
+
+
+STORE_FOR_SCHEME["git-notes"] = _from_uri

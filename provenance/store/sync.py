@@ -34,8 +34,8 @@ from provenance.gitio.runner import Git
 from provenance.gitio.transport import Transport
 from provenance.store.interface import MAX_LINES_PER_COMMIT, split_lines
 from provenance.store.notes import DEFAULT_NOTES_REF, NotesStore
+from provenance.store.refs import ZERO, drop, rounds, swap
 
-_ZERO = "0" * 40
 _OID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 #: The largest note blob sync reads or produces: what the notes store's reader reads at all.
 MAX_NOTE_BYTES = MAX_OBJECT_BYTES
@@ -47,10 +47,6 @@ _IDENT_FALLBACK = {
     "GIT_COMMITTER_EMAIL": "provenance-sync@localhost",
 }
 _LOCAL_CAS_ATTEMPTS = 50
-
-#: Fetch and push refspecs a pipeline uses without ``provenance sync`` (documented in README).
-CI_FETCH_REFSPEC = f"{DEFAULT_NOTES_REF}:{DEFAULT_NOTES_REF}"
-CI_PUSH_REFSPEC = f"{DEFAULT_NOTES_REF}:{DEFAULT_NOTES_REF}"
 
 
 @dataclass(frozen=True)
@@ -98,7 +94,7 @@ class NotesSync:
             ) from e
         if oid is None:
             return None
-        self.git.out("update-ref", "--no-deref", into, oid, _ZERO)  # kept from gc meanwhile
+        self.git.out("update-ref", "--no-deref", into, oid, ZERO)  # kept from gc meanwhile
         kind = self.git.out("cat-file", "-t", oid).decode().strip()
         if kind != "commit":
             raise StoreError(
@@ -114,13 +110,11 @@ class NotesSync:
         return out if proc.returncode == 0 and out else None
 
     def _is_ancestor(self, older: str, newer: str) -> bool:
-        return (
-            self.git.run("merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
-        )
+        return self.git.is_ancestor(older, newer)
 
     def merge(self, remote_tip: str | None, scratch: str) -> tuple[str | None, bool]:
         """Union ``remote_tip`` into the local ref (compare-and-swap); returns (tip, merged)."""
-        for attempt in range(_LOCAL_CAS_ATTEMPTS):
+        for _attempt in rounds(self.ref, _LOCAL_CAS_ATTEMPTS, pause=0.2):
             old = self.store.tip()
             if remote_tip is None or old == remote_tip:
                 return old, False
@@ -141,22 +135,14 @@ class NotesSync:
             if old is not None:
                 self._check_union(old, remote_tip, new)
             self._check_sizes(old, new)
-            moved = self.git.run(
-                "update-ref", "--no-deref", "-m", "provenance: sync", self.ref, new,
-                old or _ZERO, check=False,
-            )  # fmt: skip
-            if moved.returncode == 0:
+            if swap(self.git, self.ref, new, old, "provenance: sync"):
                 return new, True
-            time.sleep(min(0.2, 0.005 * (attempt + 1)) * random.random())  # noqa: S311
-        raise StoreError(
-            f"could not update {self.ref}: too much concurrent writing",
-            hint="retry the command; nothing was lost",
-        )
+        raise AssertionError("unreachable: rounds() raises when attempts run out")
 
     def _union(self, old: str, remote_tip: str, scratch: str) -> str:
         """A two-parent notes commit holding every line of both sides (sorted, deduplicated)."""
-        self.git.run("update-ref", "--no-deref", "-d", scratch, check=False)
-        self.git.out("update-ref", "--no-deref", scratch, old, _ZERO)
+        drop(self.git, scratch)
+        self.git.out("update-ref", "--no-deref", scratch, old, ZERO)
         self.git.run(
             "notes",
             f"--ref={scratch}",
@@ -188,8 +174,8 @@ class NotesSync:
 
     def _with_lines(self, tip: str, extra: dict[str, Sequence[bytes]], scratch: str) -> str:
         """A notes commit on top of ``tip`` that also holds ``extra`` (appended per commit)."""
-        self.git.run("update-ref", "--no-deref", "-d", scratch, check=False)
-        self.git.out("update-ref", "--no-deref", scratch, tip, _ZERO)
+        drop(self.git, scratch)
+        self.git.out("update-ref", "--no-deref", scratch, tip, ZERO)
         NotesStore(self.git, scratch).add_many(extra)
         new = self._rev(scratch)
         if new is None:
@@ -199,11 +185,11 @@ class NotesSync:
     def _notes(self, rev: str) -> dict[str, str]:
         """Annotated commit -> note blob in notes commit ``rev``, as git itself reads notes."""
         view = f"{_TMP_PREFIX}/{os.getpid()}-{uuid.uuid4().hex}/view"
-        self.git.out("update-ref", "--no-deref", view, rev, _ZERO)
+        self.git.out("update-ref", "--no-deref", view, rev, ZERO)
         try:
             out = self.git.out("notes", f"--ref={view}", "list").decode()
         finally:
-            self.git.run("update-ref", "--no-deref", "-d", view, check=False)
+            drop(self.git, view)
         notes: dict[str, str] = {}
         for line in out.splitlines():
             blob, _, commit = line.partition(" ")
@@ -318,7 +304,7 @@ class NotesSync:
                     )  # fmt: skip
             finally:
                 for name in ("remote", "local"):
-                    self.git.run("update-ref", "--no-deref", "-d", f"{base}/{name}", check=False)
+                    drop(self.git, f"{base}/{name}")
             time.sleep(min(1.0, 0.02 * attempt) * (0.5 + random.random()))  # noqa: S311
         raise StoreError(
             f"the remote kept moving: push of {self.ref} rejected {attempts} times: {last.strip()}",

@@ -17,12 +17,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509 import Certificate
 
+from provenance.reasons import Reason
 from provenance.store import MAX_LINE_BYTES
 from provenance.verify.envelope import check_material, parse_line
 from provenance.verify.generic import GenericResult, statement_result, verify_dsse_bundle
 from provenance.verify.jsonstrict import StrictJSONError, b64decode_strict, loads_strict
 from provenance.verify.keybundle import check_keyed
-from provenance.verify.reasons import Reason
 from provenance.verify.sigstore_adapter import BundleOutcome, certificate_identities, issuer_matches
 from provenance.verify.sigstore_bundles import ArtifactVerifier, KeyedParts
 
@@ -86,7 +86,7 @@ def _shape(raw: bytes) -> tuple[dict[str, Any], bool, bool]:
 
 
 def _result(outcome: BundleOutcome, signer: str | None) -> GenericResult:
-    return GenericResult(tuple(r.value for r in outcome.reasons), signer=signer)
+    return GenericResult(tuple(outcome.reasons), signer=signer)
 
 
 def verify_any_bundle(
@@ -102,9 +102,9 @@ def verify_any_bundle(
     try:
         doc, is_dsse, keyed = _shape(raw)
     except StrictJSONError as e:
-        return GenericResult((e.reason.value,))
+        return GenericResult((e.reason,))
     if keyed != (expected.key is not None):
-        return GenericResult((Reason.VERIFICATION_MATERIAL_MISMATCH.value,))
+        return GenericResult((Reason.VERIFICATION_MATERIAL_MISMATCH,))
     sha256 = bytes.fromhex(artifact_sha256) if artifact_sha256 else None
     if expected.key is not None:
         key = expected.key
@@ -117,7 +117,7 @@ def verify_any_bundle(
         if outcome.reasons or not is_dsse:
             return _result(outcome, signer)
         if outcome.payload is None:  # cannot happen for DSSE; refuse rather than pass
-            return GenericResult((Reason.SIGSTORE_VERIFICATION_FAILED.value,), signer=signer)
+            return GenericResult((Reason.SIGSTORE_VERIFICATION_FAILED,), signer=signer)
         return statement_result(outcome.payload, subject_sha256, signer)
     if is_dsse:
         return verify_dsse_bundle(
@@ -128,6 +128,6 @@ def verify_any_bundle(
             verifier=verifier,
         )
     if sha256 is None:
-        return GenericResult((Reason.SUBJECT_DIGEST_UNSUPPORTED.value,))
+        return GenericResult((Reason.SUBJECT_DIGEST_UNSUPPORTED,))
     outcome = verifier.verify_message(raw, doc, sha256, expected.allowed)
     return _result(outcome, outcome.signer)

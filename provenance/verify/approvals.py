@@ -18,16 +18,96 @@ from email.utils import parseaddr
 
 from provenance.gitio import Commit
 from provenance.policy import Policy
+from provenance.predicates import ApprovalPredicate, ChangePredicate
+from provenance.reasons import Reason
 from provenance.verify.attestation import AttestationResult
-from provenance.verify.reasons import Reason
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ChangeFacts:
+    """What separation of duties needs of one valid change attestation.
+
+    A verified line supplies it (:func:`facts_of`), and so does an index row, so the index
+    decides with this very code. ``signed_prompter``/``prompter_person``: who signed the
+    prompt attestation it carries, when that bound (G50).
+    """
+
+    digest: str | None
+    signer: str | None
+    approver: str | None
+    prompter: str | None
+    signed_prompter: str | None = None
+    prompter_person: str | None = None
+
+
+@dataclass(frozen=True)
+class ApprovalFacts:
+    """What counting needs of one approval line; ``reasons`` empty when it verified."""
+
+    reasons: tuple[Reason, ...]
+    approves: str | None = None
+    approver: str | None = None
+    signer: str | None = None
+    signed_time: datetime | None = None
+    decided_at: datetime = _NEVER
+    decision: str = ""
 
 
 @dataclass(frozen=True)
 class ApprovalVerdict:
-    """Distinct people counted, and why the rest did not count."""
+    """Distinct people counted, why the rest did not count, and which approvals counted.
+
+    ``counted`` holds indices into the approvals :func:`evaluate` was given.
+    """
 
     approvers: tuple[str, ...]
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
+    counted: tuple[int, ...] = ()
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def change_facts(r: AttestationResult) -> ChangeFacts:
+    """The facts of a valid change attestation (its predicate, signer and prompter check)."""
+    predicate = r.predicate if isinstance(r.predicate, ChangePredicate) else None
+    signed = r.prompter if r.prompter is not None and r.prompter.status == "signed" else None
+    return ChangeFacts(
+        digest=r.digest,
+        signer=r.signer,
+        approver=r.approver,
+        prompter=predicate.prompter if predicate is not None else None,
+        signed_prompter=(signed.identity or "") if signed is not None else None,
+        prompter_person=signed.person if signed is not None else None,
+    )
+
+
+def approval_facts(r: AttestationResult) -> ApprovalFacts:
+    """The facts of an approval line (its reasons when it did not verify)."""
+    if not r.ok or not isinstance(r.predicate, ApprovalPredicate):
+        return ApprovalFacts(r.reasons or (Reason.PREDICATE_INVALID,))
+    p = r.predicate
+    return ApprovalFacts(
+        reasons=(),
+        approves=p.change_attestation.get("sha256"),
+        approver=r.approver,
+        signer=r.signer,
+        signed_time=r.signed_time,
+        decided_at=_aware(p.decided_at),
+        decision=p.decision,
+    )
+
+
+def facts_of(
+    results: Sequence[AttestationResult],
+) -> tuple[list[ChangeFacts], list[ApprovalFacts]]:
+    """Valid change attestations and every approval line, as the counting reads them."""
+    changes = [change_facts(r) for r in results if r.ok and r.kind == "change"]
+    approvals = [approval_facts(r) for r in results if r.kind == "approval"]
+    return changes, approvals
 
 
 def _fold(text: str) -> str:
@@ -61,9 +141,7 @@ def _people_of(policy: Policy, identity: str) -> set[str]:
     }
 
 
-def excluded_people(
-    policy: Policy, commit: Commit, changes: Sequence[AttestationResult]
-) -> set[str]:
+def excluded_people(policy: Policy, commit: Commit, changes: Sequence[ChangeFacts]) -> set[str]:
     """Identities and persons who produced the change: they may not approve it (folded)."""
     names: set[str] = set()
     for ident in (commit.author, commit.committer):
@@ -74,25 +152,14 @@ def excluded_people(
             names.add(_fold(change.signer))
         if change.approver:
             roles.add(_fold(change.approver))  # the verified change signer is an approver
-        prompter = (change.predicate or {}).get("prompter")
-        if isinstance(prompter, str):
-            names |= _forms(prompter)
-        signed = change.prompter
-        if signed is not None and signed.status == "signed":  # who signed the prompt (G50)
-            names |= _forms(signed.identity or "")
-            if signed.person:
-                roles.add(_fold(signed.person))
+        if change.prompter is not None:
+            names |= _forms(change.prompter)
+        if change.signed_prompter is not None:  # who signed the prompt (G50)
+            names |= _forms(change.signed_prompter)
+            if change.prompter_person:
+                roles.add(_fold(change.prompter_person))
     people = {p for n in names for p in _people_of(policy, n)}
     return names | people | roles
-
-
-def _decided_at(result: AttestationResult) -> datetime:
-    decided = (result.predicate or {}).get("decided_at")
-    try:
-        when = datetime.fromisoformat(str(decided).replace("Z", "+00:00"))
-    except ValueError:
-        return datetime.min.replace(tzinfo=UTC)
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -117,14 +184,16 @@ class _Decision:
         return mine > theirs or (mine == theirs and self.decision == "reject")
 
 
-def _chronological(r: AttestationResult) -> tuple[datetime, datetime, bool]:
+def _chronological(a: ApprovalFacts) -> tuple[datetime, datetime, bool]:
     """Decisions in time order (a reject after an approval of the same instant)."""
-    decided = _decided_at(r)
-    return (r.signed_time or decided, decided, str((r.predicate or {}).get("decision")) == "reject")
+    return (a.signed_time or a.decided_at, a.decided_at, a.decision == "reject")
 
 
 def evaluate(
-    policy: Policy, commit: Commit, results: Sequence[AttestationResult]
+    policy: Policy,
+    commit: Commit,
+    changes: Sequence[ChangeFacts],
+    approvals: Sequence[ApprovalFacts],
 ) -> ApprovalVerdict:
     """Count approvals of this commit's valid change attestations against ``policy``.
 
@@ -132,31 +201,26 @@ def evaluate(
     attestation (what each approver saw). A person's latest decision on any of the commit's
     valid attestations being a reject blocks the commit.
     """
-    changes = [r for r in results if r.ok and r.kind == "change"]
-    valid_digests = {r.digest for r in changes if r.digest}
+    valid_digests = {c.digest for c in changes if c.digest}
     excluded = excluded_people(policy, commit, changes)
-    reasons: set[str] = set()
+    reasons: set[Reason] = set()
     latest: dict[tuple[str, str], _Decision] = {}  # (digest, person) -> latest decision
     overall: dict[str, _Decision] = {}  # person -> latest decision on any attestation
-    for r in sorted(results, key=_chronological):
-        if r.kind != "approval":
+    for a in sorted(approvals, key=_chronological):
+        if a.reasons:
+            reasons.update(a.reasons)
             continue
-        if not r.ok:
-            reasons.update(r.reasons)
+        if a.approves not in valid_digests or a.approves is None:
+            reasons.add(Reason.APPROVAL_FOR_OTHER_ATTESTATION)
             continue
-        approved = (r.predicate or {}).get("change_attestation", {}).get("sha256")
-        if approved not in valid_digests:
-            reasons.add(Reason.APPROVAL_FOR_OTHER_ATTESTATION.value)
+        person = _fold(a.approver or "")
+        if not person or person in excluded or _fold(a.signer or "") in excluded:
+            reasons.add(Reason.SELF_APPROVAL)
             continue
-        person = _fold(r.approver or "")
-        if not person or person in excluded or _fold(r.signer or "") in excluded:
-            reasons.add(Reason.SELF_APPROVAL.value)
-            continue
-        claimed = str((r.predicate or {}).get("decision"))
-        decision = _Decision(r.signed_time, _decided_at(r), claimed)
-        previous = latest.get((approved, person))
+        decision = _Decision(a.signed_time, a.decided_at, a.decision)
+        previous = latest.get((a.approves, person))
         if previous is None or decision.later_than(previous):
-            latest[(approved, person)] = decision
+            latest[(a.approves, person)] = decision
         previous = overall.get(person)
         if previous is None or decision.later_than(previous):
             overall[person] = decision
@@ -167,13 +231,19 @@ def evaluate(
     best = max(by_digest.values(), key=len, default=set())
     approvers = tuple(sorted(best))
     if any(d.decision == "reject" for d in overall.values()):
-        reasons.add(Reason.APPROVAL_REJECTED.value)
+        reasons.add(Reason.APPROVAL_REJECTED)
     elif len(approvers) < policy.approvals.required:
         reasons.add(
-            Reason.APPROVAL_THRESHOLD_NOT_MET.value
-            if approvers or reasons
-            else Reason.APPROVAL_MISSING.value
+            Reason.APPROVAL_THRESHOLD_NOT_MET if approvers or reasons else Reason.APPROVAL_MISSING
         )
     else:
         reasons.clear()
-    return ApprovalVerdict(approvers, tuple(sorted(reasons)))
+    counted = tuple(
+        i
+        for i, a in enumerate(approvals)
+        if not a.reasons
+        and a.approver in approvers
+        and a.decision == "approve"
+        and a.approves in valid_digests
+    )
+    return ApprovalVerdict(approvers, tuple(sorted(reasons)), counted)

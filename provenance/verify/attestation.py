@@ -4,35 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
 from cryptography.x509 import Certificate
 
 from provenance.gitio import Commit
-from provenance.policy import ApproverRule, LoadedPolicy, PrompterRule, SignerRule
 from provenance.predicates import (
     ApprovalPredicate,
     ChangePredicate,
 )
+from provenance.reasons import Reason
 from provenance.verify.envelope import parse_line
 from provenance.verify.jsonstrict import StrictJSONError
-from provenance.verify.keyed import PolicyKey, verify_envelope
-from provenance.verify.prompt import PrompterCheck, PromptTrust, check_prompter
-from provenance.verify.reasons import Reason
+from provenance.verify.keyed import verify_envelope
+from provenance.verify.prompt import PrompterCheck, check_prompter
 from provenance.verify.screen import (
     Kind,
     Refusal,
     kind_of,
     predicate_type_of,
     read_stand_in,
-    screen_line,
-)
-from provenance.verify.sigstore_adapter import (
-    BundleVerifier,
-    certificate_identities,
-    issuer_matches,
 )
 from provenance.verify.statement import check_statement
+from provenance.verify.trust import TrustContext
 
 
 @dataclass(frozen=True)
@@ -41,14 +34,14 @@ class AttestationResult:
 
     index: int
     kind: Kind
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
     format: str | None = None
     signer: str | None = None
     issuer: str | None = None
     signed_time: datetime | None = None
     digest: str | None = None
     predicate_type: str | None = None
-    predicate: dict[str, Any] | None = field(default=None, compare=False)
+    predicate: ChangePredicate | ApprovalPredicate | None = field(default=None, compare=False)
     change_signer: bool = False
     approver: str | None = None
     #: For a change attestation that passed its own checks: is its prompter signed (G50)?
@@ -60,80 +53,11 @@ class AttestationResult:
         return not self.reasons
 
 
-def _matches(
-    rule: SignerRule | ApproverRule | PrompterRule, cert: Certificate, identities: list[str]
-) -> bool:
-    """Does a keyless rule (exact issuer, identity or anchored pattern) match a certificate?"""
-    if rule.key is not None or rule.issuer is None:
-        return False
-    issuer = rule.issuer
-    return issuer_matches(cert, issuer) and any(
-        rule.matches_identity(issuer, ident) for ident in identities
-    )
-
-
-@dataclass
-class TrustContext:
-    """What verification trusts: the policy, its keys, and a lazily loaded bundle verifier."""
-
-    policy: LoadedPolicy
-    keys: dict[str, PolicyKey]
-    bundle_verifier: Any  # callable returning BundleVerifier; loaded only when a bundle appears
-    _verifier: BundleVerifier | None = None
-
-    def verifier(self) -> BundleVerifier:
-        """The bundle verifier, loading the trusted root on first use (may raise TrustError)."""
-        if self._verifier is None:
-            self._verifier = self.bundle_verifier()
-        assert self._verifier is not None
-        return self._verifier
-
-    def root_digest(self) -> str | None:
-        """Digest of the trusted root, once it was loaded (``None`` before)."""
-        return self._verifier.root_digest if self._verifier is not None else None
-
-    def verifier_if_needed(self, lines: dict[str, list[bytes]]) -> None:
-        """Load the trusted root up front (once, not per thread) when any bundle may appear."""
-        if any(b'"mediaType"' in line for ls in lines.values() for line in ls):
-            self.verifier()
-
-    def roles(self, cert: Certificate) -> tuple[bool, str | None]:
-        """(may sign change attestations, approver person or None) for a verified certificate."""
-        identities = certificate_identities(cert)
-        policy = self.policy.policy
-        signer = any(_matches(rule, cert, identities) for rule in policy.signers)
-        person = next((a.person for a in policy.approvers if _matches(a, cert, identities)), None)
-        return signer, person
-
-    def signer_allowed(self, cert: Certificate) -> bool:
-        """Is the verified certificate one of the policy's keyless change signers?"""
-        return self.roles(cert)[0]
-
-    def prompter_rule(self, cert: Certificate) -> PrompterRule | None:
-        """The ``[[prompters]]`` entry a verified certificate matches, if any."""
-        identities = certificate_identities(cert)
-        rules = self.policy.policy.prompters
-        return next((r for r in rules if _matches(r, cert, identities)), None)
-
-    def prompt_trust(self) -> PromptTrust:
-        """What checking an embedded prompt attestation needs (verify.prompt)."""
-        return PromptTrust(self.verifier, self.prompter_rule, self.keys)
-
-    def has_role(self, cert: Certificate) -> bool:
-        """May this certificate sign anything the verifier reads (a claim, not verified)?"""
-        signer, person = self.roles(cert)
-        return signer or person is not None
-
-    def screen(self, line: bytes) -> bytes:
-        """The store's line screen: junk becomes a stand-in before anything is verified."""
-        return screen_line(line, self.has_role, self.keys)
-
-
 def _refused(index: int, refusal: Refusal) -> AttestationResult:
     return AttestationResult(
         index,
         refusal.kind,
-        (refusal.reason.value,),
+        (refusal.reason,),
         format=refusal.format,
         signer=refusal.signer,
         issuer=refusal.issuer,
@@ -154,7 +78,7 @@ def verify_line(index: int, line: bytes, commit: Commit, trust: TrustContext) ->
     try:
         parsed = parse_line(line)
     except StrictJSONError as e:
-        return AttestationResult(index, "unknown", (e.reason.value,))
+        return AttestationResult(index, "unknown", (e.reason,))
     peek = predicate_type_of(parsed)
     result = AttestationResult(
         index,
@@ -192,19 +116,19 @@ def verify_line(index: int, line: bytes, commit: Commit, trust: TrustContext) ->
                 approver=key_outcome.key.person,
             )
     if reasons:
-        return replace(result, reasons=tuple(r.value for r in reasons))
+        return replace(result, reasons=tuple(reasons))
     if payload is None or payload != parsed.payload:
-        return replace(result, reasons=(Reason.MALFORMED.value,))
+        return replace(result, reasons=(Reason.MALFORMED,))
     try:
         checked = check_statement(payload, commit.digest)
     except StrictJSONError as e:
-        return replace(result, reasons=(e.reason.value,))
+        return replace(result, reasons=(e.reason,))
     kind = kind_of(checked.predicate_type)
     problems = _binding_problems(checked.predicate, commit, trust)
     if kind == "change" and not result.change_signer:
-        problems.insert(0, Reason.SIGNER_NOT_ALLOWED.value)
+        problems.insert(0, Reason.SIGNER_NOT_ALLOWED)
     if kind == "approval" and result.approver is None:
-        problems.insert(0, Reason.APPROVER_NOT_ALLOWED.value)
+        problems.insert(0, Reason.APPROVER_NOT_ALLOWED)
     prompter = None
     if isinstance(checked.predicate, ChangePredicate) and not problems:
         prompter = check_prompter(checked.predicate, result.signed_time, trust.prompt_trust())
@@ -215,23 +139,25 @@ def verify_line(index: int, line: bytes, commit: Commit, trust: TrustContext) ->
         kind=kind,
         reasons=tuple(problems),
         predicate_type=checked.predicate_type,
-        predicate=checked.predicate.model_dump(mode="json"),
+        predicate=checked.predicate
+        if isinstance(checked.predicate, ChangePredicate | ApprovalPredicate)
+        else None,
         prompter=prompter,
     )
 
 
-def _binding_problems(predicate: object, commit: Commit, trust: TrustContext) -> list[str]:
+def _binding_problems(predicate: object, commit: Commit, trust: TrustContext) -> list[Reason]:
     """Predicate fields that must agree with the commit and the policy."""
-    problems: list[str] = []
+    problems: list[Reason] = []
     if isinstance(predicate, ChangePredicate | ApprovalPredicate):
         ref = predicate.commit
         if ref.sha != commit.sha or ref.tree != commit.tree or tuple(ref.parents) != commit.parents:
-            problems.append(Reason.PREDICATE_COMMIT_MISMATCH.value)
+            problems.append(Reason.PREDICATE_COMMIT_MISMATCH)
     expected_repo = trust.policy.policy.repository
     if (
         isinstance(predicate, ChangePredicate)
         and expected_repo is not None
         and predicate.repository.uri != expected_repo
     ):
-        problems.append(Reason.REPOSITORY_MISMATCH.value)
+        problems.append(Reason.REPOSITORY_MISMATCH)
     return problems

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from provenance.predicates import PAYLOAD_TYPE
+from provenance.reasons import Reason
 from provenance.store import MAX_LINE_BYTES, NOT_LISTED, OVERSIZED_LINE, OVERSIZED_NOTE
 from provenance.verify.jsonstrict import StrictJSONError, b64decode_strict, loads_strict
-from provenance.verify.reasons import Reason
 
 #: What a store reader puts where it kept no line (store.NoteLines).
 _SIZE_STAND_INS = (OVERSIZED_LINE, OVERSIZED_NOTE, NOT_LISTED)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import rfc8785
-
 from provenance import __version__
-from provenance.predicates import PREDICATE_NAMESPACE, STATEMENT_TYPE
-from provenance.verify.reasons import Reason
+from provenance.classify.explain import sarif_locations
+from provenance.predicates import PREDICATE_NAMESPACE
+from provenance.reasons import Reason
+from provenance.sign.statement import encode_statement
 from provenance.verify.report import Report
 
 VSA_PREDICATE_TYPE = "https://slsa.dev/verification_summary/v1"
@@ -20,7 +21,9 @@ VERIFIER_ID = f"{PREDICATE_NAMESPACE}/verifier"
 VERIFIED_LEVEL = "PROVENANCE_IDENTITY_CHANGES_ATTESTED_V1"
 
 
-def _sarif(reasons: list[str], results: list[dict[str, Any]], properties: dict[str, Any]) -> str:
+def _sarif(
+    reasons: Sequence[str], results: list[dict[str, Any]], properties: dict[str, Any]
+) -> str:
     """One SARIF 2.1.0 run whose rules are the reason codes used."""
     known = {r.value for r in Reason}
     rules = [
@@ -60,6 +63,7 @@ def render_sarif(report: Report) -> str:
             },
             "partialFingerprints": {"commit": c.commit},
             "properties": {"commit": c.commit, "rules": list(c.rules)},
+            **({"locations": sarif_locations(c.findings)} if c.findings else {}),
         }
         for c in report.commits
         for reason in c.reasons
@@ -77,8 +81,7 @@ def render_refusal_sarif(reason: str, message: str) -> str:
 
 def build_vsa(report: Report, *, repository: str, head_digest: str) -> bytes:
     """An in-toto Statement v1 carrying an SLSA VSA for the exact HEAD commit verified."""
-    info = report.extra.get("range", {})
-    head = info.get("head", "")
+    head = report.range.head if report.range else ""
     inputs = [
         {
             "uri": f"git+{repository}@{c.commit}#attestation-{a.index}",
@@ -90,49 +93,36 @@ def build_vsa(report: Report, *, repository: str, head_digest: str) -> bytes:
     ]
     policy_digest = report.policy_digest.removeprefix("sha256:")
     predicate_extra: dict[str, Any] = {}
-    trust = report.extra.get("trusted_root")
-    if isinstance(trust, dict):  # which root decided (G51), as a resource descriptor
+    trust = report.trusted_root
+    if trust is not None:  # which root decided (G51), as a resource descriptor
         root: dict[str, Any] = {"name": trust["source"]}
         if trust.get("path"):
             root["uri"] = trust["path"]
         if trust.get("digest"):
             root["digest"] = {"sha256": str(trust["digest"]).removeprefix("sha256:")}
         predicate_extra["trustedRoot"] = root
-    statement: dict[str, Any] = {
-        "_type": STATEMENT_TYPE,
-        "subject": [
-            {
-                "name": f"git+{repository}@{head}",
-                "digest": {"sha256": head_digest},
-                "annotations": {
-                    "gitCommit": head,
-                    "gitTree": info.get("head_tree", ""),
-                    "base": info.get("base", ""),
-                },
-            }
-        ],
-        "predicateType": VSA_PREDICATE_TYPE,
-        "predicate": {
-            "verifier": {"id": VERIFIER_ID, "version": {"provenance": __version__}},
-            "timeVerified": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-            "resourceUri": f"git+{repository}@{head}",
-            "policy": {"uri": report.policy_source, "digest": {"sha256": policy_digest}},
-            "inputAttestations": inputs,
-            "verificationResult": "PASSED" if report else "FAILED",
-            "verifiedLevels": [VERIFIED_LEVEL] if report else [],
-            **predicate_extra,
+    subject = {
+        "name": f"git+{repository}@{head}",
+        "digest": {"sha256": head_digest},
+        "annotations": {
+            "gitCommit": head,
+            "gitTree": report.range.head_tree if report.range else "",
+            "base": report.range.base if report.range else "",
         },
     }
-    encoded: bytes = rfc8785.dumps(statement)
-    return encoded
+    predicate = {
+        "verifier": {"id": VERIFIER_ID, "version": {"provenance": __version__}},
+        "timeVerified": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "resourceUri": f"git+{repository}@{head}",
+        "policy": {"uri": report.policy_source, "digest": {"sha256": policy_digest}},
+        "inputAttestations": inputs,
+        "verificationResult": "PASSED" if report else "FAILED",
+        "verifiedLevels": [VERIFIED_LEVEL] if report else [],
+        **predicate_extra,
+    }
+    return encode_statement([subject], VSA_PREDICATE_TYPE, predicate)
 
 
 def vsa_digest(statement: bytes) -> str:
     """``sha256:`` digest of VSA statement bytes."""
     return "sha256:" + hashlib.sha256(statement).hexdigest()
-
-
-def vsa_as_dict(statement: bytes) -> dict[str, Any]:
-    """Decoded copy of a VSA statement (for tests and display)."""
-    value: dict[str, Any] = json.loads(statement)
-    return value

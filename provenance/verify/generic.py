@@ -11,15 +11,15 @@ from pathlib import Path
 
 from cryptography.x509 import Certificate
 
+from provenance.reasons import Reason
 from provenance.verify.envelope import parse_line
 from provenance.verify.jsonstrict import StrictJSONError, loads_strict
-from provenance.verify.reasons import Reason
 from provenance.verify.sigstore_adapter import (
     BundleVerifier,
     certificate_identities,
     issuer_matches,
-    load_trusted_root,
 )
+from provenance.verify.trust import TrustSource
 
 #: Statement types a generic verification accepts; v0.1 is reported, never our own.
 KNOWN_STATEMENT_TYPES = ("https://in-toto.io/Statement/v1", "https://in-toto.io/Statement/v0.1")
@@ -29,7 +29,7 @@ KNOWN_STATEMENT_TYPES = ("https://in-toto.io/Statement/v1", "https://in-toto.io/
 class GenericResult:
     """Outcome of verifying one third-party bundle."""
 
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
     statement_type: str | None = None
     predicate_type: str | None = None
     signer: str | None = None
@@ -57,13 +57,13 @@ def verify_dsse_bundle(
     try:
         parsed = parse_line(raw.strip().replace(b"\n", b""))
     except StrictJSONError as e:
-        return GenericResult((e.reason.value,))
+        return GenericResult((e.reason,))
     if parsed.kind != "bundle":
-        return GenericResult((Reason.UNKNOWN_FORMAT.value,))
-    verifier = verifier or BundleVerifier(load_trusted_root(trusted_root, None))
+        return GenericResult((Reason.UNKNOWN_FORMAT,))
+    verifier = verifier or TrustSource(trusted_root=trusted_root).load()
     outcome = verifier.verify(parsed.raw, parsed.document, allowed)
     if outcome.reasons or outcome.payload is None:
-        return GenericResult(tuple(r.value for r in outcome.reasons), signer=outcome.signer)
+        return GenericResult(tuple(outcome.reasons), signer=outcome.signer)
     return statement_result(outcome.payload, subject_sha256, outcome.signer)
 
 
@@ -74,17 +74,17 @@ def statement_result(
     try:
         statement = loads_strict(payload, reason=Reason.STATEMENT_MALFORMED)
     except StrictJSONError as e:
-        return GenericResult((e.reason.value,), signer=signer)
+        return GenericResult((e.reason,), signer=signer)
     stype = statement.get("_type") if isinstance(statement, dict) else None
     ptype = statement.get("predicateType") if isinstance(statement, dict) else None
-    reasons: list[str] = []
+    reasons: list[Reason] = []
     if stype not in KNOWN_STATEMENT_TYPES:
-        reasons.append(Reason.STATEMENT_TYPE_INVALID.value)
+        reasons.append(Reason.STATEMENT_TYPE_INVALID)
     if subject_sha256 is not None:
         subjects = statement.get("subject") if isinstance(statement, dict) else None
         digests = [s.get("digest", {}).get("sha256") for s in subjects or [] if isinstance(s, dict)]
         if subject_sha256 not in digests:
-            reasons.append(Reason.SUBJECT_MISMATCH.value)
+            reasons.append(Reason.SUBJECT_MISMATCH)
     return GenericResult(
         tuple(reasons), statement_type=str(stype), predicate_type=str(ptype), signer=signer
     )

@@ -8,7 +8,7 @@ import json
 import re
 from typing import Any
 
-from provenance.verify.reasons import Reason
+from provenance.reasons import Reason
 
 _B64 = re.compile(r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
 MAX_DEPTH = 64

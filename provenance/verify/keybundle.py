@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -31,11 +31,25 @@ from cryptography.x509 import Certificate, load_pem_x509_certificate
 from securesystemslib.dsse import Envelope
 
 from provenance.errors import UsageError
+from provenance.reasons import Reason
 from provenance.verify.jsonstrict import StrictJSONError, loads_strict
-from provenance.verify.reasons import Reason
 
-if TYPE_CHECKING:
-    from provenance.verify.sigstore_bundles import KeyedParts
+
+class KeyedParts(Protocol):
+    """What a managed-key check reads of a bundle (``sigstore_bundles.KeyedParts`` has it)."""
+
+    @property
+    def entry_kind(self) -> tuple[str, str]: ...
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def signature(self) -> bytes: ...
+    @property
+    def payload(self) -> bytes | None: ...
+    @property
+    def payload_type(self) -> str | None: ...
+    @property
+    def message_digest(self) -> bytes | None: ...
 
 
 def load_public_key(pem: bytes, name: str) -> ec.EllipticCurvePublicKey:

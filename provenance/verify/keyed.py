@@ -14,7 +14,7 @@ from securesystemslib.signer import SSlibKey
 
 from provenance.errors import ConfigError
 from provenance.policy import LoadedPolicy, PrompterRule, SignerRule
-from provenance.verify.reasons import Reason
+from provenance.reasons import Reason
 
 
 @dataclass(frozen=True)

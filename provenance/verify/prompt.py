@@ -38,10 +38,10 @@ from provenance.predicates import (
     ChangePredicate,
     PromptPredicate,
 )
+from provenance.reasons import Reason
 from provenance.verify.envelope import ParsedLine, parse_line
 from provenance.verify.jsonstrict import StrictJSONError, loads_strict
 from provenance.verify.keyed import PolicyKey, verify_envelope
-from provenance.verify.reasons import Reason
 from provenance.verify.sigstore_adapter import BundleVerifier, workload_identity
 
 #: The longest a prompt attestation may stay usable (a replay window, so kept short).
@@ -57,7 +57,7 @@ class PrompterCheck:
     """Whether the change's prompter is bound by a signature, and by whom."""
 
     status: PrompterStatus
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...] = ()
     identity: str | None = None
     issuer: str | None = None
     person: str | None = None
@@ -161,7 +161,7 @@ def _binds(
 
 
 def _asserted(reason: Reason, digest: str | None = None) -> PrompterCheck:
-    return PrompterCheck("asserted", (reason.value,), digest=digest)
+    return PrompterCheck("asserted", (reason,), digest=digest)
 
 
 def check_prompter(

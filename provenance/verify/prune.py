@@ -20,11 +20,12 @@ that fail today's schema (a later version could read them).
 from __future__ import annotations
 
 from provenance.gitio import Commit
-from provenance.verify.attestation import TrustContext, verify_line
+from provenance.reasons import Reason
+from provenance.verify.attestation import verify_line
 from provenance.verify.envelope import parse_line
 from provenance.verify.jsonstrict import StrictJSONError
-from provenance.verify.reasons import Reason
 from provenance.verify.statement import check_statement
+from provenance.verify.trust import TrustContext
 
 #: Statement checks that fail whatever signed the statement.
 _STATEMENT_FOREVER = frozenset(
@@ -41,9 +42,9 @@ _STATEMENT_FOREVER = frozenset(
 #: Verifier refusals between parts of one line, which no trust root or policy can repair.
 _VERIFIED_FOREVER = frozenset(
     {
-        Reason.SIGNATURE_INVALID.value,
-        Reason.TLOG_MISMATCH.value,
-        Reason.PREDICATE_COMMIT_MISMATCH.value,
+        Reason.SIGNATURE_INVALID,
+        Reason.TLOG_MISMATCH,
+        Reason.PREDICATE_COMMIT_MISMATCH,
     }
 )
 
@@ -54,16 +55,16 @@ def permanent_refusal(line: bytes | None, commit: Commit, trust: TrustContext) -
     ``None`` as the line means one too long to read (longer than any attestation may be).
     """
     if line is None:
-        return Reason.TOO_LARGE.value
+        return Reason.TOO_LARGE
     try:
         parsed = parse_line(line)
     except StrictJSONError as e:
-        return e.reason.value
+        return e.reason
     try:
         check_statement(parsed.payload, commit.digest)
     except StrictJSONError as e:
         if e.reason in _STATEMENT_FOREVER:
-            return e.reason.value
+            return e.reason
     result = verify_line(0, line, commit, trust)
     if result.ok:
         return None

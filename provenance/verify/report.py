@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from provenance.display import shown
+from provenance.classify._model import Finding
+from provenance.classify.explain import finding_to_dict, summary
+from provenance.display import shown, shown_path
+from provenance.predicates import ChangePredicate
+from provenance.reasons import Reason
 from provenance.verify.attestation import AttestationResult
 
 Status = Literal["ok", "refused", "not-required"]
@@ -18,21 +22,49 @@ class CommitVerdict:
 
     commit: str
     status: Status
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
     attestations: tuple[AttestationResult, ...] = ()
     identity_related: bool | None = None
     rules: tuple[str, ...] = ()
     approvers: tuple[str, ...] = ()
+    #: where the identity rules fired (hunks and rules), for reviewers
+    findings: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True)
+class RangeInfo:
+    """The range a gate decided: its ends, and the tree the build must be of."""
+
+    base: str
+    head: str
+    head_tree: str
+
+
+@dataclass(frozen=True)
+class TrailerWarning:
+    """An ``Assisted-by:`` trailer and the attestations disagree (policy ``trailer = "warn"``)."""
+
+    commit: str
+    reason: Reason
 
 
 @dataclass(frozen=True)
 class Report:
-    """The whole decision; truthy only when every commit is ``ok`` or ``not-required``."""
+    """The whole decision; truthy only when every commit is ``ok`` or ``not-required``.
+
+    ``policy_from`` says who chose the policy: ``BASE`` (a range), ``HEAD`` (single commits
+    without ``--policy``) or ``--policy``. ``trusted_root`` names the root that decided (G51);
+    ``evidence`` describes the pack a ``verify --evidence`` decided from.
+    """
 
     commits: tuple[CommitVerdict, ...]
     policy_source: str
     policy_digest: str
-    extra: dict[str, Any] = field(default_factory=dict)
+    policy_from: str | None = None
+    range: RangeInfo | None = None
+    warnings: tuple[TrailerWarning, ...] = ()
+    trusted_root: dict[str, str | None] | None = None
+    evidence: dict[str, Any] | None = None
 
     def __bool__(self) -> bool:
         return bool(self.commits) and all(c.status != "refused" for c in self.commits)
@@ -41,6 +73,20 @@ class Report:
     def result(self) -> Literal["passed", "refused"]:
         """``passed`` or ``refused``."""
         return "passed" if self else "refused"
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """The report's context as the JSON shows it: range, warnings, trusted root, evidence."""
+        out: dict[str, Any] = {}
+        if self.range is not None:
+            out["range"] = asdict(self.range)
+        if self.warnings:
+            out["warnings"] = [{"commit": w.commit, "reason": w.reason} for w in self.warnings]
+        if self.trusted_root is not None:
+            out["trusted_root"] = self.trusted_root
+        if self.evidence is not None:
+            out["evidence"] = self.evidence
+        return out
 
 
 def _attestation_json(a: AttestationResult) -> dict[str, Any]:
@@ -64,7 +110,7 @@ def _prompter_json(a: AttestationResult) -> dict[str, Any]:
     """``signed`` (by whom, with the prompt attestation's digest) or ``asserted`` (and why)."""
     assert a.prompter is not None
     p = a.prompter
-    claimed = (a.predicate or {}).get("prompter")
+    claimed = a.predicate.prompter if isinstance(a.predicate, ChangePredicate) else None
     out: dict[str, Any] = {"status": p.status, "claimed": claimed}
     if p.status == "signed":
         out |= {"identity": p.identity, "issuer": p.issuer, "person": p.person}
@@ -83,16 +129,16 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         if c.identity_related is not None:
             entry["identity_related"] = c.identity_related
             entry["rules"] = list(c.rules)
+            if c.findings:
+                entry["findings"] = [finding_to_dict(f) for f in c.findings]
         if c.approvers:
             entry["approvers"] = list(c.approvers)
         entry["attestations"] = [_attestation_json(a) for a in c.attestations]
         commits.append(entry)
-    return {
-        "result": report.result,
-        "policy": {"source": report.policy_source, "digest": report.policy_digest},
-        **report.extra,
-        "commits": commits,
-    }
+    policy = {"source": report.policy_source, "digest": report.policy_digest}
+    if report.policy_from is not None:
+        policy["from"] = report.policy_from
+    return {"result": report.result, "policy": policy, **report.extra, "commits": commits}
 
 
 def render_json(report: Report) -> str:
@@ -104,7 +150,15 @@ def _prompter_text(a: AttestationResult) -> str:
     assert a.prompter is not None
     if a.prompter.status == "signed":
         return f"{a.prompter.identity} (signed)"
-    return f"{(a.predicate or {}).get('prompter')} (asserted)"
+    claimed = a.predicate.prompter if isinstance(a.predicate, ChangePredicate) else None
+    return f"{claimed} (asserted)"
+
+
+def _chosen_by(report: Report) -> str:
+    """Who chose the policy, said when it was not the range's BASE."""
+    if report.policy_from in (None, "BASE"):
+        return ""
+    return f", chosen by {report.policy_from}"
 
 
 def render_text(report: Report) -> str:
@@ -115,30 +169,30 @@ def render_text(report: Report) -> str:
         signers = sorted(
             {a.signer for a in c.attestations if a.ok and a.kind == "change" and a.signer}
         )
-        who = f"  signed by {shown(', '.join(signers))}" if signers and c.status == "ok" else ""
+        passed = c.status != "refused"
+        who = f"  signed by {shown(', '.join(signers))}" if signers and passed else ""
         prompters = sorted(
             {_prompter_text(a) for a in c.attestations if a.ok and a.prompter is not None}
         )
-        if prompters and c.status == "ok":
+        if prompters and passed:
             who += f"; prompted by {shown(', '.join(prompters))}"
         if c.approvers and c.status == "ok":
             who += f"; approved by {shown(', '.join(c.approvers))}"
         lines.append(f"{mark} {c.commit[:12]}{who}")
         for reason in c.reasons:
             lines.append(f"       {shown(reason)}")
-    warnings = report.extra.get("warnings")
-    for warning in warnings if isinstance(warnings, list) else ():
-        lines.append(
-            f"WARN {shown(str(warning.get('commit', ''))[:12])}  {shown(warning.get('reason', ''))}"
-        )
-    trust = report.extra.get("trusted_root")
-    if isinstance(trust, dict):
+        if c.findings and c.status == "refused":
+            lines.append(f"       why: {summary(c.findings, shown_path)}")
+    for warning in report.warnings:
+        lines.append(f"WARN {shown(warning.commit[:12])}  {shown(warning.reason)}")
+    trust = report.trusted_root
+    if trust is not None:
         where = f" {shown(trust['path'])}" if trust.get("path") else ""
         digest = trust.get("digest") or "(not loaded)"
         lines.append(f"trusted root {digest} from {shown(trust['source'])}{where}")
     refused = sum(1 for c in report.commits if c.status == "refused")
     lines.append(
         f"{report.result.upper()}: {len(report.commits)} commit(s), {refused} refused"
-        f" (policy {shown(report.policy_source)})"
+        f" (policy {shown(report.policy_source)}{_chosen_by(report)})"
     )
     return "\n".join(lines)

@@ -23,9 +23,9 @@ from typing import Any, Literal
 from cryptography.x509 import Certificate, load_der_x509_certificate
 
 from provenance.predicates import APPROVAL_PREDICATE_TYPE, CHANGE_PREDICATE_TYPE
+from provenance.reasons import Reason
 from provenance.verify.envelope import ParsedLine, parse_line
 from provenance.verify.jsonstrict import StrictJSONError, loads_strict
-from provenance.verify.reasons import Reason
 from provenance.verify.sigstore_adapter import certificate_identities, certificate_issuer
 
 Kind = Literal["change", "approval", "unknown"]

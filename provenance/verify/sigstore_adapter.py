@@ -35,7 +35,7 @@ from sigstore.verify import Verifier
 from sigstore.verify.policy import OIDCIssuer, OIDCIssuerV2
 
 from provenance.errors import TrustError
-from provenance.verify.reasons import Reason
+from provenance.reasons import Reason
 
 _OIDC_ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
 #: Signed times further ahead of the host clock than this are refused (THREATS.md C16).
@@ -86,6 +86,19 @@ class BundleOutcome:
     signer: str | None = None
     issuer: str | None = None
     signed_time: datetime | None = None
+
+
+def timed_outcome(
+    times: list[datetime], payload: bytes | None, signer: str | None, issuer: str | None
+) -> BundleOutcome:
+    """A verified bundle's outcome: refuse a missing or future signed time (C16), else pass
+    with the earliest time sigstore verified. Both adapters end their verification here."""
+    when = min(times) if times else None
+    if when is None:
+        return BundleOutcome((Reason.SIGNED_TIME_MISSING,), signer=signer, issuer=issuer)
+    if when > datetime.now(UTC) + FUTURE_SKEW:
+        return BundleOutcome((Reason.SIGNED_TIME_INVALID,), signer=signer, issuer=issuer)
+    return BundleOutcome((), payload=payload, signer=signer, issuer=issuer, signed_time=when)
 
 
 def load_trusted_root(path: Path | None, trust_config: Path | None) -> TrustedRoot:
@@ -289,12 +302,7 @@ class BundleVerifier:
         except Exception as e:  # malformed material deep inside sigstore: refuse, never pass
             reason = _reason_for(str(e)) if str(e) else Reason.SIGSTORE_VERIFICATION_FAILED
             return BundleOutcome((reason,), signer=signer, issuer=issuer)
-        when = min(times) if times else None
-        if when is None:
-            return BundleOutcome((Reason.SIGNED_TIME_MISSING,), signer=signer, issuer=issuer)
-        if when > datetime.now(UTC) + FUTURE_SKEW:
-            return BundleOutcome((Reason.SIGNED_TIME_INVALID,), signer=signer, issuer=issuer)
-        return BundleOutcome((), payload=payload, signer=signer, issuer=issuer, signed_time=when)
+        return timed_outcome(times, payload, signer, issuer)
 
 
 def _same_document(bundle: Bundle, document: dict[str, object]) -> bool:
@@ -313,9 +321,3 @@ def _same_document(bundle: Bundle, document: dict[str, object]) -> bool:
 
 def _canonical(value: object) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=True, allow_nan=False)
-
-
-def document_of(raw: bytes) -> dict[str, object]:
-    """Plain JSON view of a bundle (already strictly parsed by the caller)."""
-    value = json.loads(raw)
-    return value if isinstance(value, dict) else {}

@@ -43,10 +43,9 @@ from sigstore_models.common.v1 import HashAlgorithm
 from sigstore_models.trustroot import v1 as trustroot_v1
 
 from provenance.errors import TrustError
+from provenance.reasons import Reason
 from provenance.verify.keybundle import check_intoto, envelope_parts
-from provenance.verify.reasons import Reason
 from provenance.verify.sigstore_adapter import (
-    FUTURE_SKEW,
     BundleOutcome,
     BundleVerifier,
     SignerNotAllowed,
@@ -56,6 +55,7 @@ from provenance.verify.sigstore_adapter import (
     _SignerPolicy,
     certificate_identities,
     certificate_issuer,
+    timed_outcome,
 )
 
 #: Sigstore's TUF repositories, as sigstore-python names its embedded copies of their roots.
@@ -173,18 +173,6 @@ class _KeyedView:
         self.signature = signature
 
 
-def _outcome(
-    times: list[datetime], payload: bytes | None, signer: str | None, issuer: str | None
-) -> BundleOutcome:
-    """Refuse a missing or future signed time; otherwise the earliest verified time."""
-    when = min(times) if times else None
-    if when is None:
-        return BundleOutcome((Reason.SIGNED_TIME_MISSING,), signer=signer, issuer=issuer)
-    if when > datetime.now(UTC) + FUTURE_SKEW:
-        return BundleOutcome((Reason.SIGNED_TIME_INVALID,), signer=signer, issuer=issuer)
-    return BundleOutcome((), payload=payload, signer=signer, issuer=issuer, signed_time=when)
-
-
 #: Refusals of ``verify_artifact`` that the gate's table does not name.
 _ARTIFACT_REASONS: tuple[tuple[str, Reason], ...] = (
     ("message digest mismatch", Reason.SUBJECT_MISMATCH),
@@ -298,7 +286,7 @@ class ArtifactVerifier(BundleVerifier):
             return BundleOutcome((reason,), signer=signer, issuer=issuer)
         if refused is not None:  # steps 7 and 8, with the certificate's key
             return BundleOutcome((refused,), signer=signer, issuer=issuer)
-        return _outcome(times, envelope_parts(document)[0], signer, issuer)
+        return timed_outcome(times, envelope_parts(document)[0], signer, issuer)
 
     def verify_message(
         self,
@@ -321,7 +309,7 @@ class ArtifactVerifier(BundleVerifier):
         except Exception as e:  # sigstore's refusals and malformed material: never a pass
             reason = _artifact_reason(str(e)) if str(e) else Reason.SIGSTORE_VERIFICATION_FAILED
             return BundleOutcome((reason,), signer=signer, issuer=issuer)
-        return _outcome(times, None, signer, issuer)
+        return timed_outcome(times, None, signer, issuer)
 
     def verify_keyed(
         self, raw: bytes, check: Callable[[KeyedParts], Reason | None]
@@ -353,7 +341,7 @@ class ArtifactVerifier(BundleVerifier):
         refused = check(parts)
         if refused is not None:
             return BundleOutcome((refused,))
-        return _outcome(times, parts.payload, None, None)
+        return timed_outcome(times, parts.payload, None, None)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,10 @@
-"""Statement checks on verified payload bytes: type, subject binding, predicate schema."""
+"""Statement checks on verified payload bytes: type, subject binding, predicate schema.
+
+Our strict checks run first (each with its own reason code); a statement that passes them
+is then validated by in-toto's own bindings (``in_toto_attestation``), so nothing the
+reference implementation refuses as a Statement v1 is accepted here
+(``statement_malformed``). The predicate's content is our pydantic model's to judge.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from in_toto_attestation.v1.resource_descriptor import ResourceDescriptor
+from in_toto_attestation.v1.statement import Statement
 from pydantic import BaseModel, ValidationError
 
 from provenance.predicates import PREDICATE_MODELS, STATEMENT_TYPE
+from provenance.reasons import Reason
 from provenance.verify.jsonstrict import StrictJSONError, loads_strict
-from provenance.verify.reasons import Reason
 
 MAX_SUBJECTS = 64
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -64,4 +72,29 @@ def check_statement(payload: bytes, expected_digest: str) -> CheckedStatement:
     except ValidationError as e:
         raise StrictJSONError(Reason.PREDICATE_INVALID, str(e).splitlines()[0]) from e
     assert isinstance(ptype, str)
+    _in_toto_check(doc, ptype)
     return CheckedStatement(predicate_type=ptype, predicate=predicate, document=doc)
+
+
+def _in_toto_check(doc: dict[str, Any], predicate_type: str) -> None:
+    """in-toto's own Statement v1 validation, built from the parsed document.
+
+    The bindings hold the predicate as a protobuf ``Struct``; it gets the predicate's keys
+    only (its values are the model's to check, and copying them costs ten times more).
+    """
+    try:
+        subjects = [
+            ResourceDescriptor(
+                name=s.get("name", ""),
+                uri=s.get("uri", ""),
+                digest=s["digest"],
+                download_location=s.get("downloadLocation", ""),
+                media_type=s.get("mediaType", ""),
+                annotations=s.get("annotations"),
+            ).pb
+            for s in doc["subject"]
+        ]
+        Statement(subjects, predicate_type, dict.fromkeys(doc["predicate"])).validate()
+    except (ValueError, TypeError, AttributeError) as e:
+        reason = Reason.STATEMENT_MALFORMED
+        raise StrictJSONError(reason, f"not an in-toto Statement v1: {e}") from e

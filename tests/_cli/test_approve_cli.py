@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 
-from provenance.app.stamp import SigningOptions, stamp
+from provenance.app.stamp import stamp
 from provenance.devinstance import DevInstance
+from provenance.sign.signing import SigningOptions
 from tests.conftest import AGENT_ID, session
 from tests.helpers import SSO_CALLBACK, GitRepo
 

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from provenance.app.stamp import SigningOptions, stamp
+from provenance.app.stamp import stamp
 from provenance.devinstance import DevInstance
 from provenance.policy import render_template
+from provenance.sign.signing import SigningOptions
 from tests.conftest import AGENT_ID, session
 from tests.helpers import GitRepo
 

@@ -184,7 +184,7 @@ def test_offline_verify_needs_no_network(golden: Golden) -> None:
 def test_offline_flag_forbids_sockets_in_process(golden: Golden) -> None:
     code = (
         "import socket, sys\n"
-        "from provenance.app.verify import forbid_network\n"
+        "from provenance.app.options import forbid_network\n"
         "forbid_network()\n"
         "try:\n    socket.create_connection(('127.0.0.1', 9))\nexcept OSError as e:\n"
         "    sys.exit(0 if 'offline' in str(e) else 1)\n"
@@ -197,7 +197,7 @@ def test_an_unexpected_failure_is_could_not_decide_never_refused_or_passed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # A crash (a broken worker pool, a bug) must not read as a verdict: exit 3, with a hint.
-    import provenance.app.verify as verify_module
+    import provenance.app.gate as verify_module
     from provenance._cli import main
 
     repo = GitRepo.init(tmp_path / "repo")

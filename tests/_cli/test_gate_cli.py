@@ -230,15 +230,21 @@ def _check_classify_shape(data: dict[str, Any], site: Site) -> None:
         assert set(entry) == {"commit", "identity_related", "paths"}
         assert entry["identity_related"] == bool(entry["paths"])
         for path in entry["paths"]:
-            assert {"path", "rules"} <= set(path) <= {"path", "old_path", "rules"}
+            assert {"path", "rules", "findings"} <= set(path) <= {
+                "path", "old_path", "rules", "findings",
+            }  # fmt: skip
             assert path["rules"] and path["rules"] == sorted(path["rules"])
+            # each rule that fired says where (issue 16): path and lines, or the path alone
+            assert {f["rule"] for f in path["findings"]} == set(path["rules"])
     assert commits[site.docs] == {"commit": site.docs, "identity_related": False, "paths": []}
     assert commits[site.good]["identity_related"] is False
     (auth,) = commits[site.auth]["paths"]
     assert auth["path"] == "app/auth/sso.py" and "path.authn" in auth["rules"]
     (moved,) = commits[site.renamed]["paths"]
     assert moved == {"path": "lib/mathutil.py", "old_path": "app/auth/mathutil.py",
-                     "rules": ["path.authn"]}  # fmt: skip
+                     "rules": ["path.authn"],
+                     "findings": [{"rule": "path.authn", "path": "lib/mathutil.py",
+                                   "side": "new", "start_line": 17, "end_line": 17}]}  # fmt: skip
 
 
 def test_classify_json_shape(site: Site, calls: Calls) -> None:
@@ -360,6 +366,13 @@ def test_sarif_is_2_1_0_with_reason_codes_as_rule_ids(site: Site, calls: Calls) 
     }
     for entry in results:
         assert entry["level"] == "error" and entry["message"]["text"]
+    # issue 16: each refused commit's result points at the hunks and rules that made it
+    # identity-related, as SARIF locations with regions
+    (bad,) = [r for r in results if r["partialFingerprints"]["commit"] == site.bad]
+    (where,) = [loc for loc in bad["locations"] if loc["properties"]["side"] == "new"]
+    assert where["physicalLocation"]["artifactLocation"] == {"uri": "app/auth/sso.py"}
+    assert where["physicalLocation"]["region"] == {"startLine": 1, "endLine": 1}
+    assert "path.authn" in where["properties"]["rules"]
     assert [r["id"] for r in driver["rules"]] == ["attestation_missing"]
     assert run_["properties"]["result"] == "refused"
     assert run_["properties"]["range"]["head"] == site.bad

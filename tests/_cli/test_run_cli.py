@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from provenance._cli import _register, cli
+from provenance.app.credentials import child_environment, is_withheld
 from provenance.app.hooks import MARKER
-from provenance.app.run import child_environment, is_withheld
 from provenance.errors import UsageError
 from provenance.record.change import SessionContext, prompt_from_text
 from tests.helpers import GitRepo

@@ -15,14 +15,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from provenance.app.approve import preview
-from provenance.app.stamp import SigningOptions, stamp
-from provenance.app.verify import VerifyOptions
+from provenance.app.options import VerifyOptions
+from provenance.app.stamp import stamp
 from provenance.audit.models import LogEntry
 from provenance.audit.render import render_log
 from provenance.devinstance import DevInstance
 from provenance.display import shown, shown_path, terminal_safe, warnings
 from provenance.errors import ConfigError, UsageError
 from provenance.gitio import Git
+from provenance.sign.signing import SigningOptions
 from tests._cli.test_approve_cli import _policy, run
 from tests.conftest import AGENT_ID, session
 from tests.helpers import GitRepo

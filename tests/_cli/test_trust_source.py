@@ -17,10 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from provenance.app.evidence import trusted_root_digest
-from provenance.app.verify import VerifyOptions
-from provenance.verify.formats import vsa_as_dict
 from provenance.verify.sigstore_adapter import load_trusted_root, root_digest
+from provenance.verify.trust import TrustSource
 from tests.conftest import Golden
 from tests.helpers import Result
 
@@ -58,7 +56,7 @@ def test_the_environment_variable_is_named_as_the_source(golden: Golden) -> None
     env = {"PROVENANCE_TRUST_CONFIG": str(config)}
     result = run(golden, "verify", "--offline", "--format", "json", "HEAD", env=env)
     assert result.returncode == 0, result.stderr
-    expected = trusted_root_digest(VerifyOptions(trust_config=config))
+    expected = TrustSource(trust_config=config).pinned_digest()
     assert result.json()["trusted_root"] == {
         "source": "PROVENANCE_TRUST_CONFIG", "path": str(config), "digest": expected,
     }  # fmt: skip
@@ -67,6 +65,17 @@ def test_the_environment_variable_is_named_as_the_source(golden: Golden) -> None
                "HEAD")  # fmt: skip
     assert flag.json()["trusted_root"]["source"] == "--trust-config"
     assert "PROVENANCE_TRUST_CONFIG" not in flag.stderr
+
+
+def test_every_verifying_command_names_the_environment_variable(golden: Golden) -> None:
+    """THREATS.md G51: ``pending`` (a report with its root) said --trust-config before."""
+    config = golden.inst.trust_config_path
+    env = {"PROVENANCE_TRUST_CONFIG": str(config)}
+    base = golden.repo.git("rev-parse", "HEAD~1")
+    result = run(golden, "pending", "--offline", "--format", "json", f"{base}..HEAD", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.json()["trusted_root"]["source"] == "PROVENANCE_TRUST_CONFIG"
+    assert "from PROVENANCE_TRUST_CONFIG" in result.stderr
 
 
 def test_sarif_and_the_vsa_carry_the_root(golden: Golden, tmp_path: Path) -> None:
@@ -79,7 +88,7 @@ def test_sarif_and_the_vsa_carry_the_root(golden: Golden, tmp_path: Path) -> Non
     assert result.returncode == 0, result.stderr
     properties = json.loads(result.stdout)["runs"][0]["properties"]
     assert properties["trusted_root"]["digest"] == _file_digest(root)
-    predicate = vsa_as_dict(vsa.read_bytes())["predicate"]
+    predicate = json.loads(vsa.read_bytes())["predicate"]
     assert predicate["trustedRoot"] == {
         "name": "--trusted-root", "uri": str(root),
         "digest": {"sha256": _file_digest(root).removeprefix("sha256:")},
@@ -100,7 +109,7 @@ def test_a_one_commit_vsa_needs_a_policy_from_outside_the_candidate(
     policy.write_bytes((golden.repo.path / ".provenance/policy.toml").read_bytes())
     passed = run(golden, *common, "--policy", str(policy), "HEAD")
     assert passed.returncode == 0, passed.stderr
-    assert vsa_as_dict(vsa.read_bytes())["predicate"]["policy"]["uri"] == str(policy)
+    assert json.loads(vsa.read_bytes())["predicate"]["policy"]["uri"] == str(policy)
 
 
 def test_production_is_named_and_digested_only_when_loaded(golden: Golden) -> None:

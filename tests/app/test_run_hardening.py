@@ -14,12 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from provenance.app.pending_stamps import complete_pending, list_pending
+from provenance.app.pending_stamps import complete_pending
 from provenance.app.run import run_session
-from provenance.app.stamp import PENDING_REF, SigningOptions, stamp
+from provenance.app.stamp import stamp
 from provenance.devinstance import DevInstance
 from provenance.errors import GitError, StoreError
 from provenance.gitio import Git
+from provenance.sign.signing import SigningOptions
+from provenance.store.pending import PENDING_REF, list_pending
 from tests.app.test_run import GIT_IDENTITY, head, script
 from tests.conftest import AGENT_ID, Golden, make_golden, session
 from tests.helpers import GitRepo

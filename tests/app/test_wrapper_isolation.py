@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from provenance.app.run import run_session
-from provenance.app.stamp import SigningOptions
 from provenance.devinstance import DevInstance
 from provenance.errors import ConfigError, UsageError
 from provenance.record.capture import read_salt
+from provenance.sign.signing import SigningOptions
 from tests.app.test_run import GIT_IDENTITY, script
 from tests.conftest import AGENT_ID, Golden, make_golden, session
 
@@ -97,7 +97,7 @@ def test_signing_imports_nothing_new_once_preloaded(dev: DevInstance, tmp_path: 
 import sys
 from pathlib import Path
 import provenance._cli, provenance._cli.run, provenance.app.run
-from provenance.app.stamp import SigningOptions, pin_signing, sign_statement
+from provenance.sign.signing import SigningOptions, pin_signing, sign
 key, token, trust = sys.argv[1:]
 keyed = pin_signing(SigningOptions(key=key), None)
 keyless = pin_signing(SigningOptions(identity_token=token, trust_config=Path(trust)), None)
@@ -105,8 +105,8 @@ before = set(sys.modules)
 stmt = (b'{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"x","digest":'
         b'{"sha256":"' + b"0" * 64 + b'"}}],"predicateType":"https://example.com/p",'
         b'"predicate":{}}')
-sign_statement(stmt, keyed)
-sign_statement(stmt, keyless)
+sign(stmt, keyed)
+sign(stmt, keyless)
 print(sorted(set(sys.modules) - before))
 """
     proc = subprocess.run(

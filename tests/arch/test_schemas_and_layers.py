@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 
 from provenance.schemas import SCHEMAS, render
+from tests.arch.imports import cycles, import_graph, layer_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 PKG = ROOT / "provenance"
-ORDER = ["gitio", "classify", "record", "sign", "store", "verify", "audit"]
-SHARED = {"errors", "models", "predicates", "policy", "schemas", "safefiles", "__init__"}
 
 
 @pytest.mark.parametrize("name", sorted(SCHEMAS))
@@ -33,31 +32,90 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-def _layer(module: str) -> str | None:
-    parts = module.split(".")
-    if parts[0] != "provenance" or len(parts) < 2:
-        return None
-    return parts[1]
-
-
 def test_stages_import_only_earlier_stages_and_never_cli() -> None:
-    problems = []
-    for path in PKG.rglob("*.py"):
-        rel = path.relative_to(PKG).parts
-        here = rel[0].removesuffix(".py")
-        for imported in _imports(path):
-            target = _layer(imported)
-            if target is None or target == here:
-                continue
-            if target == "_cli" and here not in ("_cli", "__main__"):
-                problems.append(f"{path}: imports _cli")
-            if target == "app" and here not in ("_cli", "app"):
-                problems.append(f"{path}: imports the app layer")
-            if here in ORDER and target in ORDER and ORDER.index(target) > ORDER.index(here):
-                problems.append(f"{path}: {here} imports later stage {target}")
-            if here in SHARED and target in [*ORDER, "app", "devinstance"]:
-                problems.append(f"{path}: shared module imports stage {target}")
-    assert problems == []
+    """STYLE.md 1: gitio -> classify -> record -> sign -> store -> verify -> audit, app, _cli."""
+    assert layer_problems(import_graph(PKG)) == []
+
+
+def test_no_import_cycles() -> None:
+    """No two modules import each other, directly or around a loop (lazy imports count)."""
+    assert cycles(import_graph(PKG)) == []
+
+
+def _package(root: Path, files: dict[str, str]) -> Path:
+    pkg = root / "provenance"
+    for rel, text in {"__init__.py": "", **files}.items():
+        (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / rel).write_text(text)
+    return pkg
+
+
+def test_layering_check_resolves_relative_imports(tmp_path: Path) -> None:
+    """A stage reaching a later stage through ``from ..verify import x`` is caught."""
+    pkg = _package(
+        tmp_path,
+        {
+            "gitio/__init__.py": "",
+            "gitio/walk.py": "from ..verify.gate import decide\nfrom . import runner\n",
+            "gitio/runner.py": "",
+            "verify/__init__.py": "",
+            "verify/gate.py": "def decide(): ...\n",
+        },
+    )
+    graph = import_graph(pkg)
+    assert graph["provenance.gitio.walk"] == {"provenance.verify.gate", "provenance.gitio.runner"}
+    assert layer_problems(graph) == ["provenance.gitio.walk: gitio imports later stage verify"]
+
+
+def test_cycle_check_sees_lazy_and_relative_imports(tmp_path: Path) -> None:
+    """A loop closed by a function-level relative import is still a cycle."""
+    pkg = _package(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/stamp.py": "def f():\n    from .pending import g\n",
+            "app/pending.py": "from provenance.app.stamp import f\n",
+        },
+    )
+    assert cycles(import_graph(pkg)) == [["provenance.app.pending", "provenance.app.stamp"]]
+
+
+def _prints_or_exits(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id in {"print", "exit", "quit"}:
+                found.append(f"{node.func.id}() at line {node.lineno}")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            name = f"{owner.id}.{node.func.attr}" if isinstance(owner, ast.Name) else ""
+            if name in {"sys.exit", "os._exit"}:
+                found.append(f"{name}() at line {node.lineno}")
+        elif isinstance(node, ast.Raise) and node.exc is not None:
+            exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            if isinstance(exc, ast.Name) and exc.id == "SystemExit":
+                found.append(f"raise SystemExit at line {node.lineno}")
+    return sorted(found, key=lambda f: int(f.rsplit(" ", 1)[1]))
+
+
+def test_only_cli_prints_or_exits() -> None:
+    """STYLE.md 2: library code returns values and raises errors; ``_cli`` prints and exits."""
+    problems = {
+        str(path.relative_to(PKG)): found
+        for path in PKG.rglob("*.py")
+        if path.relative_to(PKG).parts[0] not in ("_cli", "__main__.py")
+        and (found := _prints_or_exits(path))
+    }
+    assert problems == {}
+
+
+def test_print_check_would_see_a_print(tmp_path: Path) -> None:
+    """The check above can fail: it finds print, sys.exit and raise SystemExit."""
+    module = tmp_path / "m.py"
+    module.write_text("import sys\nprint(1)\nsys.exit(2)\nraise SystemExit(3)\n")
+    assert _prints_or_exits(module) == [
+        "print() at line 2", "sys.exit() at line 3", "raise SystemExit at line 4",
+    ]  # fmt: skip
 
 
 def test_only_cli_imports_click_and_only_adapters_import_sigstore() -> None:
@@ -82,3 +140,26 @@ def test_only_cli_imports_click_and_only_adapters_import_sigstore() -> None:
             ], files
         elif stage != "devinstance":
             assert len(files) == 1, f"{stage} has several sigstore adapters: {files}"
+
+
+PACKAGES = sorted(
+    p.parent.relative_to(ROOT).as_posix().replace("/", ".") for p in PKG.glob("*/__init__.py")
+)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_each_package_says_what_it_holds_and_exports_it(package: str) -> None:
+    """Every stage package has a docstring and an ``__all__`` whose names resolve to objects.
+
+    A lazily exported name must not be shadowed by a submodule of the same name.
+    """
+    import importlib
+    import types
+
+    module = importlib.import_module(package)
+    assert module.__doc__ and len(module.__doc__.strip().splitlines()) > 1, package
+    names = getattr(module, "__all__", None)
+    assert names, f"{package} exports nothing (__all__)"
+    for name in names:
+        value = getattr(module, name)
+        assert not isinstance(value, types.ModuleType), f"{package}.{name} is a module"

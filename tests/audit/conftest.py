@@ -20,11 +20,12 @@ from pathlib import Path
 import pytest
 
 from provenance.app.approve import approve, preview
-from provenance.app.stamp import SigningOptions, stamp
-from provenance.app.verify import VerifyOptions
+from provenance.app.options import VerifyOptions
+from provenance.app.stamp import stamp
 from provenance.devinstance import DevInstance
 from provenance.predicates import ResourceDescriptor
 from provenance.record.change import SessionContext, directory_digest, prompt_from_text
+from provenance.sign.signing import SigningOptions
 from tests.conftest import AGENT_ID
 from tests.helpers import SSO_CALLBACK, GitRepo
 

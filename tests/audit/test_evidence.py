@@ -13,9 +13,10 @@ import pytest
 
 from provenance.app.evidence import Exported, export_pack, verify_evidence
 from provenance.app.gate import verify_range
-from provenance.app.verify import VerifyOptions
+from provenance.app.options import VerifyOptions
 from provenance.errors import UsageError
-from provenance.store import PackError, PackReason
+from provenance.reasons import Reason
+from provenance.store import PackError
 from provenance.verify.report import Report
 from tests.audit.conftest import World
 
@@ -86,7 +87,7 @@ def test_an_unpinned_pack_proves_nothing(world: World, exported: Exported) -> No
     # under it, so the pack's root is never trusted on its own.
     with pytest.raises(PackError) as e:
         verify_evidence(world.repo.path, world.spec, exported.out, VerifyOptions(offline=True))
-    assert e.value.reason == PackReason.TRUSTED_ROOT_UNPINNED
+    assert e.value.reason == Reason.EVIDENCE_TRUSTED_ROOT_UNPINNED
     assert e.value.exit_code == 1
 
 
@@ -150,23 +151,30 @@ def _flipped(rel: Callable[[World], str]) -> Tamper:
 
 
 ZERO = "sha256:" + "0" * 64
-DIGEST, MISSING, EXTRA = PackReason.DIGEST_MISMATCH, PackReason.FILE_MISSING, PackReason.FILE_EXTRA
+DIGEST, MISSING, EXTRA = (
+    Reason.EVIDENCE_DIGEST_MISMATCH,
+    Reason.EVIDENCE_FILE_MISSING,
+    Reason.EVIDENCE_FILE_EXTRA,
+)
 TAMPERING: dict[str, tuple[Tamper, str]] = {
     "attestation-byte": (_flipped(lambda w: f"attestations/{w.sso}.jsonl"), DIGEST),
     "policy-byte": (_flipped(lambda w: "policy.toml"), DIGEST),
     "root-byte": (_flipped(lambda w: "trusted_root.json"), DIGEST),
     "manifest-digest": (_manifest(lambda m: m["files"].update({"policy.toml": ZERO})), DIGEST),
-    "manifest-format": (_manifest(lambda m: m.update(format="x")), PackReason.MANIFEST_INVALID),
+    "manifest-format": (
+        _manifest(lambda m: m.update(format="x")),
+        Reason.EVIDENCE_MANIFEST_INVALID,
+    ),
     "manifest-policy": (
         _manifest(lambda m: m["policy"].update(digest=ZERO)),
-        PackReason.MANIFEST_INVALID,
+        Reason.EVIDENCE_MANIFEST_INVALID,
     ),
     "attestation-missing": (_unlink(lambda w: f"attestations/{w.scim}.jsonl"), MISSING),
     "root-missing": (_unlink(lambda w: "trusted_root.json"), MISSING),
     "manifest-missing": (_unlink(lambda w: "manifest.json"), MISSING),
     "extra-file": (_create(lambda w: "README"), EXTRA),
     "extra-attestation": (_create(lambda w: f"attestations/{w.docs}.jsonl"), EXTRA),
-    "weaker-policy": (_consistent_policy, PackReason.POLICY_MISMATCH),
+    "weaker-policy": (_consistent_policy, Reason.EVIDENCE_POLICY_MISMATCH),
 }
 
 
@@ -204,7 +212,7 @@ def test_a_pinned_root_must_be_the_packs_root(
         verify_evidence(
             world.repo.path, world.spec, exported.out, VerifyOptions(trusted_root=other)
         )
-    assert e.value.reason == PackReason.TRUSTED_ROOT_MISMATCH
+    assert e.value.reason == Reason.EVIDENCE_TRUSTED_ROOT_MISMATCH
 
 
 def test_export_refuses_to_overwrite_and_needs_a_pinned_root(

@@ -13,8 +13,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from provenance.app.audit import IndexStats, blame, build_index, log, query
+from provenance.app.options import VerifyOptions
 from provenance.app.stamp import stamp
-from provenance.app.verify import VerifyOptions
 from provenance.audit import Query, parse_when
 from provenance.audit.render import render_blame, render_hits, render_log
 from provenance.errors import ProvenanceError, UsageError

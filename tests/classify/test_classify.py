@@ -12,11 +12,14 @@ from provenance.classify import (
     BUILTIN_RULESET_DIGEST,
     BUILTIN_RULESET_ID,
     CLASSIFIER_VERSION,
+    RULESET_V1,
+    RULESET_V2,
     Classifier,
     RuleSpec,
+    ruleset_digest,
 )
-from provenance.classify.evaluate import load_cases, run_cases, score
 from provenance.models import FileChange
+from tests.classify.harness import classifier_eval
 
 CLF = Classifier.build()
 FIXTURES = Path(__file__).parent / "fixtures_classify"
@@ -49,7 +52,7 @@ def fc(
 
 
 def test_public_constants() -> None:
-    assert BUILTIN_RULESET_ID == "builtin:identity@1"
+    assert BUILTIN_RULESET_ID == "builtin:identity@2"
     assert BUILTIN_RULESET_DIGEST.startswith("sha256:") and len(BUILTIN_RULESET_DIGEST) == 71
     assert CLASSIFIER_VERSION
 
@@ -287,12 +290,36 @@ def test_bad_policy_input_is_value_error(kwargs: dict[str, object]) -> None:
 # --- digest ----------------------------------------------------------------------------
 
 
-def test_builtin_digest_is_pinned() -> None:
-    # Changing a built-in rule, glob or file kind changes this digest: bump the "@N" in
-    # BUILTIN_RULESET_ID and update the value here in the same change.
-    assert BUILTIN_RULESET_DIGEST == (
-        "sha256:c2c42755ed1f805576ec378652af0d6f61952a406102aa947c4c7982bcc65f53"
+def test_builtin_digests_are_pinned() -> None:
+    # @1 is frozen. Changing a rule, glob, file kind or stage of @2 changes its digest: add a
+    # new "@N" for it rather than editing a released version. Security fixes are the one
+    # exception (decision 0014): red-team 07 (blob.packaged-code, packaged extensions) and 08
+    # (kinds text and decorative) changed @1's tables on purpose.
+    assert ruleset_digest(RULESET_V1) == (
+        "sha256:247214e3cd13f0f0dc03bc43761c419d6aa60822f0c8b0f3d19dab4426414e16"
     )
+    assert BUILTIN_RULESET_DIGEST == ruleset_digest(RULESET_V2) != ruleset_digest(RULESET_V1)
+
+
+@pytest.mark.parametrize(
+    ("names", "resolved"),
+    [
+        (["builtin:identity"], ("builtin:identity@2",)),
+        (["builtin:identity@1"], ("builtin:identity@1",)),
+        (["builtin:identity@2", "builtin:identity"], ("builtin:identity@2",)),
+        ([], ()),
+    ],
+)
+def test_unversioned_name_means_the_newest(names: list[str], resolved: tuple[str, ...]) -> None:
+    assert (
+        Classifier.build(rulesets=names).ruleset_digest
+        == Classifier.build(rulesets=list(resolved)).ruleset_digest
+    )
+
+
+def test_two_versions_of_the_ruleset_are_refused() -> None:
+    with pytest.raises(ValueError, match="one version"):
+        Classifier.build(rulesets=["builtin:identity@1", "builtin:identity"])
 
 
 def test_digest_is_stable_and_covers_policy_additions() -> None:
@@ -311,15 +338,15 @@ def test_digest_is_stable_and_covers_policy_additions() -> None:
 
 @pytest.mark.parametrize("split", ["tune", "heldout"])
 def test_fixture_targets(split: str) -> None:
-    cases = [c for c in load_cases(FIXTURES) if c.split == split]
+    cases = [c for c in classifier_eval.load_cases(FIXTURES) if c.split == split]
     assert len(cases) >= 100
-    s = score(run_cases(CLF, cases))
+    s = classifier_eval.score(classifier_eval.run_cases(CLF, cases))
     assert s.recall >= 0.95, s
     assert s.precision >= 0.80, s
 
 
 def test_fixtures_are_large_and_balanced() -> None:
-    cases = load_cases(FIXTURES)
+    cases = classifier_eval.load_cases(FIXTURES)
     positives = sum(c.label for c in cases)
     assert len(cases) >= 150
     assert 0.30 <= positives / len(cases) <= 0.50

@@ -18,7 +18,7 @@ from provenance.classify._content import ContentScanner, builtin_rules, render
 from provenance.classify._derive import required
 from provenance.classify._normalize import split_camel, words_view
 from provenance.classify._prefilter import Condition, TokenAtoms, tokens
-from provenance.classify._ruleset import BUILTIN_CONTENT_RULES
+from provenance.classify._ruleset import RULESET_V1, RULESET_V2, ruleset
 
 P: Any = __import__("re._parser", fromlist=["parse"])
 C: Any = __import__("re._constants", fromlist=["LITERAL"])
@@ -83,11 +83,22 @@ def admits(condition: Condition, text: str) -> tuple[bool, bool]:
     return condition.holds(present, text), clauses
 
 
-RULES = [b for b in builtin_rules() if b.condition is not None]
+RULESETS = (RULESET_V1, RULESET_V2)
+#: Every built-in rule with a condition, once per distinct pattern across the versions.
+RULES = list(
+    {
+        (b.rule.pattern, b.flags): b
+        for ruleset_id in RULESETS
+        for b in builtin_rules(ruleset_id)
+        if b.condition is not None
+    }.values()
+)
 
 
-def test_most_rules_have_a_condition() -> None:
-    assert len(RULES) >= len(builtin_rules()) - 2
+@pytest.mark.parametrize("ruleset_id", RULESETS)
+def test_most_rules_have_a_condition(ruleset_id: str) -> None:
+    rules = builtin_rules(ruleset_id)
+    assert sum(b.condition is not None for b in rules) >= len(rules) - 2
 
 
 @pytest.mark.parametrize("builtin", RULES, ids=lambda b: b.rule.id)
@@ -172,26 +183,29 @@ KINDS = [
 ]
 
 
-def reference_matching(kinds: frozenset[str], raw: str) -> set[str]:
+def reference_matching(ruleset_id: str, kinds: frozenset[str], raw: str) -> set[str]:
     """Every rule's regex, run whenever one of its hints occurs (no prefilter)."""
     lower = raw.lower()
     return {
         b.rule.id
-        for b in builtin_rules()
+        for b in builtin_rules(ruleset_id)
         if b.rule.kinds & kinds
         and (not b.rule.hints or any(h in lower for h in b.rule.hints))
         and b.regex.search(render(raw, b.view))
     }
 
 
-def test_scanner_reports_exactly_the_rules_whose_regex_matches() -> None:
-    scanner = ContentScanner(BUILTIN_CONTENT_RULES)
+@pytest.mark.parametrize("ruleset_id", RULESETS)
+def test_scanner_reports_exactly_the_rules_whose_regex_matches(ruleset_id: str) -> None:
+    scanner = ContentScanner(ruleset(ruleset_id).content_rules, ruleset_id)
     rng = random.Random(7)
-    trees = [(P.parse(b.rule.pattern, b.flags), b) for b in builtin_rules()]
+    trees = [(P.parse(b.rule.pattern, b.flags), b) for b in builtin_rules(ruleset_id)]
     for _ in range(ITERATIONS):
         parts = [sample(tree, rng) for tree, _ in rng.sample(trees, rng.randint(1, 4))]
         raw = "".join(rng.choice(CONTEXTS) + p for p in parts)
         if rng.random() < 0.5:
             raw = raw.upper() if rng.random() < 0.2 else raw.replace(" ", "_")
         kinds = rng.choice(KINDS)
-        assert {r.id for r in scanner.matching(kinds, raw)} == reference_matching(kinds, raw)
+        assert {r.id for r in scanner.matching(kinds, raw)} == reference_matching(
+            ruleset_id, kinds, raw
+        )

@@ -17,8 +17,13 @@ from dataclasses import replace
 
 import pytest
 
+from provenance.classify import Classifier
 from provenance.models import FileChange
 from tests.classify.test_classify_sees import CLF, ZERO, added_file, edited_file
+
+#: ``builtin:identity@1``: the red-team fixes are the engine's, so both versions get them.
+CLF1 = Classifier.build(rulesets=["builtin:identity@1"])
+BOTH = pytest.mark.parametrize("clf", [CLF1, CLF], ids=["v1", "v2"])
 
 # --- red-team 08: inert files under identity paths, catalogues that are configuration ----------
 
@@ -33,24 +38,27 @@ from tests.classify.test_classify_sees import CLF, ZERO, added_file, edited_file
         "config/permissions/roles.po",
     ],
 )
-def test_inert_files_under_identity_paths_are_identity_related(path: str) -> None:
-    """THREATS.md G46 (variant): an inert extension switched path rules off in app/auth/."""
+@BOTH
+def test_inert_files_under_identity_paths_are_identity_related(clf: Classifier, path: str) -> None:
+    """THREATS.md G46 (variant): an inert extension switched path rules off in app/auth/;
+    ``@2``'s docs exemption does not reach into identity directories either."""
     old, new = "alice@example.com\n", "alice@example.com\nmallory@evil.example\n"
-    assert CLF.classify(edited_file(path, old, new)), path
+    assert clf.classify(edited_file(path, old, new)), path
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "docs/auth.md",  # documentation named after auth, outside any identity directory
-        "src/components/login.module.css",
-        "resources/icons/auth/discord.svg",  # media decide nothing anywhere
-        "static/img/login-hero.png",
-        "src/__snapshots__/Login.test.tsx.snap",
-    ],
-)
-def test_documentation_styling_and_media_stay_inert(path: str) -> None:
-    assert CLF.classify(edited_file(path, "a\n", "b\n")) == (), path
+INERT_ANYWHERE = [
+    "docs/auth.md",  # documentation named after auth, outside any identity directory
+    "src/components/login.module.css",
+    "resources/icons/auth/discord.svg",  # media decide nothing anywhere (@1)
+    "static/img/login-hero.png",
+    "src/__snapshots__/Login.test.tsx.snap",
+]
+
+
+@BOTH
+@pytest.mark.parametrize("path", INERT_ANYWHERE)
+def test_documentation_styling_and_media_stay_inert(clf: Classifier, path: str) -> None:
+    assert clf.classify(edited_file(path, "a\n", "b\n")) == (), path
 
 
 @pytest.mark.parametrize(

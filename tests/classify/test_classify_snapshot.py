@@ -1,4 +1,8 @@
-"""Pins the rule ids every fixture case gets, so optimisations cannot change a verdict.
+"""Pins the rule ids every fixture case gets under ``builtin:identity@1``, which is frozen.
+
+Policies that pin ``@1`` must keep its rules, digest and verdicts byte for byte
+(``docs/decisions/0013-identity-ruleset-2.md``); ``test_classify_snapshot_v2.py`` is the
+sibling for ``@2``.
 
 ``BUILTIN`` was recorded with the classifier as it was before its matching was optimised
 (``docs/decisions/0003-classifier.md``); cases not listed fire nothing. ``POLICY`` lists the cases
@@ -10,21 +14,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from provenance.classify import BUILTIN_RULESET_DIGEST, Classifier, RuleSpec
-from provenance.classify.evaluate import load_cases
+from provenance.classify import RULESET_V1, Classifier, RuleSpec, ruleset_digest
+from tests.classify.harness import classifier_eval
 
 FIXTURES = Path(__file__).parent / "fixtures_classify"
-CASES = {case.id: case for case in load_cases(FIXTURES)}
+CASES = {case.id: case for case in classifier_eval.load_cases(FIXTURES)}
 
-CLF = Classifier.build()
+CLF = Classifier.build(rulesets=[RULESET_V1])
 POLICY_CLF = Classifier.build(
+    rulesets=[RULESET_V1],
     paths=["billing*/**", "*.secret", "src/payments", "**/handlers/*.go"],
     content=[RuleSpec("stripe", r"(?i)stripe"), RuleSpec("tok", r"token\b")],
     exclude=["tests/**", "*.md", "vendor/", "**/__tests__/**"],
 )
 
-BUILTIN_DIGEST = "sha256:c2c42755ed1f805576ec378652af0d6f61952a406102aa947c4c7982bcc65f53"
-POLICY_DIGEST = "sha256:7259db63196fecd3910cd4aa849667ac00d13a0f8796c831247cd040a5849bcf"
+BUILTIN_DIGEST = "sha256:247214e3cd13f0f0dc03bc43761c419d6aa60822f0c8b0f3d19dab4426414e16"
+POLICY_DIGEST = "sha256:ecc13ed9ccac52431196955c1961281daab084d581fc9cef45fd7fe02b3ea88a"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),
@@ -481,5 +486,5 @@ def test_policy_verdicts_are_unchanged() -> None:
 
 
 def test_digests_are_unchanged() -> None:
-    assert BUILTIN_RULESET_DIGEST == BUILTIN_DIGEST == CLF.ruleset_digest
+    assert ruleset_digest(RULESET_V1) == BUILTIN_DIGEST == CLF.ruleset_digest
     assert POLICY_CLF.ruleset_digest == POLICY_DIGEST

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from provenance.app.gate import verify_range
-from provenance.app.verify import VerifyOptions, verify
+from provenance.app.gate import verify, verify_range
+from provenance.app.options import VerifyOptions
 from provenance.errors import GitError, UsageError
 from provenance.gitio import Git, check_repository_safe, parse_commit, read_commit, resolve_commit
 from provenance.gitio.batch import read_objects
-from provenance.gitio.diff import diff_against
+from provenance.gitio.stream import diff_against
 from provenance.store import NotesStore
 from tests.helpers import GitRepo
 

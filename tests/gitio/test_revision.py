@@ -20,14 +20,14 @@ import pytest
 from provenance.app.approve import preview
 from provenance.app.audit import log
 from provenance.app.evidence import export_pack
-from provenance.app.gate import classify_range, verify_range
-from provenance.app.verify import VerifyOptions, verify
+from provenance.app.gate import classify_range, verify, verify_range
+from provenance.app.options import VerifyOptions
 from provenance.devinstance import DevInstance
 from provenance.errors import UsageError
 from provenance.gitio import Git, resolve_commit
 from provenance.gitio.revision import REVISION_AMBIGUOUS, RangeError
 from provenance.policy import render_template
-from provenance.verify.reasons import Reason
+from provenance.reasons import Reason
 from tests.conftest import AGENT_ID
 from tests.helpers import SSO_CALLBACK, GitRepo
 

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from provenance.errors import StoreError
-from provenance.store import DirectoryStore, PackError, PackReason
-from provenance.store.interface import STORE_FOR_SCHEME
+from provenance.reasons import Reason
+from provenance.store import DirectoryStore, PackError
+from provenance.store.interface import open_store
 
 C1, C2 = "a" * 40, "b" * 40
 
@@ -57,7 +58,7 @@ def test_sealed_pack_reads_back_like_the_store_it_came_from(sealed: Path) -> Non
     }
     with pytest.raises(StoreError):
         pack.add_many({C1: [b"z"]})  # sealed packs are read-only
-    assert isinstance(STORE_FOR_SCHEME["dir"](f"dir:{sealed}", None), DirectoryStore)
+    assert isinstance(open_store(f"dir:{sealed}", None), DirectoryStore)
 
 
 def test_create_never_overwrites(sealed: Path) -> None:
@@ -71,7 +72,7 @@ def test_one_changed_byte_is_refused(sealed: Path, rel: str) -> None:
     data = bytearray(path.read_bytes())
     data[0] ^= 1
     path.write_bytes(bytes(data))
-    assert _refused(sealed) == PackReason.DIGEST_MISMATCH
+    assert _refused(sealed) == Reason.EVIDENCE_DIGEST_MISMATCH
 
 
 def test_missing_extra_and_unsafe_files_are_refused(tmp_path: Path) -> None:
@@ -85,13 +86,13 @@ def test_missing_extra_and_unsafe_files_are_refused(tmp_path: Path) -> None:
         "no-manifest": lambda p: (p / "manifest.json").unlink(),
     }
     expected = {
-        "missing": PackReason.FILE_MISSING,
-        "missing-attestations": PackReason.FILE_MISSING,
-        "extra": PackReason.FILE_EXTRA,
-        "extra-attestation": PackReason.FILE_EXTRA,
-        "extra-dir": PackReason.FILE_EXTRA,
-        "symlink": PackReason.PATH_UNSAFE,
-        "no-manifest": PackReason.FILE_MISSING,
+        "missing": Reason.EVIDENCE_FILE_MISSING,
+        "missing-attestations": Reason.EVIDENCE_FILE_MISSING,
+        "extra": Reason.EVIDENCE_FILE_EXTRA,
+        "extra-attestation": Reason.EVIDENCE_FILE_EXTRA,
+        "extra-dir": Reason.EVIDENCE_FILE_EXTRA,
+        "symlink": Reason.EVIDENCE_PATH_UNSAFE,
+        "no-manifest": Reason.EVIDENCE_FILE_MISSING,
     }
     for name, tamper in cases.items():
         root = tmp_path / name
@@ -105,17 +106,17 @@ def _rewrite_manifest(root: Path, text: str) -> None:
 
 
 ZERO = "sha256:" + "0" * 64
-INVALID = PackReason.MANIFEST_INVALID
-MANIFEST_EDITS: dict[str, tuple[Callable[[dict[str, Any]], object], PackReason]] = {
+INVALID = Reason.EVIDENCE_MANIFEST_INVALID
+MANIFEST_EDITS: dict[str, tuple[Callable[[dict[str, Any]], object], Reason]] = {
     "format": (lambda m: m.update(format="https://example.com/other"), INVALID),
-    "dotdot": (lambda m: m["files"].update({"../escape": ZERO}), PackReason.PATH_UNSAFE),
-    "absolute": (lambda m: m["files"].update({"/etc/passwd": ZERO}), PackReason.PATH_UNSAFE),
+    "dotdot": (lambda m: m["files"].update({"../escape": ZERO}), Reason.EVIDENCE_PATH_UNSAFE),
+    "absolute": (lambda m: m["files"].update({"/etc/passwd": ZERO}), Reason.EVIDENCE_PATH_UNSAFE),
     "algorithm": (
         lambda m: m["files"].update({"policy.toml": "md5:0"}),
-        PackReason.MANIFEST_INVALID,
+        Reason.EVIDENCE_MANIFEST_INVALID,
     ),
-    "digest": (lambda m: m["files"].update({"policy.toml": ZERO}), PackReason.DIGEST_MISMATCH),
-    "unlisted": (lambda m: m["files"].pop("policy.toml"), PackReason.FILE_EXTRA),
+    "digest": (lambda m: m["files"].update({"policy.toml": ZERO}), Reason.EVIDENCE_DIGEST_MISMATCH),
+    "unlisted": (lambda m: m["files"].pop("policy.toml"), Reason.EVIDENCE_FILE_EXTRA),
 }
 
 
@@ -131,9 +132,9 @@ def test_manifest_edits_are_refused(sealed: Path, case: str) -> None:
 def test_duplicate_keys_and_non_json_manifests_are_refused(sealed: Path) -> None:
     text = (sealed / "manifest.json").read_text()
     _rewrite_manifest(sealed, text.replace('"format"', '"format": "x", "format"', 1))
-    assert _refused(sealed) == PackReason.MANIFEST_INVALID
+    assert _refused(sealed) == Reason.EVIDENCE_MANIFEST_INVALID
     _rewrite_manifest(sealed, "not json")
-    assert _refused(sealed) == PackReason.MANIFEST_INVALID
+    assert _refused(sealed) == Reason.EVIDENCE_MANIFEST_INVALID
 
 
 def test_a_file_changed_after_opening_is_refused_on_read(sealed: Path) -> None:
@@ -141,4 +142,4 @@ def test_a_file_changed_after_opening_is_refused_on_read(sealed: Path) -> None:
     (sealed / f"attestations/{C1}.jsonl").write_bytes(b'{"forged":1}\n')
     with pytest.raises(PackError) as e:
         pack.read_many([C1])
-    assert e.value.reason == PackReason.DIGEST_MISMATCH
+    assert e.value.reason == Reason.EVIDENCE_DIGEST_MISMATCH

@@ -129,3 +129,18 @@ def test_a_notes_ref_that_is_not_a_commit_is_an_error_not_an_absence(repo: GitRe
     store = NotesStore(Git.discover(repo.path))
     with pytest.raises(StoreError, match="does not point to a notes commit"):
         store.add(repo.git("rev-parse", "HEAD"), [b"x"])
+
+
+def test_stores_open_by_uri_scheme(tmp_path: Path) -> None:
+    """STYLE.md 3: the registry by scheme opens the notes store a policy names; unknown fails."""
+    from provenance.policy import parse_policy
+    from provenance.store.interface import open_store
+
+    git = Git.discover(GitRepo.init(tmp_path / "repo").path)
+    store = open_store("git-notes:refs/notes/other", git)
+    assert isinstance(store, NotesStore) and store.ref == "refs/notes/other"
+    policy = parse_policy('version = 1\nnotes_ref = "refs/notes/audit"\n', source="test")
+    assert NotesStore.of_policy(git, policy).ref == "refs/notes/audit"
+    for uri in ("s3:bucket", "git-notes:", "nothing"):
+        with pytest.raises(StoreError):
+            open_store(uri, git)

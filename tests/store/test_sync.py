@@ -143,7 +143,8 @@ def test_bad_remotes_are_errors_not_silent(tmp_path: Path) -> None:
 _WORKER = """
 import json, sys
 from pathlib import Path
-from provenance.app.stamp import SigningOptions, stamp
+from provenance.app.stamp import stamp
+from provenance.sign.signing import SigningOptions
 from provenance.app.sync import sync
 from provenance.gitio import Git
 from provenance.store import NotesStore
@@ -172,7 +173,7 @@ def test_two_clones_stamping_and_syncing_concurrently_lose_nothing(
     tmp_path: Path, dev: DevInstance
 ) -> None:
     from provenance.app.audit import build_index
-    from provenance.app.verify import VerifyOptions
+    from provenance.app.options import VerifyOptions
     from provenance.policy import render_template
 
     policy = {".provenance/policy.toml": render_template(dev.default_issuer, AGENT_ID)}

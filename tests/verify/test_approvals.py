@@ -32,11 +32,13 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from provenance.app.approve import approve as sign_approval
 from provenance.app.approve import preview
-from provenance.app.gate import verify_range
-from provenance.app.stamp import SigningOptions, stamp
-from provenance.app.verify import VerifyOptions, verify
+from provenance.app.gate import verify, verify_range
+from provenance.app.options import VerifyOptions
+from provenance.app.stamp import stamp
 from provenance.devinstance import DevInstance
+from provenance.predicates import ApprovalPredicate
 from provenance.sign import sign_with_key
+from provenance.sign.signing import SigningOptions
 from provenance.verify.report import CommitVerdict, Report, report_to_dict
 from tests.conftest import AGENT_ID, session
 from tests.helpers import SSO_CALLBACK, GitRepo
@@ -322,9 +324,9 @@ def test_threshold_one_met_by_one_allowed_human(world: World) -> None:
     verdict = assert_verdict(report, "ok", [], ["bob"])
     (approval,) = [a for a in verdict.attestations if a.kind == "approval"]
     assert (approval.ok, approval.signer, approval.approver) == (True, BOB, "bob")
-    assert approval.predicate is not None
-    assert approval.predicate["change_attestation"] == {"sha256": _digest(change)}
-    assert approval.predicate["decision"] == "approve"
+    assert isinstance(approval.predicate, ApprovalPredicate)  # typed from verification on
+    assert approval.predicate.change_attestation == {"sha256": _digest(change)}
+    assert approval.predicate.decision == "approve"
 
 
 def test_threshold_two_met_by_two_distinct_people(world: World) -> None:
@@ -558,7 +560,8 @@ def test_approval_claimed_in_the_change_predicate_is_no_approval(world: World) -
         verdict = assert_verdict(report, "refused", ["approval_missing"])
         (only,) = verdict.attestations
         assert (only.kind, only.ok, only.signer) == ("change", True, AGENT_ID)
-        assert only.predicate is not None and only.predicate["approved_by"] == "alice"
+        extra = only.predicate.model_extra if only.predicate is not None else None
+        assert extra is not None and extra["approved_by"] == "alice"  # kept, never counted
 
 
 # --- B10 / D approvals of another change attestation or another commit ---------------------------

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from provenance.app.approve import preview
 from provenance.app.gate import verify_range
-from provenance.app.verify import VerifyOptions
+from provenance.app.options import VerifyOptions
 from provenance.store import MAX_LINES_PER_COMMIT, MAX_NOTE_BYTES
 from tests.verify._support import (
     Json,

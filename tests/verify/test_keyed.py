@@ -13,9 +13,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from provenance.app.stamp import SigningOptions, stamp
-from provenance.app.verify import VerifyOptions, verify
+from provenance.app.gate import verify
+from provenance.app.options import VerifyOptions
+from provenance.app.stamp import stamp
 from provenance.sign import public_key_from_pem
+from provenance.sign.signing import SigningOptions
 from provenance.verify.report import Report
 from tests.conftest import session
 from tests.helpers import SSO_CALLBACK, GitRepo

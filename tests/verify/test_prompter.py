@@ -27,14 +27,16 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from provenance.app.approve import approve, preview
+from provenance.app.gate import verify
+from provenance.app.options import VerifyOptions
 from provenance.app.prompt import sign_prompt
-from provenance.app.stamp import SigningOptions, stamp
-from provenance.app.verify import VerifyOptions, verify
+from provenance.app.stamp import stamp
 from provenance.devinstance import DevInstance
 from provenance.errors import ConfigError, UsageError
 from provenance.policy import parse_policy
 from provenance.predicates import PROMPT_PREDICATE_TYPE, PromptAttestationRef
 from provenance.record.change import SessionContext
+from provenance.sign.signing import SigningOptions
 from provenance.verify.report import Report, render_text, report_to_dict
 from provenance.verify.sigstore_adapter import workload_identity
 from tests.conftest import AGENT_ID, session

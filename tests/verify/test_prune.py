@@ -13,8 +13,8 @@ import os
 import subprocess
 import sys
 
+from provenance.app.options import VerifyOptions
 from provenance.app.prune import prune
-from provenance.app.verify import VerifyOptions
 from provenance.devinstance import DevInstance
 from provenance.gitio import Git
 from provenance.store import MAX_LINE_BYTES, NotesStore

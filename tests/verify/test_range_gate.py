@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from provenance.app.gate import Classified, classify_range, verify_range
+from provenance.app.options import VerifyOptions
 from provenance.app.policy_source import load_policy_at
-from provenance.app.verify import VerifyOptions
 from provenance.app.vsa import write_vsa
 from provenance.classify.configured import classification_for
 from provenance.devinstance import DevInstance

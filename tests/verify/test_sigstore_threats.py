@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from provenance.app.verify import VerifyOptions, verify
+from provenance.app.gate import verify
+from provenance.app.options import VerifyOptions
 from provenance.devinstance import DEFAULT_ISSUER, DevInstance
 from provenance.errors import ConfigError
 from provenance.policy import SignerRule

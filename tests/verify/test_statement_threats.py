@@ -84,6 +84,31 @@ def test_statement_type_not_v1_is_refused(lab: Lab, edit: Callable[[Json], objec
     assert_refused(lab.verify(lab.resign_unchecked(edit)), "statement_type_invalid")
 
 
+def _extra_subject(subject: Json) -> Callable[[Json], None]:
+    def edit(statement: Json) -> None:
+        statement["subject"].append(subject)
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(_extra_subject({"name": "other", "digest": {}}), id="subject-without-digest"),
+        pytest.param(_extra_subject({"digest": {"sha512": 7}}), id="digest-not-a-string"),
+        pytest.param(_extra_subject({"name": 5, "digest": {"sha1": "ab"}}), id="name-not-a-string"),
+        pytest.param(_set(["x"], "subject", 0, "annotations"), id="annotations-not-an-object"),
+    ],
+)
+def test_statement_in_toto_refuses_is_refused(lab: Lab, edit: Callable[[Json], object]) -> None:
+    """THREATS.md B7: what in-toto's own Statement v1 bindings refuse is never accepted.
+
+    Each statement names the commit's digest correctly and carries a valid predicate, so the
+    project's own checks pass it; in_toto_attestation's validation refuses it.
+    """
+    assert_refused(lab.verify(lab.resign_unchecked(edit)), "statement_malformed")
+
+
 @pytest.mark.parametrize(
     "payload",
     [
@@ -279,7 +304,7 @@ def _copy_note(golden: Golden, to: str) -> None:
 
 
 def test_attestation_copied_onto_another_commit_is_refused(golden: Golden) -> None:
-    other = golden.repo.commit("Tweak SSO", {"app/auth/sso.py": SSO_CALLBACK + "# tweak\n"})
+    other = golden.repo.commit("Tweak SSO", {"app/auth/sso.py": SSO_CALLBACK + "TTL = 60\n"})
     _copy_note(golden, other)
     assert_refused(check(golden, other), "subject_mismatch")
     assert_passed(check(golden, golden.commit))

@@ -1,36 +1,21 @@
-"""classify, and the range form of verify (the release gate): parse, call, render."""
+"""``classify``: which commits of a range the release gate will demand evidence for."""
 
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from provenance._cli.output import echo
+from provenance._cli.output import echo, progress_printer
+from provenance.classify.explain import finding_to_dict, summary, where
 from provenance.display import shown, shown_path
 
 if TYPE_CHECKING:
     from provenance.app.gate import Classified
 
 from provenance._cli.options import format_option, repo_option
-
-
-def progress_printer() -> Callable[[str, int, int], None] | None:
-    """A progress callback on stderr when it is a terminal, else ``None`` (quiet in CI)."""
-    if not sys.stderr.isatty():
-        return None
-
-    def show(stage: str, done: int, total: int) -> None:
-        end = "\n" if done == total else ""
-        click.echo(f"\r{stage} {done}/{total}", err=True, nl=False)  # our own words only
-        if end:
-            click.echo("", err=True)
-
-    return show
 
 
 def classified_to_dict(result: Classified) -> dict[str, object]:
@@ -45,7 +30,8 @@ def classified_to_dict(result: Classified) -> dict[str, object]:
                 "identity_related": c.identity_related,
                 "paths": [
                     {"path": p.path, **({"old_path": p.old_path} if p.old_path else {}),
-                     "rules": list(p.rules)}
+                     "rules": list(p.rules),
+                     "findings": [finding_to_dict(f) for f in p.findings]}
                     for p in c.paths
                     if p.rules
                 ],
@@ -65,11 +51,13 @@ def classified_to_dict(result: Classified) -> dict[str, object]:
 )
 @format_option("text", "json")
 def classify_cmd(revision_range: str, repo: Path, policy: Path | None, fmt: str) -> None:
-    """Show which commits of BASE..HEAD are identity-related and which rules fired.
+    """Show which commits of BASE..HEAD are identity-related, which rules fired, and where.
 
     This is what the release gate will demand attestations for. Rules come from the policy
-    committed at BASE (or --policy); with none, the built-in ruleset builtin:identity is used.
-    Reads git objects only, so it works in a clone without a work tree.
+    committed at BASE (or --policy); with none, the built-in ruleset builtin:identity (its
+    newest version, @2) is used. Each identity-related commit names the hunks (path and
+    lines; "(removed)" for lines of the parent) and the rules that made it so. Reads git
+    objects only, so it works in a clone without a work tree.
 
     \b
     Example:
@@ -84,11 +72,14 @@ def classify_cmd(revision_range: str, repo: Path, policy: Path | None, fmt: str)
     related = [c for c in result.commits if c.identity_related]
     for c in result.commits:
         flagged = [p for p in c.paths if p.rules]
-        echo(f"{'ID ' if flagged else '-- '} {c.commit[:12]}", err=True)
+        why = f"  {summary(c.findings, shown_path)}" if c.findings else ""
+        echo(f"{'ID ' if flagged else '-- '} {c.commit[:12]}{why}", err=True)
         for p in flagged:
             echo(f"      {shown_path(p.path)}  [{shown(', '.join(p.rules))}]", err=True)
+            for f in p.findings:
+                echo(f"        {where(f, shown_path)}  {shown(f.rule)}", err=True)
     echo(f"{len(related)} of {len(result.commits)} commit(s) identity-related "
                f"(rules: {result.policy_source})", err=True)  # fmt: skip
 
 
-__all__ = ["classified_to_dict", "classify_cmd", "progress_printer"]
+__all__ = ["classified_to_dict", "classify_cmd"]

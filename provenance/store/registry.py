@@ -29,7 +29,7 @@ def _root() -> Path:
 
 
 def _directory(git: Git) -> Path:
-    common = git.out("rev-parse", "--path-format=absolute", "--git-common-dir").decode().strip()
+    common = git.common_dir()
     key = hashlib.sha256(os.fsencode(os.path.realpath(common))).hexdigest()[:32]
     return _root() / key
 
@@ -66,11 +66,6 @@ def registered_ref(git: Git, statement: bytes) -> str | None:
         if not (stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid() and private):
             return None
         return f.read(4096).strip()
-
-
-def is_registered(git: Git, statement: bytes) -> bool:
-    """Was this exact statement recorded pending by provenance, for this repository?"""
-    return registered_ref(git, statement) is not None
 
 
 def forget(git: Git, statements: Iterable[bytes]) -> None:

@@ -1,0 +1,177 @@
+"""Rules ``builtin:identity@2`` adds or widens: frameworks reviewers meet, guest and sudo checks.
+
+Each addition has positive and negative fixture cases (``tests/classify/test_v2_coverage.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from provenance.classify._model import ContentRule, PathRule, Strength, View
+from provenance.classify._rules_authn import CONF
+
+S, M, W = Strength.STRONG, Strength.MEDIUM, Strength.WEAK
+
+#: Alternatives appended to ``@1`` rules (``rule id`` -> (regex alternative, more hints)).
+WIDENED: dict[str, tuple[str, tuple[str, ...]]] = {
+    # guest and demo users, and re-authentication ("sudo mode") before sensitive actions
+    "code.authz-check": (
+        r"|\b(?:prevent|deny|block|forbid|disallow|restrict) ?(?:guest|anonymous|public|demo)"
+        r" ?(?:access|users?|mode|only)?\b|\bis ?guest\b|\bguest ?access\b"
+        r"|\b(?:require|requires|ensure|enforce|check) ?(?:sudo|recent ?login|fresh ?login"
+        r"|password ?confirm\w*|re ?auth\w*)\b|\bsudo ?mode\b|\blogin ?required ?mixin\b"
+        r"|\bpermission ?required ?mixin\b|\baccess ?mixin\b|\bauthentication ?classes\b"
+        r"|\bauthorize ?(?:http ?)?requests\b|\brequest ?matchers\b",
+        (
+            "guest",
+            "anonymous",
+            "public",
+            "demo",
+            "sudo",
+            "login",
+            "confirm",
+            "mixin",
+            "authentication",
+            "authorize",
+            "matchers",
+            "recent",
+            "fresh",
+            "reauth",
+            "re_auth",
+        ),
+    ),
+    "code.auth-decorator": (
+        r"|^\s*@[\w .]*?\b(?:requires? sudo\w*|sudo \w*|guest\w*|fresh login\w*|reauth\w*)\b",
+        (),
+    ),
+    # ownership assigned from the signed-in user (Rails keeps it in @user or @current_user)
+    "code.ownership": (
+        r"|\b(?:user|owner|author|creator|created by|submitter)(?: id)?\s*(?:=|:|=>)\s*"
+        r"@(?:current )?user\b",
+        ("@",),
+    ),
+    "ruby.authz": (
+        r"|\b(?:verify_authorized|verify_policy_scoped|skip_authorization|skip_policy_scope"
+        r"|http_basic_authenticate_with|authenticate_or_request_with_http_\w+"
+        r"|authenticate_with_http_\w+|request_http_\w+_authentication)\b",
+        (),
+    ),
+    "php.authz": (
+        r"""|->middleware\(\s*\[?\s*['"](?:auth|can:|verified|password\.confirm|guest|role:"""
+        r"""|permission:|signed|ability:|abilities:|throttle:login)|->authorizeResource\("""
+        r"|\b(?:denyAccessUnlessGranted|isGranted|IsGranted)\(|#\[(?:IsGranted"
+        r"|Security)\b|\bextends\s+Voter\b|\bVoterInterface\b|\bAccessDecisionManager\w*",
+        (),
+    ),
+}
+
+ADDED_CONTENT: tuple[ContentRule, ...] = (
+    ContentRule(
+        "dotnet.authz",
+        "ASP.NET authorization attributes, policies, authentication setup and antiforgery",
+        r"\[(?:Authorize|AllowAnonymous|ValidateAntiForgeryToken|IgnoreAntiforgeryToken"
+        r"|AutoValidateAntiforgeryToken|RequireHttps)\b[^\]\n]*\]|\.(?:RequireAuthorization"
+        r"|AllowAnonymous|AddAuthentication|AddAuthorization\w*|AddJwtBearer|AddCookie"
+        r"|AddOpenIdConnect|AddMicrosoftIdentity\w*|AddIdentity\w*|UseAuthentication"
+        r"|UseAuthorization|AddPolicy|AddAntiforgery|RequireRole|RequireClaim"
+        r"|RequireAuthenticatedUser)\s*\(|\bUser\.IsInRole\s*\(|\bIAuthorizationHandler\b"
+        r"|\bAuthorizationHandler<|\bAuthorizeAttribute\b|\bSignInManager<|\bUserManager<",
+        frozenset({"code", "template"}),
+        view=View.RAW,
+    ),
+    ContentRule(
+        "rust.authz",
+        "Rust extractors and guards that authenticate or authorize (axum, actix, rocket)",
+        r"\bimpl\s*(?:<[^>\n]*>\s*)?(?:\w+::)*FromRequest(?:Parts)?\b|\bRequireAuth\w*"
+        r"|\bValidateRequestHeaderLayer::(?:bearer|basic|custom)|\bHttpAuthentication::\w+"
+        r"|\bactix_identity::|\bIdentity::login\b|#\[(?:protect|has_permissions|has_roles"
+        r"|has_any_role|has_any_permission)\b|\btower_http::auth\b|\bAuthLayer\b"
+        r"|\baxum_login::|\bjsonwebtoken::|\bargon2::|\bpassword_hash::|\bwebauthn_rs::",
+        frozenset({"code"}),
+        view=View.RAW,
+    ),
+    ContentRule(
+        "js.middleware",
+        "Express middleware chains that authenticate, and Next.js middleware matchers",
+        r"\b(?:app|router|server|api)\.(?:use|all)\(\s*(?:['\"`][^'\"`\n]*['\"`]\s*,\s*)?"
+        r"[\w.]*(?:[Aa]uth|[Ss]ession|[Pp]assport|[Jj]wt|JWT|[Cc]srf|CSRF|[Gg]uard|[Pp]rotect"
+        r"|[Ll]ogin|[Pp]ermission|[Rr]ole|[Aa]dmin)",
+        frozenset({"js"}),
+        view=View.RAW,
+    ),
+    ContentRule(
+        "js.middleware-matcher",
+        "a middleware's route matcher (which paths its checks cover, with a middleware file)",
+        r"^\s*matcher\s*:",
+        frozenset({"js"}),
+        view=View.RAW,
+        strength=W,
+        concept="route-scope",
+    ),
+    ContentRule(
+        "go.middleware",
+        "Go middleware chains and route groups that authenticate or authorize",
+        r"\.(?:Use|With|Group|Route|Handle|HandleFunc|Wrap)\([^)\n]*\b\w*(?:[Aa]uth|[Ss]ession"
+        r"|JWT|Jwt|CSRF|Csrf|[Aa]dmin|[Gg]uard|[Pp]rotect|[Ll]ogin|[Pp]ermission|[Rr]ole"
+        r"|RequireUser|[Rr]equire[A-Z])\w*",
+        frozenset({"go"}),
+        view=View.RAW,
+    ),
+    ContentRule(
+        "config.web-server-auth",
+        "Apache and nginx authentication and access directives",
+        r"^\s*(?:AuthType|AuthName|AuthUserFile|AuthGroupFile|AuthBasicProvider|AuthLDAP\w*"
+        r"|Require\s+(?:valid-user|user|group|all|ip|host|not|env|expr)|Allow\s+from|Deny\s+from"
+        r"|Satisfy|SSLVerifyClient|SSLRequire|auth_basic(?:_user_file)?|auth_request"
+        r"|auth_jwt\w*|satisfy|ssl_verify_client|ssl_client_certificate)\b"
+        r"|^\s*(?:allow|deny)\s+[\w.:/]+\s*;",
+        CONF | frozenset({"other"}),
+        view=View.RAW,
+    ),
+    ContentRule(
+        "config.symfony-security",
+        "Symfony security settings: access_control, firewalls, role hierarchy, password hashers",
+        r"^\s*(?:access_control|firewalls|role_hierarchy|access_decision_manager"
+        r"|password_hashers|encoders)\s*:",
+        CONF,
+        view=View.RAW,
+    ),
+)
+
+ADDED_PATHS: tuple[PathRule, ...] = (
+    PathRule(
+        "path.system-auth",
+        "who may log in to or act on a machine: sudoers, sshd, PAM, NSS, Kerberos, polkit",
+        (
+            *("sudoers", "sudoers.d/", "sshd_config", "sshd_config.d/", "pam.d/", "*.pam"),
+            *("login.defs", "krb5.conf", "sssd.conf", "nsswitch.conf", "polkit-1/"),
+            *("etc/passwd", "etc/shadow", "etc/group", "etc/gshadow", "security/access.conf"),
+        ),
+        always=True,
+    ),
+    PathRule(
+        "git.repository-settings",
+        "repository settings as code: branch protection, collaborators, teams, rulesets",
+        (".github/settings.yml", ".github/settings.yaml", ".github/rulesets/"),
+        always=True,
+    ),
+    PathRule(
+        "path.policy-data",
+        "data an authorization policy engine reads (OPA bundles and policy data files)",
+        (
+            *("opa/", "rego/", "**/policy/**/data.json", "**/policies/**/data.json"),
+            *("**/policy/**/data.yaml", "**/policies/**/data.yaml", ".manifest"),
+        ),
+        always=True,
+    ),
+)
+
+
+def widened(rule: ContentRule) -> ContentRule:
+    """``rule`` with ``@2``'s alternatives and hints, or unchanged."""
+    extra = WIDENED.get(rule.id)
+    if extra is None:
+        return rule
+    pattern, hints = extra
+    merged = tuple(dict.fromkeys((*rule.hints, *hints))) if rule.hints else ()
+    return replace(rule, pattern=rule.pattern + pattern, hints=merged)
