@@ -91,6 +91,8 @@ _ANY_KIND = frozenset({"inert"})
 _MEMO_LIMIT = 4096
 #: Path hints of user and account code, where lifecycle functions are looked for.
 _USER_CODE = frozenset({"path.hint.user"})
+#: Kinds whose files are shipped minified (scripts and pages).
+_MINIFIABLE = frozenset({"js", "template"})
 #: Kinds of files some stage of ``@2`` reads whole.
 _STAGE_KINDS = frozenset({"python", "js", "go", "jvm", "ruby", "php", "code", "template"})
 
@@ -487,7 +489,11 @@ class ClassifierV2(Classifier):
         sides = [source for _, source in _present(change)]
         if not sides or any(s is None for s in sides):
             return False  # a side was not read: nothing is known
-        return all(generated(s) for s in sides) or all(minified(s) for s in sides)
+        if all(generated(s) for s in sides):
+            return True
+        # only scripts, styles and pages ship minified; a long line of Python or Go is a
+        # line to read (red-team follow-up: padding made a module look minified)
+        return bool(kinds & _MINIFIABLE) and all(minified(s) for s in sides)
 
 
 def _identity_of(change: FileChange) -> tuple[str, str, str, str]:

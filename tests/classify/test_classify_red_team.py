@@ -268,3 +268,16 @@ def test_identifier_and_string_escapes_are_decoded(path: str, line: str) -> None
     assert not CLF.classify(added_file(path, line.replace("\\u0069", "x").replace("\\u{69}", "x")
                                        .replace("\\u0049", "X").replace("\\x69", "x")
                                        .replace("\\u0041", "X") + "\n"))  # fmt: skip
+
+
+# --- merge follow-up: @2's minified stage must not be reached by padding ----------------------
+
+
+def test_whitespace_padding_does_not_make_code_minified() -> None:
+    """THREATS.md A6 (variant): 4,000 spaces before the code made @2 judge it by path only."""
+    from provenance.classify._v2_scope import minified
+
+    padded = "x = 1;" + " " * 4_000 + "import bcrypt; def store(pw): return bcrypt.hashpw(pw)\n"
+    assert not minified(padded)
+    assert minified("var a=1;" * 1_000 + "\n")  # a real minified bundle still is
+    assert "code.password-hashing" in CLF.classify(added_file("lib/min.py", padded))
