@@ -25,6 +25,10 @@ class FileChange:
     directory symlinks in the commit's trees: rules judge the change there too.
     ``old_source`` / ``new_source`` are the whole blobs as text (UTF-8, ``surrogateescape``),
     read only for the changes whose rules need more than the changed lines.
+    ``aliases_truncated`` is true when not every alias could be listed (too many links, or
+    chains too long): rules must then assume one of the missing ones is an identity path.
+    ``source_heads`` is true when a wanted blob was too large (or missing) to be read whole:
+    the sources then hold only blobs' first bytes (``truncated`` is set too).
     """
 
     path: str
@@ -43,3 +47,5 @@ class FileChange:
     aliases: tuple[str, ...] = ()
     old_source: str | None = None
     new_source: str | None = None
+    aliases_truncated: bool = False
+    source_heads: bool = False

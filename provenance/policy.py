@@ -122,19 +122,30 @@ class ApproverRule(_IdentityRule):
 
 
 #: Issuers of CI workload identities: their certificates name a workflow, never the human
-#: who triggered it, so they can never stand for a prompter (THREATS.md G50).
+#: who triggered it, so they can never stand for a prompter (THREATS.md G50). An entry ending
+#: in ``/`` is a prefix; the others match exactly or followed by ``/`` (GitHub Enterprise
+#: Cloud issues from ``https://token.actions.githubusercontent.com/<enterprise>``). This is
+#: the second line: the gate refuses a prompter certificate that carries a URI SAN or
+#: Fulcio's workload extensions, whichever issuer signed it.
 CI_ISSUERS = (
     "https://token.actions.githubusercontent.com",
+    "https://gitlab.com",
     "https://agent.buildkite.com",
     "https://oidc.circleci.com/",
     "https://api.bitbucket.org/2.0/workspaces/",
     "https://vstoken.dev.azure.com/",
+    "https://app.terraform.io",
+    "https://oidc.codefresh.io",
 )
 
 
 def is_ci_issuer(issuer: str) -> bool:
     """Does this OIDC issuer mint tokens for CI workloads rather than for people?"""
-    return any(issuer == i or (i.endswith("/") and issuer.startswith(i)) for i in CI_ISSUERS)
+    issuer = issuer.rstrip("/")
+    return any(
+        issuer.startswith(i) if i.endswith("/") else issuer == i or issuer.startswith(i + "/")
+        for i in CI_ISSUERS
+    )
 
 
 class PrompterRule(_IdentityRule):
@@ -156,6 +167,10 @@ class PrompterRule(_IdentityRule):
             raise ValueError(
                 f"{self.issuer} issues CI workload identities: a certificate from it names a "
                 "workflow, not the person who prompted"
+            )
+        if "://" in (self.identity or "") + (self.identity_pattern or ""):
+            raise ValueError(
+                "a URI identity names a workflow or service, not the person who prompted"
             )
         return self
 

@@ -92,6 +92,8 @@ class Reason(StrEnum):
     PROMPTER_SIGNATURE_INVALID = "prompter_signature_invalid"
     PROMPTER_NOT_ALLOWED = "prompter_not_allowed"
     PROMPTER_MISMATCH = "prompter_mismatch"
+    #: signed by a CI workload's certificate (URI SAN or Fulcio build extensions), not a person
+    PROMPTER_WORKLOAD_IDENTITY = "prompter_workload_identity"
     # agent trailers (policy [agents] trailer = "refuse"; "warn" lists them as warnings)
     TRAILER_WITHOUT_ATTESTATION = "trailer_without_attestation"
     ATTESTATION_WITHOUT_TRAILER = "attestation_without_trailer"

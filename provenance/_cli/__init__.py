@@ -17,6 +17,7 @@ import click
 from provenance import __version__
 from provenance._cli.output import echo
 from provenance.errors import ProvenanceError
+from provenance.gitio.runner import safe_search_path
 from provenance.reasons import ExitCode
 from provenance.safefiles import without_working_directory
 
@@ -88,9 +89,12 @@ def _register() -> None:
 def main() -> None:
     """Console entry point: map errors to the exit-code contract (0/1/2/3).
 
-    Nothing is imported from the current directory afterwards (THREATS.md G54).
+    Nothing is imported from the current directory afterwards (THREATS.md G54), and no
+    program is looked up in it: relative and empty ``PATH`` entries are dropped for this
+    process and every process it starts (THREATS.md G53).
     """
     sys.path[:] = without_working_directory(sys.path)
+    os.environ["PATH"] = safe_search_path()
     _register()
     try:
         cli.main(standalone_mode=False)

@@ -66,6 +66,14 @@ def _summary(seen: Preview, decision: str) -> list[str]:
         lines.append(f"  {shown_path(path)}  [{shown(', '.join(rules))}]")
     if len(paths) > _SUMMARY_PATHS:
         lines.append(f"  ... and {len(paths) - _SUMMARY_PATHS} more (listed above)")
+    since = seen.judged_from[:12] or "nothing (a root commit: every path)"
+    lines.append(f"  as the release gate judges it, from {since}")
+    recorded = seen.recorded_paths()
+    if sorted(recorded) != sorted(paths):
+        lines.append(
+            f"  (the stamp recorded {len(recorded)} identity-related path(s); "
+            "the gate's verdict above is what needs your approval)"
+        )
     lines.append(f"  by {shown(seen.commit.author)}; {len(seen.diffstat)} path(s) changed in all")
     return lines
 

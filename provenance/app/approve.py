@@ -5,6 +5,11 @@ The change attestation is verified with the policy of the branch the commit will
 policy the commit's own branch carries: with the agent's branch checked out, HEAD's policy
 names the agent's key as a signer and shows the approver a forged "valid" attestation
 (THREATS.md G58). A base that already contains the commit is refused for the same reason.
+
+What the approver is shown as identity-related is the gate's own verdict over
+``base..commit`` (sources, symlink aliases, what a merge brings), never only the verdict the
+stamp recorded: ``stamp`` judges plain diffs, so a change the gate refuses for
+``code.guard-flow`` was shown as "0 identity-related path(s)" and approved blind (G57).
 """
 
 from __future__ import annotations
@@ -14,13 +19,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from provenance.app.gate import commit_verdict
 from provenance.app.options import VerifyOptions
 from provenance.app.policy_source import resolve_policy
 from provenance.app.stamp import repository_uri, sign_and_store
+from provenance.classify.classified import PathVerdict
 from provenance.errors import ConfigError, ProvenanceError, Refusal, UsageError
 from provenance.gitio import Commit, Git, read_commit, resolve_commit
 from provenance.gitio.revision import upstream_of_head
 from provenance.gitio.stream import diff_against
+from provenance.policy import LoadedPolicy
 from provenance.predicates import (
     APPROVAL_PREDICATE_TYPE,
     ApprovalPredicate,
@@ -67,6 +75,9 @@ class Preview:
     notes_ref: str
     policy_source: str = ""
     hunks: tuple[Hunk, ...] = ()
+    #: The gate's verdict per changed path, and the commit it judged the change from.
+    verdict: tuple[PathVerdict, ...] = ()
+    judged_from: str = ""
 
     @property
     def predicate(self) -> ChangePredicate:
@@ -80,7 +91,11 @@ class Preview:
         return self.commit.raw.partition(b"\n\n")[2].decode("utf-8", errors="replace")
 
     def identity_paths(self) -> list[tuple[str, list[str]]]:
-        """(path, rules) for every identity-related path of the signed change record."""
+        """(path, rules) for every path the gate judges identity-related in this commit."""
+        return [(v.path, list(v.rules)) for v in self.verdict if v.rules]
+
+    def recorded_paths(self) -> list[tuple[str, list[str]]]:
+        """(path, rules) the signed change record lists (the stamp's own, cheaper verdict)."""
         return [(c.path, list(c.rules)) for c in self.predicate.changes if c.rules]
 
     def diff_lines(self) -> int:
@@ -152,10 +167,8 @@ def preview(repo: Path, rev: str, options: VerifyOptions, base: str | None = Non
     changes = [
         c for parent in (commit.parents[:1] or (None,)) for c in diff_against(git, sha, parent)
     ]
-    predicate = newest.predicate
-    identity = {c.path for c in predicate.changes if c.rules} if isinstance(
-        predicate, ChangePredicate
-    ) else set()  # fmt: skip
+    judged_from, verdict = _gate_verdict(git, base, commit, loaded, pinned=at == sha)
+    identity = {p for v in verdict if v.rules for p in (v.path, v.old_path) if p}
     return Preview(
         commit=commit,
         change=newest,
@@ -163,9 +176,38 @@ def preview(repo: Path, rev: str, options: VerifyOptions, base: str | None = Non
         notes_ref=loaded.policy.notes_ref,
         policy_source=loaded.source,
         hunks=tuple(
-            Hunk(c.path, tuple(c.removed), tuple(c.added)) for c in changes if c.path in identity
+            Hunk(c.path, tuple(c.removed), tuple(c.added))
+            for c in changes
+            if c.path in identity or c.old_path in identity
         ),
+        verdict=verdict,
+        judged_from=judged_from,
     )
+
+
+def _gate_verdict(
+    git: Git, base: str | None, commit: Commit, loaded: LoadedPolicy, *, pinned: bool
+) -> tuple[str, tuple[PathVerdict, ...]]:
+    """The gate's verdict for ``commit`` over ``base..commit`` (and the base it used).
+
+    With a pinned policy and no usable base (no ``--base``, no upstream, or an upstream that
+    already contains the commit), the commit is judged from its first parent; a root commit
+    has nothing to judge it from, so every path it adds is shown.
+    """
+    sha = commit.sha
+    if pinned:
+        try:
+            start = policy_base(git, base, sha)
+        except ProvenanceError:
+            if base is not None:
+                raise
+            start = commit.parents[0] if commit.parents else ""
+    else:
+        start = policy_base(git, base, sha)
+    if not start:
+        paths = (c.path for c in diff_against(git, sha, None))
+        return "", tuple(PathVerdict(p, None, ("root-commit",)) for p in paths)
+    return start, commit_verdict(git, start, sha, loaded).paths
 
 
 def approve(

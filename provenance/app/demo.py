@@ -18,7 +18,7 @@ from pathlib import Path
 from provenance.app.demo_revocation import make_skill, revoke_after_release
 from provenance.devinstance import DevInstance
 from provenance.errors import ProvenanceError
-from provenance.gitio.runner import git_env
+from provenance.gitio.runner import git_env, git_program
 from provenance.policy import render_template
 from provenance.reasons import Reason
 
@@ -79,7 +79,7 @@ class Demo:
             }
         )
         proc = subprocess.run(
-            ["git", "-c", "core.hooksPath=/dev/null", *args],
+            [git_program(), "-c", "core.hooksPath=/dev/null", *args],
             cwd=cwd or self.repo,
             capture_output=True,
             env=env,

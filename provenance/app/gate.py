@@ -60,7 +60,13 @@ def _classify(
 ) -> Classified:
     base, head, commits = walk_range(git, *range_ends(spec))  # callers checked the repository
     classification = classification_for(loaded.policy.identity if loaded else None)
-    seen = read_range(git, commits, ends=(base, head), want=classification.wants_source)
+    seen = read_range(
+        git,
+        commits,
+        ends=(base, head),
+        want=classification.wants_source,
+        prefer=classification.identity_path,
+    )
     report = (lambda n, t: progress("classified", n, t)) if progress else None
     verdicts = classify_range_changes(
         [(c.sha, c.parents) for c in commits],
@@ -73,6 +79,19 @@ def _classify(
     info = {"base": base, "head": head, "head_tree": read_commit(git, head).tree}
     source = loaded.source if loaded else "builtin:identity (no policy at base)"
     return Classified(info, source, classification.ruleset_digest, verdicts)
+
+
+def commit_verdict(
+    git: Git, base: str, sha: str, loaded: LoadedPolicy | None
+) -> CommitClassification:
+    """``sha``'s verdict exactly as the gate reaches it over ``base..sha`` (THREATS.md G57).
+
+    The whole range is read as the gate reads it: sources, symlink aliases, and for a merge
+    what it brings into the mainline. ``stamp`` records a cheaper verdict; an approver must
+    see this one.
+    """
+    found = _classify(git, f"{base}..{sha}", loaded, None).commits
+    return next(c for c in found if c.commit == sha)
 
 
 def classify_commits(

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import subprocess
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 
+from provenance.app.agent_terminal import run_child
 from provenance.app.credentials import child_environment, restored, withheld_from_children
 from provenance.app.policy_source import load_policy_at
 from provenance.app.session_commits import Window, new_commits
@@ -62,37 +60,6 @@ class RunResult:
 
 
 # --------------------------------------------------------------------------- the child
-
-
-def _terminal_delivers_sigint() -> bool:
-    """Ctrl-C at a terminal already reaches the child (same foreground process group)."""
-    try:
-        return os.isatty(0) and os.tcgetpgrp(0) == os.getpgrp()
-    except OSError:
-        return False
-
-
-def run_child(command: Sequence[str], env: dict[str, str], cwd: Path | None = None) -> int:
-    """Run the agent; forward SIGINT/SIGTERM/SIGHUP; 128+N when it died of signal N."""
-    try:
-        child = subprocess.Popen(list(command), env=env, cwd=cwd)
-    except OSError as e:
-        raise UsageError(f"cannot start {command[0]!r}: {e.strerror}") from e
-
-    def forward(signum: int, _frame: FrameType | None) -> None:
-        if signum == signal.SIGINT and _terminal_delivers_sigint():
-            return
-        with contextlib.suppress(ProcessLookupError):
-            child.send_signal(signum)
-
-    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    previous = {s: signal.signal(s, forward) for s in handled}
-    try:
-        status = child.wait()
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-    return 128 - status if status < 0 else status
 
 
 # --------------------------------------------------------------------------- stamping

@@ -13,12 +13,21 @@ both catalogue and configuration formats, so they are inert there only when the 
 - **YAML** (Rails and Symfony ``config/locales/*.yml``): every top-level key is a locale code
   (``en:``, ``"pt-BR":``), every other line is indented, a comment or blank, and there are no
   tags (``!ruby/object``), directives or further documents.
+
+Either way, no entry may be a setting: a key naming identity configuration
+(``client_secret``, ``issuer``, ``allowed_domains``, ``signing_key`` ...) whose value is not
+text for people (``"s3cr3t"``, ``"evil.example"``, a URL), or a bare switch (``"false"``)
+under an identity key (``require_mfa``). Labels such as ``"wallabag_client_secret": "Client
+Secret"`` stay messages. A catalogue-shaped file with a setting is read as configuration,
+where the identity config-key rules apply (red-team 08).
 """
 
 from __future__ import annotations
 
 import json
 import re
+
+from provenance.classify._normalize import words_view
 
 #: ISO 639-1 language codes, plus the three-letter codes locale folders commonly use.
 _LANGUAGES = frozenset(
@@ -55,14 +64,51 @@ def _named_by_locale(path: str) -> bool:
     return any(is_locale(c) for c in candidates)
 
 
-def _string_table(value: object, depth: int = 0) -> bool:
-    if isinstance(value, str):
+#: Key words of identity configuration. Catalogues use them too, as labels
+#: (``"form.wallabag_client_secret": "Wallabag Client Secret"``), so a key counts only with a
+#: value that is not text for people.
+_CONFIG_KEY = re.compile(
+    r"\b(?:client (?:ids?|secrets?)|secrets?|issuers?|audiences?|jwks?(?: uri)?|(?:private"
+    r"|signing|secret|api|access|encryption|session|master) keys?|redirect (?:uris?|urls?)"
+    r"|callback urls?|(?:allowed|trusted|permitted|blocked|denied) \w+|(?:allow|deny|white"
+    r"|black|block) ?lists?|tenant ids?|credentials?|passwords?|tokens?|bind (?:dn|pw)"
+    r"|base dn|discovery (?:url|uri|endpoint)|well known|authori[sz]ation (?:url|endpoint)"
+    r"|user ?info (?:url|endpoint))\b"
+)
+#: Words of any identity setting: under them a bare switch is a setting, not a message.
+_IDENTITY_KEY = re.compile(
+    r"\b(?:auth\w*|mfa|2fa|otp|totp|sso|oidc|saml|ldap|oauth\w*|login|signin|sign in|signup"
+    r"|admins?|roles?|permissions?|sessions?|tokens?|passwords?|csrf|cors|secure|verify\w*"
+    r"|require\w*|enforce\w*|allow\w*|deny\w*|public|anonymous|guest|invite\w*)\b"
+)
+#: Values that switch something, never text for people (lower case, as settings are written).
+_SWITCH = frozenset({"true", "false", "yes", "no", "on", "off", "enabled", "disabled", "0", "1"})
+
+
+def _for_people(value: str) -> bool:
+    """Does a string read as a message (words, non-ASCII text), not a secret, URL or domain?"""
+    text = value.strip()
+    return not text or any(c.isspace() or not c.isascii() for c in text) or text.isalpha()
+
+
+def _setting(key_words: str, value: str) -> bool:
+    """A catalogue entry that is really a setting: an identity key with a non-message value."""
+    if value.strip() in _SWITCH and _IDENTITY_KEY.search(key_words):
         return True
+    return not _for_people(value) and _CONFIG_KEY.search(key_words) is not None
+
+
+def _string_table(value: object, keys: str = "", depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return not _setting(keys, value)
     if isinstance(value, list):  # plural forms: strings only, never objects
-        return all(isinstance(v, str) for v in value)
+        return all(isinstance(v, str) and not _setting(keys, v) for v in value)
     if not isinstance(value, dict) or depth > _MAX_DEPTH:
         return False
-    return all(_string_table(v, depth + 1) for v in value.values())
+    return all(
+        _string_table(v, f"{keys} {words_view(k.replace('.', ' '))}", depth + 1)
+        for k, v in value.items()
+    )
 
 
 def json_catalogue(path: str, source: str) -> bool:
@@ -96,7 +142,29 @@ def yaml_catalogue(source: str) -> bool:
         if not key or not is_locale(key):
             return False
         roots += 1
-    return roots > 0
+    return roots > 0 and not _yaml_settings(source)
+
+
+_YAML_ENTRY = re.compile(r"""^(\s*)(?:-\s*)?["']?([^"':#]+?)["']?\s*:(?:\s+(.*?))?\s*$""")
+
+
+def _yaml_settings(source: str) -> bool:
+    """Does a YAML catalogue hold a setting (see ``_setting``) under any of its keys?"""
+    stack: list[tuple[int, str]] = []  # (indent, key words) of the keys above this line
+    for line in source.splitlines():
+        m = _YAML_ENTRY.match(line)
+        if m is None:
+            continue
+        indent = len(m.group(1))
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        words = " ".join(w for _, w in stack) + " " + words_view(m.group(2).replace(".", " "))
+        value = (m.group(3) or "").split(" #", 1)[0].strip()
+        items = [v.strip().strip("'\"") for v in value.strip("[]").split(",")]
+        if value and any(_setting(words, v) for v in items):
+            return True
+        stack.append((indent, words_view(m.group(2).replace(".", " "))))
+    return False
 
 
 def _only_in_quotes(line: str) -> bool:

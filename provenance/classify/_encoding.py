@@ -4,7 +4,8 @@ Git shows bytes; Python decodes a file with the codec its ``coding`` declaration
 line one or two), and some codecs do not leave ASCII alone. Under ``utf-7`` the bytes
 ``+AGk-f`` read ``if``; under ``unicode_escape`` ``\\x69f`` does; under EBCDIC (``cp037``)
 every letter is a byte above 0x7f. Java decodes ``\\uXXXX`` escapes anywhere in a source file
-before it lexes. Content rules must see the decoded text.
+before it lexes, JavaScript and C# in identifiers, and most languages' strings decode
+``\\xHH`` too. Content rules must see the decoded text.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from provenance.models import FileChange
 #: PEP 263's regular expression for the declaration.
 _DECLARATION = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.ASCII)
 _BLANK_OR_COMMENT = re.compile(r"^[ \t\f]*(?:[#\r\n]|$)")
-_JAVA_ESCAPE = re.compile(r"\\u+([0-9a-fA-F]{4})")
 #: Printable ASCII, and the shift and escape sequences opaque codecs turn into other text.
 _PROBES = (bytes(range(0x20, 0x7F)), rb"+AGk- \x69 \u0069 \N{DIGIT ONE}")
 
@@ -77,22 +77,19 @@ def line_diff(old: Sequence[str], new: Sequence[str]) -> tuple[tuple[str, ...], 
     return tuple((after - before).elements()), tuple((before - after).elements())
 
 
-def java_unescaped(lines: Sequence[str]) -> tuple[str, ...] | None:
-    """Lines with Java's ``\\uXXXX`` escapes decoded, or ``None`` when there are none."""
-    if not any("\\u" in line for line in lines):
-        return None
-    return tuple(_JAVA_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), line) for line in lines)
-
-
 def python_reading(change: FileChange) -> tuple[FileChange | None, bool]:
     """The change as Python reads it under a declared opaque codec, and whether one is declared.
 
-    Needs the sources; without them (not wanted, or too large) there is nothing to decode.
+    Needs the sources; without them (not wanted) there is nothing to decode. A blob too
+    large to read gives only its first bytes (``source_heads``): the declaration, on line
+    one or two, is still seen (red-team 06), but nothing is decoded.
     """
     sources = (change.old_source, change.new_source)
     codecs_ = [declared_codec(s) if s is not None else None for s in sources]
     if not any(c is not None and opaque(c) for c in codecs_):
         return None, False
+    if change.source_heads:
+        return None, True
     sides: list[list[str]] = []
     for source, codec in zip(sources, codecs_, strict=True):
         if source is None:
@@ -105,9 +102,32 @@ def python_reading(change: FileChange) -> tuple[FileChange | None, bool]:
     return replace(change, added=added, removed=removed, old_source=None, new_source=None), True
 
 
-def java_reading(change: FileChange) -> FileChange | None:
-    """The change with Java's unicode escapes decoded, or ``None`` when it has none."""
-    added, removed = java_unescaped(change.added), java_unescaped(change.removed)
+#: Escapes JavaScript and C# decode in identifiers (``\u0069sAdmin``, ``\u{69}sAdmin``,
+#: ``\U00000069``), and that strings in most languages decode (``"\x69sAdmin"``).
+_ESCAPE = re.compile(
+    r"\\u\{([0-9a-fA-F]{1,6})\}|\\u+([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})|\\x([0-9a-fA-F]{2})"
+)
+
+
+def _unescape(match: re.Match[str]) -> str:
+    value = int(next(g for g in match.groups() if g is not None), 16)
+    return chr(value) if value <= 0x10FFFF and not 0xD800 <= value <= 0xDFFF else match.group()
+
+
+def unescaped(lines: Sequence[str]) -> tuple[str, ...] | None:
+    """Lines with unicode and hex escapes decoded, or ``None`` when there are none."""
+    if not any("\\u" in line or "\\U" in line or "\\x" in line for line in lines):
+        return None
+    return tuple(_ESCAPE.sub(_unescape, line) for line in lines)
+
+
+def escaped_reading(change: FileChange) -> FileChange | None:
+    """The change with identifier and string escapes decoded (JS, C#, and others' strings).
+
+    ``User.prototype.\\u0069sAdmin = ...`` is ``isAdmin`` to the JavaScript engine and the C#
+    compiler; ``obj["\\x69sAdmin"]`` is to most languages (red-team 05).
+    """
+    added, removed = unescaped(change.added), unescaped(change.removed)
     if added is None and removed is None:
         return None
     return replace(change, added=added or change.added, removed=removed or change.removed)

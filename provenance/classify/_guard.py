@@ -2,12 +2,19 @@
 
 A zero-context diff of ``if request.GET.get("embed"): return render(...)`` names nothing
 identity-related; the ownership check it now skips sits a few lines below, unchanged. So for a
-hunk that touches control flow (an early exit, a condition, a negation, ``or True``, a moved
-line), the rule
-looks at the function around it (``provenance.classify.syntax``): it fires when the function is
-named as a decision (``can_edit``, ``has_permission``, ``require_admin`` ...) or when an access
-check sits at or below the hunk, where the new flow can skip, negate or outrun it. A check
-above the hunk (a decorator, an earlier guard) already ran and is not counted.
+hunk that can change what a decision does (an early exit, a condition, a negation, ``or
+True``, a moved line, or an assignment to a name a condition below reads, as when
+``allowed = True`` or ``request.user = owner`` lands above the check) the rule looks at the
+function around it (``provenance.classify.syntax``): it fires when the function is named as a
+decision (``can_edit``, ``has_permission``, ``require_admin`` ...) or when an access check sits
+at or below the hunk, anywhere down to the function's end, where the new flow can skip, negate
+or outrun it. A check above the hunk (a decorator, an earlier guard) already ran and is not
+counted. A check is a hit of the access-decision content rules or, whatever the framework's
+words, a denial (401/403, ``FORBIDDEN``, ``PermissionDenied``), a redirect to a login page, or
+a condition on the session, a cookie, the principal, an owner, a role or a token. A hunk
+outside any function that changes which routes such a file guards (a middleware ``matcher``,
+an allow list) counts too. Red-team 03 (flag overwrite, a check 80 lines down, Spring, Next.js
+and Go words) passed the gate before.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 
 from provenance.classify._normalize import words_view
-from provenance.classify.syntax import Span, enclosing, fallback
+from provenance.classify.syntax import MAX_WINDOW, Span, enclosing, fallback
 from provenance.models import FileChange
 
 GUARD_RULE = "code.guard-flow"
@@ -53,11 +60,49 @@ _DECIDER = re.compile(
     r"|member\w*)|guard\w*|(?:visible|viewable|editable|accessible) (?:to|by)"
     r"|(?:login|admin|auth) required)\b"
 )
+#: Words of a denial or a login redirect, whatever the framework (red-team 03: Spring's
+#: ``HttpStatus.FORBIDDEN``, Go's ``http.Redirect(w, r, "/login", ...)``, Next.js redirects).
+#: Matched on the words view (``StatusForbidden`` reads ``status forbidden``).
+_DENIAL = re.compile(
+    r"\b(?:40[13]|forbidden|unauthori[sz]ed|unauthenticated|permission ?denied|access ?denied"
+    r"|not ?(?:authori[sz]ed|permitted|authenticated|logged ?in|signed ?in))\b"
+    r"|[\"'`][^\"'`\s]*/(?:log ?in|sign ?in|auth|sso|session/new)\b"
+)
+#: A condition (a branch keyword or a boolean operator) ...
+_CONDITION = re.compile(
+    r"\b(?:if|elif|elsif|unless|while|until|when|guard|case|and|or|not)\b|&&|\|\||\?|!(?!=)"
+)
+_RETURN = re.compile(r"\breturn\b")
+#: ... on who is asking: the session, a cookie, the principal, an owner, a role, a token.
+_WHO = re.compile(
+    r"\b(?:session|sessions|cookie|cookies|principal|current ?user|owner|owners|owner ?id"
+    r"|user ?id|role|roles|claims?|jwt|permissions?|scopes?|is ?(?:admin|staff|superuser)"
+    r"|superuser|logged ?in|signed ?in|authenticated|tenant ?id|acl|grants?)\b"
+)
+#: Words that set which routes a file's checks apply to (outside any function).
+_SCOPE = re.compile(
+    r"\b(?:matchers?|routes|public ?(?:routes|paths|urls|pages)|allow ?list|white ?list"
+    r"|skip ?(?:auth\w*|before ?action|login|verification)|permit ?all|anonymous"
+    r"|unprotected|(?:exclude|ignore)d? ?(?:paths|routes|urls))\b"
+)
+#: An assignment's target: a name or attribute chain before ``=``, ``|=``, ``:=`` ...
+_ASSIGN = re.compile(
+    r"([A-Za-z_$@][\w$@]*(?:(?:\.|->|::)[A-Za-z_$@][\w$@]*)*)\s*"
+    r"(?:[-+*/%|&^]|\|\||&&|\?\?|<<|>>|\*\*)?:?=(?![=>~])"
+)
 #: What precedes a function's name: a Go receiver, keywords, modifiers, return types.
 _GO_RECEIVER = re.compile(r"^\s*func\s*\([^)]*\)")
 _ANNOTATION = re.compile(r"^\s*(?:@|#\[|\[|$)")
-#: At most this many lines of a function are read below the hunk for a check.
-MAX_BELOW = 80
+#: Marks of a real test file: a file named like a test without them is production code.
+_TEST_MARKS = re.compile(
+    r"^\s*(?:(?:(?:public|private|protected|static|async|final)\s+)*(?:def|function|func|void"
+    r"|fun|fn)\s+test|class Test|class \w+ (?:extends|<) [\w:\\]*Test"
+    r"|(?:from|import) (?:pytest|unittest)\b|func Test\w*\(|@Test\b|@pytest\b|#\[(?:cfg\()?test\b"
+    r"|\[(?:Fact|Test|TestMethod|Theory)\b|(?:describe|it|test|context)\s*\("
+    r"|RSpec\.|require ['\"](?:rspec|minitest|test_helper|spec_helper|rails_helper)"
+    r"|use PHPUnit\b|import (?:org\.junit|static org\.junit|XCTest)\b)",
+    re.MULTILINE,
+)
 
 Matcher = Callable[[str], set[str]]
 
@@ -68,6 +113,25 @@ def touches_control_flow(lines: Sequence[str]) -> bool:
     if not _CONTROL_WORDS.isdisjoint(_WORD.findall(text)):
         return True
     return ("&" in text or "|" in text or "!" in text) and _OPERATOR.search(text) is not None
+
+
+def might_decide(lines: Sequence[str]) -> bool:
+    """True when changed lines may change a decision: control flow, an assignment, a scope.
+
+    Cheap, on the lines alone: whether it does is decided with the source (``guard_flow``).
+    """
+    if touches_control_flow(lines):
+        return True
+    text = "\n".join(lines)
+    return _ASSIGN.search(text) is not None or _SCOPE.search(words_view(text)) is not None
+
+
+def looks_like_test(change: FileChange) -> bool:
+    """True when ``change`` reads like a test (a name alone is only a claim): its sources, or
+    its changed lines when the sources were not read."""
+    sources = [s for s in (change.new_source, change.old_source) if s is not None]
+    texts = sources or ["\n".join((*change.added, *change.removed))]
+    return any(_TEST_MARKS.search(text) for text in texts)
 
 
 def _hunk_sides(
@@ -100,46 +164,102 @@ def guard_flow(
     moved_sides: frozenset[str] = frozenset({"new", "old"}),
     checks: frozenset[str] = GUARD_RULES,
 ) -> tuple[str, int, int] | None:
-    """The first hunk (side, first, last line) that changes control flow where access is decided.
+    """The first hunk (side, first, last line) that may change what an access decision decides.
 
     Lines that move (removed in one place, added in another) change the order of what runs:
     an action moved above the check that guarded it counts like an early exit. Moves count on
     the sides named by ``moved_sides``: where a line arrives (``new``) is where it can outrun
-    a check; where it left (``old``) only matters to ``builtin:identity@1``.
+    a check; where it left (``old``) only matters to ``builtin:identity@1``. A hunk that only
+    assigns counts when a condition below it, in the same function, reads what it assigned
+    (a decision's flag overwritten, the principal replaced).
 
     ``guards(text)`` returns the ids of the rules matching ``text``; those in ``checks`` mark an
     access decision. Needs the sources: without them (not wanted, or too large) nothing is
     known about the function.
     """
-    if change.new_source is None and change.old_source is None:
-        return None
+    if change.source_heads or (change.new_source is None and change.old_source is None):
+        return None  # unread (``diff.truncated`` demands evidence then) or not wanted
+
+    def decided(text: str) -> set[str]:
+        return guards(text) & checks
+
+    both = change.new_source is not None and change.old_source is not None
     moved = {ln.strip() for ln in change.added} & {ln.strip() for ln in change.removed}
     moved.discard("")
     for side, source, path, first, lines in _hunk_sides(change):
         if source is None or not lines:
             continue
         moves = side in moved_sides and bool(moved.intersection(ln.strip() for ln in lines))
-        if not touches_control_flow(lines) and not moves:
-            continue
-        if _decides(source, path, first, len(lines), lambda text: guards(text) & checks):
-            return (side, first, first + len(lines) - 1)
+        if touches_control_flow(lines) or moves:
+            targets: frozenset[str] | None = None  # the flow itself changed
+        else:
+            targets = frozenset(_ASSIGN.findall("\n".join(lines)))
+        hunk = (side, first, first + len(lines) - 1)
+        if (targets is None or targets) and _decides(
+            source, path, first, len(lines), decided, targets
+        ):
+            return hunk
+        if both and _scopes_checks(source, path, first, lines, decided):
+            return hunk
     return None
 
 
-def _decides(source: str, path: str, first: int, count: int, guards: Matcher) -> bool:
+def is_check(text: str, guards: Matcher) -> bool:
+    """True when ``text`` holds an access check: a decision rule's hit, a denial, a condition
+    on who is asking."""
+    if _DENIAL.search(words_view(text)) or bool(guards(text) & GUARD_RULES):
+        return True
+    return any(
+        _CONDITION.search(line) and _WHO.search(words_view(line)) for line in text.splitlines()
+    )
+
+
+def _decides(
+    source: str, path: str, first: int, count: int, guards: Matcher, targets: frozenset[str] | None
+) -> bool:
     lines = _lines(source)
-    window = lines[first - 1 : first - 1 + MAX_BELOW]
-    near = bool(window) and bool(guards("\n".join(window)) & GUARD_RULES)
-    if not near and not _decider_above(lines, first):
-        return False  # no check below the hunk and no deciding name above it: nothing to parse
+    if not _decider_above(lines, first) and not _has_check(source, guards):
+        return False  # no check in the file and no deciding name above: nothing to parse
     for span in enclosing(source, path, first, first + count - 1):
-        if _decider_header(lines, span, first):
-            return True
-        if near and (
-            span.last >= first - 1 + MAX_BELOW or _guard_below(lines, span, first, guards)
+        if _decider_header(lines, span, first) and (
+            targets is None or _read_below(lines[first - 1 + count : span.last], targets, True)
         ):
+            return True  # the function is the decision: what it returns is read too
+        # A fallback span that reached its bound did not find the function's end: read on.
+        end = span.last if span.parsed or span.last - span.first < MAX_WINDOW - 1 else len(lines)
+        below = lines[first - 1 : end]
+        if not is_check("\n".join(below), guards):
+            continue
+        if targets is None or _read_below(below[count:], targets, False):
             return True
     return False
+
+
+def _read_below(lines: Sequence[str], targets: frozenset[str], returns: bool) -> bool:
+    """True when a condition (or, with ``returns``, a return) among ``lines`` reads a target."""
+    names = [re.compile(rf"(?<![\w$@.]){re.escape(t)}(?![\w$@])") for t in targets]
+    return any(
+        (_CONDITION.search(ln) or (returns and _RETURN.search(ln)))
+        and any(n.search(ln) for n in names)
+        for ln in lines
+    )
+
+
+def _scopes_checks(
+    source: str, path: str, first: int, lines: Sequence[str], guards: Matcher
+) -> bool:
+    """True when a changed line outside any function changes which routes the file's checks
+    cover (a middleware ``matcher``, an allow list), in a file both sides of which exist."""
+    for n, line in enumerate(lines, first):
+        if _SCOPE.search(words_view(line)) and not enclosing(source, path, n, n):
+            return _has_check(source, guards)
+    return False
+
+
+@lru_cache(maxsize=16)
+def _has_check(source: str, guards: Matcher) -> bool:
+    """``is_check`` over a whole source, once per source and matcher (one change's hunks)."""
+    return is_check(source, guards)
 
 
 @lru_cache(maxsize=16)
@@ -164,9 +284,3 @@ def _decider_header(lines: list[str], span: Span, first: int) -> bool:
             name = _GO_RECEIVER.sub("", line).split("(", 1)[0]  # not the parameters
             return _DECIDER.search(words_view(name)) is not None
     return False
-
-
-def _guard_below(lines: list[str], span: Span, first: int, guards: Matcher) -> bool:
-    """True when an access check sits at or below line ``first`` inside the function."""
-    below = lines[first - 1 : min(span.last, first - 1 + MAX_BELOW)]
-    return bool(below) and bool(guards("\n".join(below)) & GUARD_RULES)

@@ -202,6 +202,13 @@ KIND_GLOBS: dict[str, tuple[str, ...]] = {
         *("*.mov", "*.pdf", "*.snap", "*.map", "*.txt", "license", "licence", "copying"),
         *("notice", "authors", "contributors", ".mailmap", "mkdocs.yml", ".readthedocs.y*ml"),
     ),
+    #: Styling and media: inert even in an identity directory (an icon in ``icons/auth/``).
+    "decorative": (
+        *("*.css", "*.scss", "*.sass", "*.less", "*.styl", "*.svg", "*.png", "*.jpg"),
+        *("*.jpeg", "*.gif", "*.webp", "*.avif", "*.ico", "*.bmp", "*.tif", "*.tiff", "*.psd"),
+        *("*.woff", "*.woff2", "*.ttf", "*.eot", "*.otf", "*.mp3", "*.mp4", "*.wav", "*.ogg"),
+        *("*.webm", "*.mov", "*.pdf"),
+    ),
     #: Folders of translations and snapshots: only catalogue files are inert there.
     "catalog-dir": (
         *("locale/", "locales/", "i18n/", "l10n/", "translations/", "lang/", "__snapshots__/"),
@@ -260,6 +267,8 @@ KIND_GLOBS: dict[str, tuple[str, ...]] = {
         *(".woodpecker/**", ".woodpecker.yml"),
     ),
     "data": ("*.csv", "*.tsv"),
+    #: Plain text: inert for content rules, but the format data files take (allow lists).
+    "text": ("*.txt",),
     "test": (
         *("test/", "tests/", "__tests__/", "__test__/", "spec/", "specs/", "e2e/", "cypress/"),
         *("testdata/", "test_*", "*_test.*", "*_tests.*", "*.test.*", "*.spec.*", "*_spec.rb"),

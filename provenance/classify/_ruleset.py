@@ -24,7 +24,8 @@ from provenance.classify._rules_evasion import EVASION_PATH_RULES, EVASION_RULES
 from provenance.classify._rules_lang import LANGUAGE_RULES
 
 #: Version of the matching code (normalisation, scoring, stages); recorded next to every verdict.
-CLASSIFIER_VERSION = "2.0.0"
+#: 2.1.0: the red-team fixes of the engine every ruleset version uses (decision 0014).
+CLASSIFIER_VERSION = "2.1.0"
 
 BUILTIN_RULESET_NAME = "builtin:identity"
 RULESET_V1 = f"{BUILTIN_RULESET_NAME}@1"

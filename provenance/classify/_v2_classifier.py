@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from provenance.classify._content import ContentScanner
+from provenance.classify._facts import _Facts
 from provenance.classify._guard import GUARD_KINDS, GUARD_RULE, GUARD_RULES
 from provenance.classify._locate import (
     MAX_RANGES,
@@ -44,7 +45,7 @@ from provenance.classify._v2_workflows import DOC as CI_DOC
 from provenance.classify._v2_workflows import RULE as CI_RULE
 from provenance.classify._v2_workflows import applies as workflow_applies
 from provenance.classify._v2_workflows import workflow_rules
-from provenance.classify.classifier import Classifier, _Facts, register_engine
+from provenance.classify.classifier import Classifier, register_engine
 from provenance.models import FileChange
 
 #: The rules the stages of ``@2`` report, with their descriptions.
@@ -90,6 +91,8 @@ _ANY_KIND = frozenset({"inert"})
 _MEMO_LIMIT = 4096
 #: Path hints of user and account code, where lifecycle functions are looked for.
 _USER_CODE = frozenset({"path.hint.user"})
+#: Kinds whose files are shipped minified (scripts and pages).
+_MINIFIABLE = frozenset({"js", "template"})
 #: Kinds of files some stage of ``@2`` reads whole.
 _STAGE_KINDS = frozenset({"python", "js", "go", "jvm", "ruby", "php", "code", "template"})
 
@@ -193,10 +196,26 @@ class ClassifierV2(Classifier):
         return judged
 
     def _judge_anew(self, change: FileChange) -> _Judgement:
+        """The stages' verdict, plus the rules every version fires whatever they decide."""
         paths, aliases, facts = self._all_facts(change)
         live = [f for f in facts if not f.excluded]
+        judged = self._judged(change, paths, aliases, facts, live)
+        judged.rules |= self._fail_closed(change, live)
+        return judged
+
+    def _judged(
+        self,
+        change: FileChange,
+        paths: tuple[str, ...],
+        aliases: tuple[str, ...],
+        facts: list[_Facts],
+        live: list[_Facts],
+    ) -> _Judgement:
         scoped = self._on("scope") and bool(live)
         exempted = scoped and all(exempt(f.kinds, self._categories) for f in live)
+        # a file named like a test that does not read like one is judged (red-team 03), and
+        # so is documentation in an identity directory: its code may read it (red-team 08)
+        exempted = exempted and self._test_claim_backed(change) and not self._identity_data(live)
         if scoped and all("media" in f.kinds for f in live):
             # images, fonts, audio: judged by path, as the rubric judges unreadable files; a
             # diff of their bytes cut short hides nothing a rule reads
@@ -307,6 +326,18 @@ class ClassifierV2(Classifier):
             judged.rules.add(GUARD_RULE)
             side, first, last = hunk
             judged.places[GUARD_RULE] = [(side, n) for n in range(first, last + 1)]
+
+    def _identity_data(self, live: list[_Facts]) -> bool:
+        """True when a docs-exempt file sits in a directory a strong path rule names."""
+        return any(
+            "exempt:docs" in f.kinds
+            and not f.kinds & {"media", "decorative"}
+            and any(
+                (rule := self._path_rules.get(i)) is not None and rule.strength is not Strength.WEAK
+                for i in f.dir_hits
+            )
+            for f in live
+        )
 
     def _template(self, change: FileChange, fired: set[str], modes: set[str]) -> _Judgement:
         """A template: what its forms send and its CSRF tokens (``_v2_templates``)."""
@@ -458,7 +489,11 @@ class ClassifierV2(Classifier):
         sides = [source for _, source in _present(change)]
         if not sides or any(s is None for s in sides):
             return False  # a side was not read: nothing is known
-        return all(generated(s) for s in sides) or all(minified(s) for s in sides)
+        if all(generated(s) for s in sides):
+            return True
+        # only scripts, styles and pages ship minified; a long line of Python or Go is a
+        # line to read (red-team follow-up: padding made a module look minified)
+        return bool(kinds & _MINIFIABLE) and all(minified(s) for s in sides)
 
 
 def _identity_of(change: FileChange) -> tuple[str, str, str, str]:

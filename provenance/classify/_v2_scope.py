@@ -101,12 +101,17 @@ def generated(source: str | None) -> bool:
 
 
 def minified(source: str | None) -> bool:
-    """True when ``source`` is minified: very long lines, or a few long ones on average."""
+    """True when ``source`` is minified: very long lines, or a few long ones on average.
+
+    Lengths count runs of whitespace as one character: a line padded with 4,000 spaces
+    before the code is not minified, it hides the code from a reader (THREATS.md A6).
+    """
     if not source:
         return False
     lines = source.count("\n") + 1
-    longest = max(map(len, source.split("\n", 50)[:50]))
-    return longest >= _MINIFIED_LINE or len(source) / lines >= _MINIFIED_AVERAGE
+    longest = max(len(" ".join(line.split())) for line in source.split("\n", 50)[:50])
+    dense = len(" ".join(source.split()))
+    return longest >= _MINIFIED_LINE or dense / lines >= _MINIFIED_AVERAGE
 
 
 def scope_document() -> dict[str, Any]:

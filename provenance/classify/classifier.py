@@ -10,9 +10,16 @@ from functools import cache
 from itertools import accumulate
 from types import MappingProxyType
 
-from provenance.classify._catalog import json_catalogue, yaml_catalogue
 from provenance.classify._content import ContentScanner, render
-from provenance.classify._encoding import java_reading, might_hide, python_reading
+from provenance.classify._encoding import escaped_reading, might_hide, python_reading
+from provenance.classify._facts import (
+    _CATALOG_CANDIDATE,
+    _INERT,
+    _Facts,
+    _inert_hit,
+    _is_catalogue,
+    _settle_kinds,
+)
 from provenance.classify._globs import GlobIndex, GlobSet
 from provenance.classify._guard import (
     GUARD_DOC,
@@ -20,11 +27,21 @@ from provenance.classify._guard import (
     GUARD_RULE,
     GUARD_RULES,
     guard_flow,
-    touches_control_flow,
+    looks_like_test,
+    might_decide,
 )
 from provenance.classify._locate import Finder, locate
-from provenance.classify._model import FIRE_AT, ContentRule, Finding, RuleSpec, Strength, View
+from provenance.classify._magic import head_of, looks_binary, packaged
+from provenance.classify._model import (
+    FIRE_AT,
+    ContentRule,
+    Finding,
+    RuleSpec,
+    Strength,
+    View,
+)
 from provenance.classify._normalize import fold, outside_tree, path_forms, raw_text, resolve_target
+from provenance.classify._rules_evasion import runs_code
 from provenance.classify._ruleset import (
     EXEMPT_CATEGORIES,
     Ruleset,
@@ -44,23 +61,23 @@ SYMLINK_RULE = "git.symlink"
 GITLINK_RULE = "git.gitlink"
 ALIAS_RULE = "git.symlink-alias"
 ENCODING_RULE = "code.source-encoding"
+PACKAGED_RULE = "blob.packaged-code"
+EXEC_RULE = "code.dynamic-exec"
 _SYMLINK_DOC = "a symlink whose path or target is identity-related, or whose target leaves the tree"
 _ENCODING_DOC = "Python source declared in a codec that does not read ASCII as ASCII (utf-7 ...)"
-_ALIAS_DOC = "the file is also reached through a symlink at an identity path"
+_ALIAS_DOC = (
+    "the file is also reached through a symlink at an identity path (or through more links "
+    "than could be listed)"
+)
 _GITLINK_DOC = "a submodule (gitlink) added, moved, bumped or removed: it can swap any code"
+_PACKAGED_DOC = (
+    "by its first bytes, an archive, compressed data, a pickle or compiled code: what it "
+    "contains cannot be read from the diff"
+)
+_REGULAR_MODES = frozenset({"100644", "100755"})
 _CACHE_LIMIT = 100_000
 _KIND = "kind:"
 _UNLESS = "unless:"
-
-
-@dataclass(frozen=True)
-class _Facts:
-    """What the path rules say about one path, before exclusion and file-kind filtering."""
-
-    hits: frozenset[str]
-    policy: frozenset[str]
-    kinds: frozenset[str]
-    excluded: bool
 
 
 @dataclass(frozen=True)
@@ -119,7 +136,10 @@ class Classifier:
         self._policy_index = GlobIndex(
             {policy_path_id(g): GlobSet.compile([fold(g.casefold())]) for g in paths}
         )
-        self._exclude = GlobSet.compile(fold(g.casefold()) for g in exclude)
+        # Exclusions are matched against the path exactly as git stores it: an exclusion is
+        # trust, and a folded match would also trust other, real paths (``**/docs/**``
+        # excluding the Java package ``com/acme/Docs``, red-team 11).
+        self._exclude = GlobSet.compile(exclude)
         self._policy_content = tuple(_compile_policy(s) for s in content)
         self._facts_cache: dict[str, _Facts] = {}
         self._scanner = ContentScanner(self._content_rules, self._ruleset.id)
@@ -132,6 +152,7 @@ class Classifier:
                 ALIAS_RULE: _ALIAS_DOC,
                 ENCODING_RULE: _ENCODING_DOC,
                 GUARD_RULE: GUARD_DOC,
+                PACKAGED_RULE: _PACKAGED_DOC,
             }
             if builtin
             else {}
@@ -206,6 +227,7 @@ class Classifier:
         paths, aliases, facts = self._all_facts(change)
         fired, weak = self._path_hits(paths, facts)
         live = [f for f in facts if not f.excluded]
+        fired |= self._fail_closed(change, live)
         if live:
             fired |= self._mode_rules(change, paths + aliases, facts)
             fired |= self._content_verdict(change, live, weak)
@@ -213,6 +235,42 @@ class Classifier:
             if not fired and self._guard_flow(change, live):
                 fired.add(GUARD_RULE)
         return tuple(sorted(fired))
+
+    def _fail_closed(self, change: FileChange, live: list[_Facts]) -> set[str]:
+        """Rules every built-in version fires whatever else it decides (red-team 04, 07).
+
+        An alias list cut short may hide an identity path; archives and compiled code are
+        recognised by their first bytes, whatever the name, kind (inert, test) or extension:
+        a snap package is not a Jest snapshot.
+        """
+        if not self._builtin:
+            return set()
+        fired = {ALIAS_RULE} if change.aliases_truncated else set()
+        if live and change.new_mode in _REGULAR_MODES:
+            head = head_of(change)
+            if head is not None and packaged(head):
+                fired.add(PACKAGED_RULE)
+        return fired
+
+    def _test_claim_backed(self, change: FileChange) -> bool:
+        """False when a path is a test by its file name alone and the content is not a test.
+
+        A name is a claim (red-team 03): ``app/views/test_connection.py`` may be a view. A
+        test directory (``tests/``, ``spec/``) is the repository's layout; a file named like a
+        test next to the code it tests must also read like one (``def test_``, ``describe(``,
+        ``func TestX(``). Sources of such files are always read (``wants_source``).
+        """
+        named = any(self._test_by_name_only(p) for p in (change.path, change.old_path) if p)
+        return not named or looks_like_test(change)
+
+    def _test_by_name_only(self, path: str) -> bool:
+        """True when ``path`` is of a test kind that its directory alone does not give."""
+        kinds = self._facts(path).kinds
+        if not kinds & _TEST_KINDS:
+            return False
+        parent = path.rpartition("/")[0]
+        probe = self._facts(f"{parent}/{_PROBE}" if parent else _PROBE).kinds
+        return not (kinds & _TEST_KINDS) <= probe
 
     @property
     def hooks(self) -> Hooks:
@@ -317,15 +375,15 @@ class Classifier:
         moved_sides: frozenset[str] = frozenset({"new", "old"}),
         checks: frozenset[str] = GUARD_RULES,
     ) -> tuple[str, int, int] | None:
-        """Control flow changed where access is decided (THREATS.md G45); code, never tests.
+        """Control flow changed where access is decided (THREATS.md G45); code, not real tests.
 
         Returns the hunk (side, first, last line) that decided, or ``None``.
         """
         kinds = frozenset().union(*(f.kinds for f in live))
         if not self._builtin or not kinds & GUARD_KINDS or "template" in kinds:
             return None  # templates only show or hide; the decision is made in code
-        if all("test" in f.kinds for f in live):
-            return None
+        if all("test" in f.kinds for f in live) and self._test_claim_backed(change):
+            return None  # a real test: by its directory, or by its name and its content
 
         def guards(text: str) -> set[str]:
             return {r.id for r in self._scanner.matching(kinds, raw_text([text]))}
@@ -336,32 +394,42 @@ class Classifier:
         """Content rules over the text as the compiler decodes it (THREATS.md G49)."""
         kinds = frozenset().union(*(f.kinds for f in live))
         fired: set[str] = set()
+        readings = [change]
         if "python" in kinds and self._builtin:
             reading, declared = python_reading(change)
             if declared:
                 fired.add(ENCODING_RULE)
             if reading is not None:
-                fired |= self._content_verdict(reading, live, weak)
-        if "jvm" in kinds:
-            unescaped = java_reading(change)
-            if unescaped is not None:
-                fired |= self._content_verdict(unescaped, live, weak)
+                readings.append(reading)
+        if kinds & _ESCAPING_KINDS:
+            readings += [e for r in list(readings) if (e := escaped_reading(r)) is not None]
+        for reading in readings[1:]:
+            fired |= self._content_verdict(reading, live, weak)
+        in_test = all("test" in f.kinds for f in live)
+        if self._builtin and not in_test and any(runs_code(r, kinds) for r in readings):
+            fired.add(EXEC_RULE)
         return fired
 
     def wants_source(self, change: FileChange) -> bool:
         """True when ``change`` can only be judged with its whole blobs (``*_source``).
 
         JSON and YAML in translation folders are inert only if the whole file is a catalogue;
+        a binary blob whose diff does not start at line one is sniffed from its first bytes;
         a Python file's declared encoding (line one or two) decides how its bytes read; a
-        hunk that changes control flow is judged with the function around it.
+        file named like a test must read like one; a hunk that may change a decision (control
+        flow, an assignment, a route scope) is judged with the function around it.
         """
         paths = [p for p in (change.path, change.old_path, *change.aliases) if p]
         kinds = frozenset().union(*(self._facts(p).kinds for p in paths))
         if kinds >= _CATALOG_CANDIDATE:
             return True
+        if looks_binary(change) and head_of(change) is None:
+            return not any(self.is_identity_path(p) for p in paths)  # sniff its first bytes
         if not kinds & GUARD_KINDS or not (change.added or change.removed):
             return False
-        if any(self._is_identity_path(p) for p in paths):
+        if any(self._test_by_name_only(p) for p in (change.path, change.old_path) if p):
+            return True  # a name is a claim: the content must back it
+        if any(self.is_identity_path(p) for p in paths):
             return False  # fires by its path whatever the source says
         lines = (*change.added, *change.removed)
         if "python" in kinds and (might_hide(lines) or "coding" in "\n".join(lines)):
@@ -369,7 +437,7 @@ class Classifier:
         return (
             bool(change.hunks)
             and not kinds & {"test", "template"}
-            and (touches_control_flow(lines) or not set(change.added).isdisjoint(change.removed))
+            and (might_decide(lines) or not set(change.added).isdisjoint(change.removed))
         )
 
     def _facts(self, path: str) -> _Facts:
@@ -387,8 +455,11 @@ class Classifier:
         kinds = {n.removeprefix(_KIND) for n in names if n.startswith(_KIND)}
         hits = {n for n in names if not n.startswith(_KIND)}
         hits -= {i for i, u in self._unless.items() if i in hits and any(map(u.match, forms))}
-        excluded = self._exclude.match(forms[0])
-        facts = _Facts(frozenset(hits), frozenset(policy), self._settle(kinds), excluded)
+        excluded = self._exclude.match(path)
+        parent = path.rpartition("/")[0]
+        above = self._facts(parent) if parent else None
+        dir_hits = above.hits | above.dir_hits if above is not None else frozenset()
+        facts = _Facts(frozenset(hits), frozenset(policy), self._settle(kinds), excluded, dir_hits)
         if len(self._facts_cache) > _CACHE_LIMIT:
             self._facts_cache.clear()
         self._facts_cache[path] = facts
@@ -407,12 +478,12 @@ class Classifier:
         inert = "inert" in facts.kinds
         for rule_id in facts.hits:
             rule = self._path_rules[rule_id]
-            if inert and not rule.always:
+            if inert and not rule.always and not _inert_hit(rule, rule_id, facts):
                 continue
             (weak if rule.strength is Strength.WEAK else strong).add(rule_id)
         return strong | facts.policy, weak
 
-    def _is_identity_path(self, path: str) -> bool:
+    def is_identity_path(self, path: str) -> bool:
         """True when a strong path rule or policy glob matches, whatever the file kind."""
         facts = self._facts(path)
         if facts.excluded:
@@ -433,13 +504,13 @@ class Classifier:
         if GITLINK_MODE not in modes and SYMLINK_MODE not in modes:
             return out
         live_paths = [p for p, f in zip(paths, facts, strict=True) if not f.excluded]
-        on_identity_path = any(self._is_identity_path(p) for p in live_paths)
+        on_identity_path = any(self.is_identity_path(p) for p in live_paths)
         if GITLINK_MODE in modes and live_paths and self._builtin:
             out.add(GITLINK_RULE)
         if SYMLINK_MODE in modes:
             targets = _symlink_targets(change)
             into = any(
-                self._is_identity_path(resolve_target(p, t)) or outside_tree(p, t)
+                self.is_identity_path(resolve_target(p, t)) or outside_tree(p, t)
                 for p in live_paths
                 for t in targets
             )
@@ -482,6 +553,13 @@ class Classifier:
         return fired
 
 
+#: Kinds whose compilers or string literals decode ``\\uXXXX``/``\\xHH`` escapes.
+_ESCAPING_KINDS = frozenset({"js", "jvm", "code", "python", "ruby", "php", "go"})
+#: Test kinds (``@1``'s, and ``@2``'s exemption), and a file name no kind glob matches.
+_TEST_KINDS = frozenset({"test", "exempt:tests"})
+_PROBE = "provenance-probe-none"
+
+
 #: Matches read per rule when locating it (enough for the first few line ranges).
 _MAX_MATCHES = 64
 
@@ -497,63 +575,6 @@ def _builtin_globs(ruleset_id: str) -> dict[str, GlobSet]:
     globs = {r.id: GlobSet.compile(r.globs) for r in rules.path_rules}
     globs |= {_UNLESS + r.id: GlobSet.compile(r.unless) for r in rules.path_rules if r.unless}
     return globs | {_KIND + k: GlobSet.compile(g) for k, g in rules.kinds.items()}
-
-
-#: Kinds of program code: a file of one is never inert, wherever it lives (``i18n/auth.py``).
-_CODE_KINDS = frozenset({"python", "js", "go", "jvm", "ruby", "php", "code", "shell", "sql"})
-
-
-def _settle_kinds(kinds: set[str]) -> frozenset[str]:
-    """Manifests and code are never inert; inert files get no language; unknown: ``other``.
-
-    Folders such as ``locale/`` or ``__snapshots__/`` make only their translation catalogues
-    and snapshot files inert (``.po``, ``.arb``, ``.resx``, ``.snap`` ...). Code, YAML,
-    Terraform, JSON or ``.env`` put there is read like anywhere else (THREATS.md G46): a
-    ClusterRoleBinding in ``deploy/locale/`` or an auth check in ``app/i18n/auth.py``.
-    """
-    if {"catalog", "catalog-dir"} <= kinds:
-        kinds.add("inert")
-    kinds -= {"catalog"}
-    if "manifest" in kinds or kinds & _CODE_KINDS:
-        kinds.discard("inert")
-    elif "inert" in kinds:
-        kinds &= {"inert", "test"}
-    if not kinds - {"test", "catalog-dir"}:
-        kinds.add("other")
-    return frozenset(kinds)
-
-
-_CATALOG_CANDIDATE = frozenset({"catalog-dir", "config"})
-_INERT = frozenset({"inert"})
-_ABSENT_BLOB = frozenset({"0" * 40, "0" * 64})
-
-
-def _is_catalogue(change: FileChange, facts: list[_Facts]) -> bool:
-    """True when every path is a JSON/YAML candidate and both sides read as a catalogue."""
-    if not all(f.kinds >= _CATALOG_CANDIDATE for f in facts) or change.binary:
-        return False
-    sides = [
-        (path, source, oid)
-        for path, source, oid in (
-            (change.old_path, change.old_source, change.old_oid),
-            (change.path, change.new_source, change.new_oid),
-        )
-        if oid not in _ABSENT_BLOB
-    ]
-    if not sides or any(source is None for _, source, _ in sides):
-        return False  # not read (too large, or no blob ids): fail closed
-    for path, source, _ in sides:
-        assert source is not None
-        name = path.casefold()
-        if name.endswith(".json"):
-            ok = json_catalogue(path, source)
-        elif name.endswith((".yml", ".yaml")):
-            ok = yaml_catalogue(source)
-        else:
-            ok = False
-        if not ok:
-            return False
-    return True
 
 
 def _symlink_targets(change: FileChange) -> tuple[str, ...]:

@@ -16,6 +16,10 @@ def _never(change: FileChange) -> bool:
     return False
 
 
+def _no_path(path: str) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class Classification:
     """The classifier used for a record: a pure function plus its identifying metadata."""
@@ -25,6 +29,8 @@ class Classification:
     ruleset_digest: str
     #: Which changes need their whole blobs (``old_source``/``new_source``) to be judged.
     wants_source: Callable[[FileChange], bool] = _never
+    #: Which paths fire a strong path rule: symlink aliases there are kept first.
+    identity_path: Callable[[str], bool] = _no_path
     #: Where rules fired, whole-blob verdicts and per-commit context (``classified.Hooks``).
     hooks: Hooks = NO_HOOKS
 
@@ -50,5 +56,6 @@ def classification_for(rules: IdentityRules | None) -> Classification:
         version=CLASSIFIER_VERSION,
         ruleset_digest=clf.ruleset_digest,
         wants_source=clf.wants_source,
+        identity_path=clf.is_identity_path,
         hooks=clf.hooks,
     )

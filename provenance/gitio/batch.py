@@ -75,12 +75,19 @@ def write_blob_lines(git: Git, lines: Iterable[bytes]) -> str:
 
 
 def read_objects(
-    git: Git, oids: Iterable[str], *, max_bytes: int = MAX_OBJECT_BYTES
+    git: Git,
+    oids: Iterable[str],
+    *,
+    max_bytes: int = MAX_OBJECT_BYTES,
+    heads: dict[str, bytes] | None = None,
+    head_bytes: int = 8192,
 ) -> Generator[tuple[str, str, bytes | None], None, None]:
     """Yield ``(oid, type, content)`` per oid in order; content ``None`` if missing or too large.
 
     A thread writes every request while answers are read, so there is no round trip per
-    object, and neither side can block the other on a full pipe.
+    object, and neither side can block the other on a full pipe. With ``heads``, the first
+    ``head_bytes`` of each object too large to read are kept there (a declared encoding, a
+    format's magic bytes).
     """
     wanted = list(oids)
     if not wanted:
@@ -103,7 +110,10 @@ def read_objects(
                 raise GitError(f"unexpected cat-file answer for {oid}: {header!r}")
             otype, size = parts[1].decode(), int(parts[2])
             if size > max_bytes:
-                _skip(stdout, size + 1)  # never held in memory (THREATS.md A6, G52)
+                kept = min(head_bytes, size) if heads is not None else 0
+                if heads is not None:
+                    heads[oid] = _read_exact(stdout, kept)
+                _skip(stdout, size + 1 - kept)  # never held in memory (THREATS.md A6, G52)
                 yield oid, otype, None
                 continue
             data = _read_exact(stdout, size)

@@ -3,6 +3,11 @@
 Every git process this package starts goes through :func:`Git.run`. The repository under test
 is hostile input (THREATS.md G38): its config may name commands to run, so each call overrides
 the keys that can execute programs and clears the environment variables that redirect git.
+
+The ``git`` program itself is resolved once per process (:func:`git_program`), as an absolute
+path, from the absolute entries of ``PATH`` only, and refused when someone else could have
+written it: a relative or empty ``PATH`` entry names the current directory, which is the
+agent's work tree (THREATS.md G53, G55).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provenance.errors import GitError
+from provenance.safefiles import unsafe_reason
 
 #: ``-c`` overrides that stop repository config from running commands or changing what we read.
 HARDENING: tuple[str, ...] = (
@@ -83,9 +89,64 @@ _SCRUBBED_ENV = (
 )
 
 
+def safe_search_path(value: str | None = None) -> str:
+    """``PATH`` (default: this process's) without relative or empty entries.
+
+    A relative entry (``./node_modules/.bin``, ``bin``) or an empty one (a leading, trailing or
+    doubled ``:``) names a directory relative to wherever a program runs, often a work tree.
+    """
+    value = os.environ.get("PATH", os.defpath) if value is None else value
+    return os.pathsep.join(p for p in value.split(os.pathsep) if p and os.path.isabs(p))
+
+
+def find_program(name: str) -> str | None:
+    """Absolute path of ``name`` in the absolute ``PATH`` entries, or ``None``."""
+    for entry in safe_search_path().split(os.pathsep):
+        candidate = os.path.join(entry, name) if entry else ""
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def resolve_git() -> str:
+    """The absolute path of ``git`` in the absolute ``PATH`` entries, checked.
+
+    Refused (``GitError``) when git, or a directory above it, is owned by someone other than
+    the user or root, or writable by other users: the wrapper runs git after the agent did.
+    """
+    found = find_program("git")
+    if found is None:
+        raise GitError(
+            "git is not installed (or only reachable through a relative PATH entry)",
+            hint="install git 2.30 or newer in a directory named by an absolute PATH entry",
+        )
+    problem = unsafe_reason(Path(found))
+    if problem is not None:
+        raise GitError(
+            f"refusing to run {found}: {problem}",
+            hint="put a git that only you or root can write first on PATH",
+        )
+    return found
+
+
+_GIT: list[str] = []  # resolved once per process
+
+
+def git_program() -> str:
+    """The git every git process of this process runs: :func:`resolve_git` on first use.
+
+    The agent wrapper calls it before the agent starts, so what the agent changes afterwards
+    (``PATH`` entries, files in the work tree) never decides which program runs.
+    """
+    if not _GIT:
+        _GIT.append(resolve_git())
+    return _GIT[0]
+
+
 def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment every git child gets: scrubbed, C locale, no prompts, no replace refs."""
     env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
+    env["PATH"] = safe_search_path()  # what git itself runs (ssh, helpers) is found there
     for key in list(env):
         if key.startswith("GIT_CONFIG_KEY_") or key.startswith("GIT_CONFIG_VALUE_"):
             del env[key]
@@ -118,7 +179,7 @@ class Git:
         start = Path(path).resolve()
         try:
             out = subprocess.run(
-                ["git", *HARDENING, "-C", str(start), "rev-parse", "--absolute-git-dir"],
+                [git_program(), *HARDENING, "-C", str(start), "rev-parse", "--absolute-git-dir"],
                 capture_output=True,
                 env=git_env(),
                 check=True,
@@ -166,7 +227,7 @@ class Git:
 
     def argv(self, args: Sequence[str]) -> list[str]:
         """Full argv for a git call against this repository's git dir."""
-        return ["git", *HARDENING, "--git-dir", str(self.root), *args]
+        return [git_program(), *HARDENING, "--git-dir", str(self.root), *args]
 
     def run(
         self,
@@ -223,7 +284,7 @@ def run_without_repository(args: Sequence[str], input: bytes) -> bytes:
 def clone_mirror(source: Path, dest: Path) -> Git:
     """``git clone --mirror`` of a local repository or bundle file into ``dest``."""
     proc = subprocess.run(
-        ["git", *HARDENING, "clone", "--mirror", "--quiet", "--", str(source), str(dest)],
+        [git_program(), *HARDENING, "clone", "--mirror", "--quiet", "--", str(source), str(dest)],
         capture_output=True,
         env=git_env(),
         check=False,

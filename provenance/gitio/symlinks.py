@@ -23,9 +23,12 @@ from provenance.gitio.runner import Git
 from provenance.models import FileChange
 
 SYMLINK_MODE = "120000"
-#: Bounds on alias resolution: chains of links, and aliases reported per path.
+#: Bounds on alias resolution: chains of links, aliases kept per path, aliases explored per
+#: path. A search that reaches a bound is reported incomplete, and the classifier then fails
+#: closed (red-team 04: 32 neutral links filled the list and hid the identity alias).
 MAX_DEPTH = 8
 MAX_ALIASES = 32
+MAX_EXPLORED = 4096
 #: Link targets longer than this are not paths anyone resolves.
 _MAX_TARGET = 4096
 
@@ -109,31 +112,44 @@ class AliasIndex:
         return cls({k: tuple(v) for k, v in by_target.items()})
 
     def aliases(self, path: str) -> tuple[str, ...]:
-        """Other paths naming ``path`` through the links (chains followed, bounded)."""
+        """Other paths naming ``path`` through the links (see :meth:`search`)."""
+        return self.search(path)[0]
+
+    def search(self, path: str) -> tuple[tuple[str, ...], bool]:
+        """Other paths naming ``path`` through the links, and whether the search was complete.
+
+        Chains are followed, each link at most once per chain (a link into its own ancestor,
+        ``lib/loop -> .``, names the same file again and again); the search stops after
+        ``MAX_DEPTH`` links or ``MAX_EXPLORED`` aliases, and then says it is incomplete.
+        """
         if not self.by_target:
-            return ()
-        found: list[str] = []
-        frontier = [path]
+            return (), True
+        found: dict[str, None] = {}
+        frontier: list[tuple[str, frozenset[str]]] = [(path, frozenset())]
         for _ in range(MAX_DEPTH):
             nxt = []
-            for p in frontier:
-                for alias in self._one_step(p):
-                    if alias != path and alias not in found and len(found) < MAX_ALIASES:
-                        found.append(alias)
-                        nxt.append(alias)
+            for p, used in frontier:
+                for alias, link in self._one_step(p):
+                    if link in used or alias == path:
+                        continue
+                    if alias not in found:
+                        if len(found) >= MAX_EXPLORED:
+                            return tuple(found), False
+                        found[alias] = None
+                    nxt.append((alias, used | {link}))
             if not nxt:
-                break
+                return tuple(found), True
             frontier = nxt
-        return tuple(found)
+        return tuple(found), False
 
-    def _one_step(self, path: str) -> list[str]:
-        """Paths naming ``path`` through one link: the link itself or a directory link."""
+    def _one_step(self, path: str) -> list[tuple[str, str]]:
+        """(alias, link) naming ``path`` through one link: the link itself or a directory link."""
         out = []
         head = path
         while True:
             rest = path[len(head) :]  # "" or "/name..." below ``head``
             for link in self.by_target.get(head, ()):
-                out.append(link + rest if head else f"{link}/{path}")
+                out.append((link + rest if head else f"{link}/{path}", link))
             if not head:
                 return out
             head = head.rpartition("/")[0]

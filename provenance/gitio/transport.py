@@ -9,8 +9,8 @@ shares only the object directory with the real one: git then reads the system an
 configuration (the user's) and our own, never the repository's (THREATS.md G53).
 
 The programs are pinned before anything repository-controlled is read: ``git`` and ``ssh`` are
-resolved from the user's ``PATH`` (or ``GIT_SSH_COMMAND``/``GIT_SSH`` from the user's
-environment), only ``file``, ``ssh``, ``https`` and ``http`` are allowed, and
+resolved from the absolute entries of the user's ``PATH`` (or ``GIT_SSH_COMMAND``/``GIT_SSH``
+from the user's environment), only ``file``, ``ssh``, ``https`` and ``http`` are allowed, and
 ``--upload-pack``/``--receive-pack`` are always given on the command line. For a local-path
 remote they run the remote side with hooks disabled: git clears ``GIT_CONFIG_PARAMETERS`` for
 the local transport, so the overrides are part of the command itself.
@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -30,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provenance.errors import GitError
-from provenance.gitio.runner import HARDENING, Git, git_env
+from provenance.gitio.runner import HARDENING, Git, find_program, git_env, git_program
 
 #: Schemes a transport call may use (``GIT_ALLOW_PROTOCOL``): no ``ext::``, ``git://``, helpers.
 ALLOWED_PROTOCOLS = ("file", "ssh", "https", "http")
@@ -99,21 +98,19 @@ def pin_programs(*, batch: bool = False) -> Programs:
 
     ``batch``: ssh must never ask for a passphrase or host key (the agent wrapper, unattended).
     """
-    git = shutil.which("git")
-    if git is None:
-        raise GitError("git is not installed", hint="install git 2.30 or newer")
+    git = git_program()
     env: dict[str, str] = {}
     for name in ("GIT_SSH_COMMAND", "GIT_SSH", "GIT_SSH_VARIANT"):
         if os.environ.get(name):
             env[name] = os.environ[name]
     if "GIT_SSH_COMMAND" not in env and "GIT_SSH" not in env:
-        ssh = shutil.which("ssh")
+        ssh = find_program("ssh")
         if ssh is not None:
-            env["GIT_SSH"] = os.path.abspath(ssh)
+            env["GIT_SSH"] = ssh
     if batch:
         base = env.pop("GIT_SSH_COMMAND", None) or shlex.quote(env.pop("GIT_SSH", "ssh"))
         env["GIT_SSH_COMMAND"] = f"{base} -o BatchMode=yes"
-    return Programs(git=os.path.abspath(git), env=tuple(sorted(env.items())))
+    return Programs(git=git, env=tuple(sorted(env.items())))
 
 
 @dataclass(frozen=True)

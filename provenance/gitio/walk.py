@@ -13,7 +13,7 @@ work tree neither run commands nor change what is seen (THREATS.md E27, G38).
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from graphlib import TopologicalSorter
@@ -187,12 +187,13 @@ def read_range(
     *,
     ends: tuple[str, str] | None = None,
     want: Want | None = None,
+    prefer: Callable[[str], bool] | None = None,
 ) -> RangeChanges:
     """Changes of every commit, what merges bring, symlink aliases and wanted sources.
 
     Non-merges come from one ``diff-tree --stdin`` stream, merges' own changes from one
     ``merge-tree`` each, and merges' first-parent diffs from one ``--raw`` stream. Only the
-    landed changes no commit of the range already showed at that path (``_landed``) are read
+    landed changes whose file no side commit of the range produced (``_landed``) are read
     with their lines. Aliases resolve the symlinks of ``ends`` (BASE and HEAD) and of each
     commit's first parent and own tree.
     """
@@ -204,12 +205,18 @@ def read_range(
                 own[commit.sha] = _merge_changes(box, commit)
         brought = raw_changes_of(box.git, merges, env=box.env)
         base_blobs = tree_blobs(git, ends[0]) if ends and merges else {}
-        own, brought = _with_aliases(git, commits, own, brought, ends)
+        own, brought = _with_aliases(git, commits, own, brought, ends, prefer)
         brought = _landed_lines(box, commits, own, brought, base_blobs)
     return RangeChanges(attach_sources(git, own, want), attach_sources(git, brought, want))
 
 
-def read_alone(git: Git, commits: list[RangeCommit], *, want: Want | None = None) -> RangeChanges:
+def read_alone(
+    git: Git,
+    commits: list[RangeCommit],
+    *,
+    want: Want | None = None,
+    prefer: Callable[[str], bool] | None = None,
+) -> RangeChanges:
     """Changes of commits each judged alone: a range of one, whose BASE is its first parent.
 
     Non-merges share one stream (each is diffed against its own parent either way); each
@@ -220,9 +227,9 @@ def read_alone(git: Git, commits: list[RangeCommit], *, want: Want | None = None
     singles = [by_sha[sha] for sha in TopologicalSorter(graph).static_order()]  # parents first
     own: dict[str, list[FileChange]] = {}
     brought: dict[str, list[FileChange]] = {}
-    parts = [read_range(git, singles, want=want)] if singles else []
-    parts += [read_range(git, [c], ends=(c.parents[0], c.sha), want=want) for c in commits
-              if c.is_merge]  # fmt: skip
+    parts = [read_range(git, singles, want=want, prefer=prefer)] if singles else []
+    parts += [read_range(git, [c], ends=(c.parents[0], c.sha), want=want, prefer=prefer)
+              for c in commits if c.is_merge]  # fmt: skip
     for part in parts:
         own |= part.own
         brought |= part.brought
@@ -247,24 +254,32 @@ def _landed_lines(
     return out
 
 
+def _as_in_base(change: FileChange, base_blobs: dict[str, str]) -> bool:
+    """True when the path ends up exactly as BASE had it (same blob, or absent from both)."""
+    return base_blobs.get(change.path, _ABSENT) == _landed_oid(change)
+
+
 def _landed(
     commits: list[RangeCommit],
     own: dict[str, list[FileChange]],
     brought: dict[str, list[FileChange]],
     base_blobs: dict[str, str],
 ) -> dict[str, list[FileChange]]:
-    """Per merge, the first-parent changes that no side commit showed at the same path.
+    """Per merge, the first-parent changes whose landed file no side commit was judged in.
 
     A landed change is already judged when a commit of the merged side (in the range,
-    reachable from another parent and not from the first) changed that same path with at
-    least the same symlink aliases, or when the content there is exactly BASE's (the merge
-    brings back what the trusted base had, as when a release branch is merged into a
-    feature branch). What remains arrives somewhere no commit of the range was judged: a
-    side edit carried across a directory rename, or into a symlinked directory (G43).
+    reachable from another parent and not from the first) produced that very blob at that
+    same path with at least the same symlink aliases: its rules then read the whole file as
+    it lands. Or when the content there is exactly BASE's (the merge brings back what the
+    trusted base had, as when a release branch is merged into a feature branch). What
+    remains arrives somewhere no commit of the range was judged: a side edit carried across
+    a directory rename, into a symlinked directory, or combined with the mainline's own
+    edits of the file, where an early return neutral on its branch lands above the check
+    the mainline added (G43 x G45). Those are judged in the merged file's context.
     """
     index = {c.sha: i for i, c in enumerate(commits)}
     reach: list[int] = []
-    touched: dict[str, list[tuple[int, frozenset[str]]]] = {}
+    touched: dict[tuple[str, str], list[tuple[int, frozenset[str]]]] = {}
     result: dict[str, list[FileChange]] = {}
     for i, c in enumerate(commits):
         bits = 1 << i
@@ -278,19 +293,33 @@ def _landed(
             pending = [
                 ch
                 for ch in brought.get(c.sha, [])
-                if base_blobs.get(ch.path, _ABSENT)
-                != (ch.new_oid if ch.new_mode != _NONE else _ABSENT)
+                if not _as_in_base(ch, base_blobs)
                 and not any(
                     b & side and set(ch.aliases) <= aliases
-                    for b, aliases in touched.get(ch.path, ())
+                    for b, aliases in touched.get((ch.path, _landed_oid(ch)), ())
                 )
             ]
             if pending:
                 result[c.sha] = pending
-        for ch in own[c.sha]:
-            for path in {ch.path, ch.old_path}:
-                touched.setdefault(path, []).append((1 << i, frozenset(ch.aliases)))
+        # What each commit left at a path: its own changes, and for a merge the files its
+        # first parent diff lands (judged here when no side commit had produced them).
+        for ch in (*own[c.sha], *brought.get(c.sha, ())):
+            for key in _left(ch):
+                touched.setdefault(key, []).append((1 << i, frozenset(ch.aliases)))
     return result
+
+
+def _left(change: FileChange) -> list[tuple[str, str]]:
+    """(path, blob) pairs a change leaves: its destination, and a renamed source gone."""
+    left = [(change.path, _landed_oid(change))]
+    if change.status.startswith("R") and change.old_path != change.path:
+        left.append((change.old_path, _ABSENT))
+    return left
+
+
+def _landed_oid(change: FileChange) -> str:
+    """The blob a change leaves at its path (``_ABSENT`` when it deletes it)."""
+    return change.new_oid if change.new_mode != _NONE else _ABSENT
 
 
 def _with_aliases(
@@ -299,8 +328,12 @@ def _with_aliases(
     own: dict[str, list[FileChange]],
     brought: dict[str, list[FileChange]],
     ends: tuple[str, str] | None,
+    prefer: Callable[[str], bool] | None = None,
 ) -> tuple[dict[str, list[FileChange]], dict[str, list[FileChange]]]:
-    """Each change with the paths naming it through symlinks (THREATS.md E26, G48)."""
+    """Each change with the paths naming it through symlinks (THREATS.md E26, G48).
+
+    ``prefer`` names the aliases to keep first when there are too many (identity paths).
+    """
     tracker = LinkTracker(git, {})
     changed = (c for v in (*own.values(), *brought.values()) for c in v)
     if not any(SYMLINK_MODE in (c.old_mode, c.new_mode) for c in changed) and not any(
@@ -315,9 +348,9 @@ def _with_aliases(
     def links(c: RangeCommit) -> list[Links]:
         return [*fixed, *(tracker.of(p) for p in c.parents[:1]), tracker.of(c.sha)]
 
-    own = {c.sha: attach_aliases(own[c.sha], links(c), cache) for c in commits}
+    own = {c.sha: attach_aliases(own[c.sha], links(c), cache, prefer) for c in commits}
     brought = {
-        c.sha: attach_aliases(v, links(c), cache)
+        c.sha: attach_aliases(v, links(c), cache, prefer)
         for c in commits
         if (v := brought.get(c.sha)) is not None
     }

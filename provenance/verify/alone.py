@@ -24,7 +24,9 @@ def classify_alone(
         return {}
     commits = [RangeCommit(c.sha, c.parents) for c in read_commits(git, unique).values()]
     classification = classification_for(rules)
-    seen = read_alone(git, commits, want=classification.wants_source)
+    seen = read_alone(
+        git, commits, want=classification.wants_source, prefer=classification.identity_path
+    )
     out: dict[str, CommitClassification] = {}
     for c in commits:
         (out[c.sha],) = classify_range_changes(

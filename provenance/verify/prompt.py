@@ -8,7 +8,9 @@ binds the prompter when, all of:
 
 1. it is a strict, canonical line whose signed payload has the digest the change names;
 2. its signature verifies against the trust root (bundle) or a policy key (envelope), and
-   the signer is one of the policy's ``[[prompters]]`` (a CI workload identity never is);
+   the signer is one of the policy's ``[[prompters]]`` and a person: a certificate with a
+   URI SAN or Fulcio's CI/build extensions names a workload, whatever the policy lists
+   (``prompter_workload_identity``);
 3. it is a Statement v1 of the prompt predicate type whose subject is the change's prompt
    commitment, and its predicate validates;
 4. it commits to the same prompt (algorithm, digest, salt id), the same repository and, if
@@ -40,7 +42,7 @@ from provenance.reasons import Reason
 from provenance.verify.envelope import ParsedLine, parse_line
 from provenance.verify.jsonstrict import StrictJSONError, loads_strict
 from provenance.verify.keyed import PolicyKey, verify_envelope
-from provenance.verify.sigstore_adapter import BundleVerifier
+from provenance.verify.sigstore_adapter import BundleVerifier, workload_identity
 
 #: The longest a prompt attestation may stay usable (a replay window, so kept short).
 MAX_PROMPT_VALIDITY = timedelta(days=7)
@@ -94,14 +96,19 @@ def _verify_signature(parsed: ParsedLine, trust: PromptTrust) -> _Signed | Reaso
             return Reason.PROMPTER_NOT_ALLOWED
         return _Signed(outcome.payload, outcome.signer, None, outcome.key.prompter.person, None)
     rules: list[PrompterRule | None] = []
+    workloads: list[str] = []
 
     def allowed(cert: Certificate) -> bool:
+        why = workload_identity(cert)
+        if why is not None:  # whatever the policy says: a workflow never prompted (G50)
+            workloads.append(why)
+            return False
         rules.append(trust.rule_for(cert))
         return rules[-1] is not None
 
     bundle = trust.verifier().verify(parsed.raw, parsed.document, allowed)
     if bundle.reasons == (Reason.SIGNER_NOT_ALLOWED,):
-        return Reason.PROMPTER_NOT_ALLOWED
+        return Reason.PROMPTER_WORKLOAD_IDENTITY if workloads else Reason.PROMPTER_NOT_ALLOWED
     rule = rules[-1] if rules else None
     if bundle.reasons or bundle.payload is None or rule is None:
         return Reason.PROMPTER_SIGNATURE_INVALID

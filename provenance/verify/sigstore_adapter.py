@@ -145,6 +145,36 @@ def certificate_identities(cert: Certificate) -> list[str]:
     ]
 
 
+#: Fulcio's extensions that describe a workload rather than a person: the legacy GitHub
+#: workflow fields (1.2-1.6) and the build/source-repository fields (1.9-1.22), present on
+#: every CI certificate (GitHub, GitLab, Buildkite ...). 1.1 and 1.8 (the issuer) and 1.7
+#: (an OtherName SAN, a username) are on people's certificates too.
+_FULCIO_ARC = "1.3.6.1.4.1.57264.1."
+_PERSON_EXTENSIONS = frozenset({1, 7, 8})
+
+
+def workload_identity(cert: Certificate) -> str | None:
+    """Why a certificate names a workload (CI job, service) rather than a person, if it does.
+
+    A URI SAN names a workflow, job or service; Fulcio's build and source-repository
+    extensions describe a CI run. Any other Fulcio extension under ``1.3.6.1.4.1.57264.1`` is
+    taken as a workload field too (fail closed: new ones so far all were).
+    """
+    try:
+        san = cert.extensions.get_extension_for_class(SubjectAlternativeName).value
+    except ExtensionNotFound:
+        san = None
+    if san is not None and san.get_values_for_type(UniformResourceIdentifier):
+        return "its subject is a URI (a workflow or service), not a person"
+    for extension in cert.extensions:
+        dotted = extension.oid.dotted_string
+        if dotted.startswith(_FULCIO_ARC):
+            arc = dotted[len(_FULCIO_ARC) :]
+            if not arc.isdigit() or int(arc) not in _PERSON_EXTENSIONS:
+                return f"it carries Fulcio's workload extension {dotted} (a CI run)"
+    return None
+
+
 def certificate_issuer(cert: Certificate) -> str | None:
     """The OIDC issuer from the legacy raw extension, as sigstore's ``OIDCIssuer`` reads it."""
     try:

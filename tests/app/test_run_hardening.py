@@ -5,8 +5,11 @@ Real git, scripted agents, the local Sigstore instance (THREATS.md G59, G61, G62
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -257,3 +260,45 @@ def test_run_report_never_writes_through_what_the_agent_planted(
     assert victim.read_text() == "precious\n"
     assert proc.returncode == 2, stderr.decode()
     assert b"--report" in stderr
+
+
+SHIM = '#!/bin/sh\necho "$(id -u) $*" >> \'{sentinel}\'\nexec /usr/bin/git "$@"\n'
+
+
+def test_a_git_the_agent_plants_on_a_relative_path_entry_never_runs(
+    lab: Golden, tmp_path: Path
+) -> None:
+    """THREATS.md G53 (variant): ``./node_modules/.bin`` or an empty entry in the human's PATH.
+
+    The red-team review's agent left ``node_modules/.bin/git`` in the work tree, and the
+    wrapper ran it as the human for every git call after the session (98 times).
+    """
+    sentinel = tmp_path / "shim-ran"
+    agent = script(
+        tmp_path / "plant.sh",
+        "#!/bin/sh\nset -e\n"
+        "printf 'S = 2\\n' > app/auth/shim.py\n"
+        "/usr/bin/git add app/auth/shim.py\n/usr/bin/git commit -q -m 'agent: shim'\n"
+        "mkdir -p node_modules/.bin bin\n"
+        f"for d in node_modules/.bin bin .; do cat > $d/git <<'EOF'\n"
+        f"{SHIM.format(sentinel=sentinel)}EOF\nchmod 755 $d/git\ndone\n",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVENANCE_")}
+    env.update(GIT_IDENTITY)
+    env["PATH"] = f"./node_modules/.bin:bin::{os.environ['PATH']}"
+    env["PROVENANCE_IDENTITY_TOKEN"] = lab.inst.issue_token(AGENT_ID)
+    report = tmp_path / "report.json"
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("provenance")), "run", "--agent", "a",
+         "--model", "m", "--prompter", "p@example.com", "--prompt-digest", "sha256:" + "3" * 64,
+         "--trust-config", str(lab.inst.trust_config_path), "--report", str(report), "--",
+         *agent],
+        cwd=lab.repo.path, env=env, capture_output=True, text=True, check=False, timeout=120,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    for planted in ("node_modules", "bin", "git"):
+        path = lab.repo.path / planted
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    assert not sentinel.exists(), sentinel.read_text()
+    assert proc.returncode == 0, proc.stderr
+    assert len(json.loads(report.read_text())["stamped"]) == 1

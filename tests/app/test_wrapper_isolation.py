@@ -137,6 +137,23 @@ def test_python_dash_m_imports_nothing_from_the_working_directory(tmp_path: Path
     assert proc.returncode in (1, 3), proc.stderr  # it ran its own code and refused the junk
 
 
+def _agent_commit(
+    lab: Golden, search_path: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    """``scripts/agent-commit ... HEAD`` from the work tree, with ``search_path`` as PATH."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVENANCE")}
+    env.update(GIT_IDENTITY)
+    env["PATH"] = search_path
+    env["PROVENANCE_IDENTITY_TOKEN"] = lab.inst.issue_token(AGENT_ID)
+    env["PROVENANCE_TRUST_CONFIG"] = str(lab.inst.trust_config_path)
+    proc = subprocess.run(
+        [str(ROOT / "scripts" / "agent-commit"), "--agent", "aider@0.86", "--model", "gpt-5",
+         "--prompter", "bob@example.com", "--prompt-digest", "sha256:" + "4" * 64, "HEAD"],
+        cwd=lab.repo.path, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return proc, env
+
+
 def test_agent_commit_never_imports_from_the_work_tree(lab: Golden, tmp_path: Path) -> None:
     """THREATS.md G54: scripts/agent-commit runs the console script, not `python -m`."""
     repo = lab.repo
@@ -144,21 +161,35 @@ def test_agent_commit_never_imports_from_the_work_tree(lab: Golden, tmp_path: Pa
     for package in ("sigstore", "securesystemslib", "provenance"):
         _plant(repo.path, package, sentinel)
     repo.commit("agent: more SSO", {"app/auth/sso.py": "def sso():\n    return True\n"})
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVENANCE")}
-    env.update(GIT_IDENTITY)
-    env["PATH"] = "/usr/bin:/bin"  # no provenance on PATH: the checkout's .venv is used
-    env["PROVENANCE_IDENTITY_TOKEN"] = lab.inst.issue_token(AGENT_ID)
-    env["PROVENANCE_TRUST_CONFIG"] = str(lab.inst.trust_config_path)
-    proc = subprocess.run(
-        [str(ROOT / "scripts" / "agent-commit"), "--agent", "aider@0.86", "--model", "gpt-5",
-         "--prompter", "bob@example.com", "--prompt-digest", "sha256:" + "4" * 64, "HEAD"],
-        cwd=repo.path, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    proc, _ = _agent_commit(lab, "/usr/bin:/bin")  # no provenance on PATH: the checkout's .venv
     for package in ("sigstore", "securesystemslib", "provenance"):
         subprocess.run(["rm", "-rf", str(repo.path / package)], check=True)
     assert not sentinel.exists(), sentinel.read_text()
     assert proc.returncode == 0, proc.stderr
     assert lab.verify("HEAD").commits[0].status == "ok"
+
+
+def test_agent_commit_never_finds_provenance_on_a_path_the_agent_writes(
+    lab: Golden, tmp_path: Path
+) -> None:
+    """THREATS.md G53 (variant): a ``provenance`` in a relative PATH entry is the agent's."""
+    repo = lab.repo
+    sentinel = tmp_path / "sentinel"
+    fake = repo.path / "bin" / "provenance"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\necho \"$*\" > '{sentinel}'\n")
+    fake.chmod(0o755)
+    repo.commit("agent: even more SSO", {"app/auth/sso.py": "def sso():\n    return 2\n"})
+    proc, env = _agent_commit(lab, "bin:/usr/bin:/bin")
+    subprocess.run(["rm", "-rf", str(fake.parent)], check=True)
+    assert not sentinel.exists(), sentinel.read_text()
+    assert proc.returncode == 0, proc.stderr
+    assert lab.verify("HEAD").commits[0].status == "ok"
+    relative = subprocess.run(
+        [str(ROOT / "scripts" / "agent-commit"), "--help"],
+        env={**env, "PROVENANCE": "bin/provenance"}, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert relative.returncode == 2 and "absolute path" in relative.stderr
 
 
 def test_a_trust_config_swapped_during_the_session_is_not_used(

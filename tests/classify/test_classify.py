@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -203,7 +204,31 @@ def test_policy_directory_is_always_identity_related() -> None:
 def test_exclude_suppresses_path_and_content_rules() -> None:
     clf = Classifier.build(exclude=["vendor/**"])
     assert clf.classify(fc("vendor/auth/jwt.py", "jwt.decode(t, k)")) == ()
-    assert clf.classify(fc("VENDOR/Auth/x.py", "x = 1")) == ()  # case-insensitive
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "src/main/java/com/acme/Docs/AdminAccess.java",  # the red-team's Java package
+        "src/DOCS/auth.py",
+        "src/docs\u0301/auth.py",  # a combining mark: another name on disk
+        "src/\uff44\uff4f\uff43\uff53/auth.py",  # fullwidth letters
+    ],
+)
+def test_exclude_matches_the_path_exactly_as_git_stores_it(path: str) -> None:
+    """THREATS.md E31 (variant): an exclusion trusts a path; a folded match trusted others."""
+    clf = Classifier.build(exclude=["**/docs/**"])
+    assert clf.classify(fc("src/docs/auth.py", "x = 1")) == ()
+    assert clf.classify(fc(path, "public static boolean isAdmin() { return true; }"))
+
+
+def test_a_change_is_excluded_only_when_every_name_of_it_is() -> None:
+    """THREATS.md E31 (variant): a rename or alias outside the exclusion is judged."""
+    clf = Classifier.build(exclude=["docs/**"])
+    renamed = fc("app/auth/x.py", "x = 1", old_path="docs/x.py", status="R")
+    assert "path.authn" in clf.classify(renamed)
+    aliased = replace(fc("docs/x.py", "x = 1"), aliases=("app/auth/x.py",))
+    assert "path.authn" in clf.classify(aliased)
 
 
 def test_exclude_cannot_hide_policy_or_gitattributes() -> None:
@@ -267,9 +292,11 @@ def test_bad_policy_input_is_value_error(kwargs: dict[str, object]) -> None:
 
 def test_builtin_digests_are_pinned() -> None:
     # @1 is frozen. Changing a rule, glob, file kind or stage of @2 changes its digest: add a
-    # new "@N" for it rather than editing a released version.
+    # new "@N" for it rather than editing a released version. Security fixes are the one
+    # exception (decision 0014): red-team 07 (blob.packaged-code, packaged extensions) and 08
+    # (kinds text and decorative) changed @1's tables on purpose.
     assert ruleset_digest(RULESET_V1) == (
-        "sha256:3f702dc28c2f29468a6443a3f87cb8bdcb5bcad289858aa29eeef15cf1339a17"
+        "sha256:247214e3cd13f0f0dc03bc43761c419d6aa60822f0c8b0f3d19dab4426414e16"
     )
     assert BUILTIN_RULESET_DIGEST == ruleset_digest(RULESET_V2) != ruleset_digest(RULESET_V1)
 

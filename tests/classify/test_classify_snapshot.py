@@ -28,8 +28,8 @@ POLICY_CLF = Classifier.build(
     exclude=["tests/**", "*.md", "vendor/", "**/__tests__/**"],
 )
 
-BUILTIN_DIGEST = "sha256:3f702dc28c2f29468a6443a3f87cb8bdcb5bcad289858aa29eeef15cf1339a17"
-POLICY_DIGEST = "sha256:fa4f52258e686eb2ef6eb6d160ce483c1ee2da94ba9daf7db9d50c67863158ad"
+BUILTIN_DIGEST = "sha256:247214e3cd13f0f0dc03bc43761c419d6aa60822f0c8b0f3d19dab4426414e16"
+POLICY_DIGEST = "sha256:ecc13ed9ccac52431196955c1961281daab084d581fc9cef45fd7fe02b3ea88a"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import rfc8785
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -37,8 +38,9 @@ from provenance.predicates import PROMPT_PREDICATE_TYPE, PromptAttestationRef
 from provenance.record.change import SessionContext
 from provenance.sign.signing import SigningOptions
 from provenance.verify.report import Report, render_text, report_to_dict
+from provenance.verify.sigstore_adapter import workload_identity
 from tests.conftest import AGENT_ID, session
-from tests.helpers import SSO_CALLBACK, GitRepo, Result
+from tests.helpers import INTEROP, SSO_CALLBACK, GitRepo, Result, interop_cases
 from tests.verify._support import network_restored, sign_line
 
 ALICE, BOB, MALLORY = "alice@example.com", "bob@example.com", "mallory@example.com"
@@ -275,6 +277,66 @@ def test_policy_refuses_ci_workload_identities_and_the_wrapper_as_prompters() ->
         parse_policy(base + '[[prompters]]\nissuer = "https://i"\nidentity = "bot"\n', source="t")
     with pytest.raises(ConfigError, match="prompters"):
         parse_policy(base + '[agents]\nprompter = "signed"\n', source="t")
+
+
+GITLAB_JOB = "https://gitlab.example.com/acme/app//.gitlab-ci.yml@refs/heads/main"
+
+
+@pytest.mark.parametrize(
+    ("issuer", "pattern"),
+    [
+        ("https://gitlab.com", "^.*gitlab.com/acme/app//[.]gitlab-ci[.]yml@refs/heads/.*$"),
+        ("https://token.actions.githubusercontent.com/acme-corp", "^.*/agent[.]yml@.*$"),
+        ("https://token.actions.githubusercontent.com/", "^.*$"),
+        ("https://gitlab.example.com", "^https://gitlab[.]example[.]com/.*$"),
+    ],
+    ids=["gitlab.com", "github-enterprise", "github-slash", "uri-identity"],
+)
+def test_policy_refuses_more_ci_issuers_and_uri_prompters(issuer: str, pattern: str) -> None:
+    """THREATS.md G50 (variant): GitLab CI and GHE's per-enterprise issuer passed the list."""
+    base = 'version = 1\n[[signers]]\nissuer = "https://i"\nidentity = "bot"\n'
+    rule = f'[[prompters]]\nissuer = "{issuer}"\nidentity_pattern = "{pattern}"\n'
+    with pytest.raises(ConfigError, match="workflow"):
+        parse_policy(base + rule, source="t")
+
+
+def test_a_workload_certificate_never_binds_a_prompter_whatever_the_policy_lists(
+    site: Site,
+) -> None:
+    """THREATS.md G50 (variant): a self-hosted GitLab's pipeline signed the prompt.
+
+    Its issuer is on no list, and a pattern without ``://`` admits its job URI; the gate
+    decides from the certificate (a URI SAN), and refuses it as a prompter.
+    """
+    sha = site.commit("gitlab-pipeline")
+    signing = site.keyless(GITLAB_JOB, "https://gitlab.example.com")
+    line = sign_prompt(site.repo.path, prompter="pipeline", commitment=session().prompt,
+                       signing=signing, session_id="sess-1").line  # fmt: skip
+    site.stamp(sha, line, prompter="pipeline")
+    policy = site.policy("signed").read_text() + (
+        '[[prompters]]\nissuer = "https://gitlab.example.com"\n'
+        'identity_pattern = "^.*/acme/app//[.]gitlab-ci[.]yml@refs/heads/.*$"\nperson = "ci"\n'
+    )
+    path = site.policies / "gitlab-self-hosted.toml"
+    path.write_text(policy)
+    options = VerifyOptions(policy=path, trusted_root=site.inst.trusted_root_path, offline=True)
+    with network_restored():
+        report = verify(site.repo.path, [sha], options)
+    assert report.commits[0].reasons == ("prompter_workload_identity",)
+    prompter = change_of(report)["prompter"]
+    assert isinstance(prompter, dict) and prompter["status"] == "asserted"
+
+
+@pytest.mark.skipif(not INTEROP.exists(), reason=f"{INTEROP} is absent")
+@pytest.mark.parametrize("case", interop_cases(), ids=lambda c: str(c["file"])[:40])
+def test_real_fulcio_certificates_of_workflows_are_workloads(case: dict[str, Any]) -> None:
+    """THREATS.md G50 (variant): decided by the certificate (GitHub, GHE, GitLab CI, people)."""
+    doc = json.loads((INTEROP / "bundles" / case["file"]).read_bytes())
+    material = doc["verificationMaterial"]
+    raw = material.get("certificate") or material["x509CertificateChain"]["certificates"][0]
+    cert = x509.load_der_x509_certificate(base64.b64decode(raw["rawBytes"]))
+    person = "@" in case["identity"] and "://" not in case["identity"]
+    assert (workload_identity(cert) is None) is person, case["identity"]
 
 
 def test_prompt_sign_refuses_a_ci_token_and_ambient_credentials(site: Site) -> None:
