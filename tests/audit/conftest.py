@@ -20,8 +20,10 @@ from pathlib import Path
 import pytest
 
 from provenance.app.approve import approve, preview
+from provenance.app.audit import upgrade_index
 from provenance.app.options import VerifyOptions
 from provenance.app.stamp import stamp
+from provenance.audit import IndexUrl, parse_index_url, sqlite_url
 from provenance.devinstance import DevInstance
 from provenance.predicates import ResourceDescriptor
 from provenance.record.change import SessionContext, directory_digest, prompt_from_text
@@ -144,3 +146,28 @@ def clone_world(world: World, dest: Path) -> World:
         world.docs,
         world.skill_digest,
     )
+
+
+#: Every index test that takes ``index_db`` runs once per backend.
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def new_index(backend: str, where: Path, request: pytest.FixtureRequest) -> IndexUrl:
+    """An empty index on ``backend``: a SQLite file under ``where``, or a new PostgreSQL
+    database (dropped when ``request``'s scope ends) with the schema upgraded, as an
+    administrator would with ``provenance index --upgrade``."""
+    if backend == "sqlite":
+        return sqlite_url(where / "index.sqlite")
+    from tests.postgres import create_database, drop_database
+
+    url = create_database(request.getfixturevalue("postgres"))
+    request.addfinalizer(lambda: drop_database(url))
+    db = parse_index_url(url)
+    upgrade_index(db)
+    return db
+
+
+@pytest.fixture(params=BACKENDS)
+def index_db(request: pytest.FixtureRequest, tmp_path: Path) -> IndexUrl:
+    """An empty index, once on SQLite and once on PostgreSQL."""
+    return new_index(request.param, tmp_path, request)
