@@ -56,8 +56,11 @@ class IndexUrl:
         """The URL for people and logs: never a password (nor a ``password=`` parameter)."""
         if self.path is not None:
             return str(self.path)
-        query = {k: v for k, v in self.url.query.items() if k.lower() != "password"}
-        safe = self.url.set(drivername="postgresql", password=None, query=query)
+        from sqlalchemy.engine import URL
+
+        u = self.url
+        query = {k: v for k, v in u.query.items() if k.lower() != "password"}
+        safe = URL.create("postgresql", u.username, None, u.host, u.port, u.database, query)
         return safe.render_as_string(hide_password=True)
 
     def scrub(self, text: str) -> str:

@@ -65,9 +65,13 @@ GRANT SELECT ON {", ".join(ALL_TABLES)}, alembic_version TO provenance_auditor;
 """  # noqa: S608 - fixed table names, printed for people to run
 
 
-def roles_sql() -> str:
-    """The SQL above, for ``provenance index --print-roles-sql`` and the README."""
-    return ROLES_SQL
+def roles_sql(indexer: str = "provenance_indexer", auditor: str = "provenance_auditor") -> str:
+    """The SQL above, for ``provenance index --print-roles-sql`` and the README (the group
+    names can differ, for a second index on the same server)."""
+    for name in (indexer, auditor):
+        if not name.isidentifier() or name != name.lower():
+            raise ValueError(f"not a plain role name: {name!r}")
+    return ROLES_SQL.replace("provenance_indexer", indexer).replace("provenance_auditor", auditor)
 
 
 def _refuse(message: str, hint: str) -> AuditIndexError:
@@ -145,6 +149,13 @@ def check_writer(index: Index, repository: str) -> None:
                 )
             )
         ]
+    if repository not in mine:
+        raise _refuse(
+            f"role {role} is not the registered writer of {repository}"
+            + (f" (it writes {', '.join(mine[:5])})" if mine else ""),
+            "register it: INSERT INTO index_writers (repository, role) VALUES (...), as the "
+            "index's owner; or pass the right --repository-id",
+        )
     others = [r for r in mine if r != repository]
     if others:
         shown = ", ".join(others[:5]) + (" ..." if len(others) > 5 else "")
@@ -154,12 +165,6 @@ def check_writer(index: Index, repository: str) -> None:
             f"role {role} could alter other repositories' rows: " + "; ".join(problems),
             "index with a role registered for this repository only (index_writers), never the "
             "tables' owner; see `provenance index --print-roles-sql`",
-        )
-    if repository not in mine:
-        raise _refuse(
-            f"role {role} is not the registered writer of {repository}",
-            "register it: INSERT INTO index_writers (repository, role) VALUES (...), as the "
-            "index's owner; or pass the right --repository-id",
         )
 
 

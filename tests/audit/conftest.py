@@ -23,7 +23,7 @@ from provenance.app.approve import approve, preview
 from provenance.app.audit import upgrade_index
 from provenance.app.options import VerifyOptions
 from provenance.app.stamp import stamp
-from provenance.audit import IndexUrl, parse_index_url, sqlite_url
+from provenance.audit import AttestationRow, IndexUrl, parse_index_url, sqlite_url
 from provenance.devinstance import DevInstance
 from provenance.predicates import ResourceDescriptor
 from provenance.record.change import SessionContext, directory_digest, prompt_from_text
@@ -171,3 +171,29 @@ def new_index(backend: str, where: Path, request: pytest.FixtureRequest) -> Inde
 def index_db(request: pytest.FixtureRequest, tmp_path: Path) -> IndexUrl:
     """An empty index, once on SQLite and once on PostgreSQL."""
     return new_index(request.param, tmp_path, request)
+
+
+def real_rows(world: World) -> list[AttestationRow]:
+    """The world's verified change and approval rows, built as ingest builds them."""
+    from datetime import UTC, datetime
+
+    from provenance.app.policy_source import resolve_policy
+    from provenance.gitio import Git, read_commit, resolve_commit
+    from provenance.store import NotesStore
+    from provenance.verify.attestation import verify_line
+
+    git = Git.discover(world.repo.path)
+    loaded = resolve_policy(git, None, resolve_commit(git, "HEAD"))
+    trust = world.options().trust(loaded)
+    rows = []
+    for sha, lines in NotesStore(git).read_many([world.sso, world.scim]).items():
+        for i, line in enumerate(lines):
+            result = verify_line(i, line, read_commit(git, sha), trust)
+            if result.ok:
+                rows.append(
+                    AttestationRow.from_result(
+                        line, sha, result, verified_at=datetime.now(UTC),
+                        trust_root_digest="sha256:test", policy_digest=loaded.digest,
+                    )
+                )  # fmt: skip
+    return rows
