@@ -26,7 +26,7 @@ from provenance.audit.schema import (
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy import Table
+    from sqlalchemy import Column, Table
     from sqlalchemy.dialects.sqlite import Insert
     from sqlalchemy.engine import Connection
 
@@ -208,37 +208,79 @@ class Writer:
 
         wanted = sorted(paths)
         found: dict[str, int] = {}
-        if not wanted:
+
+        def look_up(names: list[str]) -> None:
+            for chunk in _chunks(names):
+                stmt = select(path_names.c.path, path_names.c.id).where(
+                    path_names.c.path.in_(chunk)
+                )
+                found.update((str(p), int(i)) for p, i in self.conn.execute(stmt))
+
+        look_up(wanted)  # most paths were named before: only the new ones are added
+        missing = [p for p in wanted if p not in found]
+        if not missing:
             return found
         add = insert(self.conn, path_names).on_conflict_do_nothing(index_elements=["path"])
         if self.conn.dialect.name == "postgresql":
             with self.index.engine.connect() as other, other.begin():
-                for chunk in _chunks(wanted, 2000):
+                for chunk in _chunks(missing, 2000):
                     other.execute(add, [{"path": p} for p in chunk])
         else:
-            for chunk in _chunks(wanted, 2000):
+            for chunk in _chunks(missing, 2000):
                 self.conn.execute(add, [{"path": p} for p in chunk])
-        for chunk in _chunks(wanted):
-            stmt = select(path_names.c.path, path_names.c.id).where(path_names.c.path.in_(chunk))
-            found.update((str(p), int(i)) for p, i in self.conn.execute(stmt))
+        look_up(missing)
+        return found
+
+    def _insert(
+        self,
+        table: Table,
+        values: Sequence[dict[str, object]],
+        keys: Sequence[str] | None = None,
+        returning: Sequence[Column[Any]] = (),
+    ) -> list[tuple[Any, ...]]:
+        """``INSERT … ON CONFLICT (keys) DO NOTHING`` of ``values`` (one dict per row, the
+        same keys in each), returning ``returning`` of the rows inserted. PostgreSQL: by
+        ``COPY`` through a staging table (:mod:`~provenance.audit.bulk`)."""
+        from sqlalchemy import select
+
+        if not values:
+            return []
+        stmt = insert(self.conn, table)
+        if self.conn.dialect.name == "postgresql":
+            from provenance.audit.bulk import stage
+
+            names = list(values[0])
+            staged = stage(self.conn, table, names, [tuple(v[n] for n in names) for v in values])
+            stmt = stmt.from_select(names, select(*(staged.c[n] for n in names)))
+            stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+            if returning:
+                return [tuple(r) for r in self.conn.execute(stmt.returning(*returning))]
+            self.conn.execute(stmt)
+            return []
+        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+        if not returning:
+            self.conn.execute(stmt, list(values))
+            return []
+        found: list[tuple[Any, ...]] = []
+        for chunk in _chunks(values, 2000):
+            result = self.conn.execute(stmt.returning(*returning), list(chunk))
+            found.extend(tuple(r) for r in result)
         return found
 
     def add(self, rows: Sequence[AttestationRow], refused: Sequence[RefusedLine] = ()) -> int:
         """Insert verified rows and remember refused lines; returns rows inserted."""
         rid = self.repo_id
         pids = self._path_ids({n for r in rows for p in r.paths for n in (p.path, p.old_path) if n})
-        stmt = insert(self.conn, attestations).on_conflict_do_nothing(
-            index_elements=["repo_id", "commit_sha", "line_digest"]
+        a = attestations.c
+        inserted = self._insert(
+            attestations,
+            [_attestation(rid, r) for r in rows],
+            ["repo_id", "commit_sha", "line_digest"],
+            (a.id, a.commit_sha, a.line_digest),
         )
-        stmt = stmt.returning(
-            attestations.c.id, attestations.c.commit_sha, attestations.c.line_digest
-        )  # type: ignore[assignment]
-        ids: dict[tuple[str, str], int] = {}
-        for chunk in _chunks(rows, 2000):
-            result = self.conn.execute(stmt, [_attestation(rid, r) for r in chunk])
-            ids.update(((str(c), str(d)), int(i)) for i, c, d in result)
-        paths: list[dict[str, object]] = []
-        rules: list[dict[str, object]] = []
+        ids = {(str(r[1]), str(r[2])): int(r[0]) for r in inserted}
+        paths: dict[tuple[int, int], dict[str, object]] = {}
+        rules: dict[tuple[str, int, int], dict[str, object]] = {}
         named: list[dict[str, object]] = []
         for row in rows:
             att = ids.get((row.commit, row.line_digest))
@@ -247,26 +289,25 @@ class Writer:
             for p in row.paths:
                 pid = pids[p.path]
                 old = pids[p.old_path] if p.old_path else None
-                paths.append({"repo_id": rid, "att_id": att, "path_id": pid, "old_path_id": old,
-                              "status": p.status})  # fmt: skip
-                rules.extend({"repo_id": rid, "rule": r, "att_id": att, "path_id": pid}
-                             for r in dict.fromkeys(p.rules))  # fmt: skip
+                paths[att, pid] = {"repo_id": rid, "att_id": att, "path_id": pid,
+                                   "old_path_id": old, "status": p.status}  # fmt: skip
+                rules.update(((r, att, pid), {"repo_id": rid, "rule": r, "att_id": att,
+                                              "path_id": pid}) for r in p.rules)  # fmt: skip
             named.extend(
                 {"repo_id": rid, "att_id": att, "name": s.name, "name_key": fold(s.name),
                  "uri": s.uri, "version": s.version, "digest": s.digest}
                 for s in row.skills
             )  # fmt: skip
-        for table, values in ((att_paths, paths), (att_rules, rules), (skills, named)):
-            if values:
-                self.conn.execute(insert(self.conn, table).on_conflict_do_nothing(), values)
+        for table, values in ((att_paths, paths.values()), (att_rules, rules.values())):
+            self._insert(table, list(values))
+        self._insert(skills, named)
         seen = [(r.line_digest, r.commit, True, "") for r in rows]
         seen += [(r.line_digest, r.commit, False, ",".join(r.reasons)) for r in refused]
-        if seen:
-            self.conn.execute(
-                insert(self.conn, lines).on_conflict_do_nothing(),
-                [{"repo_id": rid, "line_digest": d, "commit_sha": c, "ok": ok, "reasons": why}
-                 for d, c, ok, why in seen],
-            )  # fmt: skip
+        self._insert(
+            lines,
+            [{"repo_id": rid, "line_digest": d, "commit_sha": c, "ok": ok, "reasons": why}
+             for d, c, ok, why in seen],
+        )  # fmt: skip
         return len(ids)
 
     def facts(self, commit: str) -> tuple[list[ChangeFacts], list[tuple[str, ApprovalFacts]]]:
@@ -336,6 +377,9 @@ class Writer:
 
         if not decided:
             return
+        if self.conn.dialect.name == "postgresql":
+            self._set_standings_staged(decided)
+            return
         rid = self.repo_id
         values = [
             {"repo_id": rid, "commit_sha": c, "status": s, "reasons": LIST_SEP.join(r),
@@ -369,6 +413,38 @@ class Writer:
                 .values(counted=True),
                 counted,
             )  # fmt: skip
+
+    def _set_standings_staged(
+        self,
+        decided: Sequence[tuple[str, str, Sequence[str], Sequence[str], Sequence[str]]],
+    ) -> None:
+        """PostgreSQL: the standings by ``COPY``, then one upsert of ``commits`` and one
+        ``UPDATE … FROM`` of the attestations (each row rewritten once, counted or not)."""
+        from sqlalchemy import any_, literal, select
+
+        from provenance.audit.bulk import stage
+
+        latest = {c: (c, s, LIST_SEP.join(r), LIST_SEP.join(a), list(n))
+                  for c, s, r, a, n in decided}  # fmt: skip
+        names = ["commit_sha", "status", "reasons", "approvers"]
+        staged = stage(self.conn, commits, names, list(latest.values()),
+                       extra=[("counted", "text[]")], label="standing")  # fmt: skip
+        s_ = staged.c
+        stmt = insert(self.conn, commits).from_select(
+            ["repo_id", *names], select(literal(self.repo_id), *(s_[n] for n in names))
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["repo_id", "commit_sha"],
+            set_={k: getattr(stmt.excluded, k) for k in ("status", "reasons", "approvers")},
+        )
+        self.conn.execute(stmt)
+        a = attestations.c
+        self.conn.execute(
+            attestations.update()
+            .where(a.repo_id == self.repo_id, a.commit_sha == s_.commit_sha)
+            .values(counted=a.line_digest == any_(s_.counted), status=s_.status,
+                    reasons=s_.reasons, approvers=s_.approvers)
+        )  # fmt: skip
 
 
 __all__ = ["LIST_SEP", "SETTINGS", "Writer", "fold", "insert", "skill_label"]
