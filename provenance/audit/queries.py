@@ -249,12 +249,12 @@ def run_query(index: Index, q: Query) -> list[Hit]:
             repo_id = found[0]
         stmt = _select().where(*_filters(conn, q, repo_id))
         if q.limit is None:
-            rows = list(conn.execute(stmt))
+            rows = list(conn.execute(stmt).all())
             rows.sort(key=_order)
             return [_hit(r, names) for r in rows]
         a = attestations.c
         stmt = stmt.order_by(a.time_ts.asc().nulls_first(), a.id).limit(q.limit)
-        return [_hit(r, names) for r in conn.execute(stmt)]
+        return [_hit(r, names) for r in conn.execute(stmt).all()]
 
 
 def commit_summaries(
