@@ -8,7 +8,10 @@ alter another repository's rows (exit 3), before it writes anything.
 
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +24,7 @@ from provenance.app.audit import build_index, query, upgrade_index
 from provenance.audit import AuditIndexError, IndexUrl, Query, parse_index_url
 from provenance.audit.roles import roles_sql
 from tests.audit.conftest import World, clone_world
+from tests.helpers import Result
 
 A, B = "github.com/org/a", "github.com/org/b"
 
@@ -155,3 +159,52 @@ def test_index_refuses_a_role_that_could_alter_another_repository(org: Org, powe
     }[power]
     assert expected in text
     assert query(None, Query(), db=parse_index_url(org.owner)).items == []  # nothing written
+
+
+def _cli(args: list[str], cwd: Path, url: IndexUrl | None, password: str) -> Result:
+    """``python -m provenance`` with the index in ``PROVENANCE_INDEX_URL`` (no password in it)
+    and the password in ``PGPASSWORD``, as the README's organisation section runs it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PROVENANCE_", "PG"))}
+    if url is not None:
+        plain = url.url.set(drivername="postgresql", password=None)
+        env["PROVENANCE_INDEX_URL"] = plain.render_as_string(hide_password=False)
+        env["PGPASSWORD"] = password
+    argv = [sys.executable, "-m", "provenance", *args]
+    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def test_the_readme_organisation_commands_as_processes(org: Org, tmp_path: Path) -> None:
+    """README "One index for an organisation": an indexer role indexes a clone through
+    ``PROVENANCE_INDEX_URL`` and ``PGPASSWORD``; an auditor role queries from outside any
+    clone, and runs ``log`` and ``blame`` in one; the auditor cannot index (exit 3); no
+    password is ever printed."""
+    password, a = f"pw-{org.suffix}", org.a
+    trust = ["--offline", "--trusted-root", str(a.inst.trusted_root_path)]
+    upgrade = _cli(["index", "--upgrade", "--db", org.owner], tmp_path, None, "")
+    assert upgrade.returncode == 0 and "nothing to do" in upgrade.stderr, upgrade.stderr
+    ci, auditor = org.as_role("ci"), org.as_role("aud")
+    done = _cli(["index", *trust, "--repository-id", A], a.repo.path, ci, password)
+    assert done.returncode == 0, done.stderr
+    assert f" {A} in postgresql://ci_" in done.stderr and "3 indexed" in done.stderr
+    bob = _cli(["query", "--approver", "bob", "--path", "app/**", "--format", "json"],
+               tmp_path, auditor, password)  # fmt: skip
+    assert bob.returncode == 0, bob.stderr
+    assert [(h["repository"], h["commit"]) for h in bob.json()] == [(A, a.sso)]
+    one = _cli(["query", "--repository", f"https://{A}.git", "--format", "json"], tmp_path,
+               auditor, password)  # fmt: skip
+    assert {h["commit"] for h in one.json()} == {a.sso, a.scim}
+    log = _cli(["log", "--repository-id", A, "--format", "json", a.spec], a.repo.path,
+               auditor, password)  # fmt: skip
+    assert {e["commit"]: e["status"] for e in log.json()} == {
+        a.sso: "ok",
+        a.scim: "approval_missing",
+        a.docs: "unattested",
+    }
+    blame = _cli(["blame", "--repository-id", A, "--format", "json", "app/auth/sso.py"],
+                 a.repo.path, auditor, password)  # fmt: skip
+    assert {line["agent"] for line in blame.json()} == {"claude-code@2.1.0"}
+    refused = _cli(["index", *trust, "--repository-id", A], a.repo.path, auditor, password)
+    assert refused.returncode == 3 and "permission denied" in refused.stderr, refused.stderr
+    for r in (done, bob, one, log, blame, refused):
+        assert password not in r.stdout + r.stderr
