@@ -38,7 +38,7 @@ def stage(
     SQLAlchemy table to select from."""
     from sqlalchemy import column, table, text
 
-    name = f"provenance_stage_{label or target.name}"
+    name = f"pg_temp.provenance_stage_{label or target.name}"  # never another schema's table
     types = {c.name: c.type.compile(conn.dialect) for c in target.columns}
     wanted = [*(f'"{c}" {types[c]}' for c in columns), *(f'"{c}" {t}' for c, t in extra)]
     conn.execute(
@@ -51,7 +51,7 @@ def stage(
     with raw.cursor() as cur, cur.copy(f"COPY {name} ({', '.join(names)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
-    return table(name, *(column(c) for c in names))
+    return table(name.partition(".")[2], *(column(c) for c in names), schema="pg_temp")
 
 
 __all__ = ["Extra", "stage"]
