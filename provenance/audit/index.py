@@ -154,7 +154,7 @@ class Index:
                     if self.backend == "postgresql":
                         key = self.where.lock_key(repository)
                         conn.execute(select(func.pg_advisory_xact_lock(key)))
-                    yield Writer(self, conn, repository)
+                    yield Writer(self.engine, conn, repository)
         except SQLAlchemyError as e:
             raise database_error(self.where, "write", e) from e
 

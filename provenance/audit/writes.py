@@ -28,9 +28,8 @@ from provenance.audit.schema import (
 if TYPE_CHECKING:
     from sqlalchemy import Column, Table
     from sqlalchemy.dialects.sqlite import Insert
-    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Connection, Engine
 
-    from provenance.audit.index import Index
     from provenance.verify.approvals import ApprovalFacts, ChangeFacts
 
 #: Separator of the list columns (reasons, approvers): never part of a reason or a person.
@@ -122,15 +121,16 @@ def _attestation(repo_id: int, row: AttestationRow) -> dict[str, object]:
 class Writer:
     """The writes of one run of one repository (see the module docstring)."""
 
-    def __init__(self, index: Index, conn: Connection, repository: str) -> None:
-        self.index = index
+    def __init__(self, engine: Engine, conn: Connection, repository: str) -> None:
+        from sqlalchemy import select
+
+        self.engine = engine  # for the shared path dictionary's own short transactions
         self.conn = conn
         self.repository = repository
         stmt = insert(conn, repositories).values(name=repository)
         conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
-        found = index.repository_id(conn, repository)
-        assert found is not None
-        self.repo_id = found
+        found = conn.execute(select(repositories.c.id).where(repositories.c.name == repository))
+        self.repo_id = int(found.scalar_one())
 
     # --- settings ------------------------------------------------------------------------------
 
@@ -222,7 +222,7 @@ class Writer:
             return found
         add = insert(self.conn, path_names).on_conflict_do_nothing(index_elements=["path"])
         if self.conn.dialect.name == "postgresql":
-            with self.index.engine.connect() as other, other.begin():
+            with self.engine.connect() as other, other.begin():
                 for chunk in _chunks(missing, 2000):
                     other.execute(add, [{"path": p} for p in chunk])
         else:
