@@ -33,6 +33,44 @@ AGENT_ID = "agent-bot@example.com"
 
 
 @pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A PostgreSQL server's admin URL, once per test session (per xdist worker at most).
+
+    ``scripts/test`` starts one and exports ``PROVENANCE_TEST_POSTGRES_URL`` (set it to use
+    your own server); otherwise one is started here. Without any, PostgreSQL tests skip with
+    the reason, except in CI, where they must run.
+    """
+    from tests.postgres import ENV_URL, NoServer, start, stop
+
+    given = os.environ.get(ENV_URL)
+    if given:
+        yield given
+        return
+    try:
+        server = start()
+    except NoServer as e:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the PostgreSQL tests, but no server could start: {e}")
+        pytest.skip(f"no PostgreSQL server ({e}); scripts/test starts one, or set {ENV_URL}")
+    try:
+        yield server.url
+    finally:
+        stop(server.directory)
+
+
+@pytest.fixture
+def pg_database(postgres: str) -> Iterator[str]:
+    """A new empty database on the test server (dropped afterwards): its URL."""
+    from tests.postgres import create_database, drop_database
+
+    url = create_database(postgres)
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture(scope="session")
 def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevInstance]:
     """Rekor v1 with a TSA: the default instance for tests."""
     with DevInstance(tmp_path_factory.mktemp("dev-v1"), rekor_version=1, tsa=True) as inst:

@@ -14,14 +14,32 @@ from provenance.display import shown
 
 if TYPE_CHECKING:
     from provenance.app.options import VerifyOptions
+    from provenance.audit import IndexUrl
     from provenance.verify.report import Report
 
 _db_option = click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH|URL",
+    envvar="PROVENANCE_INDEX_URL",
     default=None,
-    help="Index database file (default: .git/provenance/index.sqlite).",
+    help="The index: a file path or sqlite:///PATH (default: .git/provenance/index.sqlite), "
+    "or postgresql://[USER@]HOST[:PORT]/DB for one index shared by many repositories "
+    "(password from PGPASSWORD, PGPASSFILE or a service file). [env: PROVENANCE_INDEX_URL]",
 )
+_repository_id_option = click.option(
+    "--repository-id",
+    "repository_id",
+    metavar="ID",
+    default=None,
+    help="This repository's id in the index (default: the canonical URL of remote origin, "
+    "e.g. github.com/org/app; in CI pass the CI system's own repository name).",
+)
+
+
+def _where(db: str | None) -> IndexUrl | None:
+    from provenance.audit import parse_index_url
+
+    return parse_index_url(db) if db else None
 
 
 def _stale(stale: bool) -> None:
@@ -37,31 +55,64 @@ def _stale(stale: bool) -> None:
 @repo_option
 @trust_options
 @_db_option
-@click.option("--rebuild", is_flag=True, help="Forget the index and ingest everything again.")
+@_repository_id_option
+@click.option("--rebuild", is_flag=True, help="Forget this repository's rows and ingest again.")
+@click.option(
+    "--upgrade",
+    is_flag=True,
+    help="Only migrate the index's schema to this version (PostgreSQL: run once, as the "
+    "tables' owner) and stop.",
+)
+@click.option(
+    "--print-roles-sql",
+    is_flag=True,
+    help="Only print the SQL for PostgreSQL indexer and auditor roles (stdout) and stop.",
+)
 def index_cmd(
     repo: Path,
     policy: Path | None,
     trust_config: Path | None,
     trusted_root: Path | None,
     offline: bool,
-    db: Path | None,
+    db: str | None,
+    repository_id: str | None,
     rebuild: bool,
+    upgrade: bool,
+    print_roles_sql: bool,
 ) -> None:
     """Index the attestations that verify, for `query`, `log` and `blame`.
 
     Every stored line is verified against the policy committed at HEAD (or --policy) and the
     trust root; only those that pass are indexed, with their verification time and the
-    trusted root's digest. Re-runs only read new lines; a different policy or root rebuilds.
+    trusted root's digest. Re-runs only read new lines; a different policy or root rebuilds
+    this repository's rows. One run is one transaction: readers see the previous run or this
+    one, never half of it.
+
+    Many repositories can share one index (--db postgresql://...): each row carries the
+    repository's id, and each repository is decided with its own policy and root.
 
     \b
-    Example:
+    Examples:
       provenance index --offline --trusted-root trusted_root.json
+      PGPASSFILE=~/.pgpass provenance index --db postgresql://ci@db.internal/provenance \\
+          --repository-id github.com/org/app
+      provenance index --db postgresql://owner@db.internal/provenance --upgrade
     """
+    if print_roles_sql:
+        from provenance.audit.roles import roles_sql
+
+        echo(roles_sql().rstrip("\n"))
+        return
+    if upgrade:
+        _upgrade(repo, db)
+        return
     from provenance.app.audit import build_index
 
     options = verify_options(policy, trusted_root, trust_config, offline)
     progress = progress_printer()
-    stats = build_index(repo, options, db=db, rebuild=rebuild, progress=progress)
+    stats = build_index(
+        repo, options, db=_where(db), repository=repository_id, rebuild=rebuild, progress=progress
+    )
     if not stats.notes_available:
         echo(
             f"warning: {stats.notes_ref} holds no attestations here; fetch it first: "
@@ -69,17 +120,35 @@ def index_cmd(
             err=True,
         )
     echo(
-        f"{'rebuilt' if stats.rebuilt else 'updated'} {stats.db}: {stats.new_lines} new line(s), "
-        f"{stats.indexed} indexed, {stats.refused} refused; total "
-        f"{stats.totals['attestations']} attestation(s) on {stats.totals['commits']} commit(s) "
-        f"(policy {stats.policy_source}, trusted root {stats.trust_root_digest or 'production'})",
+        f"{'rebuilt' if stats.rebuilt else 'updated'} {stats.repository} in {stats.db}: "
+        f"{stats.new_lines} new line(s), {stats.indexed} indexed, {stats.refused} refused; "
+        f"total {stats.totals['attestations']} attestation(s) on {stats.totals['commits']} "
+        f"commit(s) (policy {stats.policy_source}, trusted root "
+        f"{stats.trust_root_digest or 'production'})",
         err=True,
     )
+
+
+def _upgrade(repo: Path, db: str | None) -> None:
+    from provenance.app.audit import default_db, upgrade_index
+    from provenance.gitio import Git
+
+    where = _where(db) or default_db(Git.discover(repo))
+    before, after = upgrade_index(where)
+    if before == after:
+        echo(f"{where.shown()}: schema {after}, nothing to do", err=True)
+    else:
+        echo(f"{where.shown()}: schema {before or '(none)'} -> {after}", err=True)
 
 
 @click.command("query")
 @repo_option
 @_db_option
+@click.option(
+    "--repository",
+    metavar="ID|URL",
+    help="Only this repository (any spelling of its remote URL; default: every repository).",
+)
 @click.option("--agent", metavar="TOOL[@VERSION]", help="Agent tool (and version).")
 @click.option("--model", metavar="ID", help="Model id.")
 @click.option("--skill", metavar="NAME[@VERSION]|sha256:HEX", help="Skill name or digest.")
@@ -93,7 +162,8 @@ def index_cmd(
 @format_option("table", "json", "csv")
 def query_cmd(
     repo: Path,
-    db: Path | None,
+    db: str | None,
+    repository: str | None,
     agent: str | None,
     model: str | None,
     skill: str | None,
@@ -109,6 +179,10 @@ def query_cmd(
     """Find verified change attestations; every given filter must hold.
 
     \b
+    Without --repository the answer spans every repository in the index; each hit names
+    its repository and the policy that decided it.
+
+    \b
     Examples:
       provenance query --approver alice --rule scim.provisioning
       provenance query --skill sha256:3f2a... --format json
@@ -116,7 +190,7 @@ def query_cmd(
           --since 2025-07-01 --until 2025-09-30 --format csv
     """
     from provenance.app.audit import query
-    from provenance.audit import Query, parse_when
+    from provenance.audit import Query, canonical_repository, parse_when
     from provenance.audit.render import render_hits
 
     q = Query(
@@ -129,9 +203,10 @@ def query_cmd(
         rule=rule,
         since=parse_when(since) if since else None,
         until=parse_when(until, end=True) if until else None,
+        repository=canonical_repository(repository) if repository else None,
         limit=limit,
     )
-    answer = query(repo, q, db=db)
+    answer = query(repo, q, db=_where(db))
     _stale(answer.stale)
     echo(render_hits(answer.items, fmt))
     echo(f"{len(answer.items)} attestation(s) from {answer.db}", err=True)
@@ -141,10 +216,16 @@ def query_cmd(
 @click.argument("revision_range", required=False, metavar="[REVISION_RANGE]")
 @repo_option
 @_db_option
+@_repository_id_option
 @click.option("-n", "--max-count", type=click.IntRange(min=1), default=None, help="At most N.")
 @format_option("table", "json", "csv")
 def log_cmd(
-    revision_range: str | None, repo: Path, db: Path | None, max_count: int | None, fmt: str
+    revision_range: str | None,
+    repo: Path,
+    db: str | None,
+    repository_id: str | None,
+    max_count: int | None,
+    fmt: str,
 ) -> None:
     """`git log` with provenance columns: agent, model, approvers, status.
 
@@ -158,7 +239,7 @@ def log_cmd(
     from provenance.app.audit import log
     from provenance.audit.render import render_log
 
-    answer = log(repo, revision_range, db=db, max_count=max_count)
+    answer = log(repo, revision_range, db=_where(db), repository=repository_id, max_count=max_count)
     _stale(answer.stale)
     echo(render_log(answer.items, fmt))
 
@@ -167,9 +248,12 @@ def log_cmd(
 @click.argument("file")
 @repo_option
 @_db_option
+@_repository_id_option
 @click.option("--rev", default="HEAD", show_default=True, help="Blame the file at this commit.")
 @format_option("table", "json", "csv")
-def blame_cmd(file: str, repo: Path, db: Path | None, rev: str, fmt: str) -> None:
+def blame_cmd(
+    file: str, repo: Path, db: str | None, repository_id: str | None, rev: str, fmt: str
+) -> None:
     """Per line of FILE: the last commit, its agent, model and approvers, or `human-only`.
 
     \b
@@ -179,7 +263,7 @@ def blame_cmd(file: str, repo: Path, db: Path | None, rev: str, fmt: str) -> Non
     from provenance.app.audit import blame
     from provenance.audit.render import render_blame
 
-    answer = blame(repo, file, rev=rev, db=db)
+    answer = blame(repo, file, rev=rev, db=_where(db), repository=repository_id)
     _stale(answer.stale)
     echo(render_blame(answer.items, fmt))
 

@@ -26,9 +26,14 @@ def _union(summaries: Sequence[CommitSummary], field: str) -> tuple[str, ...]:
 
 
 def through_links(
-    git: Git, index: Index, summaries: Mapping[str, CommitSummary], shas: Sequence[str]
+    git: Git,
+    index: Index,
+    repository: str,
+    summaries: Mapping[str, CommitSummary],
+    shas: Sequence[str],
 ) -> dict[str, CommitSummary]:
-    """``summaries`` with each commit of ``shas`` that passes through a link filled in."""
+    """``summaries`` with each commit of ``shas`` that passes through a link filled in
+    (sources are looked up among ``repository``'s rows only)."""
     out = dict(summaries)
     lacking = [s for s in dict.fromkeys(shas) if s not in out or out[s].status != "ok"]
     head = git.head()
@@ -42,7 +47,7 @@ def through_links(
     seen: dict[str, CommitSummary] = {}
 
     def decide(sources: tuple[CommitClassification, ...]) -> dict[str, SourceStanding]:
-        seen.update(commit_summaries(index, [c.commit for c in sources]))
+        seen.update(commit_summaries(index, repository, [c.commit for c in sources]))
         return {c.commit: SourceStanding(c.commit in seen and seen[c.commit].status == "ok",
                                          seen[c.commit].approvers if c.commit in seen else ())
                 for c in sources}  # fmt: skip

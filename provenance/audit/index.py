@@ -1,173 +1,117 @@
-"""The SQLite index of verified attestations: schema, writes, and per-commit standing.
+"""The index of verified attestations: opening it, reading it, and one write run per repository.
 
 Only lines that verified on ingest become ``attestations`` rows; every line seen (verified or
-not) is remembered by digest in ``lines`` so a re-run skips it. ``meta`` records the policy and
-trusted root the rows were verified against: when either changes, the index is rebuilt. The
-index is a cache of the store and can always be deleted and rebuilt.
+not) is remembered by digest in ``lines`` so a re-run skips it. Each repository's row in
+``repositories`` records the policy and trusted root its rows were verified against: when
+either changes, that repository's rows (and only those) are rebuilt. The index is a cache of
+the stores and can always be deleted and rebuilt.
+
+Writers: one index run of one repository is one transaction (:meth:`Index.writing`), so
+readers see the previous run or the whole new one, and a run that dies (even by SIGKILL)
+leaves the previous state. Runs of the same repository wait for each other (a
+per-repository advisory lock on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite, which has one
+writer at a time anyway); runs of different repositories proceed side by side on PostgreSQL.
+Inserts are idempotent (``ON CONFLICT DO NOTHING``), and the only table repositories share
+(``path_names``) is added to in sorted order by short statements of their own, so two runs
+never wait on each other in opposite orders.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from provenance.audit.models import AttestationRow, RefusedLine, SkillRow
-from provenance.errors import ProvenanceError
-
-if TYPE_CHECKING:  # queries never load the verifier (nor sigstore)
-    from provenance.verify.approvals import ApprovalFacts, ChangeFacts
-
-SCHEMA_VERSION = "1"
-#: Separator of the list columns (reasons, approvers): never part of a reason or a person.
-LIST_SEP = "\x1f"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS notes (commit_sha TEXT PRIMARY KEY, blob TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS lines (
-  commit_sha TEXT NOT NULL, line_digest TEXT NOT NULL, ok INTEGER NOT NULL,
-  reasons TEXT NOT NULL, PRIMARY KEY (commit_sha, line_digest)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS attestations (
-  id INTEGER PRIMARY KEY,
-  line_digest TEXT NOT NULL,
-  commit_sha TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  payload_digest TEXT NOT NULL,
-  format TEXT NOT NULL,
-  signer TEXT COLLATE NOCASE,
-  issuer TEXT,
-  signed_time TEXT,
-  claimed_time TEXT,
-  time_ts REAL,
-  verified_at TEXT NOT NULL,
-  trust_root_digest TEXT,
-  policy_digest TEXT NOT NULL,
-  change_signer INTEGER NOT NULL,
-  approver TEXT COLLATE NOCASE,
-  predicate_type TEXT NOT NULL,
-  agent TEXT COLLATE NOCASE,
-  agent_version TEXT,
-  model TEXT COLLATE NOCASE,
-  session_id TEXT,
-  prompter TEXT COLLATE NOCASE,
-  repository TEXT,
-  identity_related INTEGER,
-  decision TEXT,
-  approves TEXT,
-  comment TEXT,
-  counted INTEGER NOT NULL DEFAULT 0,
-  skills_text TEXT NOT NULL DEFAULT '',
-  paths_text TEXT NOT NULL DEFAULT '',
-  rules_text TEXT NOT NULL DEFAULT '',
-  status TEXT NOT NULL DEFAULT 'unknown',
-  reasons TEXT NOT NULL DEFAULT '',
-  approvers TEXT NOT NULL DEFAULT '',
-  UNIQUE (commit_sha, line_digest)
-);
-CREATE TABLE IF NOT EXISTS path_names (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS att_paths (
-  att_id INTEGER NOT NULL, path_id INTEGER NOT NULL, old_path_id INTEGER, status TEXT NOT NULL,
-  PRIMARY KEY (att_id, path_id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS att_rules (
-  rule TEXT NOT NULL, att_id INTEGER NOT NULL, path_id INTEGER NOT NULL,
-  PRIMARY KEY (rule, att_id, path_id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS skills (
-  att_id INTEGER NOT NULL, name TEXT NOT NULL COLLATE NOCASE, uri TEXT, version TEXT,
-  digest TEXT
-);
-CREATE TABLE IF NOT EXISTS commits (
-  commit_sha TEXT PRIMARY KEY, status TEXT NOT NULL, reasons TEXT NOT NULL,
-  approvers TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS att_commit ON attestations (commit_sha, kind);
-CREATE INDEX IF NOT EXISTS att_agent ON attestations (kind, agent);
-CREATE INDEX IF NOT EXISTS att_model ON attestations (kind, model);
-CREATE INDEX IF NOT EXISTS att_prompter ON attestations (kind, prompter);
-CREATE INDEX IF NOT EXISTS att_time ON attestations (kind, time_ts);
-CREATE INDEX IF NOT EXISTS att_approver ON attestations (approver, commit_sha);
-CREATE INDEX IF NOT EXISTS att_signer ON attestations (signer, commit_sha);
-CREATE INDEX IF NOT EXISTS att_paths_path ON att_paths (path_id, att_id);
-CREATE INDEX IF NOT EXISTS att_paths_old ON att_paths (old_path_id, att_id);
-CREATE INDEX IF NOT EXISTS att_rules_att ON att_rules (att_id, path_id);
-CREATE INDEX IF NOT EXISTS skills_name ON skills (name, att_id);
-CREATE INDEX IF NOT EXISTS skills_digest ON skills (digest, att_id);
-CREATE INDEX IF NOT EXISTS skills_att ON skills (att_id);
-"""
-
-_TABLES = (
-    "notes",
-    "lines",
-    "attestations",
-    "path_names",
-    "att_paths",
-    "att_rules",
-    "skills",
-    "commits",
+from provenance.audit.db import (
+    AuditIndexError,
+    IndexUrl,
+    database_error,
+    make_engine,
 )
+from provenance.audit.schema import SCHEMA_HEAD, attestations, commits, lines, repositories
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
 
-class AuditIndexError(ProvenanceError):
-    """The index is missing, unreadable or from another schema (exit 3)."""
+    from provenance.audit.writes import Writer
 
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat() if value is not None else None
-
-
-def _skill_label(skill: SkillRow) -> str:
-    label = f"{skill.name}@{skill.version}" if skill.version else skill.name
-    return f"{label} ({skill.digest})" if skill.digest else label
-
-
-def _epoch(value: datetime | None) -> float | None:
-    return value.timestamp() if value is not None else None
-
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+#: Revisions this code knows; anything else was written by a newer provenance.
+KNOWN_REVISIONS = ("0001",)
 
 
 class Index:
-    """One SQLite database file; use as a context manager (commits on success)."""
+    """An open index (SQLite file or PostgreSQL database); a context manager."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self.conn = conn
-        self.path = path
+    def __init__(self, engine: Engine, where: IndexUrl) -> None:
+        self.engine = engine
+        self.where = where
+
+    @property
+    def backend(self) -> str:
+        return self.where.backend
 
     @classmethod
-    def open(cls, path: Path, *, create: bool = True) -> Index:
-        """Open (and create) the index at ``path``."""
-        if not create and not path.is_file():
+    def open(cls, where: IndexUrl, *, create: bool = True) -> Index:
+        """Open the index at ``where``, checking (or, for a SQLite cache, bringing) its schema.
+
+        ``create`` (the ``index`` command): a missing SQLite file is created and an old one
+        migrated or emptied. Readers never change anything. A PostgreSQL index is never
+        migrated here: ``provenance index --upgrade`` does that, deliberately.
+        """
+        path = where.path
+        if not create and path is not None and not path.is_file():
             raise AuditIndexError(
                 f"no index at {path}", hint="run `provenance index` first (it reads the store)"
             )
+        engine = make_engine(where)
+        index = cls(engine, where)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(path, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA temp_store=MEMORY")
-            conn.execute("PRAGMA cache_size=-131072")  # 128 MiB of page cache
-            conn.execute("PRAGMA mmap_size=1073741824")
-            conn.executescript(_SCHEMA)
-        except (sqlite3.Error, OSError) as e:
-            raise AuditIndexError(f"cannot open the index {path}: {e}") from e
-        index = cls(conn, path)
-        stored = index.meta().get("schema")
-        if stored not in (None, SCHEMA_VERSION):
-            raise AuditIndexError(
-                f"{path} was written by another schema ({stored})",
-                hint="run `provenance index --rebuild`",
-            )
+            index._check_schema(create)
+        except BaseException:
+            engine.dispose()
+            raise
         return index
+
+    def _check_schema(self, create: bool) -> None:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from provenance.audit.migrate import current_revision, is_legacy, upgrade
+
+        try:
+            with self.engine.connect() as conn:
+                revision, legacy = current_revision(conn), is_legacy(conn)
+            if revision == SCHEMA_HEAD:
+                return
+            if revision is not None and revision not in KNOWN_REVISIONS:
+                raise AuditIndexError(
+                    f"the index {self.where.shown()} has schema {revision}, written by a newer "
+                    "provenance",
+                    hint="upgrade provenance (a SQLite cache may also be deleted and rebuilt)",
+                )
+            if self.backend == "sqlite" and create:
+                with self.engine.connect() as conn:
+                    conn.execution_options(write=True)
+                    with conn.begin():
+                        upgrade(conn, drop_legacy=True)
+                return
+        except SQLAlchemyError as e:
+            raise database_error(self.where, "open", e) from e
+        self._refuse_schema(revision, legacy)
+
+    def _refuse_schema(self, revision: str | None, legacy: bool) -> None:
+        if self.backend == "sqlite":
+            what = "is from before versioned migrations" if legacy else "has an older schema"
+            raise AuditIndexError(
+                f"the index {self.where.shown()} {what}",
+                hint="run `provenance index` (it brings the cache up to date)",
+            )
+        found = f"schema {revision}" if revision else "no provenance schema"
+        raise AuditIndexError(
+            f"the index {self.where.shown()} has {found}; this provenance needs {SCHEMA_HEAD}",
+            hint="run `provenance index --upgrade --db URL` once, with the role that owns the "
+            "index's tables (PostgreSQL indexes are never migrated implicitly)",
+        )
 
     def __enter__(self) -> Index:
         return self
@@ -178,218 +122,99 @@ class Index:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.conn.close()
+        self.engine.dispose()
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """One write transaction: all of it lands, or none of it (a crash keeps the old index)."""
-        self.conn.execute("BEGIN IMMEDIATE")
+    def reading(self) -> Iterator[Connection]:
+        """A read transaction (never blocks writers; sees whole runs only)."""
+        from sqlalchemy.exc import SQLAlchemyError
+
         try:
-            yield
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except SQLAlchemyError as e:
+            raise database_error(self.where, "read", e) from e
 
-    # --- settings ------------------------------------------------------------------------------
+    @contextmanager
+    def writing(self, repository: str) -> Iterator[Writer]:
+        """One index run of ``repository``: a single transaction, all of it or none of it.
 
-    def meta(self) -> dict[str, str]:
-        """Everything in ``meta`` (policy digest, trusted-root digest, notes ref, schema...)."""
-        return dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
-
-    def set_meta(self, values: dict[str, str]) -> None:
-        self.conn.executemany(
-            "INSERT INTO meta (key, value) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [*values.items(), ("schema", SCHEMA_VERSION)],
-        )
-
-    def reset(self, settings: dict[str, str]) -> None:
-        """Forget everything (inside the caller's transaction) and record new settings."""
-        for table in (*_TABLES, "meta"):
-            self.conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
-        self.set_meta(settings)
-
-    # --- incremental bookkeeping ---------------------------------------------------------------
-
-    def note_blobs(self) -> dict[str, str]:
-        """Commit -> note blob id as of the last run."""
-        return dict(self.conn.execute("SELECT commit_sha, blob FROM notes").fetchall())
-
-    def set_note_blobs(self, blobs: dict[str, str]) -> None:
-        self.conn.executemany(
-            "INSERT INTO notes (commit_sha, blob) VALUES (?, ?) "
-            "ON CONFLICT (commit_sha) DO UPDATE SET blob = excluded.blob",
-            list(blobs.items()),
-        )
-
-    def known_lines(self, commits: Iterable[str]) -> set[tuple[str, str]]:
-        """(commit, line digest) of every line already seen on these commits.
-
-        Keyed by commit too: a valid line copied onto another commit first (where it is
-        refused) must not hide it on the commit it belongs to.
+        Waits for another run of the same repository to finish first (PostgreSQL: an
+        advisory lock keyed by the repository; SQLite: ``BEGIN IMMEDIATE``).
         """
-        wanted = list(dict.fromkeys(commits))
-        known: set[tuple[str, str]] = set()
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(
-                f"SELECT commit_sha, line_digest FROM lines WHERE commit_sha IN ({marks})",  # noqa: S608
-                chunk,
-            )
-            known.update(rows)
-        return known
+        from sqlalchemy import func, select
+        from sqlalchemy.exc import SQLAlchemyError
 
-    # --- writes --------------------------------------------------------------------------------
+        from provenance.audit.writes import Writer
 
-    def _path_id(self, path: str | None, cache: dict[str, int]) -> int | None:
-        if path is None:
-            return None
-        if path not in cache:
-            self.conn.execute("INSERT OR IGNORE INTO path_names (path) VALUES (?)", (path,))
-            (cache[path],) = self.conn.execute(
-                "SELECT id FROM path_names WHERE path = ?", (path,)
-            ).fetchone()
-        return cache[path]
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(write=True)
+                with conn.begin():
+                    if self.backend == "postgresql":
+                        key = self.where.lock_key(repository)
+                        conn.execute(select(func.pg_advisory_xact_lock(key)))
+                    yield Writer(self.engine, conn, repository)
+        except SQLAlchemyError as e:
+            raise database_error(self.where, "write", e) from e
 
-    def add(self, rows: Sequence[AttestationRow], refused: Sequence[RefusedLine] = ()) -> int:
-        """Insert verified rows and remember refused lines; returns rows inserted."""
-        cache: dict[str, int] = {}
-        added = 0
-        for row in rows:
-            cur = self.conn.execute(
-                "INSERT OR IGNORE INTO attestations (line_digest, commit_sha, kind, payload_digest,"
-                " format, signer, issuer, signed_time, claimed_time, time_ts, verified_at,"
-                " trust_root_digest, policy_digest, change_signer, approver, predicate_type,"
-                " agent, agent_version, model, session_id, prompter, repository,"
-                " identity_related, decision, approves, comment, skills_text, paths_text,"
-                " rules_text)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    row.line_digest,
-                    row.commit,
-                    row.kind,
-                    row.payload_digest,
-                    row.format,
-                    row.signer,
-                    row.issuer,
-                    _iso(row.signed_time),
-                    _iso(row.claimed_time),
-                    _epoch(row.signed_time or row.claimed_time),
-                    _iso(row.verified_at),
-                    row.trust_root_digest,
-                    row.policy_digest,
-                    int(row.change_signer),
-                    row.approver,
-                    row.predicate_type,
-                    row.agent,
-                    row.agent_version,
-                    row.model,
-                    row.session_id,
-                    row.prompter,
-                    row.repository,
-                    None if row.identity_related is None else int(row.identity_related),
-                    row.decision,
-                    row.approves,
-                    row.comment,
-                    LIST_SEP.join(_skill_label(s) for s in row.skills),
-                    LIST_SEP.join(sorted({p.path for p in row.paths})),
-                    LIST_SEP.join(sorted({r for p in row.paths for r in p.rules})),
-                ),
-            )
-            if cur.rowcount != 1:
-                continue
-            added += 1
-            att = cur.lastrowid
-            for p in row.paths:
-                pid = self._path_id(p.path, cache)
-                self.conn.execute(
-                    "INSERT OR IGNORE INTO att_paths (att_id, path_id, old_path_id, status)"
-                    " VALUES (?, ?, ?, ?)",
-                    (att, pid, self._path_id(p.old_path, cache), p.status),
-                )
-                self.conn.executemany(
-                    "INSERT OR IGNORE INTO att_rules (rule, att_id, path_id) VALUES (?, ?, ?)",
-                    [(rule, att, pid) for rule in p.rules],
-                )
-            self.conn.executemany(
-                "INSERT INTO skills (att_id, name, uri, version, digest) VALUES (?, ?, ?, ?, ?)",
-                [(att, s.name, s.uri, s.version, s.digest) for s in row.skills],
-            )
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO lines (line_digest, commit_sha, ok, reasons) VALUES (?,?,?,?)",
-            [(r.line_digest, r.commit, 1, "") for r in rows]
-            + [(r.line_digest, r.commit, 0, ",".join(r.reasons)) for r in refused],
-        )
-        return added
+    def repository_id(self, conn: Connection, name: str) -> int | None:
+        """The key of repository ``name`` in this index, if it was ever indexed."""
+        from sqlalchemy import select
 
-    def facts(self, commit: str) -> tuple[list[ChangeFacts], list[tuple[str, ApprovalFacts]]]:
-        """What the gate's decision reads of a commit's verified rows (and each line digest).
+        row = conn.execute(select(repositories.c.id).where(repositories.c.name == name)).first()
+        return None if row is None else int(row[0])
 
-        Rows hold exactly the facts :func:`provenance.verify.gate.standing` needs, so the
-        index decides as the gate does without rebuilding any predicate.
-        """
-        from provenance.verify.approvals import ApprovalFacts, ChangeFacts
+    def settings(self, name: str) -> dict[str, str]:
+        """What repository ``name`` was last indexed with (policy, root, notes ref and tip)."""
+        from sqlalchemy import select
 
-        rows = self.conn.execute(
-            "SELECT line_digest, kind, signer, signed_time, payload_digest, approver, prompter,"
-            " approves, decision, claimed_time FROM attestations WHERE commit_sha = ? ORDER BY id",
-            (commit,),
-        ).fetchall()
-        changes: list[ChangeFacts] = []
-        approvals: list[tuple[str, ApprovalFacts]] = []
-        for line, kind, signer, signed, payload, approver, prompter, approves, *rest in rows:
-            if kind == "change":
-                changes.append(ChangeFacts(payload, signer, approver, prompter))
-                continue
-            decision, claimed = rest
-            facts = ApprovalFacts(
-                reasons=(),
-                approves=approves,
-                approver=approver,
-                signer=signer,
-                signed_time=_dt(signed),
-                decided_at=_dt(claimed) or datetime.min.replace(tzinfo=UTC),
-                decision=decision or "",
-            )
-            approvals.append((line, facts))
-        return changes, approvals
+        with self.reading() as conn:
+            row = conn.execute(select(repositories).where(repositories.c.name == name)).first()
+        if row is None:
+            return {}
+        return {k: v for k, v in row._mapping.items() if isinstance(v, str) and k != "name"}
 
-    def set_standing(
-        self,
-        commit: str,
-        status: str,
-        reasons: Sequence[str],
-        approvers: Sequence[str],
-        counted: Sequence[str],
-    ) -> None:
-        """Record a commit's decision and which approval lines counted toward it."""
-        self.conn.execute(
-            "INSERT INTO commits (commit_sha, status, reasons, approvers) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (commit_sha) DO UPDATE SET status = excluded.status,"
-            " reasons = excluded.reasons, approvers = excluded.approvers",
-            (commit, status, LIST_SEP.join(reasons), LIST_SEP.join(approvers)),
-        )
-        self.conn.execute(
-            "UPDATE attestations SET counted = 0, status = ?, reasons = ?, approvers = ?"
-            " WHERE commit_sha = ?",
-            (status, LIST_SEP.join(reasons), LIST_SEP.join(approvers), commit),
-        )
-        self.conn.executemany(
-            "UPDATE attestations SET counted = 1 WHERE commit_sha = ? AND line_digest = ?",
-            [(commit, d) for d in counted],
-        )
+    def repositories(self) -> list[str]:
+        """Every repository the index holds."""
+        from sqlalchemy import select
+
+        with self.reading() as conn:
+            rows = conn.execute(select(repositories.c.name).order_by(repositories.c.name))
+            return [str(r[0]) for r in rows]
+
+    def counts(self, name: str | None = None) -> dict[str, int]:
+        """Verified attestations, refused lines and decided commits (of one repository)."""
+        from sqlalchemy import func, select
+
+        with self.reading() as conn:
+            rid = None if name is None else self.repository_id(conn, name)
+            if name is not None and rid is None:
+                return {"attestations": 0, "refused_lines": 0, "commits": 0}
+
+            def count(table: object, *where: object) -> int:
+                stmt = select(func.count()).select_from(table)  # type: ignore[arg-type]
+                if rid is not None:
+                    stmt = stmt.where(table.c.repo_id == rid)  # type: ignore[attr-defined]
+                return int(conn.execute(stmt.where(*where)).scalar_one())  # type: ignore[arg-type]
+
+            return {
+                "attestations": count(attestations),
+                "refused_lines": count(lines, lines.c.ok.is_(False)),
+                "commits": count(commits),
+            }
 
     def analyze(self) -> None:
-        """Refresh the planner's statistics after a bulk change (about 0.5 s per 100k rows)."""
-        self.conn.execute("ANALYZE")
+        """Refresh SQLite's planner statistics after a bulk change (PostgreSQL's autovacuum
+        does this on its own)."""
+        if self.backend != "sqlite":
+            return
+        from sqlalchemy import text
 
-    def counts(self) -> dict[str, int]:
-        """Row counts for reports: verified attestations, refused lines, commits."""
-        one = self.conn.execute
-        return {
-            "attestations": one("SELECT count(*) FROM attestations").fetchone()[0],
-            "refused_lines": one("SELECT count(*) FROM lines WHERE ok = 0").fetchone()[0],
-            "commits": one("SELECT count(*) FROM commits").fetchone()[0],
-        }
+        with self.engine.connect() as conn:
+            conn.execution_options(write=True)
+            with conn.begin():
+                conn.execute(text("ANALYZE"))
+
+
+__all__ = ["KNOWN_REVISIONS", "AuditIndexError", "Index"]

@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from provenance.audit.index import Index
 from provenance.audit.models import AttestationRow, RefusedLine, line_digest
+from provenance.audit.writes import Writer
 from provenance.gitio import Commit, parse_commit
 from provenance.policy import Policy
 from provenance.reasons import Reason
@@ -78,16 +78,22 @@ def to_rows(
     return rows, refused
 
 
-def redecide(index: Index, commit: Commit, policy: Policy, identity_related: bool) -> None:
-    """Decide ``commit`` again from its verified rows, as the gate would, and record it.
+def redecide(
+    writer: Writer, commits: Sequence[Commit], policy: Policy, related: dict[str, bool]
+) -> None:
+    """Decide each commit again from its verified rows, as the gate would, and record it.
 
     A commit that is not identity-related (classified as a range of one with the index's
-    policy) needs nothing: ``not-required``, and no approval counts toward it.
+    policy, ``related[sha]`` false) needs nothing: ``not-required``, and no approval counts
+    toward it. Only rows of the writer's repository are read.
     """
-    if not identity_related:
-        index.set_standing(commit.sha, "not-required", (), (), [])
-        return
-    changes, approvals = index.facts(commit.sha)
-    decided = standing(commit, changes, [facts for _, facts in approvals], policy)
-    counted = [approvals[i][0] for i in decided.counted]
-    index.set_standing(commit.sha, decided.status, decided.reasons, decided.approvers, counted)
+    decided: list[tuple[str, str, Sequence[str], Sequence[str], Sequence[str]]] = []
+    for commit in commits:
+        if not related[commit.sha]:
+            decided.append((commit.sha, "not-required", (), (), []))
+            continue
+        changes, approvals = writer.facts(commit.sha)
+        verdict = standing(commit, changes, [facts for _, facts in approvals], policy)
+        counted = [approvals[i][0] for i in verdict.counted]
+        decided.append((commit.sha, verdict.status, verdict.reasons, verdict.approvers, counted))
+    writer.set_standings(decided)

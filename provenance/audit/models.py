@@ -63,7 +63,8 @@ class AttestationRow(_Row):
     model: str | None = None
     session_id: str | None = None
     prompter: str | None = None
-    repository: str | None = None
+    #: The repository the signed predicate names (the index's own id is the run's).
+    claimed_repository: str | None = None
     identity_related: bool | None = None
     skills: tuple[SkillRow, ...] = ()
     paths: tuple[PathRow, ...] = ()
@@ -118,7 +119,7 @@ class AttestationRow(_Row):
             model=p.agent.model,
             session_id=p.agent.session_id,
             prompter=p.prompter,
-            repository=p.repository.uri,
+            claimed_repository=p.repository.uri,
             identity_related=p.classifier.identity_related if p.classifier else None,
             skills=tuple(
                 SkillRow(
@@ -170,6 +171,10 @@ class Hit(NamedTuple):
     attestation: str
     trust_root_digest: str | None
     verified_at: datetime
+    #: The index's id of the repository (canonical remote URL or ``--repository-id``).
+    repository: str
+    #: The policy this attestation was verified and its commit decided with.
+    policy_digest: str
 
 
 class CommitSummary(_Row):

@@ -20,8 +20,10 @@ from pathlib import Path
 import pytest
 
 from provenance.app.approve import approve, preview
+from provenance.app.audit import upgrade_index
 from provenance.app.options import VerifyOptions
 from provenance.app.stamp import stamp
+from provenance.audit import AttestationRow, IndexUrl, parse_index_url, sqlite_url
 from provenance.devinstance import DevInstance
 from provenance.predicates import ResourceDescriptor
 from provenance.record.change import SessionContext, directory_digest, prompt_from_text
@@ -144,3 +146,54 @@ def clone_world(world: World, dest: Path) -> World:
         world.docs,
         world.skill_digest,
     )
+
+
+#: Every index test that takes ``index_db`` runs once per backend.
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def new_index(backend: str, where: Path, request: pytest.FixtureRequest) -> IndexUrl:
+    """An empty index on ``backend``: a SQLite file under ``where``, or a new PostgreSQL
+    database (dropped when ``request``'s scope ends) with the schema upgraded, as an
+    administrator would with ``provenance index --upgrade``."""
+    if backend == "sqlite":
+        return sqlite_url(where / "index.sqlite")
+    from tests.postgres import create_database, drop_database
+
+    url = create_database(request.getfixturevalue("postgres"))
+    request.addfinalizer(lambda: drop_database(url))
+    db = parse_index_url(url)
+    upgrade_index(db)
+    return db
+
+
+@pytest.fixture(params=BACKENDS)
+def index_db(request: pytest.FixtureRequest, tmp_path: Path) -> IndexUrl:
+    """An empty index, once on SQLite and once on PostgreSQL."""
+    return new_index(request.param, tmp_path, request)
+
+
+def real_rows(world: World) -> list[AttestationRow]:
+    """The world's verified change and approval rows, built as ingest builds them."""
+    from datetime import UTC, datetime
+
+    from provenance.app.policy_source import resolve_policy
+    from provenance.gitio import Git, read_commit, resolve_commit
+    from provenance.store import NotesStore
+    from provenance.verify.attestation import verify_line
+
+    git = Git.discover(world.repo.path)
+    loaded = resolve_policy(git, None, resolve_commit(git, "HEAD"))
+    trust = world.options().trust(loaded)
+    rows = []
+    for sha, lines in NotesStore(git).read_many([world.sso, world.scim]).items():
+        for i, line in enumerate(lines):
+            result = verify_line(i, line, read_commit(git, sha), trust)
+            if result.ok:
+                rows.append(
+                    AttestationRow.from_result(
+                        line, sha, result, verified_at=datetime.now(UTC),
+                        trust_root_digest="sha256:test", policy_digest=loaded.digest,
+                    )
+                )  # fmt: skip
+    return rows

@@ -1,13 +1,17 @@
-"""The index holds only verified facts, answers the auditor's questions, and stays current."""
+"""The index holds only verified facts, answers the auditor's questions, and stays current.
+
+Every test runs on both backends (SQLite and PostgreSQL): the same questions, the same answers.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import sqlite3
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -15,49 +19,66 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from provenance.app.audit import IndexStats, blame, build_index, log, query
 from provenance.app.options import VerifyOptions
 from provenance.app.stamp import stamp
-from provenance.audit import Query, parse_when
+from provenance.audit import Index, IndexUrl, Query, parse_when
 from provenance.audit.render import render_blame, render_hits, render_log
 from provenance.errors import ProvenanceError, UsageError
-from tests.audit.conftest import World, clone_world, policy_text
+from tests.audit.conftest import BACKENDS, World, clone_world, new_index, policy_text
 from tests.conftest import AGENT_ID, session
 from tests.helpers import GitRepo
 from tests.verify._support import network_restored
 from tests.verify.test_keyed import KEY_PATH, _public_pem, make_keyed
 
 
-@pytest.fixture(scope="module")
-def indexed(world: World) -> IndexStats:
-    return build_index(world.repo.path, world.options())
+@dataclass(frozen=True)
+class Indexed:
+    """The world indexed once per backend."""
+
+    stats: IndexStats
+    db: IndexUrl
 
 
-def _commits(world: World, **filters: object) -> set[str]:
-    """Matching commits (order aside: signed times have one-second resolution)."""
-    hits = query(world.repo.path, Query(**filters)).items  # type: ignore[arg-type]
-    return {h.commit for h in hits}
+@pytest.fixture(scope="module", params=BACKENDS)
+def indexed(
+    world: World, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Indexed:
+    db = new_index(request.param, tmp_path_factory.mktemp("indexed"), request)
+    return Indexed(build_index(world.repo.path, world.options(), db=db), db)
 
 
-def test_only_lines_that_verify_are_indexed(world: World, indexed: IndexStats) -> None:
-    assert indexed.rebuilt
-    assert indexed.db == world.repo.path / ".git" / "provenance" / "index.sqlite"
-    assert (indexed.new_lines, indexed.indexed, indexed.refused) == (5, 3, 2)
-    assert indexed.totals == {"attestations": 3, "refused_lines": 2, "commits": 2}
-    assert indexed.trust_root_digest and indexed.trust_root_digest.startswith("sha256:")
-    with sqlite3.connect(indexed.db) as conn:
-        refused = sorted(r for (r,) in conn.execute("SELECT reasons FROM lines WHERE ok = 0"))
-        kinds = sorted(k for (k,) in conn.execute("SELECT kind FROM attestations"))
-        signers = {s for (s,) in conn.execute("SELECT signer FROM attestations")}
-        row = conn.execute(
-            "SELECT trust_root_digest, policy_digest, verified_at, signed_time FROM attestations"
-        ).fetchone()
+def _sql(db: IndexUrl, statement: str) -> list[Any]:
+    """Rows of a raw SQL read of the index (the same text on both backends)."""
+    from sqlalchemy import text
+
+    with Index.open(db, create=False) as index, index.reading() as conn:
+        return [tuple(r) for r in conn.execute(text(statement))]
+
+
+def test_only_lines_that_verify_are_indexed(world: World, indexed: Indexed) -> None:
+    stats = indexed.stats
+    assert stats.rebuilt and stats.db == indexed.db.shown()
+    assert (stats.new_lines, stats.indexed, stats.refused) == (5, 3, 2)
+    assert stats.totals == {"attestations": 3, "refused_lines": 2, "commits": 2}
+    assert stats.trust_root_digest and stats.trust_root_digest.startswith("sha256:")
+    refused = sorted(r for (r,) in _sql(indexed.db, "SELECT reasons FROM lines WHERE NOT ok"))
+    kinds = sorted(k for (k,) in _sql(indexed.db, "SELECT kind FROM attestations"))
+    signers = {s for (s,) in _sql(indexed.db, "SELECT signer FROM attestations")}
+    (row, *_) = _sql(
+        indexed.db,
+        "SELECT trust_root_digest, policy_digest, verified_at, signed_time FROM attestations",
+    )
     assert refused == ["malformed", "signer_not_allowed"]
     assert kinds == ["approval", "change", "change"]
     assert "mallory@example.com" not in signers
-    assert row[0] == indexed.trust_root_digest and row[1].startswith("sha256:")
+    assert row[0] == stats.trust_root_digest and row[1].startswith("sha256:")
     assert row[2] and row[3]
 
 
-def test_queries_answer_from_what_was_stamped(world: World, indexed: IndexStats) -> None:
+def test_queries_answer_from_what_was_stamped(world: World, indexed: Indexed) -> None:
     sso, scim = world.sso, world.scim
+
+    def _commits(world: World, **filters: object) -> set[str]:
+        return _commits_of(world, indexed, **filters)
+
     assert _commits(world) == {sso, scim}
     assert _commits(world, agent="claude-code") == {sso}
     assert _commits(world, agent="codex@0.9") == {scim}
@@ -90,22 +111,24 @@ def test_queries_answer_from_what_was_stamped(world: World, indexed: IndexStats)
     assert len(_commits(world, limit=1)) == 1
 
 
-def test_a_hit_carries_the_verified_facts(world: World, indexed: IndexStats) -> None:
-    (hit,) = query(world.repo.path, Query(agent="claude-code")).items
+def test_a_hit_carries_the_verified_facts(world: World, indexed: Indexed) -> None:
+    (hit,) = query(world.repo.path, Query(agent="claude-code"), db=indexed.db).items
     assert (hit.agent, hit.agent_version, hit.model) == ("claude-code", "2.1.0", "claude-opus-4")
     assert (hit.prompter, hit.session_id) == ("alice@example.com", "claude-code-session")
     assert hit.signer == AGENT_ID and hit.issuer == world.inst.default_issuer
     assert hit.approvers == ("bob",) and hit.status == "ok" and hit.reasons == ()
     assert hit.paths == ("app/auth/sso.py",) and "path.sso" in hit.rules
     assert hit.skills == (f"sso-skill (sha256:{world.skill_digest})",)
-    assert hit.trust_root_digest == indexed.trust_root_digest
+    assert hit.trust_root_digest == indexed.stats.trust_root_digest
     assert hit.attestation.startswith("sha256:") and hit.signed_time is not None
-    (scim,) = query(world.repo.path, Query(model="gpt-5")).items
+    assert hit.repository == indexed.stats.repository == f"file://{world.repo.path}"
+    assert hit.policy_digest.startswith("sha256:")
+    (scim,) = query(world.repo.path, Query(model="gpt-5"), db=indexed.db).items
     assert scim.status == "refused" and scim.reasons == ("approval_missing",)
 
 
-def test_renderers(world: World, indexed: IndexStats) -> None:
-    hits = query(world.repo.path, Query()).items
+def test_renderers(world: World, indexed: Indexed) -> None:
+    hits = query(world.repo.path, Query(), db=indexed.db).items
     table = render_hits(hits, "table").splitlines()
     assert table[0].split()[:4] == ["COMMIT", "SIGNED", "AGENT", "MODEL"]
     rows = {line[:12]: line for line in table[1:]}
@@ -113,40 +136,43 @@ def test_renderers(world: World, indexed: IndexStats) -> None:
     assert "approval_missing" in rows[world.scim[:12]]
     data = json.loads(render_hits(hits, "json"))
     assert {d["commit"] for d in data} == {world.sso, world.scim}
+    assert {d["repository"] for d in data} == {indexed.stats.repository}
     by_model = {r["model"]: r for r in csv.DictReader(io.StringIO(render_hits(hits, "csv")))}
     assert by_model["claude-opus-4"]["approvers"] == "bob"
     assert by_model["gpt-5"]["approvers"] == ""
     assert render_hits([], "csv").startswith("commit,signed")
 
 
-def test_log_and_blame_join_git_with_the_index(world: World, indexed: IndexStats) -> None:
-    entries = {e.commit: e for e in log(world.repo.path, world.spec).items}
+def test_log_and_blame_join_git_with_the_index(world: World, indexed: Indexed) -> None:
+    db = indexed.db
+    entries = {e.commit: e for e in log(world.repo.path, world.spec, db=db).items}
     assert list(entries) == [world.docs, world.scim, world.sso]
     sso = entries[world.sso]
     assert (sso.agent, sso.model) == ("claude-code@2.1.0", "claude-opus-4")
     assert (sso.approvers, sso.status) == (("bob",), "ok")
     assert entries[world.scim].status == "approval_missing"
     assert (entries[world.docs].agent, entries[world.docs].status) == ("-", "unattested")
-    assert len(log(world.repo.path, None, max_count=2).items) == 2
+    assert len(log(world.repo.path, None, db=db, max_count=2).items) == 2
     assert "SUBJECT" in render_log(list(entries.values()), "table")
-    lines = blame(world.repo.path, "app/auth/sso.py").items
+    lines = blame(world.repo.path, "app/auth/sso.py", db=db).items
     assert len(lines) == len((world.repo.path / "app/auth/sso.py").read_text().splitlines())
     assert {(b.commit, b.agent, b.model, b.approvers) for b in lines} == {
         (world.sso, "claude-code@2.1.0", "claude-opus-4", ("bob",))
     }
     assert lines[0].line == 1 and lines[0].text.startswith('"""SSO callback')
-    human = blame(world.repo.path, "docs/guide.md").items
+    human = blame(world.repo.path, "docs/guide.md", db=db).items
     assert [(b.agent, b.commit) for b in human] == [("human-only", world.docs)]
     assert json.loads(render_blame(human, "json"))[0]["agent"] == "human-only"
     with pytest.raises(UsageError):
-        blame(world.repo.path, "no/such/file.py")
+        blame(world.repo.path, "no/such/file.py", db=db)
     with pytest.raises(UsageError):
-        blame(world.repo.path, "app/auth/sso.py", rev="--output=/tmp/x")
+        blame(world.repo.path, "app/auth/sso.py", rev="--output=/tmp/x", db=db)
 
 
-def test_reruns_are_incremental_and_changes_of_trust_rebuild(world: World, tmp_path: Path) -> None:
-    mine = clone_world(world, tmp_path)
-    db = tmp_path / "index.sqlite"
+def test_reruns_are_incremental_and_changes_of_trust_rebuild(
+    world: World, tmp_path: Path, index_db: IndexUrl
+) -> None:
+    mine, db = clone_world(world, tmp_path), index_db
     first = build_index(mine.repo.path, mine.options(), db=db)
     assert first.rebuilt and first.indexed == 3
     again = build_index(mine.repo.path, mine.options(), db=db)
@@ -170,8 +196,10 @@ def test_reruns_are_incremental_and_changes_of_trust_rebuild(world: World, tmp_p
     assert [h.status for h in query(mine.repo.path, Query(), db=db).items] == ["ok"] * 3
 
 
-def test_a_note_that_went_away_leaves_no_verified_row(world: World, tmp_path: Path) -> None:
-    mine, db = clone_world(world, tmp_path), tmp_path / "index.sqlite"
+def test_a_note_that_went_away_leaves_no_verified_row(
+    world: World, tmp_path: Path, index_db: IndexUrl
+) -> None:
+    mine, db = clone_world(world, tmp_path), index_db
     build_index(mine.repo.path, mine.options(), db=db)
     assert mine.sso in _commits_in(mine, db, approver="bob")
     mine.repo.git("notes", "--ref=refs/notes/provenance", "remove", mine.sso)
@@ -181,10 +209,10 @@ def test_a_note_that_went_away_leaves_no_verified_row(world: World, tmp_path: Pa
     assert _commits_in(mine, db, approver="bob") == set()
 
 
-def test_a_rotated_key_file_rebuilds_the_index(tmp_path: Path) -> None:
+def test_a_rotated_key_file_rebuilds_the_index(tmp_path: Path, index_db: IndexUrl) -> None:
     keyed = make_keyed(tmp_path)
     options = VerifyOptions(offline=True)
-    db = tmp_path / "index.sqlite"
+    db = index_db
     with network_restored():
         first = build_index(keyed.repo.path, options, db=db)
         assert first.indexed == 1
@@ -196,13 +224,20 @@ def test_a_rotated_key_file_rebuilds_the_index(tmp_path: Path) -> None:
     assert query(keyed.repo.path, Query(), db=db).items == []
 
 
-def _commits_in(world: World, db: Path, **filters: object) -> set[str]:
+def _commits_of(world: World, indexed: Indexed, **filters: object) -> set[str]:
+    """Matching commits (order aside: signed times have one-second resolution)."""
+    return _commits_in(world, indexed.db, **filters)
+
+
+def _commits_in(world: World, db: IndexUrl, **filters: object) -> set[str]:
     return {h.commit for h in query(world.repo.path, Query(**filters), db=db).items}  # type: ignore[arg-type]
 
 
-def test_a_line_copied_onto_another_commit_hides_nothing(world: World, tmp_path: Path) -> None:
+def test_a_line_copied_onto_another_commit_hides_nothing(
+    world: World, tmp_path: Path, index_db: IndexUrl
+) -> None:
     """A copy seen first on the wrong commit is refused there, and still indexed on its own."""
-    mine, db = clone_world(world, tmp_path), tmp_path / "index.sqlite"
+    mine, db = clone_world(world, tmp_path), index_db
     ref = "--ref=refs/notes/provenance"
     note = mine.repo.git("notes", ref, "show", mine.sso)
     mine.repo.git("notes", ref, "remove", mine.sso)  # not fetched yet; a copy arrived first
@@ -214,15 +249,16 @@ def test_a_line_copied_onto_another_commit_hides_nothing(world: World, tmp_path:
     assert (second.new_lines, second.indexed, second.refused) == (2, 2, 0)
     hits = query(mine.repo.path, Query(agent="claude-code"), db=db)
     assert [(h.commit, h.approvers) for h in hits.items] == [(mine.sso, ("bob",))]
-    with sqlite3.connect(db) as conn:
-        refused = set(conn.execute("SELECT commit_sha, reasons FROM lines WHERE ok = 0"))
+    refused = set(_sql(db, "SELECT commit_sha, reasons FROM lines WHERE NOT ok"))
     assert (mine.docs, "subject_mismatch") in refused
 
 
-def test_a_clone_without_notes_indexes_nothing_and_says_so(world: World, tmp_path: Path) -> None:
+def test_a_clone_without_notes_indexes_nothing_and_says_so(
+    world: World, tmp_path: Path, index_db: IndexUrl
+) -> None:
     repo = GitRepo.init(tmp_path / "bare-notes")
     repo.commit("policy", {".provenance/policy.toml": policy_text(world.inst.default_issuer)})
-    stats = build_index(repo.path, world.options(), db=tmp_path / "index.sqlite")
+    stats = build_index(repo.path, world.options(), db=index_db)
     assert not stats.notes_available and stats.totals["attestations"] == 0
 
 

@@ -24,8 +24,13 @@ MODES = [
     ("links", ["--links", "0.5", "--commits", "30"], "linked / none ="),
     (
         "audit",
-        ["--audit", "--audit-rows", "200", "--audit-commits", "10"],
+        ["--audit", "--audit-rows", "200", "--audit-commits", "10", "--audit-history-commits", "0"],
         "same verdict: True",
+    ),
+    (
+        "audit-history",
+        ["--audit", "--audit-rows", "200", "--audit-commits", "0", "--audit-history-commits", "40"],
+        "real lobsters changes",
     ),
 ]
 
@@ -44,3 +49,25 @@ def test_bench_mode_runs(args: list[str], expect: str, tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert expect in proc.stdout, proc.stdout[-3000:]
+
+
+def test_bench_audit_runs_on_postgresql(postgres: str, tmp_path: Path) -> None:
+    """``--audit --db postgresql://...`` (issue 19's figures) fills an empty database with
+    several writers and times every query kind, at a small size."""
+    from tests.postgres import create_database, drop_database
+
+    url = create_database(postgres)
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(BENCH), "--audit", "--db", url, "--audit-rows", "400",
+             "--audit-repos", "8", "--audit-writers", "4", "--audit-commits", "0",
+             "--audit-history-commits", "0"],
+            cwd=tmp_path, env={**os.environ, "TMPDIR": str(tmp_path)},
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+    finally:
+        drop_database(url)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "index (postgresql): 400 change attestations" in proc.stdout, proc.stdout[-3000:]
+    assert "8 repositories, 4 writers" in proc.stdout, proc.stdout[-3000:]
+    assert "slowest query" in proc.stdout, proc.stdout[-3000:]
