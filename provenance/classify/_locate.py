@@ -21,8 +21,25 @@ Finder = Callable[[str, Sequence[str]], list[int] | None]
 MAX_RANGES = 3
 
 
+#: The last changes ``numbered`` read, by identity (a change is immutable): id -> (it, lines).
+_NUMBERED: dict[int, tuple[FileChange, list[Line]]] = {}
+_NUMBERED_ENTRIES = 64
+
+
 def numbered(change: FileChange) -> list[Line]:
-    """The changed lines with their numbers, from the hunk headers (empty when unknown)."""
+    """The changed lines with their numbers, from the hunk headers (empty when unknown).
+
+    Several stages ask about the same change; each gets its own copy of the list.
+    """
+    found = _NUMBERED.get(id(change))
+    if found is None or found[0] is not change:
+        if len(_NUMBERED) >= _NUMBERED_ENTRIES:
+            del _NUMBERED[next(iter(_NUMBERED))]  # the oldest
+        found = _NUMBERED[id(change)] = (change, _numbered(change))
+    return list(found[1])
+
+
+def _numbered(change: FileChange) -> list[Line]:
     if not change.hunks:
         return []
     lines: list[Line] = []

@@ -16,6 +16,7 @@ import re
 import tomllib
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -389,6 +390,13 @@ def parser_for(path: str) -> Callable[[str], Versions] | None:
 
 def versions(path: str, text: str) -> Versions | None:
     """What ``text`` (the file at ``path``) pins, or ``None`` when it cannot be read."""
+    found = _versions(path, text)
+    return None if found is None else dict(found)
+
+
+@lru_cache(maxsize=16)
+def _versions(path: str, text: str) -> Versions | None:
+    """``versions``, read once per text: a commit's new lockfile is the next one's old."""
     parse = parser_for(path)
     if parse is None:
         return None

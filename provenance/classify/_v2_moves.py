@@ -158,10 +158,10 @@ def _collect(
     the file's top-level imports. Only nodes that overlap changed lines are walked."""
 
     def inside(span: range) -> bool:
-        return changed is None or all(n in changed for n in span)
+        return changed is None or changed.issuperset(span)
 
     def overlaps(span: range) -> bool:
-        return changed is None or any(n in changed for n in span)
+        return changed is None or not changed.isdisjoint(span)
 
     kinds = DEFINITIONS[language]
     imports = GRAMMARS[language].imports

@@ -120,16 +120,26 @@ class _Parser:
         return out
 
     def _body(self, section: _Section, count: int) -> None:
+        """The ``count`` lines of one hunk (``line`` inlined: this loop reads every line)."""
         added, removed, _ = section
+        buf, i, end = self.buf, self.i, len(self.buf)
+        cut = False
         for _ in range(count):
-            line = self.line()
+            j = buf.find(b"\n", i)
+            if j < 0:
+                j = end
+            line, i = buf[i:j], j + 1
             bucket = added if line[:1] == b"+" else removed
             if len(bucket) >= MAX_LINES_PER_FILE or len(line) > MAX_LINE_CHARS + 1:
-                self.cut.add(id(section))
+                cut = True
             if len(bucket) < MAX_LINES_PER_FILE:
-                bucket.append(_decode(line[1 : 1 + MAX_LINE_CHARS]))
-            if self.buf[self.i : self.i + 2] == b"\\ ":
-                self.line()  # "\ No newline at end of file"
+                bucket.append(line[1 : 1 + MAX_LINE_CHARS].decode("utf-8", "surrogateescape"))
+            if buf.startswith(b"\\ ", i):  # "\ No newline at end of file"
+                j = buf.find(b"\n", i)
+                i = (end if j < 0 else j) + 1
+        self.i = i
+        if cut:
+            self.cut.add(id(section))
 
 
 def _assemble(
