@@ -137,7 +137,7 @@ def _real_range(
 
     repo = root / "range-repo"
     repo.mkdir()
-    marks = build_repo(repo, commits, 0.2, inst.default_issuer, rng)
+    marks, _ = build_repo(repo, commits, 0.2, inst.default_issuer, rng)
     mark_to_sha = dict(line.split() for line in (repo / "marks").read_text().splitlines())
     session = SessionContext(
         tool="bench-agent", tool_version="1", model="m", prompter="p", prompt=prompt_from_text(b"x")
