@@ -29,22 +29,6 @@ def repo_option(f: F) -> F:
     )(f)
 
 
-def format_option(*choices: str) -> Callable[[F], F]:
-    """``--format``: text for people (stderr) or a machine format (stdout)."""
-
-    def deco(f: F) -> F:
-        return click.option(
-            "--format",
-            "fmt",
-            type=click.Choice(choices),
-            default=choices[0],
-            show_default=True,
-            help="Output format.",
-        )(f)
-
-    return deco
-
-
 def key_and_token_options(f: F) -> F:
     """``--key``/``--public-key``/``--identity-token``: how to sign, minus the trust config."""
     f = click.option(

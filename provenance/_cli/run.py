@@ -10,12 +10,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from provenance._cli.options import read_token, repo_option, signing_options
-from provenance._cli.output import echo, finish
+from provenance._cli.output import Reporter, document_failure, echo, finish
 from provenance._cli.prompt import apply_prompter, prompter_options
 from provenance.display import shown
 from provenance.errors import UsageError
 from provenance.reasons import ExitCode
-from provenance.safefiles import write_output
 
 if TYPE_CHECKING:
     from provenance.app.run import RunResult
@@ -118,7 +117,9 @@ def _token_from_command_line(ctx: click.Context, value: str | None) -> bool:
 
 
 def _summary(result: RunResult) -> dict[str, Any]:
+    """The ``--report`` document (schema: ``schemas/run-report.v1.json``)."""
     return {
+        "result": "pending" if result.pending else "complete",
         "session_id": result.session_id,
         "exit_status": result.exit_status,
         "started_at": result.started_at.isoformat(),
@@ -207,7 +208,8 @@ def run_cmd(
     the session id, its start and end time and the agent's exit status; other new commits (a
     colleague's, pulled) are listed, not stamped. Commits the agent rewrote or dropped are
     listed. Exit status: the agent's, or 3 when signing failed (the commits are then pending:
-    `provenance stamp --pending` completes them).
+    `provenance stamp --pending` completes them). --report FILE gets a JSON summary
+    (schemas/run-report.v1.json), or "result": "error" when the run failed before that.
 
     \b
     Example:
@@ -215,6 +217,32 @@ def run_cmd(
           --prompter alice@example.com --prompt-file task.md \\
           --identity-token @/run/secrets/agent-token -- claude -p "$(cat task.md)"
     """
+    out = Reporter("json", report, flag="--report") if report is not None else None
+    try:
+        result = _run(ctx, command, repo, withhold, identity_token, trust_config, key,
+                      public_key, capture)  # fmt: skip
+        _render(result)
+        if out is not None:
+            out.write(json.dumps(_summary(result), indent=2))
+    except BaseException as e:  # a stale or missing report must never pass for this run's
+        if out is not None:
+            document_failure(out, e)
+        raise
+    finish(ExitCode.UNDECIDED if result.pending else result.exit_status)
+
+
+def _run(
+    ctx: click.Context,
+    command: tuple[str, ...],
+    repo: Path,
+    withhold: tuple[str, ...],
+    identity_token: str | None,
+    trust_config: Path | None,
+    key: str | None,
+    public_key: Path | None,
+    capture: dict[str, Any],
+) -> RunResult:
+    """``run`` itself: credentials withheld first, the session pinned, the agent run."""
     from provenance.app.credentials import withheld_from_children
     from provenance.app.run import run_session
     from provenance.app.session import build_session
@@ -236,14 +264,7 @@ def run_cmd(
             identity_token=read_token(identity_token),
             trust_config=trust_config,
         )
-        result = run_session(repo, command, session, signing, withhold=withhold, withheld=withheld)
-    _render(result)
-    if report is not None:
-        try:
-            write_output(report, (json.dumps(_summary(result), indent=2) + "\n").encode())
-        except OSError as e:
-            raise UsageError(f"cannot write --report: {e}") from e
-    finish(ExitCode.UNDECIDED if result.pending else result.exit_status)
+        return run_session(repo, command, session, signing, withhold=withhold, withheld=withheld)
 
 
 def complete_pending_cmd(repo: Path, signing: SigningOptions, capture: dict[str, Any]) -> None:

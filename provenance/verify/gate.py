@@ -166,9 +166,14 @@ def _verdict(c: CommitClassification, outcome: Outcome, commit: Commit | None, t
         return CommitVerdict(c.commit, "not-required", (), shown, False, c.rules)
     if isinstance(outcome, Reason) or commit is None:
         reason = outcome if isinstance(outcome, Reason) else Reason.ATTESTATIONS_UNAVAILABLE
-        return CommitVerdict(c.commit, "refused", (reason,), (), True, c.rules)
+        return CommitVerdict(c.commit, "refused", (reason,), (), True, c.rules, paths=_paths(c))
     decided = decide(commit, outcome, trust.policy.policy)
-    return replace(decided, identity_related=True, rules=c.rules)
+    return replace(decided, identity_related=True, rules=c.rules, paths=_paths(c))
+
+
+def _paths(c: CommitClassification) -> tuple[str, ...]:
+    """The identity-related paths of a commit (where a refusal is shown, e.g. in SARIF)."""
+    return tuple(dict.fromkeys(p.path for p in c.paths if p.rules))
 
 
 def gate(

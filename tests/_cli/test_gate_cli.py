@@ -360,6 +360,19 @@ def test_sarif_is_2_1_0_with_reason_codes_as_rule_ids(site: Site, calls: Calls) 
     }
     for entry in results:
         assert entry["level"] == "error" and entry["message"]["text"]
+        # GitHub code scanning rejects a result without a location: the identity-related file
+        (where,) = entry["locations"]
+        artifact = where["physicalLocation"]["artifactLocation"]
+        assert artifact["uriBaseId"] == "%SRCROOT%"
+        assert where["physicalLocation"]["region"] == {"startLine": 1}
+    uris = {
+        r["partialFingerprints"]["commit"]: r["locations"][0]["physicalLocation"][
+            "artifactLocation"
+        ]["uri"]
+        for r in results
+    }
+    assert uris == {site.renamed: "lib/mathutil.py", site.bad: "app/auth/sso.py"}
+    assert run_["invocations"] == [{"executionSuccessful": True, "exitCode": 1}]
     assert [r["id"] for r in driver["rules"]] == ["attestation_missing"]
     assert run_["properties"]["result"] == "refused"
     assert run_["properties"]["range"]["head"] == site.bad
