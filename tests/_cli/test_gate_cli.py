@@ -28,7 +28,7 @@ from provenance.gitio import Git, read_commit
 from provenance.verify.formats import VSA_PREDICATE_TYPE
 from provenance.verify.generic import verify_dsse_bundle
 from tests.conftest import AGENT_ID, Golden, make_golden
-from tests.helpers import Result
+from tests.helpers import Result, check_document
 
 GATE_ID = "release-gate@example.com"
 SSO_FIX = "\ndef verify(token):\n    return jwt.decode(token, key, algorithms=['RS256'])\n"
@@ -275,7 +275,7 @@ def _check_vsa(site: Site, path: Path, head: str, result: str) -> None:
 def test_passing_range_exits_0_with_json_and_an_unsigned_vsa(site: Site, calls: Calls) -> None:
     result = calls["pass"]
     assert result.returncode == 0, result.stderr
-    data = result.json()
+    data = check_document("gate-report", result.json())
     assert data["result"] == "passed"
     head_tree = site.tree(site.good)
     assert data["range"] == {"base": site.base, "head": site.good, "head_tree": head_tree}
@@ -293,7 +293,7 @@ def test_passing_range_exits_0_with_json_and_an_unsigned_vsa(site: Site, calls: 
 def test_refused_range_exits_1_with_reason_codes(site: Site, calls: Calls) -> None:
     result = calls["refused"]
     assert result.returncode == 1, result.stderr
-    data = result.json()
+    data = check_document("gate-report", result.json())
     assert data["result"] == "refused" and data["range"]["head"] == site.bad
     entries = {c["commit"]: c for c in data["commits"]}
     assert [(e["status"], e["reasons"]) for e in entries.values()] == [

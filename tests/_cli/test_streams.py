@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import AGENT_ID, Golden
-from tests.helpers import GitRepo, Result
+from tests.helpers import GitRepo, Result, check_document
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> Result:
@@ -115,7 +115,7 @@ def test_every_exit_leaves_a_machine_readable_document(golden: Golden, tmp_path:
     )
     error = r["json3"]
     assert error.returncode == 3, error.stderr
-    document = error.json()
+    document = check_document("gate-report", error.json())
     assert document["result"] == "error" and document["exit_code"] == 3
     assert "no .provenance/policy.toml" in document["error"] and document["commits"] == []
     assert "error: " in error.stderr  # and the person reads it on stderr
@@ -130,6 +130,7 @@ def test_every_exit_leaves_a_machine_readable_document(golden: Golden, tmp_path:
     for name in ("json2", "show2", "classify2"):
         assert r[name].returncode == 2, (name, r[name].stderr)
         assert r[name].json()["result"] == "error" and r[name].json()["exit_code"] == 2, name
+    check_document("gate-report", r["json2"].json())
 
     refused = r["sarif1"]
     assert refused.returncode == 1
@@ -184,5 +185,5 @@ def test_run_report_says_error_when_the_run_failed_before_the_agent(
         golden.repo.path,
     )  # fmt: skip
     assert r.returncode == 2, r.stderr
-    document = json.loads(report.read_text())
+    document = check_document("run-report", json.loads(report.read_text()))
     assert document["result"] == "error" and "command line" in document["error"]

@@ -38,7 +38,7 @@ from provenance.record.change import SessionContext
 from provenance.sign.signing import SigningOptions
 from provenance.verify.report import Report, render_text, report_to_dict
 from tests.conftest import AGENT_ID, session
-from tests.helpers import SSO_CALLBACK, GitRepo, Result
+from tests.helpers import SSO_CALLBACK, GitRepo, Result, check_document
 from tests.verify._support import network_restored, sign_line
 
 ALICE, BOB, MALLORY = "alice@example.com", "bob@example.com", "mallory@example.com"
@@ -144,7 +144,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, dev: DevInstance) -> Site:
 
 
 def change_of(report: Report) -> dict[str, object]:
-    (commit,) = report_to_dict(report)["commits"]
+    (commit,) = check_document("gate-report", report_to_dict(report))["commits"]
     (change,) = [a for a in commit["attestations"] if a["kind"] == "change"]
     return dict(change)
 
