@@ -56,11 +56,13 @@ def forge(tmp_path: Path, dev: DevInstance, wheel_venv: WheelVenv) -> Iterator[F
     """origin: a policy on main and release (agent signer, one approval by bob); no notes."""
     seed = GitRepo.init(tmp_path / "seed")
     policy = render_template(dev.default_issuer, AGENT_ID).replace("required = 0", "required = 1")
-    policy += f'\n[[approvers]]\nissuer = "{dev.default_issuer}"\nidentity = "{BOB}"\nperson = "bob"\n'
+    policy += f'\n[[approvers]]\nissuer = "{dev.default_issuer}"\nidentity = "{BOB}"\n'
+    policy += 'person = "bob"\n'
     seed.commit("policy", {".provenance/policy.toml": policy, "README.md": "app\n"})
     seed.git("branch", "release")
     # main is one unattested identity change ahead of release
-    seed.commit("login", {"app/auth/login.py": "def login(user, password):\n    return check(password)\n"})
+    login = "def login(user, password):\n    return check(password)\n"
+    seed.commit("login", {"app/auth/login.py": login})
     origin = GitRepo.init(tmp_path / "forge" / "acme" / "app.git", bare=True)
     seed.git("push", "-q", str(origin.path), "main", "release")
     tools = tmp_path / "tools"
@@ -160,7 +162,7 @@ def test_github_agent_job_without_persist_credentials_false_is_refused_by_sync(
     changed = tmp_path / "agent-default-checkout.yml"
     changed.write_text(json.dumps(workflow))  # JSON is YAML
     ctx = {"github.sha": origin_sha(forge, "refs/heads/main"), "github.token": "ghs_fake",
-           "inputs.task": "add SSO login", "github.triggering_actor": "alice@example.com"}  # fmt: skip
+           "inputs.task": "add SSO", "github.triggering_actor": "alice@example.com"}  # fmt: skip
     with github_oidc(dev.issue_token(AGENT_ID)) as oidc:
         job = forge.github_job(changed, "agent", ctx, {"GITHUB_RUN_ID": "7", **oidc}, "agent-b")
     assert job.returncode == 3, job.log()
