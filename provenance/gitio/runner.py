@@ -44,6 +44,10 @@ HARDENING: tuple[str, ...] = (
     "-c",
     "gc.auto=0",
     "-c",
+    # GIT_GRAFT_FILE=/dev/null (below) disables grafts; git would call that "deprecated
+    # grafts" in every message of ours that quotes its stderr.
+    "advice.graftFileDeprecated=false",
+    "-c",
     "maintenance.auto=false",
     "-c",
     "protocol.ext.allow=never",

@@ -604,3 +604,30 @@ def test_an_agent_that_breaks_the_pending_ref_does_not_stop_the_stamping(
     assert len(lab.notes(sha)) == 1
     assert lab.verify(sha).commits[0].reasons != ("attestation_pending",)
     repo.git("update-ref", "-d", PENDING_REF)
+
+
+def test_run_in_a_fresh_repository_stamps_the_first_commit(lab: Golden, tmp_path: Path) -> None:
+    """Nothing lost (issue 17): in a fresh ``git init`` (unborn branch) the agent's first
+    commit is stamped. Before the fix the unborn worktree's null id reached rev-list, the run
+    failed with git's "deprecated grafts" advice, and the commit was neither stamped nor
+    pending."""
+    repo = GitRepo.init(tmp_path / "fresh")
+    prompt = tmp_path / "task.md"
+    prompt.write_text("add a login\n")
+    agent = "#!/bin/sh\nprintf 'def login(password):\\n    pass\\n' > auth.py\n" \
+        "git add auth.py && git commit -q -m first\n"  # fmt: skip
+    proc = cli(
+        ["run", "--agent", "claude-code@2.1.0", "--model", "claude-opus-4", "--prompter",
+         "alice@example.com", "--prompt-file", str(prompt), "--report", str(tmp_path / "r.json"),
+         "--", *script(tmp_path / "agent.sh", agent)],
+        repo.path,
+        {"PROVENANCE_IDENTITY_TOKEN": lab.inst.issue_token(AGENT_ID),
+         "PROVENANCE_TRUST_CONFIG": str(lab.inst.trust_config_path)},
+    )  # fmt: skip
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr.decode()
+    assert b"grafts" not in stderr
+    first = head(repo)
+    report = check_document("run-report", json.loads((tmp_path / "r.json").read_text()))
+    assert report["head_before"] is None and [s["commit"] for s in report["stamped"]] == [first]
+    assert repo.git("notes", "--ref=refs/notes/provenance", "list", first)
