@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from provenance.app.approve import Preview
 
 from provenance._cli.options import (
+    ask_passphrase,
     read_token,
     repo_option,
     signing_options,
@@ -152,6 +153,7 @@ def approve_cmd(
 
     options = VerifyOptions(policy=policy, trusted_root=trusted_root, trust_config=trust_config)
     signing = SigningOptions(
+        passphrase=ask_passphrase,
         key=key,
         public_key=public_key,
         identity_token=read_token(identity_token),

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from provenance.verify.report import Report
 
 from provenance._cli.options import (
+    ask_passphrase,
     key_and_token_options,
     read_token,
     repo_option,
@@ -104,6 +105,7 @@ def stamp_cmd(
     from provenance.sign.signing import SigningOptions
 
     signing = SigningOptions(
+        passphrase=ask_passphrase,
         key=key,
         public_key=public_key,
         identity_token=read_token(identity_token),
@@ -245,6 +247,7 @@ def verify_cmd(
         signing = None
         if key or identity_token:
             signing = SigningOptions(
+                passphrase=ask_passphrase,
                 key=key,
                 public_key=public_key,
                 identity_token=read_token(identity_token),

@@ -131,6 +131,21 @@ def read_token(value: str | None) -> str | None:
     return value
 
 
+def ask_passphrase(path: Path) -> bytes | None:
+    """An encrypted key's passphrase, typed at a terminal (not echoed); ``None`` without one.
+
+    Asked only when ``PROVENANCE_KEY_PASSPHRASE`` is unset; never logged, never stored.
+    """
+    import sys
+
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return None
+    typed = click.prompt(
+        f"passphrase for {terminal_safe(str(path))}", hide_input=True, err=True, default=""
+    )
+    return str(typed).encode() or None
+
+
 def trust_origin(trust_config: Path | None) -> str | None:
     """``PROVENANCE_TRUST_CONFIG`` when the trust config came from the environment (G51).
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from provenance._cli.options import read_token, repo_option, signing_options
+from provenance._cli.options import ask_passphrase, read_token, repo_option, signing_options
 from provenance._cli.output import Reporter, document_failure, echo, finish
 from provenance._cli.prompt import apply_prompter, prompter_options
 from provenance.display import shown
@@ -259,6 +259,7 @@ def _run(
         session = build_session(repo, capture_from(capture))
         session = apply_prompter(repo, session, capture, trust_config)  # before the agent runs
         signing = SigningOptions(
+            passphrase=ask_passphrase,
             key=key,
             public_key=public_key,
             identity_token=read_token(identity_token),

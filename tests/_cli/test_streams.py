@@ -103,14 +103,15 @@ def test_every_exit_leaves_a_machine_readable_document(golden: Golden, tmp_path:
         {
             "json3": lambda: run(["verify", *root, "--format", "json", "HEAD"], bare.path),
             "sarif3": lambda: run(
-                ["verify", *root, "--format", "sarif", "--output", str(sarif_file),
-                 "HEAD~0..HEAD"], bare.path
-            ),  # fmt: skip
+                ["verify", *root, "--format", "sarif", "--output", str(sarif_file), "HEAD~0..HEAD"],
+                bare.path,
+            ),
             "json2": lambda: run(["verify", *_pin(golden), "--format", "json", "nope"], here),
             "show2": lambda: run(["show", *_pin(golden), "--format", "json", "nope"], here),
             "classify2": lambda: run(["classify", "--format", "json", "HEAD"], here),
-            "sarif1": lambda: run(["verify", *_pin(golden), "--format", "sarif", "HEAD..HEAD"],
-                                  here),  # fmt: skip
+            "sarif1": lambda: run(
+                ["verify", *_pin(golden), "--format", "sarif", "HEAD..HEAD"], here
+            ),
         }
     )
     error = r["json3"]

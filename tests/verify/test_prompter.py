@@ -131,6 +131,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, dev: DevInstance) -> Site:
     key = root / "carol.key.pem"
     key.write_bytes(carol.private_bytes(serialization.Encoding.PEM,
                     serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))  # fmt: skip
+    key.chmod(0o600)
     policies = root / "policies"
     (policies / "keys").mkdir(parents=True)
     public = carol.public_key().public_bytes(
