@@ -69,3 +69,16 @@ def test_an_expired_token_says_expired_and_the_commit_is_left_pending(golden: Go
     done = cli(["stamp", "--pending"], g.repo.path, PROVENANCE_IDENTITY_TOKEN=fresh, **trust)
     assert done.returncode == 0, done.stderr
     assert len(g.notes(sha)) == 1
+
+
+def test_a_repository_of_another_user_is_named_as_such(golden: Golden) -> None:
+    """git's "dubious ownership" refusal is reported as that, not "not inside a repository"
+    (git's own test switch stands in for another owner: the test may not run as root)."""
+    sub = golden.repo.path / "app"
+    other = cli(["verify", "HEAD"], sub, GIT_TEST_ASSUME_DIFFERENT_OWNER="1")
+    assert other.returncode == 3
+    assert f'git refuses {sub}: it is owned by another user ("dubious ownership")' in other.stderr
+    assert f"safe.directory {golden.repo.path}" in other.stderr
+    assert "not inside a git repository" not in other.stderr
+    nowhere = cli(["verify", "HEAD"], golden.repo.path.parent)
+    assert nowhere.returncode == 3 and "is not inside a git repository" in nowhere.stderr
