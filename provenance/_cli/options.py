@@ -42,7 +42,9 @@ def key_and_token_options(f: F) -> F:
         default=None,
         metavar="URI",
         help="Sign with a key instead of Sigstore: a PEM private key path, file2:PATH, "
-        "or a securesystemslib KMS URI (gcpkms:, awskms:, azurekms:, hsm:).",
+        "or a securesystemslib KMS URI (gcpkms:, awskms:, azurekms:, hsm:). A key file must "
+        "be mode 0600; an encrypted one takes its passphrase from PROVENANCE_KEY_PASSPHRASE "
+        "or a prompt at a terminal (never stored).",
     )(f)
     f = click.option(
         "--identity-token",
