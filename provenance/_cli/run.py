@@ -298,23 +298,36 @@ def complete_pending_cmd(repo: Path, signing: SigningOptions, capture: dict[str,
 
 @click.group("hooks")
 def hooks_group() -> None:
-    """Install the git hook that marks agent commits with an Assisted-by trailer."""
+    """Install git hooks: the Assisted-by trailer on agent commits, or a pre-push check."""
+
+
+_PRE_PUSH = click.option(
+    "--pre-push",
+    is_flag=True,
+    help="The pre-push hook instead: refuse to push commits the gate would refuse.",
+)
 
 
 @hooks_group.command("install")
 @repo_option
-@click.option("--force", is_flag=True, help="Replace an existing prepare-commit-msg hook.")
+@click.option("--force", is_flag=True, help="Replace an existing hook of that name.")
 @click.option("--chain", is_flag=True, help="Keep an existing hook and run it first.")
-def hooks_install_cmd(repo: Path, force: bool, chain: bool) -> None:
-    """Write a prepare-commit-msg hook adding `Assisted-by: TOOL:MODEL` during `provenance run`.
+@_PRE_PUSH
+def hooks_install_cmd(repo: Path, force: bool, chain: bool, pre_push: bool) -> None:
+    """Write a prepare-commit-msg hook adding `Assisted-by: TOOL:MODEL` during `provenance run`,
+    or with --pre-push a pre-push hook that runs `provenance verify` on the commits being
+    pushed and refuses the push unless the gate would pass them.
 
     An existing hook not written by provenance is never overwritten silently: the command
     refuses unless --force (replace) or --chain (run it first) is given. The trailer is for
-    people; the gate can compare it with the attestations (policy [agents] trailer).
+    people; the gate can compare it with the attestations (policy [agents] trailer). The
+    pre-push check is an early warning (`git push --no-verify` skips it); the release gate
+    enforces. It needs `provenance` on PATH and the trusted root as `verify` finds it.
     """
-    from provenance.app.hooks import install_hook
+    from provenance.app.hooks import PRE_PUSH_HOOK, PREPARE_COMMIT_MSG_HOOK, install_hook
 
-    done = install_hook(repo, force=force, chain=chain)
+    kind = PRE_PUSH_HOOK if pre_push else PREPARE_COMMIT_MSG_HOOK
+    done = install_hook(repo, force=force, chain=chain, kind=kind)
     extra = f" (runs {done.chained.name} first)" if done.chained else ""
     extra += " (replaced the previous hook)" if done.replaced else ""
     echo(f"installed {done.path}{extra}", err=True)
@@ -322,9 +335,10 @@ def hooks_install_cmd(repo: Path, force: bool, chain: bool) -> None:
 
 @hooks_group.command("uninstall")
 @repo_option
-def hooks_uninstall_cmd(repo: Path) -> None:
+@_PRE_PUSH
+def hooks_uninstall_cmd(repo: Path, pre_push: bool) -> None:
     """Remove the provenance hook (a chained hook is put back)."""
-    from provenance.app.hooks import uninstall_hook
+    from provenance.app.hooks import PRE_PUSH_HOOK, PREPARE_COMMIT_MSG_HOOK, uninstall_hook
 
-    removed = uninstall_hook(repo)
+    removed = uninstall_hook(repo, PRE_PUSH_HOOK if pre_push else PREPARE_COMMIT_MSG_HOOK)
     echo(f"removed {removed}" if removed else "no provenance hook installed", err=True)
