@@ -11,6 +11,7 @@ entries of other owners), or when any of them is owned by someone other than the
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -85,25 +86,44 @@ def without_working_directory(path: list[str]) -> list[str]:
 
 
 def write_output(path: Path, data: bytes) -> None:
-    """Write a report file without following a link or writing through another name.
+    """Write a report file atomically, never through a link or a second name.
 
-    An agent can leave a symbolic link (or a FIFO, or a hard link to a file of the user's) where
-    the wrapper will write its report; the write would then land in that other file
-    (THREATS.md G62b). Existing regular files with one name are replaced in place.
+    An agent can leave a symbolic link (or a FIFO, or a hard link to a file of the user's)
+    where a report will be written; the write would then land in that other file
+    (THREATS.md G62b). Such a name is refused. The bytes go to a new temporary file beside
+    ``path`` and are renamed over it, so a reader sees the old report or the whole new one,
+    never a half-written or empty file, and a link planted after the check is replaced, not
+    followed (``rename`` never follows the name it replaces).
     """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     try:
-        fd = os.open(path, flags, 0o644)
-    except OSError as e:
-        raise OSError(e.errno, f"{path}: {e.strerror} (a link or special file is refused)") from e
+        info: os.stat_result | None = os.lstat(path)
+    except FileNotFoundError:
+        info = None
+    if info is not None and (not stat.S_ISREG(info.st_mode) or info.st_nlink != 1):
+        raise OSError(
+            errno.EEXIST,
+            f"{path} is not a plain file with a single name (a link or special file is "
+            "refused); refusing to write it",
+        )
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
-            raise OSError(f"{path} is not a plain file with a single name; refusing to write it")
-        os.ftruncate(fd, 0)
-        os.write(fd, data)
-    finally:
-        os.close(fd)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+            os.fchmod(handle.fileno(), 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    """The process umask (read by setting it, then putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int = 0o644) -> None:

@@ -1,4 +1,10 @@
-"""JSON Schemas generated from the models; `scripts/gen-schemas` rewrites schemas/ with them."""
+"""JSON Schemas generated from the models; `scripts/gen-schemas` rewrites schemas/ with them.
+
+The predicates and the policy describe what we sign and read; the documents
+(:mod:`provenance.documents`) describe what we write for programs: the gate's JSON report,
+``run --report`` and an evidence pack's manifest. The wheel ships ``schemas/`` as
+``provenance/_schemas/`` (pyproject ``force-include``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from provenance.documents import EvidenceManifest, GateReportDocument, RunReportDocument
 from provenance.policy import Policy
 from provenance.predicates import (
     APPROVAL_PREDICATE_TYPE,
@@ -22,6 +29,9 @@ from provenance.predicates import (
 )
 from provenance.revocations import Revocations
 
+#: Where the documents' schema ids live (the predicates' namespace is for attestations).
+DOCUMENT_NAMESPACE = "https://provenance.dev/schemas"
+
 SCHEMAS: dict[str, tuple[str, type[BaseModel]]] = {
     "change-predicate.v1.json": (CHANGE_PREDICATE_TYPE, ChangePredicate),
     "approval-predicate.v1.json": (APPROVAL_PREDICATE_TYPE, ApprovalPredicate),
@@ -29,6 +39,12 @@ SCHEMAS: dict[str, tuple[str, type[BaseModel]]] = {
     "link-predicate.v1.json": (LINK_PREDICATE_TYPE, LinkPredicate),
     "policy.v1.json": (f"{PREDICATE_NAMESPACE}/policy/v1", Policy),
     "revocations.v1.json": (f"{PREDICATE_NAMESPACE}/revocations/v1", Revocations),
+    "gate-report.v1.json": (f"{DOCUMENT_NAMESPACE}/gate-report/v1", GateReportDocument),
+    "run-report.v1.json": (f"{DOCUMENT_NAMESPACE}/run-report/v1", RunReportDocument),
+    "evidence-manifest.v1.json": (
+        f"{DOCUMENT_NAMESPACE}/evidence-manifest/v1",
+        EvidenceManifest,
+    ),
 }
 
 

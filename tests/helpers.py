@@ -18,6 +18,24 @@ _ENV = {
 }
 
 
+#: The committed JSON Schemas (generated from the models by scripts/gen-schemas).
+SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
+
+
+def check_document(schema: str, document: Any) -> Any:
+    """Validate a real output against ``schemas/<schema>.v1.json``; return the document.
+
+    Draft 2020-12 with formats; a failure names the first error's path and message.
+    """
+    from jsonschema import Draft202012Validator
+
+    spec = json.loads((SCHEMAS / f"{schema}.v1.json").read_text())
+    validator = Draft202012Validator(spec, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
+    assert not errors, [(list(e.absolute_path), e.message[:300]) for e in errors[:3]]
+    return document
+
+
 #: Real public Sigstore bundles and their manifest (``../shared`` beside the clone).
 INTEROP = Path(__file__).resolve().parents[1].parent / "shared" / "interop" / "sigstore-bundles"
 

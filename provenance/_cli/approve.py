@@ -16,13 +16,13 @@ if TYPE_CHECKING:
     from provenance.app.approve import Preview
 
 from provenance._cli.options import (
-    format_option,
+    ask_passphrase,
     read_token,
     repo_option,
     signing_options,
     verify_options,
 )
-from provenance._cli.output import progress_printer
+from provenance._cli.output import Reporter, progress_printer, report_options
 from provenance.errors import UsageError
 
 _file = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -161,6 +161,7 @@ def approve_cmd(
 
     options = VerifyOptions(policy=policy, trusted_root=trusted_root, trust_config=trust_config)
     signing = SigningOptions(
+        passphrase=ask_passphrase,
         key=key,
         public_key=public_key,
         identity_token=read_token(identity_token),
@@ -201,7 +202,7 @@ def approve_cmd(
     help="Trust config whose trusted root is used. [env: PROVENANCE_TRUST_CONFIG]",
 )
 @click.option("--offline", is_flag=True, help="No network; needs a pinned root.")
-@format_option("text", "json")
+@report_options("text", "json")
 def pending_cmd(
     revision_range: str,
     repo: Path,
@@ -209,7 +210,7 @@ def pending_cmd(
     trusted_root: Path | None,
     trust_config: Path | None,
     offline: bool,
-    fmt: str,
+    report: Reporter,
 ) -> None:
     """List identity-related commits of BASE..HEAD that still lack what the policy requires.
 
@@ -220,32 +221,27 @@ def pending_cmd(
     from provenance.app.pending import pending
 
     options = verify_options(policy, trusted_root, trust_config, offline)
-    report, waiting = pending(repo, revision_range, options, progress_printer())
-    if fmt == "json":
-        echo(
-            json.dumps(
+    decided, waiting = pending(repo, revision_range, options, progress_printer())
+    if report.fmt == "json":
+        document = {
+            "range": decided.extra.get("range"),
+            "trusted_root": decided.extra.get("trusted_root"),
+            "commits": [
                 {
-                    "range": report.extra.get("range"),
-                    "trusted_root": report.extra.get("trusted_root"),
-                    "commits": [
-                        {
-                            "commit": c.commit,
-                            "reasons": list(c.reasons),
-                            "approvers": list(c.approvers),
-                            "rules": list(c.rules),
-                        }
-                        for c in waiting
-                    ],
-                },
-                indent=2,
-            )
-        )
+                    "commit": c.commit,
+                    "reasons": list(c.reasons),
+                    "approvers": list(c.approvers),
+                    "rules": list(c.rules),
+                }
+                for c in waiting
+            ],
+        }
+        report.write(json.dumps(document, indent=2))
     else:
-        for c in waiting:
-            echo(
-                f"{c.commit[:12]}  {', '.join(c.reasons)}  approvers: "
-                f"{shown(', '.join(c.approvers) or '-')}  rules: {shown(', '.join(c.rules))}",
-                err=True,
-            )
-        echo(f"{len(waiting)} commit(s) pending", err=True)
+        lines = [
+            f"{c.commit[:12]}  {', '.join(c.reasons)}  approvers: "
+            f"{shown(', '.join(c.approvers) or '-')}  rules: {shown(', '.join(c.rules))}"
+            for c in waiting
+        ]
+        report.write("\n".join([*lines, f"{len(waiting)} commit(s) pending"]))
     finish_verdict(not waiting)

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from provenance._cli.options import format_option, repo_option, trust_options, verify_options
-from provenance._cli.output import echo, progress_printer, refuse_whole
+from provenance._cli.options import repo_option, trust_options, verify_options
+from provenance._cli.output import Reporter, echo, progress_printer, refuse_whole, report_options
 from provenance.display import shown
 
 if TYPE_CHECKING:
@@ -159,7 +159,7 @@ def _upgrade(repo: Path, db: str | None) -> None:
 @click.option("--since", metavar="DATE", help="Signed at or after (YYYY-MM-DD or ISO 8601).")
 @click.option("--until", metavar="DATE", help="Signed before (a bare date includes that day).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N results.")
-@format_option("table", "json", "csv")
+@report_options("table", "json", "csv")
 def query_cmd(
     repo: Path,
     db: str | None,
@@ -174,7 +174,7 @@ def query_cmd(
     since: str | None,
     until: str | None,
     limit: int | None,
-    fmt: str,
+    report: Reporter,
 ) -> None:
     """Find verified change attestations; every given filter must hold.
 
@@ -208,7 +208,7 @@ def query_cmd(
     )
     answer = query(repo, q, db=_where(db))
     _stale(answer.stale)
-    echo(render_hits(answer.items, fmt))
+    report.write(render_hits(answer.items, report.fmt))
     echo(f"{len(answer.items)} attestation(s) from {answer.db}", err=True)
 
 
@@ -218,14 +218,14 @@ def query_cmd(
 @_db_option
 @_repository_id_option
 @click.option("-n", "--max-count", type=click.IntRange(min=1), default=None, help="At most N.")
-@format_option("table", "json", "csv")
+@report_options("table", "json", "csv")
 def log_cmd(
     revision_range: str | None,
     repo: Path,
     db: str | None,
     repository_id: str | None,
     max_count: int | None,
-    fmt: str,
+    report: Reporter,
 ) -> None:
     """`git log` with provenance columns: agent, model, approvers, status.
 
@@ -241,7 +241,7 @@ def log_cmd(
 
     answer = log(repo, revision_range, db=_where(db), repository=repository_id, max_count=max_count)
     _stale(answer.stale)
-    echo(render_log(answer.items, fmt))
+    report.write(render_log(answer.items, report.fmt))
 
 
 @click.command("blame")
@@ -250,9 +250,9 @@ def log_cmd(
 @_db_option
 @_repository_id_option
 @click.option("--rev", default="HEAD", show_default=True, help="Blame the file at this commit.")
-@format_option("table", "json", "csv")
+@report_options("table", "json", "csv")
 def blame_cmd(
-    file: str, repo: Path, db: str | None, repository_id: str | None, rev: str, fmt: str
+    file: str, repo: Path, db: str | None, repository_id: str | None, rev: str, report: Reporter
 ) -> None:
     """Per line of FILE: the last commit, its agent, model and approvers, or `human-only`.
 
@@ -265,7 +265,7 @@ def blame_cmd(
 
     answer = blame(repo, file, rev=rev, db=_where(db), repository=repository_id)
     _stale(answer.stale)
-    echo(render_blame(answer.items, fmt))
+    report.write(render_blame(answer.items, report.fmt))
 
 
 @click.command("export")
@@ -312,27 +312,17 @@ def export_cmd(
     )
 
 
-def evidence_report(repo: Path, spec: str, pack: Path, options: VerifyOptions, fmt: str) -> Report:
-    """``verify --evidence``: the gate from a pack; states the trusted root's age on stderr."""
+def evidence_report(
+    repo: Path, spec: str, pack: Path, options: VerifyOptions, out: Reporter
+) -> Report:
+    """``verify --evidence``: the gate from a pack (the text report states the root's age)."""
     from provenance.app.evidence import verify_evidence
     from provenance.store import PackError
 
     try:
         report = verify_evidence(repo, spec, pack, options, progress_printer())
     except PackError as e:
-        refuse_whole(e, fmt)
-    info = report.evidence or {}
-    root = info["trusted_root"]
-    echo(
-        f"evidence {info['pack']} (exported {info['created_at']}); policy {info['policy_digest']}",
-        err=True,
-    )
-    echo(
-        f"trusted root {root['digest']}: captured {root['captured_at']} "
-        f"({root['age_days']} days ago); newest key valid since {root['newest_key_since']} "
-        f"({root['newest_key_age_days']} days); {root['expired_keys']} expired key(s)",
-        err=True,
-    )
+        refuse_whole(e, out)
     return report
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from provenance._cli.options import format_option, root_options
-from provenance._cli.output import echo, finish_verdict
+from provenance._cli.options import root_options
+from provenance._cli.output import Reporter, echo, finish_verdict, report_options
 from provenance.display import shown
 
 _existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -26,7 +26,7 @@ _existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
     help="PEM public key, for bundles signed with a managed key (instead of an identity).",
 )
 @root_options
-@format_option("text", "json")
+@report_options("text", "json")
 def verify_bundle_cmd(
     artifact: str,
     bundle: Path,
@@ -37,7 +37,7 @@ def verify_bundle_cmd(
     trust_config: Path | None,
     staging: bool,
     offline: bool,
-    fmt: str,
+    report: Reporter,
 ) -> None:
     """Verify any Sigstore bundle for FILE (or its sha256); exit 0 only on success.
 
@@ -74,8 +74,8 @@ def verify_bundle_cmd(
     )
     r = check.result
     echo(f"trusted root: {shown(check.root.source)} ({check.root.digest})", err=True)
-    if fmt == "json":
-        report = {
+    if report.fmt == "json":
+        document = {
             "result": "passed" if r.ok else "refused",
             "reasons": list(r.reasons),
             "digest": check.digest,
@@ -84,16 +84,16 @@ def verify_bundle_cmd(
             "predicate_type": r.predicate_type,
             "trusted_root": {"source": check.root.source, "digest": check.root.digest},
         }
-        echo(json.dumps(report, indent=2))
-    if r.ok:
+        report.write(json.dumps(document, indent=2))
+    elif r.ok:
         kind = f"{r.statement_type}, {r.predicate_type}" if r.statement_type else "message"
-        echo(
-            f"OK   {bundle}: {check.digest[:23]}… signed by {shown(r.signer)} ({shown(kind)})",
-            err=True,
+        report.write(
+            f"OK   {shown(bundle)}: {check.digest[:23]}… signed by {shown(r.signer)} "
+            f"({shown(kind)})"
         )
-        return
-    echo(f"FAIL {bundle}: {', '.join(r.reasons)}", err=True)
-    finish_verdict(False)
+    else:
+        report.write(f"FAIL {shown(bundle)}: {', '.join(r.reasons)}")
+    finish_verdict(r.ok)
 
 
 @click.group("trust-root")

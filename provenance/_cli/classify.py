@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from provenance._cli.output import echo, progress_printer
+from provenance._cli.output import Reporter, progress_printer, report_options
 from provenance.classify.explain import finding_to_dict, summary, where
 from provenance.display import shown, shown_path
 
 if TYPE_CHECKING:
     from provenance.app.gate import Classified
 
-from provenance._cli.options import format_option, repo_option
+from provenance._cli.options import repo_option
 
 
 def classified_to_dict(result: Classified) -> dict[str, object]:
@@ -49,8 +49,8 @@ def classified_to_dict(result: Classified) -> dict[str, object]:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Policy file outside the repository (default: the one committed at BASE).",
 )
-@format_option("text", "json")
-def classify_cmd(revision_range: str, repo: Path, policy: Path | None, fmt: str) -> None:
+@report_options("text", "json")
+def classify_cmd(revision_range: str, repo: Path, policy: Path | None, report: Reporter) -> None:
     """Show which commits of BASE..HEAD are identity-related, which rules fired, and where.
 
     This is what the release gate will demand attestations for. Rules come from the policy
@@ -66,20 +66,28 @@ def classify_cmd(revision_range: str, repo: Path, policy: Path | None, fmt: str)
     from provenance.app.gate import classify_range
 
     result = classify_range(repo, revision_range, policy, progress_printer())
-    if fmt == "json":
-        echo(json.dumps(classified_to_dict(result), indent=2))
+    if report.fmt == "json":
+        report.write(json.dumps(classified_to_dict(result), indent=2))
         return
-    related = [c for c in result.commits if c.identity_related]
+    report.write("\n".join(classified_lines(result)))
+
+
+def classified_lines(result: Classified) -> list[str]:
+    """``classify``'s text: ``ID``/``--`` per commit, flagged paths and rules, a total."""
+    lines = []
     for c in result.commits:
         flagged = [p for p in c.paths if p.rules]
         why = f"  {summary(c.findings, shown_path)}" if c.findings else ""
-        echo(f"{'ID ' if flagged else '-- '} {c.commit[:12]}{why}", err=True)
+        lines.append(f"{'ID ' if flagged else '-- '} {c.commit[:12]}{why}")
         for p in flagged:
-            echo(f"      {shown_path(p.path)}  [{shown(', '.join(p.rules))}]", err=True)
-            for f in p.findings:
-                echo(f"        {where(f, shown_path)}  {shown(f.rule)}", err=True)
-    echo(f"{len(related)} of {len(result.commits)} commit(s) identity-related "
-               f"(rules: {result.policy_source})", err=True)  # fmt: skip
+            lines.append(f"      {shown_path(p.path)}  [{shown(', '.join(p.rules))}]")
+            lines += [f"        {where(f, shown_path)}  {shown(f.rule)}" for f in p.findings]
+    related = sum(1 for c in result.commits if c.identity_related)
+    lines.append(
+        f"{related} of {len(result.commits)} commit(s) identity-related "
+        f"(rules: {shown(result.policy_source)})"
+    )
+    return lines
 
 
-__all__ = ["classified_to_dict", "classify_cmd"]
+__all__ = ["classified_lines", "classified_to_dict", "classify_cmd"]

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from provenance.verify.report import Report
 
 from provenance._cli.options import (
-    format_option,
+    ask_passphrase,
     key_and_token_options,
     read_token,
     repo_option,
@@ -24,7 +24,7 @@ from provenance._cli.options import (
     trust_options,
     verify_options,
 )
-from provenance._cli.output import progress_printer, refuse_whole
+from provenance._cli.output import Reporter, progress_printer, refuse_whole, report_options
 from provenance._cli.prompt import apply_prompter, prompter_options
 from provenance._cli.run import capture_options
 from provenance.errors import UsageError
@@ -105,6 +105,7 @@ def stamp_cmd(
     from provenance.sign.signing import SigningOptions
 
     signing = SigningOptions(
+        passphrase=ask_passphrase,
         key=key,
         public_key=public_key,
         identity_token=read_token(identity_token),
@@ -124,19 +125,26 @@ def stamp_cmd(
     echo(f"stamped {result.commit[:12]} signed by {shown(result.signer)} ({state})", err=True)
 
 
-def _emit(report: Report, fmt: str, *, detailed: bool = False) -> None:
+def _emit(report: Report, out: Reporter, *, detailed: bool = False) -> None:
+    """The gate's report in the format asked for; with a machine format, the text for
+    people goes to stderr too (a CI log shows what was refused)."""
+    from provenance.verify.formats import render_sarif
     from provenance.verify.report import render_json, render_text, report_to_dict
 
-    if fmt == "json":
+    if out.fmt == "sarif":
+        out.write(render_sarif(report))
+    elif out.fmt == "json" and detailed:
         data = report_to_dict(report)
-        if detailed:
-            for entry, verdict in zip(data["commits"], report.commits, strict=True):
-                for out, att in zip(entry["attestations"], verdict.attestations, strict=True):
-                    out["predicate"] = (
-                        att.predicate.model_dump(mode="json") if att.predicate else None
-                    )
-        echo(json.dumps(data, indent=2) if detailed else render_json(report))
+        for entry, verdict in zip(data["commits"], report.commits, strict=True):
+            for item, att in zip(entry["attestations"], verdict.attestations, strict=True):
+                item["predicate"] = att.predicate.model_dump(mode="json") if att.predicate else None
+        out.write(json.dumps(data, indent=2))
+    elif out.fmt == "json":
+        out.write(render_json(report))
     else:
+        out.write(render_text(report))
+        return
+    if not detailed:
         echo(render_text(report), err=True)
 
 
@@ -144,7 +152,7 @@ def _emit(report: Report, fmt: str, *, detailed: bool = False) -> None:
 @click.argument("revisions", nargs=-1, required=True, metavar="COMMIT... | BASE..HEAD")
 @repo_option
 @trust_options
-@format_option("text", "json", "sarif")
+@report_options("text", "json", "sarif", gate=True)
 @click.option(
     "--vsa",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -170,7 +178,7 @@ def verify_cmd(
     trust_config: Path | None,
     trusted_root: Path | None,
     offline: bool,
-    fmt: str,
+    report: Reporter,
     vsa: Path | None,
     evidence: Path | None,
     identity_token: str | None,
@@ -197,17 +205,22 @@ def verify_cmd(
     with it ([trailers]).
 
     \b
+    The report goes to stdout (or --output FILE); with --format json or sarif the text
+    report also goes to stderr for the log. Every exit has a report: refusals before any
+    commit was judged carry their reason code, and exit 2 or 3 gives "result": "error"
+    (SARIF: invocations[0].executionSuccessful false).
+
+    \b
     Exit codes: 0 passed, 1 refused, 2 usage error, 3 could not decide.
     Examples:
       provenance verify --offline --trusted-root trusted_root.json --format json HEAD
-      provenance verify --format sarif --vsa vsa.json origin/release..HEAD > gate.sarif
+      provenance verify --format sarif --output gate.sarif --vsa vsa.json \\
+          refs/remotes/origin/release..HEAD
       provenance verify --evidence pack/ --offline --trusted-root root.json BASE..HEAD
     """
     from provenance.app.gate import verify, verify_range
     from provenance.app.vsa import write_vsa
     from provenance.sign.signing import SigningOptions
-    from provenance.verify.formats import render_sarif
-    from provenance.verify.report import render_text
 
     options = verify_options(
         policy, trusted_root, trust_config, offline, no_network=evidence is not None
@@ -227,37 +240,34 @@ def verify_cmd(
         if ranges and evidence is not None:
             from provenance._cli.audit import evidence_report
 
-            report = evidence_report(repo, ranges[0], evidence, options, fmt)
+            decided = evidence_report(repo, ranges[0], evidence, options, report)
         elif ranges:
-            report = verify_range(repo, ranges[0], options, progress_printer())
+            decided = verify_range(repo, ranges[0], options, progress_printer())
         else:
-            report = verify(repo, list(revisions), options)
+            decided = verify(repo, list(revisions), options)
     except RangeError as e:  # includes revision_ambiguous for single commits
-        refuse_whole(e, fmt)
+        refuse_whole(e, report)
     if vsa is not None:
         signing = None
         if key or identity_token:
             signing = SigningOptions(
+                passphrase=ask_passphrase,
                 key=key,
                 public_key=public_key,
                 identity_token=read_token(identity_token),
                 trust_config=trust_config,
             )
-        digest = write_vsa(report, vsa, repo, signing)
+        digest = write_vsa(decided, vsa, repo, signing)
         echo(f"wrote VSA {vsa} ({digest})", err=True)
-    if fmt == "sarif":
-        echo(render_sarif(report))
-        echo(render_text(report), err=True)
-    else:
-        _emit(report, fmt)
-    finish_verdict(bool(report))
+    _emit(decided, report)
+    finish_verdict(bool(decided))
 
 
 @click.command("show")
 @click.argument("commit")
 @repo_option
 @trust_options
-@format_option("text", "json")
+@report_options("text", "json")
 def show_cmd(
     commit: str,
     repo: Path,
@@ -265,7 +275,7 @@ def show_cmd(
     trust_config: Path | None,
     trusted_root: Path | None,
     offline: bool,
-    fmt: str,
+    report: Reporter,
 ) -> None:
     """Show every attestation stored on COMMIT, decoded, with its verification status.
 
@@ -279,38 +289,40 @@ def show_cmd(
     from provenance.app.gate import verify
 
     options = verify_options(policy, trusted_root, trust_config, offline)
-    report = verify(repo, [commit], options)
-    if fmt == "json":
-        _emit(report, fmt, detailed=True)
+    decided = verify(repo, [commit], options)
+    if report.fmt == "json":
+        _emit(decided, report, detailed=True)
         return
+    report.write("\n".join(show_lines(decided)))
+
+
+def show_lines(report: Report) -> list[str]:
+    """``show``'s text: the commit's status, the root, then each attestation decoded."""
     verdict = report.commits[0]
-    echo(f"commit {verdict.commit}: {verdict.status}", err=True)
     root = report.trusted_root or {}
-    echo(f"  trusted root {root.get('digest')} from {shown(root.get('source'))}", err=True)
-    for reason in verdict.reasons:
-        echo(f"  reason: {reason}", err=True)
+    lines = [
+        f"commit {verdict.commit}: {verdict.status}",
+        f"  trusted root {root.get('digest')} from {shown(root.get('source'))}",
+        *(f"  reason: {reason}" for reason in verdict.reasons),
+    ]
     if verdict.via is not None:
-        echo(f"  via: {shown(verdict.via)} (recomputed from git objects)", err=True)
-        for source in verdict.sources:
-            echo(f"      source {source}  (provenance show {source[:12]})", err=True)
+        lines.append(f"  via: {shown(verdict.via)} (recomputed from git objects)")
+        lines += [f"      source {s}  (provenance show {s[:12]})" for s in verdict.sources]
     for att in verdict.attestations:
         status = "ok" if att.ok else "refused: " + ", ".join(att.reasons)
-        echo(f"  [{att.index}] {att.kind} ({att.format}) {status}", err=True)
+        lines.append(f"  [{att.index}] {att.kind} ({att.format}) {status}")
         if att.signer:
-            echo(
+            lines.append(
                 f"      signer: {shown(att.signer)}  issuer: {shown(att.issuer)}  "
-                f"time: {att.signed_time}",
-                err=True,
+                f"time: {att.signed_time}"
             )
         if isinstance(att.predicate, ChangePredicate):
             agent = att.predicate.agent
-            echo(
+            lines.append(
                 f"      agent: {shown(agent.tool)}@{shown(agent.version)}  "
-                f"model: {shown(agent.model)}  "
-                f"prompter: {shown(att.predicate.prompter)}",
-                err=True,
+                f"model: {shown(agent.model)}  prompter: {shown(att.predicate.prompter)}"
             )
             for change in att.predicate.changes:
                 rules = shown(",".join(change.rules) or "-")
-                path = shown_path(change.path)
-                echo(f"      {shown(change.status)} {path}  [{rules}]", err=True)
+                lines.append(f"      {shown(change.status)} {shown_path(change.path)}  [{rules}]")
+    return lines

@@ -23,8 +23,10 @@ def demo_cmd(workdir: Path) -> None:
 
     Starts a devinstance, creates a repository with an agent-written SSO change, shows the
     gate refusing it, stamps it, verifies it offline, then shows forgeries being refused.
+    The story is the command's output, on stdout (`provenance demo | less` works); errors
+    go to stderr.
     """
     from provenance.app.demo import run_demo
 
-    ok = run_demo(workdir.resolve(), lambda line: echo(line, err=True))
+    ok = run_demo(workdir.resolve(), echo)
     finish_verdict(ok)

@@ -9,12 +9,11 @@ from pathlib import Path
 import click
 
 from provenance._cli.options import (
-    format_option,
     key_and_token_options,
     read_token,
     repo_option,
 )
-from provenance._cli.output import echo
+from provenance._cli.output import Reporter, echo, report_options
 from provenance.display import shown
 from provenance.errors import UsageError
 
@@ -69,7 +68,7 @@ _existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
     "[env: PROVENANCE_TRUST_CONFIG]",
 )
 @repo_option
-@format_option("text", "json")
+@report_options("text", "json")
 def link_cmd(
     new: str | None,
     sources: tuple[str, ...],
@@ -82,7 +81,7 @@ def link_cmd(
     public_key: Path | None,
     trust_config: Path | None,
     repo: Path,
-    fmt: str,
+    report: Reporter,
 ) -> None:
     """Record that NEW rewrites SOURCE (or squashes A..B), so NEW may pass on their evidence.
 
@@ -131,10 +130,8 @@ def link_cmd(
             raise UsageError("name NEW and at least one --from", hint="or use --auto BASE..HEAD")
         done = linking.link(repo, new, list(sources), policy, signing)
         records = [{"new": done.new, "via": done.link.describe(), "refs": list(done.refs)}]
-    if fmt == "json":
-        echo(json.dumps({"links": records}, indent=2))
+    if report.fmt == "json":
+        report.write(json.dumps({"links": records}, indent=2))
         return
-    for r in records:
-        echo(f"linked {r['new'][:12]} ({shown(r['via'])})", err=True)
-    if not records:
-        echo("no links recorded", err=True)
+    lines = [f"linked {r['new'][:12]} ({shown(r['via'])})" for r in records]
+    report.write("\n".join(lines or ["no links recorded"]))

@@ -29,22 +29,6 @@ def repo_option(f: F) -> F:
     )(f)
 
 
-def format_option(*choices: str) -> Callable[[F], F]:
-    """``--format``: text for people (stderr) or a machine format (stdout)."""
-
-    def deco(f: F) -> F:
-        return click.option(
-            "--format",
-            "fmt",
-            type=click.Choice(choices),
-            default=choices[0],
-            show_default=True,
-            help="Output format.",
-        )(f)
-
-    return deco
-
-
 def key_and_token_options(f: F) -> F:
     """``--key``/``--public-key``/``--identity-token``: how to sign, minus the trust config."""
     f = click.option(
@@ -58,7 +42,9 @@ def key_and_token_options(f: F) -> F:
         default=None,
         metavar="URI",
         help="Sign with a key instead of Sigstore: a PEM private key path, file2:PATH, "
-        "or a securesystemslib KMS URI (gcpkms:, awskms:, azurekms:, hsm:).",
+        "or a securesystemslib KMS URI (gcpkms:, awskms:, azurekms:, hsm:). A key file must "
+        "be mode 0600; an encrypted one takes its passphrase from PROVENANCE_KEY_PASSPHRASE "
+        "or a prompt at a terminal (never stored).",
     )(f)
     f = click.option(
         "--identity-token",
@@ -145,6 +131,21 @@ def read_token(value: str | None) -> str | None:
                 f"cannot read {value[1:]}: {e.strerror}", param_hint="--identity-token"
             ) from e
     return value
+
+
+def ask_passphrase(path: Path) -> bytes | None:
+    """An encrypted key's passphrase, typed at a terminal (not echoed); ``None`` without one.
+
+    Asked only when ``PROVENANCE_KEY_PASSPHRASE`` is unset; never logged, never stored.
+    """
+    import sys
+
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return None
+    typed = click.prompt(
+        f"passphrase for {terminal_safe(str(path))}", hide_input=True, err=True, default=""
+    )
+    return str(typed).encode() or None
 
 
 def trust_origin(trust_config: Path | None) -> str | None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from provenance._cli.options import read_token, repo_option, signing_options
+from provenance._cli.options import ask_passphrase, read_token, repo_option, signing_options
 from provenance._cli.output import echo
 from provenance.display import shown
 from provenance.errors import UsageError
@@ -74,7 +74,10 @@ def apply_prompter(
         if (token is None) == (key is None):
             raise UsageError("--prompter-sign needs --prompter-token @FILE or --prompter-key")
         signing = SigningOptions(
-            key=key, identity_token=read_token(token), trust_config=trust_config
+            passphrase=ask_passphrase,
+            key=key,
+            identity_token=read_token(token),
+            trust_config=trust_config,
         )
     return prompter_session(repo, session, sign_with=signing, attestation=attestation)
 
@@ -149,6 +152,7 @@ def prompt_sign_cmd(
         salted=salted,
     )
     signing = SigningOptions(
+        passphrase=ask_passphrase,
         key=key,
         public_key=public_key,
         identity_token=read_token(identity_token),

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from provenance._cli.options import format_option, repo_option, trust_options, verify_options
-from provenance._cli.output import echo
+from provenance._cli.options import repo_option, trust_options, verify_options
+from provenance._cli.output import Reporter, report_options
+from provenance.display import shown
 
 
 @click.command("prune")
@@ -16,7 +17,7 @@ from provenance._cli.output import echo
 @repo_option
 @trust_options
 @click.option("--dry-run", is_flag=True, help="Only report what would be removed.")
-@format_option("text", "json")
+@report_options("text", "json")
 def prune_cmd(
     revisions: str,
     repo: Path,
@@ -25,7 +26,7 @@ def prune_cmd(
     trusted_root: Path | None,
     offline: bool,
     dry_run: bool,
-    fmt: str,
+    report: Reporter,
 ) -> None:
     """Remove stored lines that are refused for a reason that can never change.
 
@@ -48,7 +49,7 @@ def prune_cmd(
 
     options = verify_options(policy, trusted_root, trust_config, offline)
     result = prune(repo, revisions, options, dry_run=dry_run)
-    if fmt == "json":
+    if report.fmt == "json":
         document = {
             "notes_ref": result.notes_ref,
             "dry_run": dry_run,
@@ -58,11 +59,13 @@ def prune_cmd(
                 {"commit": c.commit, "kept": c.kept, "removed": c.removed} for c in result.commits
             ],
         }
-        echo(json.dumps(document, indent=2))
+        report.write(json.dumps(document, indent=2))
         return
+    lines = []
     for c in result.commits:
         if c.removed:
             why = ", ".join(f"{n} {reason}" for reason, n in c.removed.items())
-            echo(f"{c.commit[:12]}  kept {c.kept}, removed {why}", err=True)
+            lines.append(f"{c.commit[:12]}  kept {c.kept}, removed {why}")
     verb = "would remove" if dry_run else "removed"
-    echo(f"{verb} {result.removed} line(s) from {result.notes_ref}", err=True)
+    lines.append(f"{verb} {result.removed} line(s) from {shown(result.notes_ref)}")
+    report.write("\n".join(lines))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from provenance._cli.options import format_option, repo_option, trust_options, verify_options
-from provenance._cli.output import echo
+from provenance._cli.options import repo_option, trust_options, verify_options
+from provenance._cli.output import Reporter, echo, report_options
 from provenance.display import shown
 from provenance.errors import UsageError
 
@@ -103,7 +103,7 @@ def revoke_cmd(
 @click.option("--revocation", "rid", required=True, help="The entry id (`revoke` prints it).")
 @repo_option
 @trust_options
-@format_option("text", "json")
+@report_options("text", "json")
 def impact_cmd(
     spec: str,
     rid: str,
@@ -112,7 +112,7 @@ def impact_cmd(
     trust_config: Path | None,
     trusted_root: Path | None,
     offline: bool,
-    fmt: str,
+    report: Reporter,
 ) -> None:
     """Show every commit of BASE..HEAD whose evidence one revocation withdraws.
 
@@ -132,10 +132,10 @@ def impact_cmd(
 
     options = verify_options(policy, trusted_root, trust_config, offline)
     result = impact(repo, spec, rid, options)
-    if fmt == "json":
-        echo(json.dumps(impact_to_dict(result), indent=2))
+    if report.fmt == "json":
+        report.write(json.dumps(impact_to_dict(result), indent=2))
     else:
-        echo(render_impact_text(result), err=True)
+        report.write(render_impact_text(result))
 
 
 __all__ = ["impact_cmd", "revoke_cmd"]

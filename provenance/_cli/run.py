@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from provenance._cli.options import read_token, repo_option, signing_options
-from provenance._cli.output import echo, finish
+from provenance._cli.options import ask_passphrase, read_token, repo_option, signing_options
+from provenance._cli.output import Reporter, document_failure, echo, finish
 from provenance._cli.prompt import apply_prompter, prompter_options
 from provenance.display import shown
 from provenance.errors import UsageError
 from provenance.reasons import ExitCode
-from provenance.safefiles import write_output
 
 if TYPE_CHECKING:
     from provenance.app.run import RunResult
@@ -118,7 +117,9 @@ def _token_from_command_line(ctx: click.Context, value: str | None) -> bool:
 
 
 def _summary(result: RunResult) -> dict[str, Any]:
+    """The ``--report`` document (schema: ``schemas/run-report.v1.json``)."""
     return {
+        "result": "pending" if result.pending else "complete",
         "session_id": result.session_id,
         "exit_status": result.exit_status,
         "started_at": result.started_at.isoformat(),
@@ -207,7 +208,8 @@ def run_cmd(
     the session id, its start and end time and the agent's exit status; other new commits (a
     colleague's, pulled) are listed, not stamped. Commits the agent rewrote or dropped are
     listed. Exit status: the agent's, or 3 when signing failed (the commits are then pending:
-    `provenance stamp --pending` completes them).
+    `provenance stamp --pending` completes them). --report FILE gets a JSON summary
+    (schemas/run-report.v1.json), or "result": "error" when the run failed before that.
 
     \b
     Example:
@@ -215,6 +217,32 @@ def run_cmd(
           --prompter alice@example.com --prompt-file task.md \\
           --identity-token @/run/secrets/agent-token -- claude -p "$(cat task.md)"
     """
+    out = Reporter("json", report, flag="--report") if report is not None else None
+    try:
+        result = _run(ctx, command, repo, withhold, identity_token, trust_config, key,
+                      public_key, capture)  # fmt: skip
+        _render(result)
+        if out is not None:
+            out.write(json.dumps(_summary(result), indent=2))
+    except BaseException as e:  # a stale or missing report must never pass for this run's
+        if out is not None:
+            document_failure(out, e)
+        raise
+    finish(ExitCode.UNDECIDED if result.pending else result.exit_status)
+
+
+def _run(
+    ctx: click.Context,
+    command: tuple[str, ...],
+    repo: Path,
+    withhold: tuple[str, ...],
+    identity_token: str | None,
+    trust_config: Path | None,
+    key: str | None,
+    public_key: Path | None,
+    capture: dict[str, Any],
+) -> RunResult:
+    """``run`` itself: credentials withheld first, the session pinned, the agent run."""
     from provenance.app.credentials import withheld_from_children
     from provenance.app.run import run_session
     from provenance.app.session import build_session
@@ -231,19 +259,13 @@ def run_cmd(
         session = build_session(repo, capture_from(capture))
         session = apply_prompter(repo, session, capture, trust_config)  # before the agent runs
         signing = SigningOptions(
+            passphrase=ask_passphrase,
             key=key,
             public_key=public_key,
             identity_token=read_token(identity_token),
             trust_config=trust_config,
         )
-        result = run_session(repo, command, session, signing, withhold=withhold, withheld=withheld)
-    _render(result)
-    if report is not None:
-        try:
-            write_output(report, (json.dumps(_summary(result), indent=2) + "\n").encode())
-        except OSError as e:
-            raise UsageError(f"cannot write --report: {e}") from e
-    finish(ExitCode.UNDECIDED if result.pending else result.exit_status)
+        return run_session(repo, command, session, signing, withhold=withhold, withheld=withheld)
 
 
 def complete_pending_cmd(repo: Path, signing: SigningOptions, capture: dict[str, Any]) -> None:
@@ -276,25 +298,40 @@ def complete_pending_cmd(repo: Path, signing: SigningOptions, capture: dict[str,
 
 @click.group("hooks")
 def hooks_group() -> None:
-    """Install the git hook that marks agent commits with an Assisted-by trailer."""
+    """Install git hooks: the Assisted-by trailer on agent commits, or a pre-push check."""
+
+
+_PRE_PUSH = click.option(
+    "--pre-push",
+    is_flag=True,
+    help="The pre-push hook instead: refuse to push commits the gate would refuse.",
+)
 
 
 @hooks_group.command("install")
 @repo_option
-@click.option("--force", is_flag=True, help="Replace an existing prepare-commit-msg hook.")
+@click.option("--force", is_flag=True, help="Replace an existing hook of that name.")
 @click.option("--chain", is_flag=True, help="Keep an existing hook and run it first.")
-def hooks_install_cmd(repo: Path, force: bool, chain: bool) -> None:
+@_PRE_PUSH
+def hooks_install_cmd(repo: Path, force: bool, chain: bool, pre_push: bool) -> None:
     """Write a prepare-commit-msg hook adding `Assisted-by: TOOL:MODEL` during `provenance run`,
-    and a post-rewrite hook linking amended and rebased commits (squash and fixup included) to
-    the commits they replace (`provenance link`; the gate recomputes every link).
+    a post-rewrite hook linking amended and rebased commits (squash and fixup included) to the
+    commits they replace, and a post-commit hook linking a `cherry-pick -x` to its source
+    (`provenance link`; the gate recomputes every link). With --pre-push, instead, a pre-push
+    hook that runs `provenance verify` on the commits being pushed and refuses the push
+    unless the gate would pass them.
 
     An existing hook not written by provenance is never overwritten silently: the command
     refuses unless --force (replace) or --chain (run it first) is given. The trailer is for
-    people; the gate can compare it with the attestations (policy [agents] trailer).
+    people; the gate can compare it with the attestations (policy [agents] trailer). The
+    pre-push check is an early warning (`git push --no-verify` skips it); the release gate
+    enforces. Hooks run provenance with the Python that installed them (never one found on
+    PATH) and find the trusted root as `verify` does.
     """
-    from provenance.app.hooks import install_hook
+    from provenance.app.hooks import PRE_PUSH_HOOK, PREPARE_COMMIT_MSG_HOOK, install_hook
 
-    done = install_hook(repo, force=force, chain=chain)
+    kind = PRE_PUSH_HOOK if pre_push else PREPARE_COMMIT_MSG_HOOK
+    done = install_hook(repo, force=force, chain=chain, kind=kind)
     extra = f" (runs {done.chained.name} first)" if done.chained else ""
     extra += " (replaced the previous hook)" if done.replaced else ""
     echo(f"installed {done.path}{extra}", err=True)
@@ -302,9 +339,10 @@ def hooks_install_cmd(repo: Path, force: bool, chain: bool) -> None:
 
 @hooks_group.command("uninstall")
 @repo_option
-def hooks_uninstall_cmd(repo: Path) -> None:
-    """Remove the provenance hook (a chained hook is put back)."""
-    from provenance.app.hooks import uninstall_hook
+@_PRE_PUSH
+def hooks_uninstall_cmd(repo: Path, pre_push: bool) -> None:
+    """Remove the provenance hooks, or with --pre-push the pre-push hook (chained ones put back)."""
+    from provenance.app.hooks import PRE_PUSH_HOOK, PREPARE_COMMIT_MSG_HOOK, uninstall_hook
 
-    removed = uninstall_hook(repo)
+    removed = uninstall_hook(repo, PRE_PUSH_HOOK if pre_push else PREPARE_COMMIT_MSG_HOOK)
     echo(f"removed {removed}" if removed else "no provenance hook installed", err=True)

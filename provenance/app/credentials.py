@@ -24,6 +24,7 @@ from provenance.record.change import SessionContext
 #: Exact names withheld from the agent: signing tokens and what mints OIDC tokens in CI.
 WITHHELD_VARIABLES = (
     "PROVENANCE_IDENTITY_TOKEN",
+    "PROVENANCE_KEY_PASSPHRASE",
     "SIGSTORE_ID_TOKEN",
     "SIGSTORE_IDENTITY_TOKEN",
     "GITLAB_OIDC_TOKEN",

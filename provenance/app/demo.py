@@ -6,6 +6,7 @@ the devinstance on loopback, and checks the exit code and reason it expects.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -97,8 +98,12 @@ class Demo:
         why: str,
         cwd: Path | None = None,
         env: dict[str, str] | None = None,
-        show_stdout: bool = False,
     ) -> str:
+        """Run the real CLI, narrate its report (text) and messages, check its exit code.
+
+        A JSON report is read by the demo's checks rather than shown; its text form goes
+        to stderr, which is always narrated.
+        """
         masked = [
             "<token>" if prev == "--identity-token" else a
             for prev, a in zip(["", *args], args, strict=False)
@@ -115,11 +120,10 @@ class Demo:
             check=False,
             text=True,
         )
-        for line in proc.stderr.strip().splitlines():
+        machine = "json" in [b for a, b in itertools.pairwise(args) if a == "--format"]
+        shown_out = "" if machine else proc.stdout
+        for line in (shown_out.strip() + "\n" + proc.stderr.strip()).strip().splitlines():
             self.say(f"    {line}")
-        if show_stdout:
-            for line in proc.stdout.strip().splitlines():
-                self.say(f"    {line}")
         status = "as expected" if proc.returncode == expect else f"UNEXPECTED (wanted {expect})"
         self.say(f"    -> exit {proc.returncode} {status}: {why}")
         if proc.returncode != expect:
@@ -347,7 +351,6 @@ def _audit(d: Demo, base: str, common: list[str]) -> None:
         ["query", "--approver", "bob", "--path", "app/**"],
         expect=0,
         why="every identity change bob approved, from verified facts only",
-        show_stdout=True,
     )
     pack = d.root / "evidence"
     d.cli(
@@ -359,7 +362,6 @@ def _audit(d: Demo, base: str, common: list[str]) -> None:
         ["verify", "--evidence", str(pack), *common, f"{base}..HEAD"],
         expect=0,
         why="the pack, the auditor's pinned root and the repository's objects give the verdict",
-        show_stdout=True,
     )
 
 

@@ -1,11 +1,18 @@
-"""``provenance hooks``: a prepare-commit-msg hook adding ``Assisted-by:`` during a session,
-a post-rewrite hook linking amended and rebased commits to the commits they replace, and a
-post-commit hook linking a ``cherry-pick -x`` to the commit it names.
+"""``provenance hooks``: git hooks for people and agents working in a clone.
 
-The trailer is a courtesy to people reading ``git log``; it proves nothing. The gate can
-compare it with the signed change attestations (policy ``[agents] trailer``), which are the
-evidence. Our own git calls never run hooks (``core.hooksPath=/dev/null``); this hook runs
-in the agent's ``git commit``.
+- ``prepare-commit-msg`` adds ``Assisted-by:`` during a session. The trailer is a courtesy to
+  people reading ``git log``; it proves nothing. The gate can compare it with the signed
+  change attestations (policy ``[agents] trailer``), which are the evidence.
+- ``post-rewrite`` links amended and rebased commits (squash and fixup included) to the
+  commits they replace, and ``post-commit`` links a ``cherry-pick -x`` to the commit it
+  names (``provenance link``; the gate recomputes every link). These three are one set.
+- ``pre-push`` (``--pre-push``) refuses to push commits the gate would refuse, decided by
+  ``provenance verify`` exactly as the gate decides named commits: a local early warning
+  (``git push --no-verify`` skips it; the release gate is what enforces).
+
+Our own git calls never run hooks (``core.hooksPath=/dev/null``); these run in the user's
+or the agent's git. Each runs provenance with the interpreter that installed it, never a
+``provenance`` found on ``PATH`` (red-team 02: a PATH entry the agent writes).
 """
 
 from __future__ import annotations
@@ -62,9 +69,57 @@ printf '%s %s\\n' "$sha" "$(git rev-parse HEAD)" \\
     | {python} -m provenance link --rewritten cherry-pick || true
 """
 
+PRE_PUSH = "pre-push"
+PRE_PUSH_MARKER = "# provenance-hook: pre-push v1"
+
+PRE_PUSH_TEMPLATE = """#!/bin/sh
+{marker}
+# Installed by `provenance hooks install --pre-push`: refuse to push commits whose
+# identity-related changes lack a valid attestation, decided as the release gate decides
+# named commits (`provenance verify COMMIT...`). `git push --no-verify` skips this check;
+# the release gate does not. Publish attestations with `provenance sync`.
+input=$(cat)
+{chain}remote="$1"
+zero=0000000000000000000000000000000000000000
+status=0
+while read -r local_ref local_sha remote_ref remote_sha; do
+    [ -n "$local_sha" ] && [ "$local_sha" != "$zero" ] || continue
+    case "$remote_ref" in refs/notes/*) continue ;; esac
+    if [ "$remote_sha" != "$zero" ] && git cat-file -e "$remote_sha^{{commit}}" 2>/dev/null; then
+        commits=$(git rev-list "$local_sha" --not "$remote_sha" --remotes="$remote" --)
+    else
+        commits=$(git rev-list "$local_sha" --not --remotes="$remote" --)
+    fi
+    [ -n "$commits" ] || continue
+    # commit ids only: split on purpose
+    if ! {python} -m provenance verify $commits >&2; then
+        echo "provenance: not pushing $local_ref: the gate would refuse the commits above" >&2
+        echo "  hint: have them stamped (provenance stamp / run) and approved, then push" >&2
+        status=1
+    fi
+done <<EOF
+$input
+EOF
+exit $status
+"""
+
 CHAIN_TEMPLATE = """chained="$(dirname "$0")/{name}"
 if [ -x "$chained" ]; then "$chained" "$@" || exit $?; fi
 """
+
+PRE_PUSH_CHAIN_TEMPLATE = """chained="$(dirname "$0")/{name}"
+if [ -x "$chained" ]; then printf '%s\\n' "$input" | "$chained" "$@" || exit $?; fi
+"""
+
+
+@dataclass(frozen=True)
+class HookKind:
+    """One hook provenance installs: its file name, marker line, and its text given the name
+    of a chained hook (empty when none)."""
+
+    name: str
+    marker: str
+    render: Callable[[str], str]
 
 
 @dataclass(frozen=True)
@@ -92,16 +147,16 @@ def hooks_dir(git: Git) -> Path:
     return common / "hooks"
 
 
-def _ours(path: Path, marker: str = MARKER) -> bool:
+def _ours(path: Path, marker: str) -> bool:
     try:
         return marker in path.read_text(errors="replace")
     except OSError:
         return False
 
 
-def _install_one(directory: Path, name: str, marker: str, render: Callable[[str], str],
-                 *, force: bool, chain: bool) -> HookInstall:  # fmt: skip
+def _install_one(directory: Path, kind: HookKind, *, force: bool, chain: bool) -> HookInstall:
     """Write one hook; refuse to clobber a foreign hook unless ``force`` or ``chain``."""
+    name, marker, render = kind.name, kind.marker, kind.render
     target = directory / name
     chained: Path | None = None
     replaced = False
@@ -153,33 +208,68 @@ def _pick_hook(chained: str) -> str:
     return PICK_TEMPLATE.format(marker=PICK_MARKER, chain=chain_text, python=python)
 
 
-def install_hook(repo: Path, *, force: bool = False, chain: bool = False) -> HookInstall:
-    """Write the hooks; refuse to clobber a foreign hook unless ``force`` or ``chain``.
+def _pre_push_hook(chained: str) -> str:
+    chain_text = PRE_PUSH_CHAIN_TEMPLATE.format(name=chained) if chained else ""
+    python = shlex.quote(sys.executable)
+    return PRE_PUSH_TEMPLATE.format(marker=PRE_PUSH_MARKER, chain=chain_text, python=python)
 
-    Returns the prepare-commit-msg hook's install (post-rewrite and post-commit sit beside it).
-    """
+
+PREPARE_COMMIT_MSG_HOOK = HookKind(HOOK_NAME, MARKER, _commit_msg_hook)
+REWRITE_HOOK_KIND = HookKind(REWRITE_HOOK, REWRITE_MARKER, _rewrite_hook)
+PICK_HOOK_KIND = HookKind(PICK_HOOK, PICK_MARKER, _pick_hook)
+PRE_PUSH_HOOK = HookKind(PRE_PUSH, PRE_PUSH_MARKER, _pre_push_hook)
+
+#: What each install writes: the session set (trailer and rewrite links), or the pre-push check.
+_SETS: dict[str, tuple[HookKind, ...]] = {
+    HOOK_NAME: (PREPARE_COMMIT_MSG_HOOK, REWRITE_HOOK_KIND, PICK_HOOK_KIND),
+    PRE_PUSH: (PRE_PUSH_HOOK,),
+}
+
+
+def install_hook(
+    repo: Path,
+    *,
+    force: bool = False,
+    chain: bool = False,
+    kind: HookKind = PREPARE_COMMIT_MSG_HOOK,
+) -> HookInstall:
+    """Write ``kind``'s set of hooks; refuse to clobber a foreign hook unless ``force`` or
+    ``chain``. Returns ``kind``'s own install (the others of its set sit beside it)."""
     if force and chain:
         raise UsageError("give --force or --chain, not both")
     directory = hooks_dir(Git.discover(repo))
-    done = _install_one(directory, HOOK_NAME, MARKER, _commit_msg_hook, force=force, chain=chain)
-    _install_one(directory, REWRITE_HOOK, REWRITE_MARKER, _rewrite_hook, force=force, chain=chain)
-    _install_one(directory, PICK_HOOK, PICK_MARKER, _pick_hook, force=force, chain=chain)
-    return done
+    done = [_install_one(directory, k, force=force, chain=chain) for k in _SETS[kind.name]]
+    return done[0]
 
 
-def uninstall_hook(repo: Path) -> Path | None:
-    """Remove our hooks (restoring chained ones); a foreign hook is left alone."""
+def uninstall_hook(repo: Path, kind: HookKind = PREPARE_COMMIT_MSG_HOOK) -> Path | None:
+    """Remove ``kind``'s set of hooks (restoring chained ones); a foreign hook is left alone.
+    Returns ``kind``'s own path when it was ours."""
     directory = hooks_dir(Git.discover(repo))
     removed = None
-    ours = ((PICK_HOOK, PICK_MARKER), (REWRITE_HOOK, REWRITE_MARKER), (HOOK_NAME, MARKER))
-    for name, marker in ours:
-        target = directory / name
-        if not _ours(target, marker):
+    for k in reversed(_SETS[kind.name]):
+        target = directory / k.name
+        if not _ours(target, k.marker):
             continue
-        chained = target.with_name(name + CHAINED_SUFFIX)
+        chained = target.with_name(k.name + CHAINED_SUFFIX)
         if chained.exists():
             chained.replace(target)
         else:
             target.unlink()
-        removed = target
+        if k is kind:
+            removed = target
     return removed
+
+
+__all__ = [
+    "PICK_HOOK_KIND",
+    "PREPARE_COMMIT_MSG_HOOK",
+    "PRE_PUSH_HOOK",
+    "PRE_PUSH_MARKER",
+    "REWRITE_HOOK_KIND",
+    "HookInstall",
+    "HookKind",
+    "hooks_dir",
+    "install_hook",
+    "uninstall_hook",
+]

@@ -154,7 +154,11 @@ def stamp_prepared(git: Git, prepared: Prepared, signing: SigningOptions) -> Sta
         )
     except SigningError as e:
         record_pending(git, {prepared.commit: (prepared.statement, str(e))}, prepared.notes_ref)
-        raise
+        raise SigningError(
+            f"{e}; commit {prepared.commit[:12]} is now pending (nothing unsigned was stored)",
+            hint=f"{e.hint + '; then ' if e.hint else ''}"
+            "run `provenance stamp --pending` with a working credential to sign it",
+        ) from e
     return StampResult(
         commit=prepared.commit,
         digest=prepared.digest,

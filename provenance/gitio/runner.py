@@ -13,6 +13,7 @@ agent's work tree (THREATS.md G53, G55).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,6 +50,10 @@ HARDENING: tuple[str, ...] = (
     "log.showSignature=false",
     "-c",
     "gc.auto=0",
+    "-c",
+    # GIT_GRAFT_FILE=/dev/null (below) disables grafts; git would call that "deprecated
+    # grafts" in every message of ours that quotes its stderr.
+    "advice.graftFileDeprecated=false",
     "-c",
     "maintenance.auto=false",
     "-c",
@@ -167,6 +172,27 @@ def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def _discover_error(start: Path, stderr: str) -> GitError:
+    """Why ``start`` is no repository to us, as git said it (not always "not a repository")."""
+    if "dubious ownership" in stderr:
+        named = re.search(r"safe\.directory (\S+)", stderr)
+        top = named.group(1) if named else str(start)
+        # git refuses a repository another user owns (CVE-2022-24765): its config could run
+        # commands as us. We do not override that; the user decides.
+        return GitError(
+            f'git refuses {start}: it is owned by another user ("dubious ownership")',
+            hint="run as the repository's owner, or if you trust it: "
+            f"git config --global --add safe.directory {top}",
+        )
+    last = next((ln for ln in reversed(stderr.splitlines()) if ln.strip()), "")
+    if "not a git repository" in last or not last:
+        return GitError(
+            f"{start} is not inside a git repository",
+            hint="run the command from a clone, or pass --repo",
+        )
+    return GitError(f"git cannot open {start}: {last.strip()}", hint="fix the repository")
+
+
 @dataclass(frozen=True)
 class Git:
     """A repository on disk, driven through hardened git subprocesses."""
@@ -187,10 +213,7 @@ class Git:
         except FileNotFoundError as e:
             raise GitError("git is not installed", hint="install git 2.30 or newer") from e
         except subprocess.CalledProcessError as e:
-            raise GitError(
-                f"{start} is not inside a git repository",
-                hint="run the command from a clone, or pass --repo",
-            ) from e
+            raise _discover_error(start, e.stderr.decode(errors="replace")) from e
         git_dir = Path(out.decode().strip())
         return cls(git_dir)
 

@@ -70,9 +70,14 @@ def snapshot(git: Git) -> RefSnapshot:
 
 
 def _worktree_heads(git: Git) -> list[str]:
-    """The HEAD commit of every worktree (a detached one is on no branch)."""
+    """The HEAD commit of every worktree (a detached one is on no branch).
+
+    A worktree on an unborn branch (a fresh ``git init``) is listed with the null id; it
+    has no commit, and passing the null id on would make every later rev-list fail.
+    """
     out = git.run("worktree", "list", "--porcelain", "-z", check=False).stdout
-    return [f[5:].decode() for f in out.split(b"\0") if f.startswith(b"HEAD ") and len(f) > 5]
+    oids = [f[5:].decode() for f in out.split(b"\0") if f.startswith(b"HEAD ") and len(f) > 5]
+    return [oid for oid in oids if oid.strip("0")]  # all zeros: an unborn branch, no commit
 
 
 @dataclass(frozen=True)

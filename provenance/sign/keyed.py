@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
+from collections.abc import Callable
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 from securesystemslib.dsse import Envelope
 from securesystemslib.exceptions import VerificationError as SslibVerificationError
 from securesystemslib.signer import CryptoSigner, Signer, SSlibKey
 
-from provenance.errors import SigningError
+from provenance.errors import ConfigError, SigningError
 from provenance.predicates import PAYLOAD_TYPE
 from provenance.sign.statement import SignedLine
 
@@ -23,15 +27,22 @@ def public_key_from_pem(pem: bytes) -> SSlibKey:
         raise SigningError(f"not a usable PEM public key: {e}") from e
 
 
-def load_signer(key_uri: str, public_key: Path | None = None) -> Signer:
+#: Where an encrypted PEM key's passphrase is read from (never logged, never stored).
+PASSPHRASE_ENV = "PROVENANCE_KEY_PASSPHRASE"  # noqa: S105 (a variable name)
+#: Asked for an encrypted key's passphrase (the CLI prompts at a terminal); None: none.
+PassphrasePrompt = Callable[[Path], "bytes | None"]
+
+
+def load_signer(
+    key_uri: str, public_key: Path | None = None, passphrase: PassphrasePrompt | None = None
+) -> Signer:
     """A signer from ``file2:PATH``, a bare path, or any securesystemslib URI (+ public key)."""
     if ":" not in key_uri or Path(key_uri).exists():
         key_uri = f"file2:{key_uri}"
     scheme = key_uri.split(":", 1)[0]
     try:
         if scheme == CryptoSigner.SCHEME and public_key is None:
-            pem = Path(key_uri.split(":", 1)[1]).read_bytes()
-            return CryptoSigner(load_pem_private_key(pem, password=None))
+            return CryptoSigner(load_private_key(Path(key_uri.split(":", 1)[1]), passphrase))
         if public_key is None:
             raise SigningError(f"--public-key is needed for {scheme}: keys")
         return Signer.from_priv_key_uri(key_uri, public_key_from_pem(public_key.read_bytes()))
@@ -41,6 +52,38 @@ def load_signer(key_uri: str, public_key: Path | None = None) -> Signer:
         raise SigningError(
             f"cannot load signing key {key_uri}: {e}",
             hint="pass a PEM PKCS#8 private key file or a KMS URI",
+        ) from e
+
+
+def load_private_key(path: Path, passphrase: PassphrasePrompt | None = None) -> PrivateKeyTypes:
+    """A PEM private key file readable by its owner only; if encrypted, the passphrase comes
+    from ``PROVENANCE_KEY_PASSPHRASE`` or the prompt. A key others can read is refused like a
+    loose salt file: whoever reads it signs as you."""
+    info = path.stat()
+    if info.st_mode & 0o077:
+        raise ConfigError(
+            f"private key {path} is readable or writable by others "
+            f"(mode {stat.S_IMODE(info.st_mode):o})",
+            hint=f"chmod 600 {path}",
+        )
+    pem = path.read_bytes()
+    try:
+        return load_pem_private_key(pem, password=None)
+    except TypeError:  # encrypted: "Password was not given but private key is encrypted"
+        pass
+    env = os.environ.get(PASSPHRASE_ENV)
+    secret = env.encode() if env is not None else passphrase(path) if passphrase else None
+    if not secret:
+        raise SigningError(
+            f"private key {path} is encrypted and no passphrase was given",
+            hint=f"set {PASSPHRASE_ENV}, or run at a terminal to be asked",
+        )
+    try:
+        return load_pem_private_key(pem, password=secret)
+    except ValueError as e:  # the message never contains the passphrase
+        raise SigningError(
+            f"cannot decrypt private key {path}: wrong passphrase or damaged key",
+            hint=f"check {PASSPHRASE_ENV} (or what you typed)",
         ) from e
 
 
@@ -57,12 +100,13 @@ def sign_with_key(
     key_uri: str,
     public_key: Path | None = None,
     pinned: Signer | None = None,
+    passphrase: PassphrasePrompt | None = None,
 ) -> SignedLine:
     """Sign a statement into a DSSE envelope and check it verifies with the public key.
 
     ``pinned``: a signer loaded earlier (the key file read before the agent ran: G55).
     """
-    signer = pinned if pinned is not None else load_signer(key_uri, public_key)
+    signer = pinned if pinned is not None else load_signer(key_uri, public_key, passphrase)
     envelope = Envelope(payload=statement, payload_type=PAYLOAD_TYPE, signatures={})
     try:
         envelope.sign(signer)

@@ -6,6 +6,7 @@ import json
 import logging
 from pathlib import Path
 
+import jwt
 from sigstore.dsse import Statement
 from sigstore.errors import Error as SigstoreError
 from sigstore.models import ClientTrustConfig
@@ -16,6 +17,7 @@ from sigstore.verify.policy import Identity
 
 from provenance.errors import SigningError, TrustError
 from provenance.sign.statement import SignedLine
+from provenance.sign.trust_files import trust_load_error
 
 _logger = logging.getLogger(__name__)
 
@@ -29,10 +31,7 @@ def load_trust_config(path: Path | None) -> ClientTrustConfig:
     except OSError as e:
         raise TrustError(f"cannot read trust config {path}: {e.strerror}") from e
     except (SigstoreError, ValueError) as e:
-        raise TrustError(
-            f"invalid trust config {path or 'production'}: {e}",
-            hint="pass --trust-config FILE (a clienttrustconfig v0.1 JSON)",
-        ) from e
+        raise trust_load_error(None, path, e) from e
 
 
 def resolve_token(token: str | None) -> IdentityToken:
@@ -49,18 +48,44 @@ def resolve_token(token: str | None) -> IdentityToken:
             hint="pass --identity-token TOKEN|@FILE, set PROVENANCE_IDENTITY_TOKEN, "
             "run in CI with OIDC enabled, or use --key",
         )
-    try:
-        return IdentityToken(raw.strip())
-    except IdentityError as e:
-        raise SigningError(f"the identity token is not usable: {e}") from e
+    return _identity_token(raw)
 
 
 def token_issuer(token: str) -> str:
     """The issuer an OIDC token names (read, not verified: Fulcio checks it when signing)."""
+    return str(_identity_token(token).issuer)
+
+
+def _identity_token(raw: str) -> IdentityToken:
+    """sigstore's token, or a SigningError naming the real cause.
+
+    sigstore says "malformed or missing claims" for every claim it rejects; an expired or
+    not-yet-valid token is the common case in CI (a token minted long before signing), so
+    its claims are read again, unverified, to say so. The token is never printed.
+    """
     try:
-        return str(IdentityToken(token.strip()).issuer)
+        return IdentityToken(raw.strip())
     except IdentityError as e:
-        raise SigningError(f"the identity token is not usable: {e}") from e
+        raise SigningError(_token_problem(raw.strip(), e), hint=_TOKEN_HINT) from e
+
+
+_TOKEN_HINT = "get a fresh token (CI: request it right before signing) and retry"  # noqa: S105
+
+
+def _token_problem(raw: str, error: IdentityError) -> str:
+    try:
+        jwt.decode(
+            raw,
+            options={"verify_signature": False, "verify_aud": False, "verify_exp": True,
+                     "verify_nbf": True, "verify_iat": True},
+        )  # fmt: skip
+    except jwt.ExpiredSignatureError:
+        return "the identity token has expired (its exp claim is in the past)"
+    except jwt.ImmatureSignatureError:
+        return "the identity token is not valid yet (its iat or nbf claim is in the future)"
+    except jwt.PyJWTError:
+        pass
+    return f"the identity token is not usable: {error}"
 
 
 def sign_keyless(

@@ -10,7 +10,8 @@ the use cases store what ``sign`` returns (``app.stamp.sign_and_store``).
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,8 +46,12 @@ class SigningOptions:
 
     key: str | None = None
     public_key: Path | None = None
-    identity_token: str | None = None
+    identity_token: str | None = field(default=None, repr=False)
     trust_config: Path | None = None
+    #: Asked for an encrypted key's passphrase when PROVENANCE_KEY_PASSPHRASE is unset.
+    passphrase: Callable[[Path], bytes | None] | None = field(
+        default=None, repr=False, compare=False
+    )
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,8 @@ def pin_signing(options: SigningOptions, work_tree: Path | None) -> PinnedSignin
             )
     preload()
     if options.key:
-        return PinnedSigning(options, signer=load_signer(options.key, options.public_key))
+        signer = load_signer(options.key, options.public_key, options.passphrase)
+        return PinnedSigning(options, signer=signer)
     try:
         return PinnedSigning(options, trust=load_trust_config(options.trust_config))
     except TrustError as e:
@@ -113,7 +119,13 @@ def sign(statement: bytes, signing: SigningOptions | PinnedSigning) -> SignedLin
         raise SigningError(pinned.failure, hint="retry with `provenance stamp --pending`")
     opts = pinned.options
     if opts.key:
-        return sign_with_key(statement, opts.key, opts.public_key, pinned.signer)  # type: ignore[arg-type]
+        return sign_with_key(
+            statement,
+            opts.key,
+            opts.public_key,
+            pinned.signer,  # type: ignore[arg-type]
+            opts.passphrase,
+        )
     return sign_keyless(
         statement,
         token=opts.identity_token,

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from provenance.documents import EVIDENCE_FORMAT
 from provenance.errors import Refusal, StoreError
 from provenance.reasons import Reason
 from provenance.store.interface import (
@@ -35,7 +36,7 @@ from provenance.store.interface import (
 )
 
 MANIFEST = "manifest.json"
-PACK_FORMAT = "https://provenance.dev/evidence/v1"
+PACK_FORMAT = EVIDENCE_FORMAT
 ATTESTATIONS_DIR = "attestations"
 #: Files larger than this are never read into memory (THREATS.md A6).
 MAX_PACK_FILE_BYTES = 256 * 1024 * 1024

@@ -178,9 +178,11 @@ def _verdict(c: CommitClassification, outcome: Outcome, commit: Commit | None, t
         return CommitVerdict(c.commit, "not-required", (), shown, False, c.rules)
     if isinstance(outcome, Reason) or commit is None:
         reason = outcome if isinstance(outcome, Reason) else Reason.ATTESTATIONS_UNAVAILABLE
-        return CommitVerdict(c.commit, "refused", (reason,), (), True, c.rules, findings=c.findings)
+        return CommitVerdict(c.commit, "refused", (reason,), (), True, c.rules,
+                             findings=c.findings, paths=_paths(c))  # fmt: skip
     decided = decide(commit, outcome, trust.policy.policy)
-    return replace(decided, identity_related=True, rules=c.rules, findings=c.findings)
+    return replace(decided, identity_related=True, rules=c.rules, findings=c.findings,
+                   paths=_paths(c))  # fmt: skip
 
 
 def _evidence(verdict: CommitVerdict, results: Mapping[str, Outcome]) -> list[AttestationResult]:
@@ -242,6 +244,11 @@ def _planned_sources(
             if c.identity_related and candidates(lines.get(c.commit, [])) == 0]  # fmt: skip
     links = read_links(store, bare) if bare else {}
     return plan_links(git, links) if links else {}
+
+
+def _paths(c: CommitClassification) -> tuple[str, ...]:
+    """The identity-related paths of a commit (where a refusal is shown, e.g. in SARIF)."""
+    return tuple(dict.fromkeys(p.path for p in c.paths if p.rules))
 
 
 def gate(

@@ -35,6 +35,8 @@ class CommitVerdict:
     #: how a commit without its own evidence passed (``squash of a1b2..c3d4``), and its sources
     via: str | None = None
     sources: tuple[str, ...] = ()
+    #: the identity-related paths (where the commit's rules fired)
+    paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             entry["rules"] = list(c.rules)
             if c.findings:
                 entry["findings"] = [finding_to_dict(f) for f in c.findings]
+            entry["paths"] = list(c.paths)
         if c.approvers:
             entry["approvers"] = list(c.approvers)
         if c.trailers:
@@ -195,9 +198,21 @@ def _chosen_by(report: Report) -> str:
     return f", chosen by {report.policy_from}"
 
 
+def _evidence_lines(info: dict[str, Any]) -> list[str]:
+    """The pack a verdict came from and how old its trusted root is (``verify --evidence``)."""
+    root = info["trusted_root"]
+    return [
+        f"evidence {shown(info['pack'])} (exported {shown(info['created_at'])}); "
+        f"policy {shown(info['policy_digest'])}",
+        f"trusted root {shown(root['digest'])}: captured {shown(root['captured_at'])} "
+        f"({root['age_days']} days ago); newest key valid since {root['newest_key_since']} "
+        f"({root['newest_key_age_days']} days); {root['expired_keys']} expired key(s)",
+    ]
+
+
 def render_text(report: Report) -> str:
-    """People output for stderr: one line per commit, reasons indented."""
-    lines = []
+    """People output: one line per commit, reasons indented, the root, the verdict."""
+    lines = _evidence_lines(report.evidence) if report.evidence is not None else []
     for c in report.commits:
         mark = {"ok": "OK  ", "refused": "FAIL", "not-required": "--  "}[c.status]
         signers = sorted(

@@ -36,6 +36,7 @@ from sigstore.verify.policy import OIDCIssuer, OIDCIssuerV2
 
 from provenance.errors import TrustError
 from provenance.reasons import Reason
+from provenance.sign.trust_files import trust_load_error
 
 _OIDC_ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
 #: Signed times further ahead of the host clock than this are refused (THREATS.md C16).
@@ -112,10 +113,7 @@ def load_trusted_root(path: Path | None, trust_config: Path | None) -> TrustedRo
     except OSError as e:
         raise TrustError(f"cannot read trust material: {e}") from e
     except Exception as e:  # sigstore raises pydantic, TUF and requests errors here
-        raise TrustError(
-            f"cannot load the trusted root: {type(e).__name__}: {e}",
-            hint="pass --trusted-root FILE or --trust-config FILE",
-        ) from e
+        raise trust_load_error(path, trust_config, e) from e
 
 
 def root_digest(root: TrustedRoot) -> str | None:

@@ -88,7 +88,7 @@ def test_conformance_protocol_and_trust_root_export(dev: DevInstance, tmp_path: 
 
     for name in ("path", "digest", "key"):
         assert r[name].returncode == 0, (name, r[name].stderr)
-    assert "signed by key sha256:" in r["key"].stderr
+    assert "signed by key sha256:" in r["key"].stdout  # the report: stdout (issue 17)
     assert (
         f"trusted root: --trusted-root {root} ({_sha256(dev.trusted_root_path)})"
         in r["path"].stderr

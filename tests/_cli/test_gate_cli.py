@@ -28,7 +28,7 @@ from provenance.gitio import Git, read_commit
 from provenance.verify.formats import VSA_PREDICATE_TYPE
 from provenance.verify.generic import verify_dsse_bundle
 from tests.conftest import AGENT_ID, Golden, make_golden
-from tests.helpers import Result
+from tests.helpers import Result, check_document
 
 GATE_ID = "release-gate@example.com"
 SSO_FIX = "\ndef verify(token):\n    return jwt.decode(token, key, algorithms=['RS256'])\n"
@@ -281,7 +281,7 @@ def _check_vsa(site: Site, path: Path, head: str, result: str) -> None:
 def test_passing_range_exits_0_with_json_and_an_unsigned_vsa(site: Site, calls: Calls) -> None:
     result = calls["pass"]
     assert result.returncode == 0, result.stderr
-    data = result.json()
+    data = check_document("gate-report", result.json())
     assert data["result"] == "passed"
     head_tree = site.tree(site.good)
     assert data["range"] == {"base": site.base, "head": site.good, "head_tree": head_tree}
@@ -299,7 +299,7 @@ def test_passing_range_exits_0_with_json_and_an_unsigned_vsa(site: Site, calls: 
 def test_refused_range_exits_1_with_reason_codes(site: Site, calls: Calls) -> None:
     result = calls["refused"]
     assert result.returncode == 1, result.stderr
-    data = result.json()
+    data = check_document("gate-report", result.json())
     assert data["result"] == "refused" and data["range"]["head"] == site.bad
     entries = {c["commit"]: c for c in data["commits"]}
     assert [(e["status"], e["reasons"]) for e in entries.values()] == [
@@ -366,11 +366,24 @@ def test_sarif_is_2_1_0_with_reason_codes_as_rule_ids(site: Site, calls: Calls) 
     }
     for entry in results:
         assert entry["level"] == "error" and entry["message"]["text"]
+        # GitHub code scanning rejects a result without a location: each is relative to the
+        # checkout and has a region
+        for where in entry["locations"]:
+            assert where["physicalLocation"]["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+            assert where["physicalLocation"]["region"]["startLine"] >= 1
+    uris = {
+        r["partialFingerprints"]["commit"]: r["locations"][0]["physicalLocation"][
+            "artifactLocation"
+        ]["uri"]
+        for r in results
+    }
+    assert uris == {site.renamed: "lib/mathutil.py", site.bad: "app/auth/sso.py"}
+    assert run_["invocations"] == [{"executionSuccessful": True, "exitCode": 1}]
     # issue 16: each refused commit's result points at the hunks and rules that made it
     # identity-related, as SARIF locations with regions
     (bad,) = [r for r in results if r["partialFingerprints"]["commit"] == site.bad]
     (where,) = [loc for loc in bad["locations"] if loc["properties"]["side"] == "new"]
-    assert where["physicalLocation"]["artifactLocation"] == {"uri": "app/auth/sso.py"}
+    assert where["physicalLocation"]["artifactLocation"]["uri"] == "app/auth/sso.py"
     assert where["physicalLocation"]["region"] == {"startLine": 1, "endLine": 1}
     assert "path.authn" in where["properties"]["rules"]
     assert [r["id"] for r in driver["rules"]] == ["attestation_missing"]

@@ -79,7 +79,7 @@ def test_revoke_a_skill_after_a_release_then_impact_and_gate(
     (line,) = first["attestations"]
     assert line["revoked"][0]["reason"] == "poisoned skill"
     text = run(["verify", *trust, poisoned], repo.path)
-    assert "revoked by INC-7: poisoned skill (INC-7)" in text.stderr
+    assert "revoked by INC-7: poisoned skill (INC-7)" in text.stdout
 
     unknown = run(["impact", "--revocation", "nope", *trust, f"{base}..{clean}"], repo.path)
     assert unknown.returncode == 2 and "no revocation 'nope'" in unknown.stderr

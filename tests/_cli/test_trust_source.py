@@ -47,7 +47,7 @@ def test_json_and_text_name_a_pinned_root(golden: Golden) -> None:
         "source": "--trusted-root", "path": str(root), "digest": _file_digest(root),
     }  # fmt: skip
     text = run(golden, "verify", "--offline", "--trusted-root", str(root), "HEAD")
-    assert f"trusted root {_file_digest(root)} from --trusted-root {root}" in text.stderr
+    assert f"trusted root {_file_digest(root)} from --trusted-root {root}" in text.stdout
 
 
 def test_the_environment_variable_is_named_as_the_source(golden: Golden) -> None:

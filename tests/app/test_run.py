@@ -37,9 +37,9 @@ from provenance.store.pending import (
     pending_line,
     record_pending,
 )
-from provenance.verify.report import render_text
+from provenance.verify.report import render_text, report_to_dict
 from tests.conftest import AGENT_ID, Golden, make_golden, session
-from tests.helpers import GitRepo
+from tests.helpers import GitRepo, check_document
 
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Agent",
@@ -177,7 +177,8 @@ def test_cli_run_stamps_every_commit_and_the_agent_never_sees_the_credential(
     assert len(new) == 2
     report = lab.verify(*new)
     assert [c.status for c in report.commits] == ["ok", "ok"], report
-    summary = json.loads((tmp_path / "report.json").read_text())
+    summary = check_document("run-report", json.loads((tmp_path / "report.json").read_text()))
+    assert summary["result"] == "complete"
     assert [s["commit"] for s in summary["stamped"]] == new
     assert summary["exit_status"] == 7 and summary["rewritten_or_dropped"] == []
     for sha in new:
@@ -268,7 +269,8 @@ def test_signing_failure_leaves_pending_and_stamp_pending_completes_it(
     assert run.returncode == 3, err.decode()  # signing failed: could not decide
     assert b"stamp --pending" in err
     sha = head(repo)
-    report = json.loads((tmp_path / "r.json").read_text())
+    report = check_document("run-report", json.loads((tmp_path / "r.json").read_text()))
+    assert report["result"] == "pending"
     assert report["stamped"] == [] and [p["commit"] for p in report["pending"]] == [sha]
     entries = list_pending(repo_git(repo))
     assert [e.commit for e in entries] == [sha] and "identity token" in entries[0].reason
@@ -360,6 +362,8 @@ def test_agent_trailer_policy_warns_or_refuses_both_disagreements(
         },
         {"commit": stamped_only, "reason": "attestation_without_trailer"},
     ]
+    for mode in ("warn", "refuse"):  # the documented JSON report, warnings included
+        check_document("gate-report", report_to_dict(results[mode]))
     text = render_text(results["warn"])  # people see the warnings too, not only machines
     assert f"WARN {trailer_only[:12]}  trailer_without_attestation" in text
     assert f"WARN {stamped_only[:12]}  attestation_without_trailer" in text
@@ -605,3 +609,30 @@ def test_an_agent_that_breaks_the_pending_ref_does_not_stop_the_stamping(
     assert len(lab.notes(sha)) == 1
     assert lab.verify(sha).commits[0].reasons != ("attestation_pending",)
     repo.git("update-ref", "-d", PENDING_REF)
+
+
+def test_run_in_a_fresh_repository_stamps_the_first_commit(lab: Golden, tmp_path: Path) -> None:
+    """Nothing lost (issue 17): in a fresh ``git init`` (unborn branch) the agent's first
+    commit is stamped. Before the fix the unborn worktree's null id reached rev-list, the run
+    failed with git's "deprecated grafts" advice, and the commit was neither stamped nor
+    pending."""
+    repo = GitRepo.init(tmp_path / "fresh")
+    prompt = tmp_path / "task.md"
+    prompt.write_text("add a login\n")
+    agent = "#!/bin/sh\nprintf 'def login(password):\\n    pass\\n' > auth.py\n" \
+        "git add auth.py && git commit -q -m first\n"  # fmt: skip
+    proc = cli(
+        ["run", "--agent", "claude-code@2.1.0", "--model", "claude-opus-4", "--prompter",
+         "alice@example.com", "--prompt-file", str(prompt), "--report", str(tmp_path / "r.json"),
+         "--", *script(tmp_path / "agent.sh", agent)],
+        repo.path,
+        {"PROVENANCE_IDENTITY_TOKEN": lab.inst.issue_token(AGENT_ID),
+         "PROVENANCE_TRUST_CONFIG": str(lab.inst.trust_config_path)},
+    )  # fmt: skip
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr.decode()
+    assert b"grafts" not in stderr
+    first = head(repo)
+    report = check_document("run-report", json.loads((tmp_path / "r.json").read_text()))
+    assert report["head_before"] is None and [s["commit"] for s in report["stamped"]] == [first]
+    assert repo.git("notes", "--ref=refs/notes/provenance", "list", first)

@@ -93,6 +93,7 @@ def test_signing_imports_nothing_new_once_preloaded(dev: DevInstance, tmp_path: 
             serialization.NoEncryption(),
         )
     )
+    key.chmod(0o600)  # a private key others can read is refused
     child = """
 import sys
 from pathlib import Path

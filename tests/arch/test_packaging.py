@@ -43,6 +43,8 @@ def test_sdist_and_wheel_build_and_pass_twine(tmp_path: Path) -> None:
         if p.is_file() and "__pycache__" not in p.parts
     }
     assert package <= names, sorted(package - names)
+    schemas = {f"provenance/_schemas/{p.name}" for p in (ROOT / "schemas").glob("*.json")}
+    assert len(schemas) >= 7 and schemas <= names, sorted(schemas - names)  # issue 17 item 8
     assert {n.split("/")[0] for n in names} == {"provenance", info}  # no tests, no stray files
     assert metadata["Name"] == NAME
     assert metadata["Version"] == version

@@ -19,6 +19,7 @@ from provenance.reasons import Reason
 from provenance.store import PackError
 from provenance.verify.report import Report
 from tests.audit.conftest import World
+from tests.helpers import check_document
 
 Tamper = Callable[[Path, World], object]
 
@@ -34,7 +35,7 @@ def _verdicts(report: Report) -> list[tuple[str, str, tuple[str, ...], tuple[str
 
 
 def test_export_writes_what_the_gate_needs(world: World, exported: Exported) -> None:
-    m = exported.manifest
+    m = check_document("evidence-manifest", exported.manifest)
     assert (exported.base, exported.head) == (world.base, world.docs)
     assert (exported.commits, exported.attested_commits, exported.lines) == (3, 2, 5)
     assert set(m["files"]) == {

@@ -262,6 +262,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, dev: DevInstance) -> World:
     keys = {BOB_KEY: root / "bob.key.pem", MALLORY_KEY: root / "mallory.key.pem"}
     keys[BOB_KEY].write_bytes(_private_pem(bob))
     keys[MALLORY_KEY].write_bytes(_private_pem(mallory))
+    for path in keys.values():
+        path.chmod(0o600)
     policy_dir = root / "policies"
     (policy_dir / "keys").mkdir(parents=True)
     (policy_dir / "keys" / "bob.pub.pem").write_text(_public_pem(bob))

@@ -46,6 +46,7 @@ def _write_private(path: Path, key: ec.EllipticCurvePrivateKey) -> Path:
             serialization.NoEncryption(),
         )
     )
+    path.chmod(0o600)
     return path
 
 

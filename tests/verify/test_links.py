@@ -263,7 +263,7 @@ def test_cli_link_refusal_names_reason_and_hint_and_report_says_how(
     root = str(lab.inst.trusted_root_path)
     ok = _cli(["verify", "--offline", "--trusted-root", root, f"{base}..HEAD"], repo.path)
     assert ok.returncode == 0, ok.stderr
-    assert f"{squash[:12]} (squash of {base[:8]}..{tip[:8]})" in ok.stderr
+    assert f"{squash[:12]} (squash of {base[:8]}..{tip[:8]})" in ok.stdout
     clone = GitRepo(tmp_path / "clone")
     GitRepo(tmp_path).git("clone", "-q", "--single-branch", "-b", "main",
                           f"file://{repo.path}", str(clone.path))  # fmt: skip

@@ -40,7 +40,7 @@ from provenance.sign.signing import SigningOptions
 from provenance.verify.report import Report, render_text, report_to_dict
 from provenance.verify.sigstore_adapter import workload_identity
 from tests.conftest import AGENT_ID, session
-from tests.helpers import INTEROP, SSO_CALLBACK, GitRepo, Result, interop_cases
+from tests.helpers import INTEROP, SSO_CALLBACK, GitRepo, Result, check_document, interop_cases
 from tests.verify._support import network_restored, sign_line
 
 ALICE, BOB, MALLORY = "alice@example.com", "bob@example.com", "mallory@example.com"
@@ -133,6 +133,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, dev: DevInstance) -> Site:
     key = root / "carol.key.pem"
     key.write_bytes(carol.private_bytes(serialization.Encoding.PEM,
                     serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))  # fmt: skip
+    key.chmod(0o600)
     policies = root / "policies"
     (policies / "keys").mkdir(parents=True)
     public = carol.public_key().public_bytes(
@@ -146,7 +147,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, dev: DevInstance) -> Site:
 
 
 def change_of(report: Report) -> dict[str, object]:
-    (commit,) = report_to_dict(report)["commits"]
+    (commit,) = check_document("gate-report", report_to_dict(report))["commits"]
     (change,) = [a for a in commit["attestations"] if a["kind"] == "change"]
     return dict(change)
 
