@@ -43,12 +43,45 @@ class ErrorDocument(_Document):
 # --------------------------------------------------------------------------- the gate
 
 
+class RevocationsRef(_Document):
+    """The revocations file that decided with the policy."""
+
+    source: str
+    digest: str = Field(pattern=_DIGEST)
+    entries: int = Field(ge=0)
+
+
+class RevokedEntry(_Document):
+    """A revocation entry that withdrew an attestation: its cause, window and reason."""
+
+    id: str
+    cause: Literal["skill", "model", "agent", "signer", "prompter", "key", "approver"]
+    value: str
+    from_: str | None = Field(alias="from", description="RFC 3339, inclusive, on the signed time")
+    until: str | None = Field(description="RFC 3339, exclusive")
+    reason: str
+    reference: str | None
+
+
+class FindingEntry(_Document):
+    """Where an identity rule fired: a path, the side of the diff, and lines when known."""
+
+    rule: str
+    path: str
+    side: Literal["new", "old"]
+    start_line: int | None = Field(default=None, ge=1)
+    end_line: int | None = Field(default=None, ge=1)
+
+
 class PolicyRef(_Document):
     """The policy that decided: where it was read, its digest, and who chose it."""
 
     source: str
     digest: str = Field(pattern=_DIGEST)
     from_: Literal["BASE", "HEAD", "--policy"] | None = Field(default=None, alias="from")
+    revocations: RevocationsRef | None = Field(
+        default=None, description="The revocations file read beside the policy (issue 18)"
+    )
 
 
 class TrustedRootRef(_Document):
@@ -72,6 +105,7 @@ class TrailerWarningEntry(_Document):
 
     commit: str = Field(pattern=_SHA)
     reason: Reason
+    trailers: list[str] | None = Field(default=None, description="The AI trailers, as written")
 
 
 class PrompterEntry(_Document):
@@ -101,6 +135,7 @@ class AttestationEntry(_Document):
     predicate_type: str | None
     approver: str | None = Field(description="The approver's person, for a valid approval")
     prompter: PrompterEntry | None = None
+    revoked: list[RevokedEntry] | None = None
     predicate: dict[str, Any] | None = Field(
         default=None, description="The decoded predicate (show --format json only)"
     )
@@ -115,7 +150,17 @@ class CommitEntry(_Document):
     identity_related: bool | None = None
     rules: list[str] | None = None
     paths: list[str] | None = Field(default=None, description="The identity-related paths")
+    findings: list[FindingEntry] | None = Field(
+        default=None, description="Where the identity rules fired (hunks and rules)"
+    )
     approvers: list[str] | None = None
+    trailers: list[str] | None = Field(
+        default=None, description="The AI trailers a trailer refusal is about, as written"
+    )
+    via: str | None = Field(
+        default=None, description="How a commit without evidence of its own passed: a link"
+    )
+    sources: list[str] | None = Field(default=None, description="The link's source commits")
     attestations: list[AttestationEntry]
 
 
