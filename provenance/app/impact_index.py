@@ -139,6 +139,7 @@ def revoked_row_json(r: RevokedRow) -> dict[str, object]:
         "signed_time": _time(r.signed_time),
         "revocations": list(r.revocations),
         "hit": "possible" if r.unproven else "certain",
+        "refused_when_indexed": r.when_indexed,
     }
 
 

@@ -8,12 +8,16 @@ authority's), never its claimed time nor the host clock. A windowed entry and a 
 a verified time (a key-signed envelope): the row cannot be placed outside the window, so it is
 listed as hit, marked ``unproven`` (a possible hit, not a certain one).
 
-The index decides its commits without revocations, so a commit's standing in the index is
-its standing *before*. *Now* is derived from what is left: no change attestation left is
-``refused`` (``revoked``); a commit that passed and keeps every counted approver still
-passes; one that loses a counted approver is ``undecided`` (the index does not hold the
-repository's policy to count again: ``provenance verify`` in that repository decides). A
-commit that did not pass keeps its standing (a revocation only removes evidence).
+A commit's standing in the index is its standing *before*: the index verified its lines
+with the repository's revocations as they were when it was indexed, which did not hold this
+entry unless it was already committed. A line the index refused as ``revoked`` then is no
+row, so its facts are unknown: it is listed as a possible hit of any entry
+(``when_indexed``), never left out. *Now* is derived from what is left: no change
+attestation left is ``refused`` (``revoked``); a commit that passed and keeps every counted
+approver still passes; one that loses a counted approver is ``undecided`` (the index does
+not hold the repository's policy to count again: ``provenance verify`` in that repository
+decides). A commit that did not pass keeps its standing (a revocation only removes
+evidence).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from provenance.audit.schema import attestations, commits, repositories, skills
+from provenance.audit.schema import attestations, commits, lines, repositories, skills
 from provenance.audit.writes import LIST_SEP, fold
 from provenance.predicates import Agent, ResourceDescriptor
 from provenance.reasons import Reason
@@ -38,18 +42,21 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class RevokedRow:
-    """One indexed line an entry withdraws; ``unproven``: matched only because its signed
-    time is unknown and an entry has a window (a possible hit)."""
+    """One indexed line an entry withdraws; ``unproven``: a possible hit, either matched
+    only because its signed time is unknown and an entry has a window, or ``when_indexed``:
+    refused as ``revoked`` when it was indexed (the repository's own revocations), so the
+    index kept none of its facts and cannot tell which entry."""
 
     repository: str
     commit: str
     kind: str
     line_digest: str
-    attestation: str
+    attestation: str | None
     signer: str | None
     signed_time: datetime | None
     revocations: tuple[str, ...]
     unproven: bool
+    when_indexed: bool = False
 
 
 @dataclass(frozen=True)
@@ -168,6 +175,24 @@ def _names(conn: Connection) -> dict[int, str]:
     return {int(i): str(n) for i, n in conn.execute(select(repositories.c.id, repositories.c.name))}
 
 
+def _refused_as_revoked(
+    conn: Connection, names: dict[int, str], repository: str | None
+) -> list[RevokedRow]:
+    """Lines the index refused as ``revoked`` (never rows): possible hits of any entry."""
+    from sqlalchemy import select
+
+    c = lines.c
+    stmt = select(c.repo_id, c.commit_sha, c.line_digest, c.reasons).where(
+        c.ok.is_(False), c.reasons.like("%revoked%")
+    )
+    out = []
+    for repo_id, sha, digest, reasons in conn.execute(stmt):
+        name = names[int(repo_id)]
+        if Reason.REVOKED.value in str(reasons).split(",") and repository in (None, name):
+            out.append(RevokedRow(name, sha, "unknown", digest, None, None, None, (), True, True))
+    return out
+
+
 def _revoked(conn: Connection, revs: Revocations, repository: str | None) -> list[RevokedRow]:
     if not revs.revocation:
         return []
@@ -176,7 +201,7 @@ def _revoked(conn: Connection, revs: Revocations, repository: str | None) -> lis
     if repository is not None:
         where = where & (attestations.c.repo_id.in_([i for i, n in names.items()
                                                       if n == repository]))  # fmt: skip
-    out = []
+    out = _refused_as_revoked(conn, names, repository)
     for row in _rows(conn, where):
         ids, unproven = _judge(row, revs.revocation)
         if ids:

@@ -78,6 +78,7 @@ def test_a_revoked_skill_digest_hits_its_commit_in_every_repository_and_nothing_
             assert re.fullmatch("[0-9a-f]{64}", w.pop("line_digest"))
             assert w.pop("signed_time") is not None  # the verified (Rekor) time
             assert (w.pop("revocations"), w.pop("hit")) == (["INC-7"], "certain")
+            assert w.pop("refused_when_indexed") is False
     assert result == {
         "revocation": {
             "id": "INC-7",
@@ -193,3 +194,27 @@ def test_query_revoked_lists_the_rows_every_entry_withdraws(
     (a.repo.path / ".provenance" / "revocations.toml").write_text(file.read_text())
     rows_here, _ = query_revoked(a.repo.path, db=index_db, repository=C)
     assert [(r.repository, r.commit, r.revocations) for r in rows_here] == [(C, a.scim, ("codex",))]
+
+
+def test_a_line_the_index_refused_as_revoked_is_a_possible_hit_never_left_out(
+    world: World, tmp_path: Path, index_db: IndexUrl
+) -> None:
+    """THREATS.md G60, fail closed for the report: D committed the entry before it was
+    indexed, so the index refused the ``sso`` change as ``revoked`` and kept none of its
+    facts; ``impact --db`` (reading the entry at D's HEAD) still lists that line, marked as
+    a possible hit refused when indexed, and ``scim`` stays untouched."""
+    (tmp_path / "d").mkdir()
+    d = clone_world(world, tmp_path / "d")
+    entry = f'id = "INC-7"\nskill = "sha256:{world.skill_digest}"\nreason = "poisoned"'
+    d.repo.commit("Revoke", {".provenance/revocations.toml": _file(tmp_path, entry).read_text()})
+    build_index(d.repo.path, d.options(), db=index_db, repository="github.com/org/d")
+    result = impact_index(d.repo.path, "INC-7", db=index_db)
+    assert result.found_in.endswith(":.provenance/revocations.toml")
+    got = [
+        (h.commit, h.before.status, h.now.status, [(w.kind, w.unproven, w.when_indexed)
+                                                   for w in h.withdrawn])
+        for h in result.commits
+    ]  # fmt: skip
+    assert got == [(d.sso, "refused", "refused", [("unknown", True, True)])]
+    rows, _ = query_revoked(d.repo.path, db=index_db)
+    assert [(r.commit, r.when_indexed) for r in rows] == [(d.sso, True)]
