@@ -121,7 +121,7 @@ def _prefilter(entries: Sequence[Revocation]) -> ColumnElement[bool]:
 
 _COLUMNS = ("id", "repo_id", "commit_sha", "kind", "line_digest", "payload_digest", "signer",
             "issuer", "signed_time", "approver", "approves", "counted", "agent",
-            "agent_version", "model", "prompter")  # fmt: skip
+            "agent_version", "model", "prompter", "signed_prompter")  # fmt: skip
 
 
 def _rows(conn: Connection, where: ColumnElement[bool]) -> list[_Row]:
@@ -152,7 +152,7 @@ def _row(r: Sequence[Any], pinned: tuple[ResourceDescriptor, ...]) -> _Row:
         issuer=v["issuer"],
         agent=agent,
         skills=pinned,
-        prompters=(v["prompter"],) if v["prompter"] else (),
+        prompters=tuple(p for p in (v["prompter"], v["signed_prompter"]) if p),
         approver=v["approver"],
     )
     signed = datetime.fromisoformat(v["signed_time"]) if v["signed_time"] else None

@@ -14,13 +14,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from provenance._cli import _register, cli
-from provenance.app.audit import build_index, query
+from provenance.app.audit import build_index, query, upgrade_index
 from provenance.app.impact_index import impact_index, index_impact_to_dict, query_revoked
-from provenance.audit import Index, IndexUrl, Query
-from tests.audit.conftest import BOB, World, clone_world, real_rows
+from provenance.audit import Index, IndexUrl, Query, parse_index_url, sqlite_url
+from provenance.audit.revoked import revoked_rows
+from provenance.revocations import Revocations
+from tests.audit.conftest import BACKENDS, BOB, World, clone_world, real_rows
 from tests.conftest import AGENT_ID
 
 A, B, C, KEYED = "github.com/org/a", "github.com/org/b", "github.com/org/c", "github.com/org/k"
@@ -218,3 +221,72 @@ def test_a_line_the_index_refused_as_revoked_is_a_possible_hit_never_left_out(
     assert got == [(d.sso, "refused", "refused", [("unknown", True, True)])]
     rows, _ = query_revoked(d.repo.path, db=index_db)
     assert [(r.commit, r.when_indexed) for r in rows] == [(d.sso, True)]
+
+
+def test_a_prompter_entry_matches_who_signed_the_prompt_from_the_index(
+    world: World, index_db: IndexUrl
+) -> None:
+    """THREATS.md G50/G60: a ``prompter`` entry matches the asserted prompter or who signed
+    the prompt attestation, as the gate does; the index keeps the signer (revision 0002),
+    so a change asserted as alice's but signed by erin is a hit of an entry naming erin."""
+    rows = [
+        r.model_copy(update={"signed_prompter": "erin@example.com"}) if r.commit == world.sso
+        else r
+        for r in real_rows(world)
+    ]  # fmt: skip
+    with Index.open(index_db) as index, index.writing(KEYED) as w:
+        w.add(rows)
+    erin = Revocations.model_validate(
+        {"revocation": [{"id": "erin", "prompter": "ERIN@example.com", "reason": "r"}]}
+    )
+    with Index.open(index_db, create=False) as index:
+        hits = revoked_rows(index, erin)
+    assert [(h.commit, h.kind, h.revocations) for h in hits] == [(world.sso, "change", ("erin",))]
+
+
+def _at_0001(url: str, settings: dict[str, str]) -> None:
+    """A database migrated to revision 0001 only, holding repository A's settings."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        config = Config()
+        config.set_main_option("script_location", "provenance.audit:migrations")
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        keys = ("policy_digest", "keys_digest", "trust_root_digest", "notes_ref")
+        conn.execute(
+            text("INSERT INTO repositories (name, policy_digest, keys_digest, trust_root_digest, "
+                 "notes_ref) VALUES (:name, :policy_digest, :keys_digest, :trust_root_digest, "
+                 ":notes_ref)"),
+            {"name": A, **{k: settings[k] for k in keys}},
+        )  # fmt: skip
+    engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_revision_0002_makes_every_repository_rebuild_its_rows(
+    world: World, tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """Rows written before 0002 do not know who signed a prompt: the migration clears every
+    repository's policy setting, so its next index run rebuilds instead of trusting them."""
+    if backend == "sqlite":
+        db = sqlite_url(tmp_path / "index.sqlite")
+    else:
+        from tests.postgres import create_database, drop_database
+
+        created = create_database(request.getfixturevalue("postgres"))
+        request.addfinalizer(lambda: drop_database(created))
+        db = parse_index_url(created)
+    (tmp_path / "a").mkdir()
+    a = clone_world(world, tmp_path / "a")
+    head = sqlite_url(tmp_path / "head.sqlite")
+    build_index(a.repo.path, a.options(), db=head, repository=A)
+    with Index.open(head, create=False) as index:
+        settings = index.settings(A)
+    _at_0001(db.url.render_as_string(hide_password=False), settings)
+    if backend == "postgresql":
+        assert upgrade_index(db) == ("0001", "0002")
+    assert build_index(a.repo.path, a.options(), db=db, repository=A).rebuilt
