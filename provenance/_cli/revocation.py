@@ -153,9 +153,9 @@ def impact_cmd(
     row's verified signed time (never the claimed time nor the host clock). A row with no
     verified time (key-signed) and an entry with a window is listed as a *possible* hit.
     Before is the standing the index holds; now is refused (revoked) when no change
-    attestation is left, ok when every counted approver is left, otherwise undecided
-    (the index holds no policy to count again: run `provenance verify` in that
-    repository).
+    attestation is left, ok while the counted approvers left meet the repository's
+    [approvals] required, refused (approval_threshold_not_met, revoked) when they do not,
+    undecided when the index has no count for it (re-run `provenance index` there).
 
     The report's exit status is 0 whatever it finds (it decides nothing; `verify` does).
 

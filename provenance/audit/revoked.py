@@ -13,11 +13,13 @@ with the repository's revocations as they were when it was indexed, which did no
 entry unless it was already committed. A line the index refused as ``revoked`` then is no
 row, so its facts are unknown: it is listed as a possible hit of any entry
 (``when_indexed``), never left out. *Now* is derived from what is left: no change
-attestation left is ``refused`` (``revoked``); a commit that passed and keeps every counted
-approver still passes; one that loses a counted approver is ``undecided`` (the index does
-not hold the repository's policy to count again: ``provenance verify`` in that repository
-decides). A commit that did not pass keeps its standing (a revocation only removes
-evidence).
+attestation left is ``refused`` (``revoked``); a commit that passed keeps passing while the
+counted approvers left (of approvals not withdrawn, for a change attestation left) are at
+least its repository's ``[approvals] required`` (stored on index, revision 0002), else it is
+``refused`` (``approval_threshold_not_met``, ``revoked``); without a stored count it is
+``undecided`` (run ``provenance verify`` there). A commit that did not pass keeps its
+standing (a revocation only removes evidence; the rare rejection it withdraws is for
+``verify`` to weigh).
 """
 
 from __future__ import annotations
@@ -225,7 +227,7 @@ def _split(value: str | None) -> tuple[str, ...]:
 
 
 def _now(
-    before: Standing, rows: Sequence[_Row], gone: set[str]
+    before: Standing, rows: Sequence[_Row], gone: set[str], required: int | None
 ) -> tuple[Standing, tuple[str, ...]]:
     left = tuple(dict.fromkeys(f"sha256:{r.payload}" for r in rows
                                if r.kind == "change" and r.line_digest not in gone))  # fmt: skip
@@ -240,9 +242,14 @@ def _now(
     approvers = tuple(sorted(best))
     if before.status != "ok":
         return Standing(before.status, before.reasons, approvers), left
-    if set(before.approvers) <= set(approvers):
+    if set(before.approvers) <= set(approvers) or (required is not None and required == 0):
         return Standing("ok", (), approvers), left
-    return Standing("undecided", (Reason.REVOKED.value,), approvers), left
+    if required is None:  # indexed before 0002: no count to compare with
+        return Standing("undecided", (Reason.REVOKED.value,), approvers), left
+    if len(approvers) >= required:
+        return Standing("ok", (), approvers), left
+    short = sorted((Reason.APPROVAL_THRESHOLD_NOT_MET.value, Reason.REVOKED.value))
+    return Standing("refused", tuple(short), approvers), left
 
 
 def commit_impacts(
@@ -256,6 +263,9 @@ def commit_impacts(
     with index.reading() as conn:
         hits = _revoked(conn, one, repository)
         ids = {n: i for i, n in _names(conn).items()}
+        r = repositories.c
+        counts = {int(i): int(n) if n is not None and str(n).isdigit() else None
+                  for i, n in conn.execute(select(r.id, r.approvals_required))}  # fmt: skip
         touched = list(dict.fromkeys((h.repository, h.commit) for h in hits))
         c, a = commits.c, attestations.c
         for name, sha in touched:
@@ -266,7 +276,8 @@ def commit_impacts(
             before = Standing(status, _split(reasons), _split(approvers))
             rows = _rows(conn, (a.repo_id == repo_id) & (a.commit_sha == sha))
             withdrawn = tuple(h for h in hits if (h.repository, h.commit) == (name, sha))
-            now, left = _now(before, rows, {h.line_digest for h in withdrawn})
+            gone = {h.line_digest for h in withdrawn}
+            now, left = _now(before, rows, gone, counts.get(repo_id))
             out.append(CommitImpact(name, sha, before, now, withdrawn, left))
     return out
 

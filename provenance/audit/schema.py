@@ -50,6 +50,7 @@ repositories = Table(
     Column("policy_source", Text),
     Column("notes_tip", Text),
     Column("indexed_at", Text),
+    Column("approvals_required", Text),  # the policy's [approvals] required (0002)
 )
 
 index_writers = Table(

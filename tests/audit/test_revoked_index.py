@@ -21,7 +21,7 @@ from provenance._cli import _register, cli
 from provenance.app.audit import build_index, query, upgrade_index
 from provenance.app.impact_index import impact_index, index_impact_to_dict, query_revoked
 from provenance.audit import Index, IndexUrl, Query, parse_index_url, sqlite_url
-from provenance.audit.revoked import revoked_rows
+from provenance.audit.revoked import Standing, revoked_rows
 from provenance.revocations import Revocations
 from tests.audit.conftest import BACKENDS, BOB, World, clone_world, real_rows
 from tests.conftest import AGENT_ID
@@ -148,17 +148,25 @@ def test_a_revoked_approval_leaves_its_commit_with_fewer_approvers(
     world: World, tmp_path: Path, index_db: IndexUrl
 ) -> None:
     """THREATS.md G60: bob's approvals stop counting; ``sso`` keeps its change attestation
-    but no approver, so a commit that passed is *undecided* now (the index holds no policy
-    to count again); ``scim`` (never approved) and C are untouched."""
+    but no approver: refused in A (one approval required, counted with A's own policy),
+    still ok in B (none required); ``scim`` (never approved) and C are untouched. A
+    repository whose required count the index does not know is *undecided*."""
     a, _ = _three(world, tmp_path, index_db)
     file = _file(tmp_path, f'id = "bob"\napprover = "{BOB}"\nreason = "account compromised"')
     result = impact_index(None, "bob", db=index_db, revocations=file)
     sso = _digests(index_db, A)[a.sso]
     assert [
-        (h.repository, h.commit, h.before.approvers, h.now.status, h.now.approvers, h.left)
+        (h.repository, h.commit, h.before, h.now, h.left, [w.kind for w in h.withdrawn])
         for h in result.commits
-    ] == [(r, a.sso, ("bob",), "undecided", (), (sso,)) for r in (A, B)]
-    assert [w.kind for h in result.commits for w in h.withdrawn] == ["approval", "approval"]
+    ] == [
+        (A, a.sso, Standing("ok", (), ("bob",)),
+         Standing("refused", ("approval_threshold_not_met", "revoked"), ()), (sso,), ["approval"]),
+        (B, a.sso, Standing("ok", (), ("bob",)), Standing("ok", (), ()), (sso,), ["approval"]),
+    ]  # fmt: skip
+    with Index.open(index_db, create=False) as index, index.writing(A) as w:
+        w.set_settings({"approvals_required": None})  # type: ignore[dict-item]
+    again = impact_index(None, "bob", db=index_db, revocations=file, repository=A)
+    assert [(h.now.status, h.now.reasons) for h in again.commits] == [("undecided", ("revoked",))]
 
 
 def test_query_revoked_lists_the_rows_every_entry_withdraws(
