@@ -22,6 +22,7 @@ from provenance.app.audit import build_index, query, upgrade_index
 from provenance.app.impact_index import impact_index, index_impact_to_dict, query_revoked
 from provenance.audit import Index, IndexUrl, Query, parse_index_url, sqlite_url
 from provenance.audit.revoked import Standing, revoked_rows
+from provenance.errors import UsageError
 from provenance.revocations import Revocations
 from tests.audit.conftest import BACKENDS, BOB, World, clone_world, real_rows
 from tests.conftest import AGENT_ID
@@ -298,3 +299,28 @@ def test_revision_0002_makes_every_repository_rebuild_its_rows(
     if backend == "postgresql":
         assert upgrade_index(db) == ("0001", "0002")
     assert build_index(a.repo.path, a.options(), db=db, repository=A).rebuilt
+
+
+def test_impact_db_text_names_each_repository_and_commit(
+    world: World, tmp_path: Path, index_db: IndexUrl
+) -> None:
+    """The people form on stdout: one line per repository and commit, then the count; a
+    range and --db together is a usage error (exit 2)."""
+    a, _ = _three(world, tmp_path, index_db)
+    file = _file(tmp_path, f'id = "INC-7"\nskill = "sha256:{world.skill_digest}"\nreason = "bad"')
+    url = index_db.url.render_as_string(hide_password=False)
+    _register()
+    args = ["impact", "--revocation", "INC-7", "--db", url, "--revocations", str(file)]
+    run = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert run.exit_code == 0, run.output
+    line = "{}  {}  ok -> refused  (revoked); 1 line(s) withdrawn, 0 change attestation(s) " \
+           "left, approvers left: -"  # fmt: skip
+    assert run.stdout.splitlines() == [
+        f"revocation INC-7 (skill sha256:{world.skill_digest}): bad  [index {index_db.shown()}]",
+        line.format(A, a.sso[:12]),
+        line.format(B, a.sso[:12]),
+        "2 commit(s) hit in 2 repository(ies)",
+    ]
+    both = CliRunner().invoke(cli, [*args, f"{a.base}..HEAD"])
+    assert isinstance(both.exception, UsageError) and both.exception.exit_code == 2
+    assert "either a range BASE..HEAD or an index" in str(both.exception)
