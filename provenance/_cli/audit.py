@@ -197,8 +197,9 @@ def query_cmd(
     --revoked answers another question: which indexed lines (change attestations and
     approvals, every repository or --repository) the revocations withdraw, each with its
     verified signed time and the entries that match it. A windowed entry matches a line
-    without a verified time as a *possible* hit. Use `provenance impact --db` for what
-    each commit keeps.
+    without a verified time as a *possible* hit; so does, for any entry, a line the index
+    refused as revoked when it was indexed (it kept none of its facts). Use `provenance
+    impact --db` for what each commit keeps.
 
     \b
     Without --repository the answer spans every repository in the index; each hit names
@@ -213,6 +214,12 @@ def query_cmd(
       provenance query --revoked --revocations revocations.toml --format json
     """
     if revoked:
+        filters = (agent, model, skill, prompter, approver, glob, rule, since, until, limit)
+        if any(f is not None for f in filters):
+            raise UsageError(
+                "--revoked takes no other filter than --repository",
+                hint="filter the JSON (--format json), or ask `provenance impact --db`",
+            )
         _query_revoked(repo, db, repository, revocations_file, fmt)
         return
     if revocations_file is not None:

@@ -203,6 +203,8 @@ def test_query_revoked_lists_the_rows_every_entry_withdraws(
         (C, a.scim, "change", "codex", "certain"),
     ])  # fmt: skip
     assert all(len(r["revocations"]) == 1 for r in rows)
+    mixed = CliRunner().invoke(cli, [*args, "--model", "gpt-5"])
+    assert isinstance(mixed.exception, UsageError) and "no other filter" in str(mixed.exception)
     (a.repo.path / ".provenance" / "revocations.toml").write_text(file.read_text())
     rows_here, _ = query_revoked(a.repo.path, db=index_db, repository=C)
     assert [(r.repository, r.commit, r.revocations) for r in rows_here] == [(C, a.scim, ("codex",))]
