@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from provenance.allow import parse_agent, parse_digest, parse_glob
 from provenance.errors import PolicyInvalid
-from provenance.predicates import ApprovalPredicate, ChangePredicate
+from provenance.predicates import Agent, ApprovalPredicate, ChangePredicate, ResourceDescriptor
 from provenance.reasons import Reason
 
 REVOCATIONS_PATH = ".provenance/revocations.toml"
@@ -174,39 +174,68 @@ def _person_forms(who: str) -> set[str]:
     return {f for f in (_fold(who), _fold(address), _fold(name)) if f}
 
 
-def _cause_matches(r: Revocation, line: Line) -> bool:
+@dataclass(frozen=True)
+class Facts:
+    """What a cause is matched against, from a verified line or from an index row.
+
+    ``agent`` and ``skills`` are a change attestation's (``None``/empty otherwise);
+    ``prompters`` the asserted prompter and, when bound, who signed the prompt.
+    """
+
+    kind: str
+    signer: str | None = None
+    issuer: str | None = None
+    agent: Agent | None = None
+    skills: tuple[ResourceDescriptor, ...] = ()
+    prompters: tuple[str, ...] = ()
+    approver: str | None = None
+
+
+def line_facts(line: Line) -> Facts:
+    """The facts of a verified line."""
     p = line.predicate
     change = p if isinstance(p, ChangePredicate) and line.kind == "change" else None
+    prompters = () if change is None else (change.prompter, line.signed_prompter or "")
+    return Facts(
+        kind=line.kind,
+        signer=line.signer,
+        issuer=line.issuer,
+        agent=change.agent if change is not None else None,
+        skills=tuple(change.skills) if change is not None else (),
+        prompters=tuple(x for x in prompters if x),
+        approver=line.approver,
+    )
+
+
+def cause_matches(r: Revocation, f: Facts) -> bool:
+    """Does the entry's cause (not its window) name these facts?"""
     if r.skill is not None:
         pattern = parse_digest(r.skill)
-        return change is not None and any(pattern.matches(s) for s in change.skills)
+        return any(pattern.matches(s) for s in f.skills)
     if r.model is not None:
-        return change is not None and fnmatchcase(change.agent.model, r.model)
+        return f.agent is not None and fnmatchcase(f.agent.model, r.model)
     if r.agent is not None:
-        return change is not None and parse_agent(r.agent).matches(change.agent)
+        return f.agent is not None and parse_agent(r.agent).matches(f.agent)
     if r.prompter is not None:
-        if change is None:
-            return False
-        forms = _person_forms(change.prompter)
-        if line.signed_prompter:
-            forms |= _person_forms(line.signed_prompter)
+        forms = {form for who in f.prompters for form in _person_forms(who)}
         return _fold(r.prompter) in forms
     if r.signer is not None:
-        return line.signer == r.signer and (r.issuer is None or line.issuer == r.issuer)
+        return f.signer == r.signer and (r.issuer is None or f.issuer == r.issuer)
     if r.key is not None:
-        return line.signer == f"key:{r.key}"
+        return f.signer == f"key:{r.key}"
     assert r.approver is not None
-    if line.kind != "approval":
+    if f.kind != "approval":
         return False
-    return _fold(r.approver) in {_fold(x) for x in (line.approver, line.signer) if x}
+    return _fold(r.approver) in {_fold(x) for x in (f.approver, f.signer) if x}
 
 
 def matching(revocations: Revocations, line: Line) -> tuple[Revocation, ...]:
     """The entries that withdraw this verified line (cause and window both match)."""
+    facts = line_facts(line)
     return tuple(
         r
         for r in revocations.revocation
-        if _cause_matches(r, line) and r.in_window(line.signed_time)
+        if r.in_window(line.signed_time) and cause_matches(r, facts)
     )
 
 
@@ -251,10 +280,13 @@ __all__ = [
     "NO_REVOCATIONS",
     "REVOCATIONS_PATH",
     "TEMPLATE_HEAD",
+    "Facts",
     "Line",
     "Revocation",
     "Revocations",
+    "cause_matches",
     "entry_id",
+    "line_facts",
     "matching",
     "parse_revocations",
     "render_entry",

@@ -11,6 +11,7 @@ import click
 from provenance._cli.options import repo_option, trust_options, verify_options
 from provenance._cli.output import Reporter, echo, progress_printer, refuse_whole, report_options
 from provenance.display import shown
+from provenance.errors import UsageError
 
 if TYPE_CHECKING:
     from provenance.app.options import VerifyOptions
@@ -159,6 +160,18 @@ def _upgrade(repo: Path, db: str | None) -> None:
 @click.option("--since", metavar="DATE", help="Signed at or after (YYYY-MM-DD or ISO 8601).")
 @click.option("--until", metavar="DATE", help="Signed before (a bare date includes that day).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N results.")
+@click.option(
+    "--revoked",
+    is_flag=True,
+    help="Instead: the indexed lines (changes and approvals) the revocations withdraw.",
+)
+@click.option(
+    "--revocations",
+    "revocations_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --revoked: this revocations.toml (default: the clone's, HEAD then work tree).",
+)
 @report_options("table", "json", "csv")
 def query_cmd(
     repo: Path,
@@ -174,9 +187,19 @@ def query_cmd(
     since: str | None,
     until: str | None,
     limit: int | None,
+    revoked: bool,
+    revocations_file: Path | None,
     report: Reporter,
 ) -> None:
     """Find verified change attestations; every given filter must hold.
+
+    \b
+    --revoked answers another question: which indexed lines (change attestations and
+    approvals, every repository or --repository) the revocations withdraw, each with its
+    verified signed time and the entries that match it. A windowed entry matches a line
+    without a verified time as a *possible* hit; so does, for any entry, a line the index
+    refused as revoked when it was indexed (it kept none of its facts). Use `provenance
+    impact --db` for what each commit keeps.
 
     \b
     Without --repository the answer spans every repository in the index; each hit names
@@ -188,7 +211,19 @@ def query_cmd(
       provenance query --skill sha256:3f2a... --format json
       provenance query --model claude-opus-4 --path 'app/auth/**' \\
           --since 2025-07-01 --until 2025-09-30 --format csv
+      provenance query --revoked --revocations revocations.toml --format json
     """
+    if revoked:
+        filters = (agent, model, skill, prompter, approver, glob, rule, since, until, limit)
+        if any(f is not None for f in filters):
+            raise UsageError(
+                "--revoked takes no other filter than --repository",
+                hint="filter the JSON (--format json), or ask `provenance impact --db`",
+            )
+        _query_revoked(repo, db, repository, revocations_file, report)
+        return
+    if revocations_file is not None:
+        raise UsageError("--revocations goes with --revoked", hint="add --revoked")
     from provenance.app.audit import query
     from provenance.audit import Query, canonical_repository, parse_when
     from provenance.audit.render import render_hits
@@ -210,6 +245,25 @@ def query_cmd(
     _stale(answer.stale)
     report.write(render_hits(answer.items, report.fmt))
     echo(f"{len(answer.items)} attestation(s) from {answer.db}", err=True)
+
+
+def _query_revoked(
+    repo: Path, db: str | None, repository: str | None, file: Path | None, report: Reporter
+) -> None:
+    from provenance.app.impact_index import query_revoked, render_revoked
+    from provenance.audit import canonical_repository
+
+    fmt = report.fmt
+    if fmt == "csv":
+        raise UsageError("--revoked answers as a table or JSON", hint="--format table|json")
+    rows, where = query_revoked(
+        repo,
+        db=_where(db),
+        revocations=file,
+        repository=canonical_repository(repository) if repository else None,
+    )
+    report.write(render_revoked(rows, fmt))
+    echo(f"{len(rows)} revoked line(s) from {where}", err=True)
 
 
 @click.command("log")

@@ -99,14 +99,37 @@ def revoke_cmd(
 
 
 @click.command("impact")
-@click.argument("spec", metavar="BASE..HEAD")
+@click.argument("spec", metavar="[BASE..HEAD]", required=False)
 @click.option("--revocation", "rid", required=True, help="The entry id (`revoke` prints it).")
+@click.option(
+    "--db",
+    metavar="PATH|URL",
+    default=None,
+    help="Ask the index instead of a range: every repository and commit it holds "
+    "(a file path, sqlite:///PATH or postgresql://...; see `provenance index --help`).",
+)
+@click.option(
+    "--revocations",
+    "revocations_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --db: read the entry from this revocations.toml (default: the clone's).",
+)
+@click.option(
+    "--repository",
+    metavar="ID|URL",
+    default=None,
+    help="With --db: only this repository (default: every repository in the index).",
+)
 @repo_option
 @trust_options
 @report_options("text", "json")
 def impact_cmd(
-    spec: str,
+    spec: str | None,
     rid: str,
+    db: str | None,
+    revocations_file: Path | None,
+    repository: str | None,
     repo: Path,
     policy: Path | None,
     trust_config: Path | None,
@@ -114,28 +137,78 @@ def impact_cmd(
     offline: bool,
     report: Reporter,
 ) -> None:
-    """Show every commit of BASE..HEAD whose evidence one revocation withdraws.
+    """Show every commit whose evidence one revocation withdraws: over BASE..HEAD, or
+    with --db over every repository in the index.
 
-    The entry is read from the revocations committed at HEAD, else from the work tree's
-    (uncommitted) .provenance/revocations.toml. The range is gated with BASE's policy and
-    revocations plus this entry; each commit it touched is listed with its decision before
-    (this entry undone) and now, the lines withdrawn and the lines still valid. The
-    report's exit status is 0 whatever it finds (it decides nothing; `verify` does).
+    \b
+    BASE..HEAD: the entry is read from the revocations committed at HEAD, else from the
+    work tree's (uncommitted) .provenance/revocations.toml. The range is gated with BASE's
+    policy and revocations plus this entry; each commit it touched is listed with its
+    decision before (this entry undone) and now, the lines withdrawn and the lines still
+    valid.
+
+    \b
+    --db URL: the entry comes from --revocations FILE, else from this clone's file (HEAD,
+    then work tree). Every indexed row is matched against it, the window judged on the
+    row's verified signed time (never the claimed time nor the host clock). A row with no
+    verified time (key-signed) and an entry with a window is listed as a *possible* hit.
+    Before is the standing the index holds; now is refused (revoked) when no change
+    attestation is left, ok while the counted approvers left meet the repository's
+    [approvals] required, refused (approval_threshold_not_met, revoked) when they do not,
+    undecided when the index has no count for it (re-run `provenance index` there).
+
+    The report's exit status is 0 whatever it finds (it decides nothing; `verify` does).
 
     \b
     Examples:
       provenance impact --revocation skill-1a2b3c4d5e v1.4.0..HEAD
       provenance impact --revocation INC-7 --format json --offline \\
           --trusted-root trusted_root.json origin/release..HEAD
+      provenance impact --revocation INC-7 --db postgresql://audit@db/provenance \\
+          --revocations revocations.toml --format json
     """
+    if (spec is None) == (db is None):
+        raise UsageError(
+            "name either a range BASE..HEAD or an index --db URL",
+            hint="provenance impact --revocation ID BASE..HEAD, or --db URL",
+        )
+    if db is None and (revocations_file is not None or repository is not None):
+        raise UsageError("--revocations and --repository go with --db", hint="add --db URL")
+    if db is not None:
+        _impact_index(repo, rid, db, revocations_file, repository, report)
+        return
     from provenance.app.impact import impact, impact_to_dict, render_impact_text
 
+    assert spec is not None
     options = verify_options(policy, trusted_root, trust_config, offline)
     result = impact(repo, spec, rid, options)
     if report.fmt == "json":
         report.write(json.dumps(impact_to_dict(result), indent=2))
     else:
         report.write(render_impact_text(result))
+
+
+def _impact_index(
+    repo: Path, rid: str, db: str, file: Path | None, repository: str | None, report: Reporter
+) -> None:
+    from provenance.app.impact_index import (
+        impact_index,
+        index_impact_to_dict,
+        render_index_impact_text,
+    )
+    from provenance.audit import canonical_repository, parse_index_url
+
+    result = impact_index(
+        repo,
+        rid,
+        db=parse_index_url(db),
+        revocations=file,
+        repository=canonical_repository(repository) if repository else None,
+    )
+    if report.fmt == "json":
+        report.write(json.dumps(index_impact_to_dict(result), indent=2))
+    else:
+        report.write(render_index_impact_text(result))
 
 
 __all__ = ["impact_cmd", "revoke_cmd"]

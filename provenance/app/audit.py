@@ -184,7 +184,9 @@ class _Run:
         )
         if rebuilt:
             self.writer.reset(settings)
-        self.writer.set_settings({"policy_source": self.loaded.source})
+        required = str(self.loaded.policy.approvals.required)  # for impact --db (0002)
+        self.writer.set_settings({"policy_source": self.loaded.source,
+                                  "approvals_required": required})  # fmt: skip
         return rebuilt
 
     def ingest(self, notes: dict[str, str]) -> None:

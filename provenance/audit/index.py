@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from provenance.audit.writes import Writer
 
 #: Revisions this code knows; anything else was written by a newer provenance.
-KNOWN_REVISIONS = ("0001",)
+KNOWN_REVISIONS = ("0001", "0002")
 
 
 class Index:

@@ -63,6 +63,8 @@ class AttestationRow(_Row):
     model: str | None = None
     session_id: str | None = None
     prompter: str | None = None
+    #: Who signed the prompt attestation, when it bound (a ``prompter`` revocation matches it).
+    signed_prompter: str | None = None
     #: The repository the signed predicate names (the index's own id is the run's).
     claimed_repository: str | None = None
     identity_related: bool | None = None
@@ -119,6 +121,7 @@ class AttestationRow(_Row):
             model=p.agent.model,
             session_id=p.agent.session_id,
             prompter=p.prompter,
+            signed_prompter=_signed_prompter(result),
             claimed_repository=p.repository.uri,
             identity_related=p.classifier.identity_related if p.classifier else None,
             skills=tuple(
@@ -192,6 +195,11 @@ class CommitSummary(_Row):
 def line_digest(line: bytes) -> str:
     """Hex sha256 of a stored line, exactly as stored."""
     return hashlib.sha256(line).hexdigest()
+
+
+def _signed_prompter(result: AttestationResult) -> str | None:
+    signed = result.prompter
+    return signed.identity if signed is not None and signed.status == "signed" else None
 
 
 def _utc(when: datetime) -> datetime:

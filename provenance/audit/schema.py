@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 
 #: The Alembic revision this code reads and writes (``migrations/versions``).
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0002"
 
 metadata = MetaData()
 _ID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite: INTEGER PRIMARY KEY is the rowid
@@ -50,6 +50,7 @@ repositories = Table(
     Column("policy_source", Text),
     Column("notes_tip", Text),
     Column("indexed_at", Text),
+    Column("approvals_required", Text),  # the policy's [approvals] required (0002)
 )
 
 index_writers = Table(
@@ -124,6 +125,7 @@ attestations = Table(
     Column("status", Text, nullable=False, server_default="unknown"),
     Column("reasons", Text, nullable=False, server_default=""),
     Column("approvers", Text, nullable=False, server_default=""),
+    Column("signed_prompter", Text),  # who signed the prompt attestation (0002)
     UniqueConstraint("repo_id", "commit_sha", "line_digest", name="att_line"),
     Index("att_agent", "kind", "agent_key"),
     Index("att_model", "kind", "model_key"),

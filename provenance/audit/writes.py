@@ -107,6 +107,7 @@ def _attestation(repo_id: int, row: AttestationRow) -> dict[str, object]:
         "session_id": row.session_id,
         "prompter": row.prompter,
         "prompter_key": fold(row.prompter),
+        "signed_prompter": row.signed_prompter,
         "claimed_repository": row.claimed_repository,
         "identity_related": row.identity_related,
         "decision": row.decision,
