@@ -45,7 +45,7 @@ from provenance.classify._v2_workflows import DOC as CI_DOC
 from provenance.classify._v2_workflows import RULE as CI_RULE
 from provenance.classify._v2_workflows import applies as workflow_applies
 from provenance.classify._v2_workflows import workflow_rules
-from provenance.classify.classifier import Classifier, register_engine
+from provenance.classify.classifier import Classifier, guard_scanner, register_engine
 from provenance.models import FileChange
 
 #: The rules the stages of ``@2`` report, with their descriptions.
@@ -143,6 +143,7 @@ class ClassifierV2(Classifier):
             v1 = ruleset(RULESET_V1)
             self._content_rules = v1.content_rules
             self._scanner = ContentScanner(v1.content_rules, v1.id)
+            self._guard_scanner = guard_scanner(v1.content_rules, v1.id)
         return self
 
     def _on(self, stage: str) -> bool:

@@ -101,6 +101,13 @@ def register_engine(version: int, kind: type[Classifier]) -> type[Classifier]:
     return kind
 
 
+def guard_scanner(rules: Iterable[ContentRule], ruleset_id: str) -> ContentScanner:
+    """A scanner of the access-decision rules alone: guard-flow asks only whether a text holds
+    a check (``GUARD_RULES``), often of whole functions and files, so the other rules are not
+    run on them (the answer is the same: every caller intersects with ``GUARD_RULES``)."""
+    return ContentScanner([r for r in rules if r.id in GUARD_RULES], ruleset_id)
+
+
 class Classifier:
     """Decides, per changed path, which identity rules fire. Pure: no I/O, no git.
 
@@ -143,6 +150,7 @@ class Classifier:
         self._policy_content = tuple(_compile_policy(s) for s in content)
         self._facts_cache: dict[str, _Facts] = {}
         self._scanner = ContentScanner(self._content_rules, self._ruleset.id)
+        self._guard_scanner = guard_scanner(self._content_rules, self._ruleset.id)
         self._descriptions = {i: r.description for i, r in self._path_rules.items()}
         self._descriptions |= {r.id: r.description for r in self._content_rules}
         self._descriptions |= (
@@ -386,7 +394,7 @@ class Classifier:
             return None  # a real test: by its directory, or by its name and its content
 
         def guards(text: str) -> set[str]:
-            return {r.id for r in self._scanner.matching(kinds, raw_text([text]))}
+            return {r.id for r in self._guard_scanner.matching(kinds, raw_text([text]))}
 
         return guard_flow(change, guards, moved_sides, checks)
 
