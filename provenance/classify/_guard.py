@@ -20,9 +20,11 @@ and Go words) passed the gate before.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 
+from provenance.classify._content import ContentScanner
+from provenance.classify._model import ContentRule
 from provenance.classify._normalize import words_view
 from provenance.classify.syntax import MAX_WINDOW, Span, enclosing, fallback
 from provenance.models import FileChange
@@ -202,6 +204,13 @@ def guard_flow(
         if both and _scopes_checks(source, path, first, lines, decided):
             return hunk
     return None
+
+
+def guard_scanner(rules: Iterable[ContentRule], ruleset_id: str) -> ContentScanner:
+    """A scanner of the access-decision rules alone: guard-flow asks only whether a text holds
+    a check (``GUARD_RULES``), often of whole functions and files, so the other rules are not
+    run on them (the answer is the same: every caller intersects with ``GUARD_RULES``)."""
+    return ContentScanner([r for r in rules if r.id in GUARD_RULES], ruleset_id)
 
 
 def is_check(text: str, guards: Matcher) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from provenance.classify._content import ContentScanner
 from provenance.classify._facts import _Facts
-from provenance.classify._guard import GUARD_KINDS, GUARD_RULE, GUARD_RULES
+from provenance.classify._guard import GUARD_KINDS, GUARD_RULE, GUARD_RULES, guard_scanner
 from provenance.classify._locate import (
     MAX_RANGES,
     Line,
@@ -45,7 +45,7 @@ from provenance.classify._v2_workflows import DOC as CI_DOC
 from provenance.classify._v2_workflows import RULE as CI_RULE
 from provenance.classify._v2_workflows import applies as workflow_applies
 from provenance.classify._v2_workflows import workflow_rules
-from provenance.classify.classifier import Classifier, guard_scanner, register_engine
+from provenance.classify.classifier import Classifier, register_engine
 from provenance.models import FileChange
 
 #: The rules the stages of ``@2`` report, with their descriptions.

@@ -27,6 +27,7 @@ from provenance.classify._guard import (
     GUARD_RULE,
     GUARD_RULES,
     guard_flow,
+    guard_scanner,
     looks_like_test,
     might_decide,
 )
@@ -99,13 +100,6 @@ def register_engine(version: int, kind: type[Classifier]) -> type[Classifier]:
     if _ENGINES.setdefault(version, kind) is not kind:
         raise ValueError(f"an engine for ruleset version {version} is registered twice")
     return kind
-
-
-def guard_scanner(rules: Iterable[ContentRule], ruleset_id: str) -> ContentScanner:
-    """A scanner of the access-decision rules alone: guard-flow asks only whether a text holds
-    a check (``GUARD_RULES``), often of whole functions and files, so the other rules are not
-    run on them (the answer is the same: every caller intersects with ``GUARD_RULES``)."""
-    return ContentScanner([r for r in rules if r.id in GUARD_RULES], ruleset_id)
 
 
 class Classifier:
