@@ -58,23 +58,35 @@ class Impact:
     hits: tuple[Hit, ...]
 
 
-def find_entry(git: Git, rid: str) -> tuple[Revocation, str]:
-    """The entry ``rid``: committed at HEAD first, else in the work tree (not yet committed)."""
+def decoded_revocations(raw: bytes, source: str) -> Revocations:
+    """A revocations file's bytes parsed; not UTF-8 or not valid is ``revocation_invalid``."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PolicyInvalid(Reason.REVOCATION_INVALID, f"{source} is not UTF-8") from e
+    return parse_revocations(text, source=source)
+
+
+def clone_revocations(git: Git) -> list[tuple[Revocations, str]]:
+    """The clone's revocations files and where each was read: committed at HEAD first, then
+    the work tree's (not yet committed)."""
+    found: list[tuple[Revocations, str]] = []
     head = git.head()
-    places: list[tuple[str, bytes | None]] = []
-    if head is not None:
-        places.append((f"{head[:12]}:{REVOCATIONS_PATH}", blob_at(git, head, REVOCATIONS_PATH)))
+    raw = blob_at(git, head, REVOCATIONS_PATH) if head is not None else None
+    if head is not None and raw is not None:
+        source = f"{head[:12]}:{REVOCATIONS_PATH}"
+        found.append((decoded_revocations(raw, source), source))
     top = git.work_tree()
     if top is not None and (top / REVOCATIONS_PATH).is_file():
-        places.append((str(top / REVOCATIONS_PATH), (top / REVOCATIONS_PATH).read_bytes()))
-    for source, raw in places:
-        if raw is None:
-            continue
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise PolicyInvalid(Reason.REVOCATION_INVALID, f"{source} is not UTF-8") from e
-        entry = parse_revocations(text, source=source).by_id(rid)
+        path = top / REVOCATIONS_PATH
+        found.append((decoded_revocations(path.read_bytes(), str(path)), str(path)))
+    return found
+
+
+def find_entry(git: Git, rid: str) -> tuple[Revocation, str]:
+    """The entry ``rid``: committed at HEAD first, else in the work tree (not yet committed)."""
+    for revocations, source in clone_revocations(git):
+        entry = revocations.by_id(rid)
         if entry is not None:
             return entry, source
     raise UsageError(

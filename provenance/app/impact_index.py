@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from provenance.app.audit import _as_url, _clone, default_db
+from provenance.app.impact import clone_revocations, decoded_revocations, find_entry
 from provenance.audit import Index, IndexUrl
-from provenance.errors import PolicyInvalid, UsageError
+from provenance.errors import UsageError
 from provenance.gitio import Git
-from provenance.gitio.objects import blob_at
-from provenance.reasons import Reason
-from provenance.revocations import REVOCATIONS_PATH, Revocation, Revocations, parse_revocations
+from provenance.revocations import REVOCATIONS_PATH, Revocation, Revocations
 
 if TYPE_CHECKING:
     from provenance.audit.revoked import CommitImpact, RevokedRow, Standing
@@ -36,13 +35,6 @@ class IndexImpact:
     commits: tuple[CommitImpact, ...]
 
 
-def _text(raw: bytes, source: str) -> Revocations:
-    try:
-        return parse_revocations(raw.decode("utf-8"), source=source)
-    except UnicodeDecodeError as e:
-        raise PolicyInvalid(Reason.REVOCATION_INVALID, f"{source} is not UTF-8") from e
-
-
 def read_revocations(git: Git | None, file: Path | None) -> tuple[Revocations, str]:
     """``file``, else the clone's file committed at HEAD, else its work tree's."""
     if file is not None:
@@ -50,17 +42,10 @@ def read_revocations(git: Git | None, file: Path | None) -> tuple[Revocations, s
             raw = file.read_bytes()
         except OSError as e:
             raise UsageError(f"cannot read --revocations {file}: {e.strerror}") from e
-        return _text(raw, str(file)), str(file)
-    if git is not None:
-        head = git.head()
-        raw_head = blob_at(git, head, REVOCATIONS_PATH) if head is not None else None
-        if head is not None and raw_head is not None:
-            source = f"{head[:12]}:{REVOCATIONS_PATH}"
-            return _text(raw_head, source), source
-        top = git.work_tree()
-        if top is not None and (top / REVOCATIONS_PATH).is_file():
-            path = top / REVOCATIONS_PATH
-            return _text(path.read_bytes(), str(path)), str(path)
+        return decoded_revocations(raw, str(file)), str(file)
+    found = clone_revocations(git) if git is not None else []
+    if found:
+        return found[0]
     raise UsageError(
         f"no revocations: not inside a clone with {REVOCATIONS_PATH}, and no --revocations",
         hint="pass --revocations FILE (a revocations.toml), or run it in the repository",
@@ -91,14 +76,18 @@ def impact_index(
     from provenance.audit.revoked import commit_impacts
 
     git = _clone(repo)
-    revs, source = read_revocations(git, revocations)
-    entry = revs.by_id(rid)
-    if entry is None:
-        raise UsageError(
-            f"no revocation {rid!r} in {source}",
-            hint="add it with `provenance revoke ...` (it prints the id), or name the file "
-            "with --revocations",
-        )
+    if revocations is None and git is not None:
+        entry, source = find_entry(git, rid)  # HEAD's file, else the work tree's, as over a range
+    else:
+        revs, source = read_revocations(git, revocations)
+        named = revs.by_id(rid)
+        if named is None:
+            raise UsageError(
+                f"no revocation {rid!r} in {source}",
+                hint="add it with `provenance revoke ...` (it prints the id), or name the file "
+                "with --revocations",
+            )
+        entry = named
     url = _index_url(git, db)
     with Index.open(url, create=False) as index:
         found = commit_impacts(index, entry, repository)

@@ -326,3 +326,24 @@ def test_impact_db_text_names_each_repository_and_commit(
     both = CliRunner().invoke(cli, [*args, f"{a.base}..HEAD"])
     assert isinstance(both.exception, UsageError) and both.exception.exit_code == 2
     assert "either a range BASE..HEAD or an index" in str(both.exception)
+
+
+def test_an_entry_not_yet_committed_is_found_in_the_work_tree_as_over_a_range(
+    world: World, tmp_path: Path, index_db: IndexUrl
+) -> None:
+    """``impact --db`` reads the entry where ``impact BASE..HEAD`` does: HEAD's file first,
+    then the work tree's, so an entry just added by ``provenance revoke`` (not yet committed)
+    is found even when HEAD already has a revocations file without it."""
+    (tmp_path / "e").mkdir()
+    e = clone_world(world, tmp_path / "e")
+    old = 'id = "OLD-1"\nmodel = "no-such-model"\nreason = "unrelated"'
+    committed = _file(tmp_path, old).read_text()
+    e.repo.commit("Revoke an unrelated model", {".provenance/revocations.toml": committed})
+    build_index(e.repo.path, e.options(), db=index_db, repository="github.com/org/e")
+    new = f'id = "INC-9"\nskill = "sha256:{world.skill_digest}"\nreason = "poisoned"'
+    (e.repo.path / ".provenance" / "revocations.toml").write_text(
+        _file(tmp_path, old, new).read_text()
+    )
+    result = impact_index(e.repo.path, "INC-9", db=index_db)
+    assert result.found_in == str(e.repo.path / ".provenance" / "revocations.toml")
+    assert [h.commit for h in result.commits] == [e.sso]
