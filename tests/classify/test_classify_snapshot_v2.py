@@ -22,9 +22,10 @@ POLICY_CLF = Classifier.build(
     exclude=["tests/**", "*.md", "vendor/", "**/__tests__/**"],
 )
 
-# @2 derives from @1's tables: red-team 07 and 08 (decision 0014) changed both digests.
-BUILTIN_DIGEST = "sha256:a4c83a25b47bf411cda403ff4793e3216d7747541cc13ff42caa410988462423"
-POLICY_DIGEST = "sha256:7a90f8c84e8ea44c8d660647fcb4103d022db2504d49e15b9833c82363494d9d"
+# @2 derives from @1's tables: red-team 07 and 08 (decision 0014) changed both digests, and
+# the outbound-credential stage (decision 0020; @2 unreleased, amended in place) changed them again.
+BUILTIN_DIGEST = "sha256:29b4baf211b4919075d738c4aec093a3437922f7d0d78807b96d2d34fb4a3a21"
+POLICY_DIGEST = "sha256:7ac398803a7fc3622ed4ec9c417e9d2bda909a6709de58fa5eb4adef2e63047a"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),
