@@ -62,7 +62,9 @@ from provenance.classify._v2_outbound_words import (
     QUERY,
     REQUEST_HEADERS,
     RULES,
+    SELVES,
     SETTER,
+    SHARED_VERBS,
     WORDY,
     WRAPPERS,
 )
@@ -253,32 +255,43 @@ def _call_takes(call: Node | None, value: Node, data: bytes) -> bool:
     callee, arguments = parts
     if _incoming(value, data) or _protocol(call, data):
         return False
-    if SETTER.match(words_view(_last_name(callee))):
-        return _sets_outbound(call, arguments, data)
+    last = words_view(_last_name(callee))
+    if SETTER.match(last):
+        return _sets_outbound(call, callee, arguments, data)
+    if last in SHARED_VERBS:  # ``requests.get``, ``self.client.delete``; not ``request.GET.get``
+        return _outbound_receiver(call, callee, data)
     kind = _destination(callee)
     return kind == "client" or (kind == "query" and _configured(value, data))
 
 
-def _sets_outbound(call: Node, arguments: Node, data: bytes) -> bool:
-    """``req.Header.Set("Authorization", value)`` on a request this function made for a call.
+def _sets_outbound(call: Node, callee: str, arguments: Node, data: bytes) -> bool:
+    """``req.Header.Set("Authorization", value)`` on a request made for a call.
 
-    The receiver's root must be assigned, in the enclosing function, from a call named for an
-    outbound request or client (``req, _ := http.NewRequest(...)``, ``new XMLHttpRequest()``):
-    a handler's own incoming request (``r``, a parameter) is never one. Every argument is a
-    plain read that does not come from the incoming request.
+    The receiver must be a client or a request this function made for a call (see
+    ``_outbound_receiver``): a handler's own incoming request (``r``, a parameter, Gin's
+    ``c.Request``) is never one. Every argument is a plain read that does not come from the
+    incoming request.
     """
-    callee = call.named_children[0] if call.named_children else None
-    if callee is None or _same(callee, arguments):
-        return False
-    names = _names(_text(callee, data))
-    if len(names) < 2:  # a bare ``set(...)`` has no request to set it on
-        return False
     if not all(_plain(a, data) and not _incoming(a, data) for a in arguments.named_children):
         return False
+    return _outbound_receiver(call, callee, data)
+
+
+def _outbound_receiver(call: Node, callee: str, data: bytes) -> bool:
+    """The callee's receiver is assigned, in the enclosing function, from a call named for an
+    outbound request or client (``req, _ := http.NewRequest(...)``), or is itself named for
+    one (``Http::withToken``, ``self.client.get``, ``requests.get``) and is no name of the
+    incoming request (``request``, ``req``, ``r``, ``ctx`` ...)."""
+    names = [n for n in _names(callee)[:-1] if n.lower() not in SELVES]
+    if not names:  # a bare ``set(...)`` or ``get(...)`` has no request to act on
+        return False
+    root = names[0]
     scope = call.parent
     while scope is not None and scope.type not in FUNCTIONS:
         scope = scope.parent
-    return scope is not None and _made_for_a_call(scope, names[0], data)
+    if scope is not None and _made_for_a_call(scope, root, data):
+        return True
+    return root.lower() not in INCOMING and _destination(root) == "client"
 
 
 def _made_for_a_call(scope: Node, root: str, data: bytes) -> bool:

@@ -118,8 +118,14 @@ MINTING = re.compile(
 )
 #: Setters of one header or parameter on a request object (``req.Header.Set(name, value)``).
 SETTER = re.compile(
-    r"^(?:set|add|append|put|set request header|set header|add header|with header|header)$"
+    r"^(?:set|add|append|put|set request header|set header|add header|with header|with headers"
+    r"|header|with token)$"
 )
+#: Verbs of outbound calls that other objects share (``dict.get``, ``request.GET.get``): they
+#: count only on a receiver named for a client or made for a call in the same function.
+SHARED_VERBS = frozenset({"get", "delete", "head", "options"})
+#: Receivers that are the object itself, not a name.
+SELVES = frozenset({"self", "this", "cls"})
 #: Calls that make a new, empty container a client fills (``new Headers()``, ``dict()``).
 CONTAINERS = frozenset({"headers", "header", "dict", "hash", "map", "object"})
 #: Node types of functions (the scope a request object made for a call lives in).
@@ -155,5 +161,6 @@ def outbound_document() -> dict[str, Any]:
         "setters": SETTER.pattern,
         "protocol": PROTOCOL.pattern,
         "containers": sorted(CONTAINERS),
+        "shared_verbs": sorted(SHARED_VERBS),
         "credential_callees": CREDENTIAL.pattern,
     }

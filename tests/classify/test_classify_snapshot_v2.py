@@ -24,8 +24,8 @@ POLICY_CLF = Classifier.build(
 
 # @2 derives from @1's tables: red-team 07 and 08 (decision 0014) changed both digests, and
 # the outbound-credential stage (decision 0020; @2 unreleased, amended in place) changed them again.
-BUILTIN_DIGEST = "sha256:29b4baf211b4919075d738c4aec093a3437922f7d0d78807b96d2d34fb4a3a21"
-POLICY_DIGEST = "sha256:7ac398803a7fc3622ed4ec9c417e9d2bda909a6709de58fa5eb4adef2e63047a"
+BUILTIN_DIGEST = "sha256:ef2f067b8c408261b5cb815533dec2aa64fb83a9765f01d6103a70f74d42e7ce"
+POLICY_DIGEST = "sha256:a2d73f66ae877807cced0fa8eaf30201e167c3e752f18509fc282d56681baa9f"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),

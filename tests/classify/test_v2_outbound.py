@@ -119,6 +119,21 @@ SENT = {
         "export function notify(url) {\n  const headers = {};\n"
         "  headers.Authorization = `Bearer ${config.apiToken}`;\n  return send(url, headers);\n}\n",
     ),
+    "php-http-with-token": (
+        "app/Services/Push.php",
+        "<?php\nclass Push {\n  public function send($u) {\n"
+        "    return Http::post($u, []);\n  }\n}\n",
+        "<?php\nclass Push {\n  public function send($u) {\n"
+        "    return Http::withToken($this->apiToken)->post($u, []);\n  }\n}\n",
+    ),
+    "python-client-get": (
+        "hc/integrations/status.py",
+        PY_BEFORE,
+        PY_BEFORE.replace(
+            "requests.post(url, json=payload, headers=headers)",
+            'requests.get(url, params={"api_key": settings.STATUS_API_KEY})',
+        ),
+    ),
     "js-xhr-header": (
         "src/integrations/push.js",
         "function push(url) {\n  const xhr = new XMLHttpRequest();\n  xhr.send();\n}\n",
@@ -237,6 +252,22 @@ KEPT = {
             '    headers = {"Content-Type": "application/json"}\n',
             "    headers = channel.request.headers\n"
             '    headers["Authorization"] = f"Bearer {settings.ADMIN_TOKEN}"\n',
+        ),
+    ),
+    "gin-header-set-on-the-incoming-request": (
+        "internal/api/proxy.go",
+        "package api\n\nfunc H(c *gin.Context) {\n\tc.Next()\n}\n",
+        "package api\n\nfunc H(c *gin.Context) {\n"
+        '\tc.Request.Header.Set("Authorization", "Bearer "+config.Opts.AdminToken())\n'
+        "\tc.Next()\n}\n",
+    ),
+    "read-from-the-incoming-query": (
+        "hc/api/views.py",
+        PY_BEFORE,
+        PY_BEFORE.replace(
+            '    headers = {"Content-Type": "application/json"}\n',
+            '    key = channel.request.GET.get("api_key")\n'
+            '    headers = {"Content-Type": "application/json"}\n',
         ),
     ),
     "go-session-set": (
