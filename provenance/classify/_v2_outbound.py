@@ -86,6 +86,18 @@ def without_outbound(
     language = language_of(path)
     if language is None:
         return None
+    try:
+        return _without(language, sources, lines, mentions)
+    except RecursionError:
+        return None  # nesting deeper than the walk goes: every line is read (fail closed)
+
+
+def _without(
+    language: str,
+    sources: dict[str, str | None],
+    lines: Sequence[Line],
+    mentions: Callable[[str], frozenset[str]],
+) -> list[Line] | None:
     trees: dict[str, tuple[bytes, Node] | None] = {}
     out: list[Line] = []
     blanked = False

@@ -300,3 +300,14 @@ def test_the_policy_content_rules_still_read_the_line(lab: Lab) -> None:
     path, before, after = SENT["python-header-dict"]
     policy = Classifier.build(content=[RuleSpec("header", r"Authorization")])
     assert lab.rules({path: before}, {path: after}, policy) == {"policy:content:header"}
+
+
+def test_nesting_deeper_than_the_walk_keeps_the_line(lab: Lab) -> None:
+    """THREATS.md G45: a value nested past the recursion limit cannot be shown to be a plain
+    read; the line is read whole instead of crashing the classifier."""
+    path, before, _ = SENT["python-header-dict"]
+    deep = " + ".join(['"a"'] * 3000)
+    after = before.replace(
+        "headers=headers)", f'headers={{"Authorization": {deep} + settings.PAGER_API_KEY}})'
+    )
+    assert "code.authn" in lab.rules({path: before}, {path: after})
