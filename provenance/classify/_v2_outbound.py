@@ -22,7 +22,12 @@ A credential word on a changed line is *outbound use* when its syntax tree shows
    builder (``urlencode``, ``http_build_query``, ``url.Values``) only for values read from
    configuration (``settings``, ``config``, the environment), since a URL built with a
    user's token may be a redirect that hands it out; a literal assigned to a ``headers``
-   variable only for the request-only headers ``Authorization`` and ``Proxy-Authorization``.
+   variable only for the request-only headers ``Authorization`` and ``Proxy-Authorization``;
+   a header setter (``req.Header.Set``, ``withToken``) or a verb other objects share
+   (``get``, ``delete``) only on a receiver the function made with an outbound constructor
+   or one named for a client, never the incoming request (``r``, ``c.Request``);
+4. the request speaks no identity protocol itself (OAuth, OIDC and SAML words: a code
+   exchange, a refresh or an assertion is a flow the rubric counts).
 
 Such words are blanked on the line before the content rules read it again; every other word
 stays. Anything the tree cannot show (no grammar, a side that does not parse, a name the
