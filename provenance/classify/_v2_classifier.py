@@ -37,6 +37,8 @@ from provenance.classify._v2_functions import RULE as LIFECYCLE_RULE
 from provenance.classify._v2_functions import lifecycle_lines
 from provenance.classify._v2_moves import moved_lines
 from provenance.classify._v2_neutral import Effective, decommented, effective, only_hunks
+from provenance.classify._v2_outbound import without_outbound
+from provenance.classify._v2_outbound_words import RULES as OUTBOUND_RULES
 from provenance.classify._v2_scope import exempt, generated, minified
 from provenance.classify._v2_templates import CSRF_DOC, FORM_DOC, template_rules
 from provenance.classify._v2_templates import CSRF_RULE as TEMPLATE_CSRF
@@ -46,6 +48,7 @@ from provenance.classify._v2_workflows import RULE as CI_RULE
 from provenance.classify._v2_workflows import applies as workflow_applies
 from provenance.classify._v2_workflows import workflow_rules
 from provenance.classify.classifier import Classifier, register_engine
+from provenance.classify.syntax import language_of
 from provenance.models import FileChange
 
 #: The rules the stages of ``@2`` report, with their descriptions.
@@ -68,7 +71,7 @@ V2_GUARD_RULES = GUARD_RULES - {"code.authn"}
 #: The stages ``ablated`` can switch off.
 STAGES = (
     "scope", "catalogues", "templates", "neutral", "moves", "dependencies", "workflows",
-    "lifecycle", "django-admin", "guard", "generated", "additions",
+    "lifecycle", "django-admin", "guard", "generated", "additions", "outbound",
 )  # fmt: skip
 #: Moved lines count where they arrive: above a check they can outrun it.
 _ARRIVALS = frozenset({"new"})
@@ -269,19 +272,41 @@ class ClassifierV2(Classifier):
         lines = list(seen.lines) if seen is not None else None
         if self._commit and self._on("moves"):
             lines = self._without_moves(change, lines)
-        if lines is None:
+        sent = self._outbound(change, live, lines) if content & OUTBOUND_RULES else None
+        if lines is None and sent is None:
             return _Judgement(fired | content)
-        if not lines:
+        if not lines and sent is None:
             return _Judgement({i for i in fired if self._kept_when_neutral(i)}, [])
-        narrowed = _with_lines(change, tuple(lines))
-        content = self._content_verdict(narrowed, live, weak)
+        read = sent if sent is not None else list(lines or ())
+        content = self._content_verdict(_with_lines(change, tuple(read)), live, weak)
+        if sent is not None:  # the policy's own content rules read the lines as written
+            content |= self._policy_content_hits(_with_lines(change, tuple(lines or read)))
         content |= self._decoded_verdict(change, live, weak)
+        lines = read
         judged = _Judgement(fired | content, lines)
         if not judged.rules and self._on("lifecycle") and _USER_CODE & weak:
             self._lifecycle(change, judged, seen)
         if not judged.rules:
             self._guarded(change, live, judged, seen)
         return judged
+
+    def _outbound(
+        self, change: FileChange, live: list[_Facts], lines: list[Line] | None
+    ) -> list[Line] | None:
+        """The judged lines with credentials only sent to another service blanked
+        (``_v2_outbound``), or ``None`` when there is none."""
+        if not self._on("outbound"):
+            return None
+        kinds = frozenset().union(*(f.kinds for f in live))
+
+        def mentions(text: str) -> frozenset[str]:
+            return frozenset(r.id for r in self._scanner.matching(kinds, text))
+
+        sources = {"old": change.old_source, "new": change.new_source}
+        if language_of(change.old_path) != language_of(change.path):
+            sources["old"] = None  # a renamed file read by another grammar keeps its lines
+        base = lines if lines is not None else numbered(change)
+        return without_outbound(change.path, sources, base, mentions) if base else None
 
     def _lifecycle(self, change: FileChange, judged: _Judgement, seen: Effective | None) -> None:
         """``code.lifecycle-function`` on the behaviour-changing lines of user code."""

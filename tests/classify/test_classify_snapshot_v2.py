@@ -22,9 +22,10 @@ POLICY_CLF = Classifier.build(
     exclude=["tests/**", "*.md", "vendor/", "**/__tests__/**"],
 )
 
-# @2 derives from @1's tables: red-team 07 and 08 (decision 0014) changed both digests.
-BUILTIN_DIGEST = "sha256:a4c83a25b47bf411cda403ff4793e3216d7747541cc13ff42caa410988462423"
-POLICY_DIGEST = "sha256:7a90f8c84e8ea44c8d660647fcb4103d022db2504d49e15b9833c82363494d9d"
+# @2 derives from @1's tables: red-team 07 and 08 (decision 0014) changed both digests, and
+# the outbound-credential stage (decision 0020; @2 unreleased, amended in place) changed them again.
+BUILTIN_DIGEST = "sha256:ef2f067b8c408261b5cb815533dec2aa64fb83a9765f01d6103a70f74d42e7ce"
+POLICY_DIGEST = "sha256:a2d73f66ae877807cced0fa8eaf30201e167c3e752f18509fc282d56681baa9f"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),

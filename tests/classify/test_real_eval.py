@@ -2,11 +2,12 @@
 
 ``builtin:identity@2`` meets issue 16's recall targets (overall >= 0.95, no repository below
 0.90) and must keep them. Its precision (0.69 overall, 0.63 to 0.73 per repository when
-issue 16 closed) is below the targets (0.85 overall, 0.75 per repository): the floors below
-hold what was reached, so a change that floods reviewers again fails here; raise them as the
-rules improve. ``@1`` must keep exactly the figures it had when it was frozen (recall 0.92,
-precision 0.43: 55 found, 72 false flags, 5 misses), since policies that pin it must see the
-same verdicts.
+issue 16 closed; 0.72 overall, healthchecks 0.80, once credentials only sent to other
+services stopped counting, decision 0020) is below the targets (0.85 overall, 0.75 per
+repository): the floors below hold what was reached, so a change that floods reviewers
+again fails here; raise them as the rules improve. ``@1`` must keep exactly the figures it
+had when it was frozen (recall 0.92, precision 0.43: 55 found, 72 false flags, 5 misses),
+since policies that pin it must see the same verdicts.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def test_ruleset_2_keeps_its_figures_on_real_commits() -> None:
     overall = classifier_eval.confusion(items)
     assert overall.tp + overall.fn == 60
     assert overall.recall >= 0.95, overall
-    assert overall.precision >= 0.68, overall
+    assert overall.precision >= 0.71, overall
     for repo in REPOSITORIES:
         scores = classifier_eval.confusion(i for i in items if i.repo == repo)  # type: ignore[attr-defined]
         assert scores.recall >= 0.90, (repo, scores)
