@@ -146,6 +146,8 @@ def _import_lines(
         harmless |= {t for t in added if not re.match(r"[_.]\s", t.split(" ", 1)[-1] + " ")}
     if language in _UNUSED_IMPORTS_OK and sources[0] is not None:
         harmless |= {t for t in removed if _unused(t, sources[0])}
+    if language == "php":
+        harmless |= {t for t in removed if _global_function_import(t, sources)}
     if language in ("typescript", "tsx"):
         harmless |= {t for t in (*removed, *added) if t.startswith("import type ")}
     out: set[tuple[str, int]] = set()
@@ -163,6 +165,33 @@ def _unused(statement: str, source: str) -> bool:
         return False
     name = words[-1]
     return len(re.findall(rf"(?<![\w$]){re.escape(name)}(?!\w)", source)) <= 1
+
+
+def _global_function_import(statement: str, sources: tuple[str | None, str | None]) -> bool:
+    """``use function name;`` of a global function, where the file defines no such function.
+
+    PHP resolves an unqualified function call in namespace ``NS`` to ``NS\\name`` when that
+    function is defined, else to the global ``name`` (a class name has no such fallback). The
+    import pins the global function; without it the call falls back to the same function
+    unless ``NS\\name`` exists. A definition of that name in this file (any side) refuses; one
+    in another file is the residual risk decision 0019 accepts.
+    """
+    match = re.fullmatch(r"use function (?:\\ )?(\w+)", statement)
+    if match is None:
+        return False
+    name = match.group(1).lower()
+    for source in sources:
+        if source is None:
+            return False
+        tree = parse(source.encode("utf-8", "surrogateescape"), "php")
+        stack = [tree.root_node]
+        while stack:  # functions, not methods: a method is never called as ``name()``
+            node = stack.pop()
+            found = node.child_by_field_name("name") if node.type == "function_definition" else None
+            if found is not None and (found.text or b"").decode("utf-8", "replace").lower() == name:
+                return False
+            stack.extend(node.children)
+    return True
 
 
 def _texts(

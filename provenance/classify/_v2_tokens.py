@@ -15,6 +15,8 @@ program decides (IDENTITY-RUBRIC.md, "behaviour-neutral edits"):
   only log; and the wording of log and error messages (``raise X("...")``, ``errors.New``).
   ``log.Fatal`` and ``log.Panic`` stop the program and are kept;
 - Go's ``fmt.Errorf("text")`` and ``errors.New("text")`` with one literal argument;
+- the spelling of Python string formatting: ``"a %s" % x``, ``f"a {x}"`` and
+  ``"a {}".format(x)`` are one token and the tokens of ``x`` (``_v2_format``);
 - type annotations where the language erases them: Python parameters and return types that
   name no call, ``Annotated`` or ``Depends`` (FastAPI reads those), TypeScript annotations
   outside constructors (dependency injection reads those), interfaces and type aliases;
@@ -30,6 +32,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
+
+from provenance.classify._v2_format import formatted
 
 #: (node type, normalised text, hash of the node types above it)
 Key = tuple[str, str, int]
@@ -216,35 +220,63 @@ class Tokenizer:
     def _walk(self, node: Node, ranges: Sequence[tuple[int, int]], ctx: int, out: Tokens) -> None:
         children = node.children
         for n, child in enumerate(children):
-            first, last = child.start_point[0] + 1, child.end_point[0] + 1
-            if not any(first <= hi and last >= lo for lo, hi in ranges):
-                continue
-            kind = child.type
-            if "comment" in kind and not _DIRECTIVE.match(self.text(child)):
-                self._drop(child, out)
-                continue
-            if self._skipped(child, n, children):
-                self._drop(child, out)
-                continue
-            if kind in self.grammar.imports:
-                text = " ".join(self._import_words(child))
-                out.imports.append((text, first, last))
-                continue
-            alias = self._aliases.get(kind, kind)
-            inner = hash((ctx, alias)) if alias else ctx
-            if self._builds_message(child):
-                self._messages.update(self._message_strings(child))
-            if kind in self.grammar.strings:
-                self._emit(child, (kind, self._string(child), inner), out)
-                continue
-            if self.language == "go" and self._go_error(child):
-                self._emit(child, ("go-error", _MESSAGE, inner), out)
-                continue
-            if child.child_count == 0:
-                text = self.renamed.get(child.start_byte) or self.text(child)
-                self._emit(child, (kind, text, ctx), out)
-                continue
-            self._walk(child, ranges, inner, out)
+            self._visit(child, n, children, ranges, ctx, out)
+
+    def _visit(
+        self,
+        child: Node,
+        n: int,
+        children: Sequence[Node],
+        ranges: Sequence[tuple[int, int]],
+        ctx: int,
+        out: Tokens,
+    ) -> None:
+        first, last = child.start_point[0] + 1, child.end_point[0] + 1
+        if not any(first <= hi and last >= lo for lo, hi in ranges):
+            return
+        kind = child.type
+        if "comment" in kind and not _DIRECTIVE.match(self.text(child)):
+            self._drop(child, out)
+            return
+        if self._skipped(child, n, children):
+            self._drop(child, out)
+            return
+        if kind in self.grammar.imports:
+            text = " ".join(self._import_words(child))
+            out.imports.append((text, first, last))
+            return
+        alias = self._aliases.get(kind, kind)
+        inner = hash((ctx, alias)) if alias else ctx
+        if self._builds_message(child):
+            self._messages.update(self._message_strings(child))
+        if self._formatting(child, ranges, ctx, out):
+            return
+        if kind in self.grammar.strings:
+            self._emit(child, (kind, self._string(child), inner), out)
+            return
+        if self.language == "go" and self._go_error(child):
+            self._emit(child, ("go-error", _MESSAGE, inner), out)
+            return
+        if child.child_count == 0:
+            text = self.renamed.get(child.start_byte) or self.text(child)
+            self._emit(child, (kind, text, ctx), out)
+            return
+        self._walk(child, ranges, inner, out)
+
+    def _formatting(
+        self, node: Node, ranges: Sequence[tuple[int, int]], ctx: int, out: Tokens
+    ) -> bool:
+        """A Python ``%``-format, f-string or ``str.format`` read as one form (``_v2_format``)."""
+        if self.language != "python" or (node.start_byte, node.end_byte) in self._messages:
+            return False
+        found = formatted(node, self.text)
+        if found is None:
+            return False
+        pieces, arguments = found
+        self._emit(node, ("<format>", pieces, hash((ctx, "<format>"))), out)
+        for argument in arguments:
+            self._visit(argument, 0, (argument,), ranges, hash((ctx, "<argument>")), out)
+        return True
 
     def _emit(self, node: Node, key: Key, out: Tokens) -> None:
         out.keys.append(key)
