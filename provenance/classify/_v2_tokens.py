@@ -452,7 +452,7 @@ class Tokenizer:
         )
 
     def _import_words(self, node: Node) -> Iterator[str]:
-        for leaf in _leaves(node):
+        for leaf in leaves(node):
             if "comment" not in leaf.type and leaf.type not in (",", ";"):
                 yield self.text(leaf)
 
@@ -489,7 +489,8 @@ def _descendants(node: Node, kinds: frozenset[str]) -> Iterator[Node]:
         stack.extend(current.children)
 
 
-def _leaves(node: Node) -> Iterator[Node]:
+def leaves(node: Node) -> Iterator[Node]:
+    """The leaves below ``node``, in source order."""
     stack = [node]
     while stack:
         current = stack.pop()

@@ -134,3 +134,62 @@ def test_a_method_of_the_same_name_does_not_take_the_call(lab: Lab) -> None:
     source = SERVICE[: SERVICE.rindex("}")] + method
     lab.repo.commit("service", {PHP_PATH: source})
     assert lab.rules({}, {PHP_PATH: source.replace("use function config;\n", "")}) == set()
+
+
+# --- moves that change nesting ---------------------------------------------------------------
+
+LOOKUP = """\
+def lookup_project(api_key, accept_rw, accept_ro):
+    \"\"\"Look up project by API key.\"\"\"
+    if accept_rw and api_key.startswith("hcw_"):
+        for project in Project.objects.filter(api_key__startswith=api_key[4:12]):
+            if project.compare_api_key(api_key):
+                return project
+    return None
+"""
+MODELS = "from django.db import models\n\n\nclass Project(models.Model):\n    pass\n"
+
+
+def _as_method(function: str, header: str = "    def for_api_key(self, ") -> str:
+    body = "".join("    " + line if line else line for line in function.splitlines(True))
+    return body.replace("    def lookup_project(", header, 1)
+
+
+def _nesting_move(lab: Lab, method: str) -> set[str]:
+    before = {"app/api/auth.py": "import json\n\n\n" + LOOKUP, "app/models.py": MODELS}
+    after: dict[str, str | None] = {
+        "app/api/auth.py": "import json\n",
+        "app/models.py": MODELS + "\n\nclass ProjectManager(models.Manager):\n" + method,
+    }
+    return lab.rules(before, after)
+
+
+def test_a_function_moved_into_a_class_as_a_method_is_not_read_again(lab: Lab) -> None:
+    """Python: a method's body resolves names as a module function's does (the class scope is
+    skipped), so the same body with an unused ``self`` in front decides the same."""
+    assert _nesting_move(lab, _as_method(LOOKUP)) == set()
+
+
+def test_a_method_moved_out_to_a_module_function_is_not_read_again(lab: Lab) -> None:
+    before = {"app/models.py": MODELS + "\n\nclass Keys:\n" + _as_method(LOOKUP)}
+    after: dict[str, str | None] = {
+        "app/models.py": MODELS + "\n\nclass Keys:\n    pass\n",
+        "app/api/keys.py": LOOKUP,
+    }
+    assert lab.rules(before, after) == set()
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        _as_method(LOOKUP.replace("accept_rw and ", "")),
+        _as_method(LOOKUP.replace("return None", "return self.default")),
+        _as_method(LOOKUP, "    @staticmethod\n    def for_api_key("),
+        _as_method(LOOKUP, "    def for_api_key(self, owner, "),
+        _as_method(LOOKUP, "    def for_api_key("),
+    ],
+    ids=["check-dropped", "self-read", "decorated", "parameter-added", "no-self"],
+)
+def test_a_nesting_move_that_changes_the_body_counts(lab: Lab, method: str) -> None:
+    """THREATS.md G46: only the same body with an unused leading ``self`` is a move."""
+    assert _nesting_move(lab, method)
