@@ -15,6 +15,7 @@ program decides (IDENTITY-RUBRIC.md, "behaviour-neutral edits"):
   only log; and the wording of log and error messages (``raise X("...")``, ``errors.New``).
   ``log.Fatal`` and ``log.Panic`` stop the program and are kept;
 - Go's ``fmt.Errorf("text")`` and ``errors.New("text")`` with one literal argument;
+- an arrow function's block body that says what an expression body says (``_v2_arrows``);
 - the spelling of Python string formatting: ``"a %s" % x``, ``f"a {x}"`` and
   ``"a {}".format(x)`` are one token and the tokens of ``x`` (``_v2_format``);
 - type annotations where the language erases them: Python parameters and return types that
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
+from provenance.classify._v2_arrows import expression_body
 from provenance.classify._v2_format import formatted
 
 #: (node type, normalised text, hash of the node types above it)
@@ -249,7 +251,7 @@ class Tokenizer:
         inner = hash((ctx, alias)) if alias else ctx
         if self._builds_message(child):
             self._messages.update(self._message_strings(child))
-        if self._formatting(child, ranges, ctx, out):
+        if self._formatting(child, ranges, ctx, out) or self._arrow(child, ranges, inner, out):
             return
         if kind in self.grammar.strings:
             self._emit(child, (kind, self._string(child), inner), out)
@@ -262,6 +264,23 @@ class Tokenizer:
             self._emit(child, (kind, text, ctx), out)
             return
         self._walk(child, ranges, inner, out)
+
+    def _arrow(
+        self, node: Node, ranges: Sequence[tuple[int, int]], inner: int, out: Tokens
+    ) -> bool:
+        """An arrow function whose block body is read as an expression body (``_v2_arrows``)."""
+        if node.type != "arrow_function" or self.grammar is not _JS:
+            return False
+        found = expression_body(node)
+        if found is None:
+            return False
+        body, expression = found
+        for n, part in enumerate(node.children):
+            if part.start_byte == body.start_byte and part.type == body.type:
+                self._visit(expression, 0, (expression,), ranges, inner, out)
+            else:
+                self._visit(part, n, node.children, ranges, inner, out)
+        return True
 
     def _formatting(
         self, node: Node, ranges: Sequence[tuple[int, int]], ctx: int, out: Tokens

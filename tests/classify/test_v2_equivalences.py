@@ -193,3 +193,56 @@ def test_a_method_moved_out_to_a_module_function_is_not_read_again(lab: Lab) -> 
 def test_a_nesting_move_that_changes_the_body_counts(lab: Lab, method: str) -> None:
     """THREATS.md G46: only the same body with an unused leading ``self`` is a move."""
     assert _nesting_move(lab, method)
+
+
+# --- JavaScript arrow bodies -----------------------------------------------------------------
+
+WEBAUTHN = """\
+export function decodeOptions(opts, decode) {
+    opts.publicKey.challenge = decode(opts.publicKey.challenge);
+    opts.publicKey.allowCredentials.forEach((credential) => credential.id = decode(credential.id));
+    const ids = opts.publicKey.allowCredentials.map((credential) => credential.id);
+    return ids;
+}
+"""
+JS_PATH = "static/js/webauthn_handler.js"
+FOR_EACH = "forEach((credential) => credential.id = decode(credential.id));"
+MAP = "map((credential) => credential.id);"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (
+            FOR_EACH,
+            "forEach((credential) => {\n        credential.id = decode(credential.id);\n    });",
+        ),
+        (MAP, "map((credential) => {\n        return credential.id;\n    });"),
+    ],
+    ids=["for-each-block", "return-block"],
+)
+def test_arrow_bodies_that_say_the_same_are_neutral(lab: Lab, old: str, new: str) -> None:
+    lab.repo.commit("handler", {JS_PATH: WEBAUTHN})
+    assert lab.rules({}, {JS_PATH: WEBAUTHN.replace(old, new)}) == set()
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (MAP, "map((credential) => {\n        credential.id;\n    });"),
+        (
+            FOR_EACH,
+            "forEach((credential) => {\n        credential.id = decode(credential.rawId);\n    });",
+        ),
+        (
+            FOR_EACH,
+            "forEach((credential) => {\n        credential.id = decode(credential.id);\n"
+            "        credential.type = 'public-key';\n    });",
+        ),
+    ],
+    ids=["map-drops-result", "other-expression", "more-statements"],
+)
+def test_arrow_bodies_that_may_differ_count(lab: Lab, old: str, new: str) -> None:
+    """``map`` reads what its callback returns: a block without ``return`` changes it."""
+    lab.repo.commit("handler", {JS_PATH: WEBAUTHN})
+    assert lab.rules({}, {JS_PATH: WEBAUTHN.replace(old, new)})
