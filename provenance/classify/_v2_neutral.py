@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from provenance.classify._locate import Line, numbered
 from provenance.classify._v2_tokens import GRAMMARS, Tokenizer, Tokens
@@ -33,6 +34,16 @@ _ADDED_IMPORTS_OK = frozenset({"go"})
 _UNUSED_IMPORTS_OK = frozenset({"go", "php", "java", "csharp"})
 #: At most this many hunks are compared; beyond it the change is judged as ``@1`` does.
 MAX_HUNKS = 200
+#: What the tokenizer (``_v2_tokens``) and the move finder (``_v2_moves``) treat as the same
+#: (decisions 0013 and 0019). Named in the ruleset digest: a build that judges differently
+#: says so there.
+EQUIVALENCES = (
+    "comments", "formatting", "trailing-commas", "optional-semicolons", "python-docstrings",
+    "quote-style", "pure-log-statements", "log-and-error-wording", "go-error-constructors",
+    "erased-type-annotations", "import-order", "python-string-formatting",
+    "php-global-function-imports", "arrow-expression-bodies", "whole-definition-moves",
+    "python-function-method-moves",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,16 @@ class Effective:
     def neutral(self) -> bool:
         """True when no hunk changes a token."""
         return not self.lines
+
+
+def neutral_document() -> dict[str, Any]:
+    """The stage's tables, for the ruleset digest."""
+    return {
+        "equivalences": list(EQUIVALENCES),
+        "added_imports_ok": sorted(_ADDED_IMPORTS_OK),
+        "unused_imports_ok": sorted(_UNUSED_IMPORTS_OK),
+        "max_hunks": MAX_HUNKS,
+    }
 
 
 def effective(change: FileChange) -> Effective | None:
