@@ -41,7 +41,8 @@ EQUIVALENCES = (
     "comments", "formatting", "trailing-commas", "optional-semicolons", "python-docstrings",
     "quote-style", "pure-log-statements", "log-and-error-wording", "go-error-constructors",
     "erased-type-annotations", "import-order", "python-string-formatting",
-    "php-global-function-imports", "arrow-expression-bodies", "whole-definition-moves",
+    "php-global-function-imports", "arrow-expression-bodies", "typescript-assertions",
+    "ruby-symbol-keys", "unread-exception-bindings", "whole-definition-moves",
     "python-function-method-moves",
 )  # fmt: skip
 

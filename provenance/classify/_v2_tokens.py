@@ -15,7 +15,9 @@ program decides (IDENTITY-RUBRIC.md, "behaviour-neutral edits"):
   only log; and the wording of log and error messages (``raise X("...")``, ``errors.New``).
   ``log.Fatal`` and ``log.Panic`` stop the program and are kept;
 - Go's ``fmt.Errorf("text")`` and ``errors.New("text")`` with one literal argument;
-- an arrow function's block body that says what an expression body says (``_v2_arrows``);
+- spellings the language defines as the same (``_v2_forms``): an arrow function's block body
+  that says what an expression body says, TypeScript assertions, Ruby's two symbol-key
+  spellings, exception bindings nothing reads;
 - the spelling of Python string formatting: ``"a %s" % x``, ``f"a {x}"`` and
   ``"a {}".format(x)`` are one token and the tokens of ``x`` (``_v2_format``);
 - type annotations where the language erases them: Python parameters and return types that
@@ -29,12 +31,13 @@ Anything the tokenizer does not understand stays a token, so unknown differences
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from provenance.classify._v2_arrows import expression_body
+from provenance.classify import _v2_forms as forms
 from provenance.classify._v2_format import formatted
 
 #: (node type, normalised text, hash of the node types above it)
@@ -208,6 +211,8 @@ class Tokenizer:
         self._aliases = dict(self.grammar.aliases)
         #: start byte -> text read instead (a definition's own name, for ``_v2_moves``)
         self.renamed: dict[int, str] = {}
+        #: how often each identifier occurs in this side's tree (read when first needed)
+        self._identifiers: Counter[bytes] | None = None
 
     def text(self, node: Node) -> str:
         """The node's source text."""
@@ -247,8 +252,14 @@ class Tokenizer:
             text = " ".join(self._import_words(child))
             out.imports.append((text, first, last))
             return
+        read_as = forms.transparent(self.language, child, self._unused)
+        if read_as is not None:
+            self._visit(read_as, 0, (read_as,), ranges, ctx, out)
+            return
         alias = self._aliases.get(kind, kind)
         inner = hash((ctx, alias)) if alias else ctx
+        if self._symbol_key(child, ranges, inner, out):
+            return
         if self._builds_message(child):
             self._messages.update(self._message_strings(child))
         if self._formatting(child, ranges, ctx, out) or self._arrow(child, ranges, inner, out):
@@ -265,13 +276,34 @@ class Tokenizer:
             return
         self._walk(child, ranges, inner, out)
 
+    def _unused(self, name: Node) -> bool:
+        """True when the identifier ``name`` occurs nowhere else in this side's tree."""
+        if self._identifiers is None:
+            root = name
+            while root.parent is not None:
+                root = root.parent
+            self._identifiers = forms.identifier_counts(root)
+        return self._identifiers[name.text or b""] <= 1
+
+    def _symbol_key(
+        self, pair: Node, ranges: Sequence[tuple[int, int]], inner: int, out: Tokens
+    ) -> bool:
+        """A Ruby hash pair with a symbol key, read the same in both spellings (``_v2_forms``)."""
+        name = forms.symbol_key(self.language, pair, self.text)
+        key = pair.child_by_field_name("key")
+        if name is None or key is None:
+            return False
+        self._emit(key, ("<symbol-key>", name, inner), out)
+        for n, part in enumerate(pair.children):
+            if part.is_named and part.start_byte != key.start_byte:
+                self._visit(part, n, pair.children, ranges, inner, out)
+        return True
+
     def _arrow(
         self, node: Node, ranges: Sequence[tuple[int, int]], inner: int, out: Tokens
     ) -> bool:
-        """An arrow function whose block body is read as an expression body (``_v2_arrows``)."""
-        if node.type != "arrow_function" or self.grammar is not _JS:
-            return False
-        found = expression_body(node)
+        """An arrow function whose block body is read as an expression body (``_v2_forms``)."""
+        found = forms.expression_body(self.language, node)
         if found is None:
             return False
         body, expression = found
@@ -317,6 +349,8 @@ class Tokenizer:
             return True
         if kind == ";" and g.optional_semicolons:
             return True
+        if forms.dropped(self.language, node, self._unused):
+            return True  # an exception binding nothing reads
         parent = node.parent
         if not node.is_named and parent is not None and self._aliases.get(parent.type) == "":
             return True  # punctuation of a transparent level: import ( ... ) in Go

@@ -246,3 +246,112 @@ def test_arrow_bodies_that_may_differ_count(lab: Lab, old: str, new: str) -> Non
     """``map`` reads what its callback returns: a block without ``return`` changes it."""
     lab.repo.commit("handler", {JS_PATH: WEBAUTHN})
     assert lab.rules({}, {JS_PATH: WEBAUTHN.replace(old, new)})
+
+
+# --- other spellings a language defines as the same ------------------------------------------
+
+SESSIONS = """\
+class SessionsController < ApplicationController
+  def create
+    user = User.authenticate(params[:email], params[:password])
+    session[:user_id] = user.id
+    cookies.encrypted[:remember] = { :value => user.remember_token, :httponly => true }
+    redirect_to root_path
+  rescue AuthError => e
+    redirect_to login_path
+  end
+end
+"""
+RB_PATH = "app/controllers/sessions_controller.rb"
+COOKIE = "{ :value => user.remember_token, :httponly => true }"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (COOKIE, "{ value: user.remember_token, httponly: true }"),
+        ("  rescue AuthError => e\n", "  rescue AuthError\n"),
+    ],
+    ids=["symbol-keys", "unread-rescue-binding"],
+)
+def test_ruby_spellings_of_the_same_program_are_neutral(lab: Lab, old: str, new: str) -> None:
+    lab.repo.commit("controller", {RB_PATH: SESSIONS})
+    assert lab.rules({}, {RB_PATH: SESSIONS.replace(old, new)}) == set()
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (COOKIE, '{ "value" => user.remember_token, "httponly" => true }'),
+        (COOKIE, "{ value: user.remember_token, httponly: false }"),
+        ("  rescue AuthError => e\n", "  rescue => e\n"),
+    ],
+    ids=["string-keys", "other-value", "other-exceptions"],
+)
+def test_ruby_spellings_that_differ_count(lab: Lab, old: str, new: str) -> None:
+    """String keys are not symbols; a binding read elsewhere is kept (THREATS.md G46)."""
+    lab.repo.commit("controller", {RB_PATH: SESSIONS})
+    assert lab.rules({}, {RB_PATH: SESSIONS.replace(old, new)})
+
+
+def test_a_rescue_binding_that_is_read_is_kept(lab: Lab) -> None:
+    source = SESSIONS.replace("redirect_to login_path\n", "redirect_to login_path(e.message)\n")
+    lab.repo.commit("controller", {RB_PATH: source})
+    assert lab.rules({}, {RB_PATH: source.replace(" => e\n", "\n")})
+
+
+GUARD = """\
+export function requireUser(req: Request, res: Response, next: NextFunction) {
+    try {
+        const user = verifySession(req.cookies.session as string);
+        (req as AuthedRequest).user = user!;
+        next();
+    } catch (err) {
+        res.status(401).end();
+    }
+}
+"""
+TS_PATH = "src/middleware/auth.ts"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("req.cookies.session as string", "req.cookies.session"),
+        ("user!;", "user;"),
+        ("} catch (err) {", "} catch {"),
+    ],
+    ids=["as", "non-null", "unread-catch-binding"],
+)
+def test_erased_typescript_and_unread_catch_bindings_are_neutral(
+    lab: Lab, old: str, new: str
+) -> None:
+    lab.repo.commit("guard", {TS_PATH: GUARD})
+    assert lab.rules({}, {TS_PATH: GUARD.replace(old, new)}) == set()
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("req.cookies.session as string", "req.cookies.token as string"),
+        ("(req as AuthedRequest).user", "req.user"),
+        ("        res.status(401).end();\n", "        res.status(401).send(String(err));\n"),
+    ],
+    ids=["other-expression", "parentheses-kept", "binding-read"],
+)
+def test_typescript_changes_count(lab: Lab, old: str, new: str) -> None:
+    lab.repo.commit("guard", {TS_PATH: GUARD})
+    assert lab.rules({}, {TS_PATH: GUARD.replace(old, new)})
+
+
+def test_python_unread_except_binding_is_neutral(lab: Lab) -> None:
+    view = TRANSPORT.replace(
+        "    return requests.post(channel.url, json=payload, headers=headers)\n",
+        "    try:\n        return requests.post(channel.url, json=payload, headers=headers)\n"
+        "    except requests.Timeout as error:\n        return None\n",
+    )
+    lab.repo.commit("transport", {PATH: view})
+    assert lab.rules({}, {PATH: view.replace(" as error:", ":")}) == set()
+    lab.repo.commit("again", {PATH: view})
+    read = view.replace("        return None\n", "        return str(error)\n")
+    assert lab.rules({}, {PATH: read.replace(" as error:", ":")})
