@@ -12,7 +12,7 @@
 - An exception binding nothing reads: ``rescue Foo => e`` (Ruby), ``except Foo as e``
   (Python) and ``catch (e)`` (JavaScript) are ``rescue Foo``, ``except Foo`` and ``catch``
   when the name occurs nowhere else in the file's syntax tree (comments do not count,
-  interpolations do).
+  interpolations and property names do).
 """
 
 from __future__ import annotations
@@ -124,14 +124,19 @@ def symbol_key(language: str, pair: Node, text: Callable[[Node], str]) -> str | 
 
 
 def identifier_counts(root: Node) -> Counter[bytes]:
-    """How often each identifier occurs in a tree (comments are not identifiers)."""
+    """How often each word occurs as a leaf of a tree, comments left out.
+
+    Every kind of leaf counts, not only identifiers: JavaScript's shorthand property
+    ``{ err }`` reads the binding through a ``shorthand_property_identifier``, and counting
+    more leaves only keeps more bindings (fail closed).
+    """
     counts: Counter[bytes] = Counter()
     stack = [root]
     while stack:
         node = stack.pop()
         if node.child_count == 0:
-            if node.type == "identifier" and node.text is not None:
+            if "comment" not in node.type and node.text is not None:
                 counts[node.text] += 1
-        else:
+        elif "comment" not in node.type:
             stack.extend(node.children)
     return counts

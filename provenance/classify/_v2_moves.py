@@ -316,9 +316,8 @@ def _read_as_function(method: Node, tokenizer: Tokenizer, found: _Side) -> None:
     finally:
         del tokenizer.renamed[name.start_byte]
     opening = next((i for i, key in enumerate(keys) if key[0] == "("), None)
-    if opening is None or keys[opening + 1 : opening + 2] != [
-        ("identifier", own, keys[opening + 1][2])
-    ]:
+    first = keys[opening + 1] if opening is not None and opening + 1 < len(keys) else None
+    if opening is None or first is None or first[:2] != ("identifier", own):
         return
     cut = 2 if keys[opening + 2 : opening + 3] and keys[opening + 2][0] == "," else 1
     del keys[opening + 1 : opening + 1 + cut]

@@ -355,3 +355,10 @@ def test_python_unread_except_binding_is_neutral(lab: Lab) -> None:
     lab.repo.commit("again", {PATH: view})
     read = view.replace("        return None\n", "        return str(error)\n")
     assert lab.rules({}, {PATH: read.replace(" as error:", ":")})
+
+
+def test_a_catch_binding_read_as_a_shorthand_property_is_kept(lab: Lab) -> None:
+    """``{ err }`` reads ``err``: without the binding it names another variable."""
+    source = GUARD.replace("res.status(401).end();", "res.status(401).json({ err });")
+    lab.repo.commit("guard", {TS_PATH: source})
+    assert lab.rules({}, {TS_PATH: source.replace("} catch (err) {", "} catch {")})
