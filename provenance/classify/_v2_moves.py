@@ -292,7 +292,8 @@ def _read_as_function(method: Node, tokenizer: Tokenizer, found: _Side) -> None:
     A method's body resolves free names as a module function's does (Python skips the class
     scope), so the same body, under any name, with a leading parameter the body never reads,
     decides the same as a module function. Decorated methods (``@staticmethod``,
-    ``@property``) are not read so: their decorators change how they are called.
+    ``@property``) are not read so: their decorators change how they are called; nor bodies
+    naming ``super``, ``__class__`` or a private ``__name`` (``_class_bound``).
     """
     parameters = method.child_by_field_name("parameters")
     name = method.child_by_field_name("name")
@@ -302,6 +303,8 @@ def _read_as_function(method: Node, tokenizer: Tokenizer, found: _Side) -> None:
     if not named or named[0].type != "identifier":
         return
     own = tokenizer.text(named[0])
+    if any(_class_bound(tokenizer.text(leaf)) for leaf in leaves(method)):
+        return  # zero-argument ``super()``, ``__class__`` or a mangled ``__name``
     if any(
         leaf.type == "identifier"
         and leaf.start_byte != named[0].start_byte
@@ -322,6 +325,15 @@ def _read_as_function(method: Node, tokenizer: Tokenizer, found: _Side) -> None:
     cut = 2 if keys[opening + 2 : opening + 3] and keys[opening + 2][0] == "," else 1
     del keys[opening + 1 : opening + 1 + cut]
     found.as_functions.append((tuple(keys), span))
+
+
+def _class_bound(word: str) -> bool:
+    """Names whose meaning inside a class body differs from a module's: ``super`` (it reads
+    the class and the first argument), ``__class__``, and private names Python mangles to
+    ``_Class__name``."""
+    return word in ("super", "__class__") or (
+        word.startswith("__") and not word.endswith("__") and word[2:3].isidentifier()
+    )
 
 
 def _wrapper(node: Node) -> Node:

@@ -155,8 +155,8 @@ def _as_method(function: str, header: str = "    def for_api_key(self, ") -> str
     return body.replace("    def lookup_project(", header, 1)
 
 
-def _nesting_move(lab: Lab, method: str) -> set[str]:
-    before = {"app/api/auth.py": "import json\n\n\n" + LOOKUP, "app/models.py": MODELS}
+def _nesting_move(lab: Lab, method: str, function: str = LOOKUP) -> set[str]:
+    before = {"app/api/auth.py": "import json\n\n\n" + function, "app/models.py": MODELS}
     after: dict[str, str | None] = {
         "app/api/auth.py": "import json\n",
         "app/models.py": MODELS + "\n\nclass ProjectManager(models.Manager):\n" + method,
@@ -193,6 +193,18 @@ def test_a_method_moved_out_to_a_module_function_is_not_read_again(lab: Lab) -> 
 def test_a_nesting_move_that_changes_the_body_counts(lab: Lab, method: str) -> None:
     """THREATS.md G46: only the same body with an unused leading ``self`` is a move."""
     assert _nesting_move(lab, method)
+
+
+@pytest.mark.parametrize(
+    "ending",
+    ["return __fallback(api_key)", "return super().get(api_key)"],
+    ids=["mangled", "super"],
+)
+def test_a_body_whose_names_mean_otherwise_in_a_class_counts(lab: Lab, ending: str) -> None:
+    """Inside a class ``__name`` is mangled and ``super()`` reads the class: same tokens,
+    other meaning."""
+    function = LOOKUP.replace("return None", ending)
+    assert _nesting_move(lab, _as_method(function), function)
 
 
 # --- JavaScript arrow bodies -----------------------------------------------------------------
