@@ -290,7 +290,7 @@ class Tokenizer:
     ) -> bool:
         """A Ruby hash pair with a symbol key, read the same in both spellings (``_v2_forms``)."""
         name = forms.symbol_key(self.language, pair, self.text)
-        key = pair.child_by_field_name("key")
+        key = pair.child_by_field_name("key") if name is not None else None
         if name is None or key is None:
             return False
         self._emit(key, ("<symbol-key>", name, inner), out)
