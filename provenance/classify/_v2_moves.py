@@ -265,21 +265,19 @@ def _module_function_name(node: Node) -> Node | None:
 
 
 def _methods(node: Node) -> Iterator[Node]:
-    """Python methods at ``node`` (a method itself, or the undecorated methods of a class)."""
-    if node.type == "function_definition" and _is_method(node):
-        yield node
-    elif node.type == "class_definition":
-        body = node.child_by_field_name("body")
-        for child in body.children if body is not None else ():
-            if child.type == "function_definition" and len(_span(child)) >= MIN_LINES:
-                yield child
+    """The undecorated methods of a Python class that is wholly added or wholly removed.
 
-
-def _is_method(node: Node) -> bool:
-    block = node.parent
-    return (
-        block is not None and block.parent is not None and block.parent.type == "class_definition"
-    )
+    Only such classes: a method added to a class that stays changes what the class's
+    instances do (it may override a base class's method, a permission check among them),
+    and so does a method taken out of one; a class that comes or goes whole acts only
+    through the code naming it, which is judged where it changed.
+    """
+    if node.type != "class_definition":
+        return
+    body = node.child_by_field_name("body")
+    for child in body.children if body is not None else ():
+        if child.type == "function_definition" and len(_span(child)) >= MIN_LINES:
+            yield child
 
 
 def _span(node: Node) -> range:
@@ -325,6 +323,7 @@ def _read_as_function(method: Node, tokenizer: Tokenizer, found: _Side) -> None:
     cut = 2 if keys[opening + 2 : opening + 3] and keys[opening + 2][0] == "," else 1
     del keys[opening + 1 : opening + 1 + cut]
     found.as_functions.append((tuple(keys), span))
+    found.spans.append(span)  # the function it was or becomes may be this long
 
 
 def _class_bound(word: str) -> bool:

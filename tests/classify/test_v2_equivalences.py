@@ -172,11 +172,22 @@ def test_a_function_moved_into_a_class_as_a_method_is_not_read_again(lab: Lab) -
 
 def test_a_method_moved_out_to_a_module_function_is_not_read_again(lab: Lab) -> None:
     before = {"app/models.py": MODELS + "\n\nclass Keys:\n" + _as_method(LOOKUP)}
-    after: dict[str, str | None] = {
-        "app/models.py": MODELS + "\n\nclass Keys:\n    pass\n",
-        "app/api/keys.py": LOOKUP,
-    }
+    after: dict[str, str | None] = {"app/models.py": MODELS, "app/api/keys.py": LOOKUP}
     assert lab.rules(before, after) == set()
+
+
+def test_a_method_added_to_or_taken_from_a_class_that_stays_counts(lab: Lab) -> None:
+    """The class's instances now run (or no longer run) that method: it may override a base
+    class's check (THREATS.md G46)."""
+    keys = "\n\nclass Keys(BaseKeys):\n    kind = 'api'\n"
+    before = {"app/api/auth.py": "import json\n\n\n" + LOOKUP, "app/models.py": MODELS + keys}
+    after: dict[str, str | None] = {
+        "app/api/auth.py": "import json\n",
+        "app/models.py": MODELS + keys + _as_method(LOOKUP),
+    }
+    assert lab.rules(before, after)
+    before = {"app/models.py": MODELS + keys + _as_method(LOOKUP)}
+    assert lab.rules(before, {"app/models.py": MODELS + keys, "app/api/keys.py": LOOKUP})
 
 
 @pytest.mark.parametrize(
