@@ -15,6 +15,12 @@ name is kept, since renaming one can stop it overriding a check. A definition th
 otherwise (a decorator dropped, a check edited) has other tokens and is judged like any other
 change, as are statements moved between functions: where a statement runs decides what it
 guards.
+
+In Python a module function may also become a method, or a method a module function, under
+any name (decision 0019): a method's body resolves free names as a module function's does
+(the class scope is skipped), so the same body tokens behind a leading parameter the body
+never reads (``self``) decide the same. Undecorated methods only; in Ruby, where bare names
+resolve on ``self``, and in the other languages, the method is judged.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from provenance.classify._locate import numbered
-from provenance.classify._v2_tokens import GRAMMARS, Key, Tokenizer
+from provenance.classify._v2_tokens import GRAMMARS, Key, Tokenizer, leaves
 from provenance.classify.syntax import MAX_PARSE_BYTES, language_of, parse
 from provenance.models import FileChange
 
@@ -63,6 +69,10 @@ class _Side:
     spans: list[range] = field(default_factory=list)
     #: every import of this side's whole source (what a move source already imported)
     all_imports: set[str] = field(default_factory=set)
+    #: keys of the module-level functions among ``definitions``
+    functions: set[tuple[Key, ...]] = field(default_factory=set)
+    #: Python methods read as module functions (``_nested``), with their spans
+    as_functions: list[tuple[tuple[Key, ...], range]] = field(default_factory=list)
 
 
 def moved_lines(changes: Sequence[FileChange]) -> dict[tuple[str, str], set[int]]:
@@ -73,31 +83,53 @@ def moved_lines(changes: Sequence[FileChange]) -> dict[tuple[str, str], set[int]
     try:
         olds = [s for c in candidates for s in _sides(c, "old", None)]
         sizes = {len(span) for s in olds for span in s.spans}
-        news = [s for c in candidates for s in _sides(c, "new", sizes)]
+        methods = any(s.functions for s in olds)  # a function can only become a method then
+        news = [s for c in candidates for s in _sides(c, "new", sizes, methods)]
     except RecursionError:
         return {}  # nesting deeper than the walk goes: no move is shown
     sides = olds + news
     removed = {key for s in sides if s.side == "old" for key, _ in s.definitions}
     added = {key for s in sides if s.side == "new" for key, _ in s.definitions}
     moved = removed & added
-    if not moved:
+    nested = _nested(olds, news)
+    if not moved and not nested:
         return {}
     out: dict[tuple[str, str], set[int]] = {}
-    sources = [s for s in sides if s.side == "old" and any(k in moved for k, _ in s.definitions)]
+    hits = {id(s): _hits(s, moved, nested) for s in sides}
+    sources = [s for s in sides if s.side == "old" and hits[id(s)]]
     carried = set().union(*(s.all_imports for s in sources)) if sources else set()
     gone = {text for s in sides if s.side == "old" for text, _ in s.imports}
     came = {text for s in sides if s.side == "new" for text, _ in s.imports}
     for s in sides:
         lines = out.setdefault((s.path, s.side), set())
-        for key, span in s.definitions:
-            if key in moved:
-                lines.update(span)
-        receives = s.side == "new" and any(k in moved for k, _ in s.definitions)
+        lines |= hits[id(s)]
+        receives = s.side == "new" and bool(hits[id(s)])
         for text, span in s.imports:
             other = came if s.side == "old" else gone
             if text in other or (receives and text in carried):
                 lines.update(span)
     return {k: v for k, v in out.items() if v}
+
+
+def _nested(olds: Sequence[_Side], news: Sequence[_Side]) -> set[tuple[Key, ...]]:
+    """Keys of module functions that became methods, or methods that became functions."""
+    functions_old = {k for s in olds for k in s.functions}
+    functions_new = {k for s in news for k in s.functions}
+    methods_old = {k for s in olds for k, _ in s.as_functions}
+    methods_new = {k for s in news for k, _ in s.as_functions}
+    return (functions_old & methods_new) | (methods_old & functions_new)
+
+
+def _hits(s: _Side, moved: set[tuple[Key, ...]], nested: set[tuple[Key, ...]]) -> set[int]:
+    """Lines of ``s``'s definitions that only moved (whole, or between module and class)."""
+    lines: set[int] = set()
+    for key, span in s.definitions:
+        if key in moved or (key in nested and key in s.functions):
+            lines.update(span)
+    for key, span in s.as_functions:
+        if key in nested:
+            lines.update(span)
+    return lines
 
 
 def _blocks(change: FileChange) -> set[str]:
@@ -113,7 +145,9 @@ def _blocks(change: FileChange) -> set[str]:
     return out
 
 
-def _sides(change: FileChange, which: str, sizes: set[int] | None) -> Iterator[_Side]:
+def _sides(
+    change: FileChange, which: str, sizes: set[int] | None, methods: bool = True
+) -> Iterator[_Side]:
     """Side ``which`` of a code change, with its whole definitions within the changed lines.
 
     With ``sizes``, only definitions of those line counts are read (a moved definition keeps
@@ -142,20 +176,22 @@ def _sides(change: FileChange, which: str, sizes: set[int] | None) -> Iterator[_
         whole = change.hunks == () or (side == "new" and change.old_mode == "000000")
         whole = whole or (side == "old" and change.new_mode == "000000")
         changed = None if whole else {n for s, n, _ in lines if s == side}
-        _collect(tree.root_node, language, tokenizer, changed, found, sizes)
+        _collect(tree.root_node, (language, methods), tokenizer, changed, found, sizes)
         yield found
 
 
 def _collect(
     root: Node,
-    language: str,
+    reading: tuple[str, bool],
     tokenizer: Tokenizer,
     changed: set[int] | None,
     found: _Side,
     sizes: set[int] | None,
 ) -> None:
     """Outermost definitions and imports whose lines are all ``changed`` (``None``: all), and
-    the file's top-level imports. Only nodes that overlap changed lines are walked."""
+    the file's top-level imports. Only nodes that overlap changed lines are walked.
+    ``reading`` is the language and whether Python methods are also read as functions."""
+    language, methods = reading
 
     def inside(span: range) -> bool:
         return changed is None or changed.issuperset(span)
@@ -179,6 +215,9 @@ def _collect(
             continue
         if node.type in kinds and len(span) >= MIN_LINES and inside(span):
             found.spans.append(span)
+            if language == "python" and methods:
+                for method in _methods(node):
+                    _read_as_function(method, tokenizer, found)
             if sizes is not None and len(span) not in sizes:
                 continue
             name = _module_function_name(node)
@@ -186,6 +225,8 @@ def _collect(
                 tokenizer.renamed[name.start_byte] = "<name>"
             tokens = tokenizer.tokens(_wrapper(node), [(span.start, span.stop - 1)])
             found.definitions.append((tuple(tokens.keys), span))
+            if name is not None:
+                found.functions.add(tuple(tokens.keys))
             continue
         stack.extend(node.children)
 
@@ -221,6 +262,77 @@ def _module_function_name(node: Node) -> Node | None:
     if function.type not in _FUNCTIONS or parent is None or parent.type not in _MODULES:
         return None
     return function.child_by_field_name("name")
+
+
+def _methods(node: Node) -> Iterator[Node]:
+    """The undecorated methods of a Python class that is wholly added or wholly removed.
+
+    Only such classes: a method added to a class that stays changes what the class's
+    instances do (it may override a base class's method, a permission check among them),
+    and so does a method taken out of one; a class that comes or goes whole acts only
+    through the code naming it, which is judged where it changed.
+    """
+    if node.type != "class_definition":
+        return
+    body = node.child_by_field_name("body")
+    for child in body.children if body is not None else ():
+        if child.type == "function_definition" and len(_span(child)) >= MIN_LINES:
+            yield child
+
+
+def _span(node: Node) -> range:
+    return range(node.start_point[0] + 1, node.end_point[0] + 2)
+
+
+def _read_as_function(method: Node, tokenizer: Tokenizer, found: _Side) -> None:
+    """A Python method's tokens as the module function it would be without ``self``.
+
+    A method's body resolves free names as a module function's does (Python skips the class
+    scope), so the same body, under any name, with a leading parameter the body never reads,
+    decides the same as a module function. Decorated methods (``@staticmethod``,
+    ``@property``) are not read so: their decorators change how they are called; nor bodies
+    naming ``super``, ``__class__`` or a private ``__name`` (``_class_bound``).
+    """
+    parameters = method.child_by_field_name("parameters")
+    name = method.child_by_field_name("name")
+    if parameters is None or name is None:
+        return
+    named = [c for c in parameters.children if c.is_named and "comment" not in c.type]
+    if not named or named[0].type != "identifier":
+        return
+    own = tokenizer.text(named[0])
+    if any(_class_bound(tokenizer.text(leaf)) for leaf in leaves(method)):
+        return  # zero-argument ``super()``, ``__class__`` or a mangled ``__name``
+    if any(
+        leaf.type == "identifier"
+        and leaf.start_byte != named[0].start_byte
+        and tokenizer.text(leaf) == own
+        for leaf in leaves(method)
+    ):
+        return  # the body reads ``self``: it depends on the class it is in
+    span = _span(method)
+    tokenizer.renamed[name.start_byte] = "<name>"
+    try:
+        keys = list(tokenizer.tokens(_wrapper(method), [(span.start, span.stop - 1)]).keys)
+    finally:
+        del tokenizer.renamed[name.start_byte]
+    opening = next((i for i, key in enumerate(keys) if key[0] == "("), None)
+    first = keys[opening + 1] if opening is not None and opening + 1 < len(keys) else None
+    if opening is None or first is None or first[:2] != ("identifier", own):
+        return
+    cut = 2 if keys[opening + 2 : opening + 3] and keys[opening + 2][0] == "," else 1
+    del keys[opening + 1 : opening + 1 + cut]
+    found.as_functions.append((tuple(keys), span))
+    found.spans.append(span)  # the function it was or becomes may be this long
+
+
+def _class_bound(word: str) -> bool:
+    """Names whose meaning inside a class body differs from a module's: ``super`` (it reads
+    the class and the first argument), ``__class__``, and private names Python mangles to
+    ``_Class__name``."""
+    return word in ("super", "__class__") or (
+        word.startswith("__") and not word.endswith("__") and word[2:3].isidentifier()
+    )
 
 
 def _wrapper(node: Node) -> Node:

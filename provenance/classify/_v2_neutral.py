@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from provenance.classify._locate import Line, numbered
 from provenance.classify._v2_tokens import GRAMMARS, Tokenizer, Tokens
@@ -33,6 +34,17 @@ _ADDED_IMPORTS_OK = frozenset({"go"})
 _UNUSED_IMPORTS_OK = frozenset({"go", "php", "java", "csharp"})
 #: At most this many hunks are compared; beyond it the change is judged as ``@1`` does.
 MAX_HUNKS = 200
+#: What the tokenizer (``_v2_tokens``) and the move finder (``_v2_moves``) treat as the same
+#: (decisions 0013 and 0019). Named in the ruleset digest: a build that judges differently
+#: says so there.
+EQUIVALENCES = (
+    "comments", "formatting", "trailing-commas", "optional-semicolons", "python-docstrings",
+    "quote-style", "pure-log-statements", "log-and-error-wording", "go-error-constructors",
+    "erased-type-annotations", "import-order", "python-string-formatting",
+    "php-global-function-imports", "arrow-expression-bodies", "typescript-assertions",
+    "ruby-symbol-keys", "unread-exception-bindings", "whole-definition-moves",
+    "python-function-method-moves",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,16 @@ class Effective:
     def neutral(self) -> bool:
         """True when no hunk changes a token."""
         return not self.lines
+
+
+def neutral_document() -> dict[str, Any]:
+    """The stage's tables, for the ruleset digest."""
+    return {
+        "equivalences": list(EQUIVALENCES),
+        "added_imports_ok": sorted(_ADDED_IMPORTS_OK),
+        "unused_imports_ok": sorted(_UNUSED_IMPORTS_OK),
+        "max_hunks": MAX_HUNKS,
+    }
 
 
 def effective(change: FileChange) -> Effective | None:
@@ -146,6 +168,8 @@ def _import_lines(
         harmless |= {t for t in added if not re.match(r"[_.]\s", t.split(" ", 1)[-1] + " ")}
     if language in _UNUSED_IMPORTS_OK and sources[0] is not None:
         harmless |= {t for t in removed if _unused(t, sources[0])}
+    if language == "php":
+        harmless |= {t for t in removed if _global_function_import(t, sources)}
     if language in ("typescript", "tsx"):
         harmless |= {t for t in (*removed, *added) if t.startswith("import type ")}
     out: set[tuple[str, int]] = set()
@@ -163,6 +187,33 @@ def _unused(statement: str, source: str) -> bool:
         return False
     name = words[-1]
     return len(re.findall(rf"(?<![\w$]){re.escape(name)}(?!\w)", source)) <= 1
+
+
+def _global_function_import(statement: str, sources: tuple[str | None, str | None]) -> bool:
+    """``use function name;`` of a global function, where the file defines no such function.
+
+    PHP resolves an unqualified function call in namespace ``NS`` to ``NS\\name`` when that
+    function is defined, else to the global ``name`` (a class name has no such fallback). The
+    import pins the global function; without it the call falls back to the same function
+    unless ``NS\\name`` exists. A definition of that name in this file (any side) refuses; one
+    in another file is the residual risk decision 0019 accepts.
+    """
+    match = re.fullmatch(r"use function (?:\\ )?(\w+)", statement)
+    if match is None:
+        return False
+    name = match.group(1).lower()
+    for source in sources:
+        if source is None:
+            return False
+        tree = parse(source.encode("utf-8", "surrogateescape"), "php")
+        stack = [tree.root_node]
+        while stack:  # functions, not methods: a method is never called as ``name()``
+            node = stack.pop()
+            found = node.child_by_field_name("name") if node.type == "function_definition" else None
+            if found is not None and (found.text or b"").decode("utf-8", "replace").lower() == name:
+                return False
+            stack.extend(node.children)
+    return True
 
 
 def _texts(

@@ -20,6 +20,7 @@ from provenance.classify._ruleset import (
 )
 from provenance.classify._v2_additions import ADDED_CONTENT, ADDED_PATHS, widened
 from provenance.classify._v2_deps import deps_document
+from provenance.classify._v2_neutral import neutral_document
 from provenance.classify._v2_outbound_words import outbound_document
 from provenance.classify._v2_scope import SCOPE_KINDS, scope_document
 from provenance.classify._v2_templates import templates_document
@@ -50,6 +51,7 @@ def _stages() -> dict[str, Any]:
     """The JSON-ready description of ``@2``'s stages (hashed into the digest)."""
     return {
         "scope": scope_document(),
+        "neutral": neutral_document(),
         "templates": templates_document(),
         "dependencies": deps_document(),
         "workflows": workflows_document(),

@@ -15,6 +15,11 @@ program decides (IDENTITY-RUBRIC.md, "behaviour-neutral edits"):
   only log; and the wording of log and error messages (``raise X("...")``, ``errors.New``).
   ``log.Fatal`` and ``log.Panic`` stop the program and are kept;
 - Go's ``fmt.Errorf("text")`` and ``errors.New("text")`` with one literal argument;
+- spellings the language defines as the same (``_v2_forms``): an arrow function's block body
+  that says what an expression body says, TypeScript assertions, Ruby's two symbol-key
+  spellings, exception bindings nothing reads;
+- the spelling of Python string formatting: ``"a %s" % x``, ``f"a {x}"`` and
+  ``"a {}".format(x)`` are one token and the tokens of ``x`` (``_v2_format``);
 - type annotations where the language erases them: Python parameters and return types that
   name no call, ``Annotated`` or ``Depends`` (FastAPI reads those), TypeScript annotations
   outside constructors (dependency injection reads those), interfaces and type aliases;
@@ -26,10 +31,14 @@ Anything the tokenizer does not understand stays a token, so unknown differences
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
+
+from provenance.classify import _v2_forms as forms
+from provenance.classify._v2_format import formatted
 
 #: (node type, normalised text, hash of the node types above it)
 Key = tuple[str, str, int]
@@ -202,6 +211,8 @@ class Tokenizer:
         self._aliases = dict(self.grammar.aliases)
         #: start byte -> text read instead (a definition's own name, for ``_v2_moves``)
         self.renamed: dict[int, str] = {}
+        #: how often each identifier occurs in this side's tree (read when first needed)
+        self._identifiers: Counter[bytes] | None = None
 
     def text(self, node: Node) -> str:
         """The node's source text."""
@@ -216,35 +227,107 @@ class Tokenizer:
     def _walk(self, node: Node, ranges: Sequence[tuple[int, int]], ctx: int, out: Tokens) -> None:
         children = node.children
         for n, child in enumerate(children):
-            first, last = child.start_point[0] + 1, child.end_point[0] + 1
-            if not any(first <= hi and last >= lo for lo, hi in ranges):
-                continue
-            kind = child.type
-            if "comment" in kind and not _DIRECTIVE.match(self.text(child)):
-                self._drop(child, out)
-                continue
-            if self._skipped(child, n, children):
-                self._drop(child, out)
-                continue
-            if kind in self.grammar.imports:
-                text = " ".join(self._import_words(child))
-                out.imports.append((text, first, last))
-                continue
-            alias = self._aliases.get(kind, kind)
-            inner = hash((ctx, alias)) if alias else ctx
-            if self._builds_message(child):
-                self._messages.update(self._message_strings(child))
-            if kind in self.grammar.strings:
-                self._emit(child, (kind, self._string(child), inner), out)
-                continue
-            if self.language == "go" and self._go_error(child):
-                self._emit(child, ("go-error", _MESSAGE, inner), out)
-                continue
-            if child.child_count == 0:
-                text = self.renamed.get(child.start_byte) or self.text(child)
-                self._emit(child, (kind, text, ctx), out)
-                continue
-            self._walk(child, ranges, inner, out)
+            self._visit(child, n, children, ranges, ctx, out)
+
+    def _visit(
+        self,
+        child: Node,
+        n: int,
+        children: Sequence[Node],
+        ranges: Sequence[tuple[int, int]],
+        ctx: int,
+        out: Tokens,
+    ) -> None:
+        first, last = child.start_point[0] + 1, child.end_point[0] + 1
+        if not any(first <= hi and last >= lo for lo, hi in ranges):
+            return
+        kind = child.type
+        if "comment" in kind and not _DIRECTIVE.match(self.text(child)):
+            self._drop(child, out)
+            return
+        if self._skipped(child, n, children):
+            self._drop(child, out)
+            return
+        if kind in self.grammar.imports:
+            text = " ".join(self._import_words(child))
+            out.imports.append((text, first, last))
+            return
+        read_as = forms.transparent(self.language, child, self._unused)
+        if read_as is not None:
+            self._visit(read_as, 0, (read_as,), ranges, ctx, out)
+            return
+        alias = self._aliases.get(kind, kind)
+        inner = hash((ctx, alias)) if alias else ctx
+        if self._symbol_key(child, ranges, inner, out):
+            return
+        if self._builds_message(child):
+            self._messages.update(self._message_strings(child))
+        if self._formatting(child, ranges, ctx, out) or self._arrow(child, ranges, inner, out):
+            return
+        if kind in self.grammar.strings:
+            self._emit(child, (kind, self._string(child), inner), out)
+            return
+        if self.language == "go" and self._go_error(child):
+            self._emit(child, ("go-error", _MESSAGE, inner), out)
+            return
+        if child.child_count == 0:
+            text = self.renamed.get(child.start_byte) or self.text(child)
+            self._emit(child, (kind, text, ctx), out)
+            return
+        self._walk(child, ranges, inner, out)
+
+    def _unused(self, name: Node) -> bool:
+        """True when the identifier ``name`` occurs nowhere else in this side's tree."""
+        if self._identifiers is None:
+            root = name
+            while root.parent is not None:
+                root = root.parent
+            self._identifiers = forms.identifier_counts(root)
+        return self._identifiers[name.text or b""] <= 1
+
+    def _symbol_key(
+        self, pair: Node, ranges: Sequence[tuple[int, int]], inner: int, out: Tokens
+    ) -> bool:
+        """A Ruby hash pair with a symbol key, read the same in both spellings (``_v2_forms``)."""
+        name = forms.symbol_key(self.language, pair, self.text)
+        key = pair.child_by_field_name("key") if name is not None else None
+        if name is None or key is None:
+            return False
+        self._emit(key, ("<symbol-key>", name, inner), out)
+        for n, part in enumerate(pair.children):
+            if part.is_named and part.start_byte != key.start_byte:
+                self._visit(part, n, pair.children, ranges, inner, out)
+        return True
+
+    def _arrow(
+        self, node: Node, ranges: Sequence[tuple[int, int]], inner: int, out: Tokens
+    ) -> bool:
+        """An arrow function whose block body is read as an expression body (``_v2_forms``)."""
+        found = forms.expression_body(self.language, node)
+        if found is None:
+            return False
+        body, expression = found
+        for n, part in enumerate(node.children):
+            if part.start_byte == body.start_byte and part.type == body.type:
+                self._visit(expression, 0, (expression,), ranges, inner, out)
+            else:
+                self._visit(part, n, node.children, ranges, inner, out)
+        return True
+
+    def _formatting(
+        self, node: Node, ranges: Sequence[tuple[int, int]], ctx: int, out: Tokens
+    ) -> bool:
+        """A Python ``%``-format, f-string or ``str.format`` read as one form (``_v2_format``)."""
+        if self.language != "python" or (node.start_byte, node.end_byte) in self._messages:
+            return False
+        found = formatted(node, self.text)
+        if found is None:
+            return False
+        pieces, arguments = found
+        self._emit(node, ("<format>", pieces, hash((ctx, "<format>"))), out)
+        for argument in arguments:
+            self._visit(argument, 0, (argument,), ranges, hash((ctx, "<argument>")), out)
+        return True
 
     def _emit(self, node: Node, key: Key, out: Tokens) -> None:
         out.keys.append(key)
@@ -266,6 +349,8 @@ class Tokenizer:
             return True
         if kind == ";" and g.optional_semicolons:
             return True
+        if forms.dropped(self.language, node, self._unused):
+            return True  # an exception binding nothing reads
         parent = node.parent
         if not node.is_named and parent is not None and self._aliases.get(parent.type) == "":
             return True  # punctuation of a transparent level: import ( ... ) in Go
@@ -420,7 +505,7 @@ class Tokenizer:
         )
 
     def _import_words(self, node: Node) -> Iterator[str]:
-        for leaf in _leaves(node):
+        for leaf in leaves(node):
             if "comment" not in leaf.type and leaf.type not in (",", ";"):
                 yield self.text(leaf)
 
@@ -457,7 +542,8 @@ def _descendants(node: Node, kinds: frozenset[str]) -> Iterator[Node]:
         stack.extend(current.children)
 
 
-def _leaves(node: Node) -> Iterator[Node]:
+def leaves(node: Node) -> Iterator[Node]:
+    """The leaves below ``node``, in source order."""
     stack = [node]
     while stack:
         current = stack.pop()

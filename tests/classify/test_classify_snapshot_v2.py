@@ -23,9 +23,10 @@ POLICY_CLF = Classifier.build(
 )
 
 # @2 derives from @1's tables: red-team 07 and 08 (decision 0014) changed both digests, and
-# the outbound-credential stage (decision 0020; @2 unreleased, amended in place) changed them again.
-BUILTIN_DIGEST = "sha256:ef2f067b8c408261b5cb815533dec2aa64fb83a9765f01d6103a70f74d42e7ce"
-POLICY_DIGEST = "sha256:a2d73f66ae877807cced0fa8eaf30201e167c3e752f18509fc282d56681baa9f"
+# the outbound-credential stage (decision 0020) and the neutrality stage's equivalences
+# (decision 0019; @2 unreleased, amended in place) changed them again.
+BUILTIN_DIGEST = "sha256:e56ba22864886e61f2858b7719d37a63b240c785b508653041ebec8c3c87feb7"
+POLICY_DIGEST = "sha256:dbaed187222c9a34e8ed958827f8c1060f0310d208a6231ea9ca7fdf5724cf45"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),

@@ -3,7 +3,8 @@
 ``builtin:identity@2`` meets issue 16's recall targets (overall >= 0.95, no repository below
 0.90) and must keep them. Its precision (0.69 overall, 0.63 to 0.73 per repository when
 issue 16 closed; 0.72 overall, healthchecks 0.80, once credentials only sent to other
-services stopped counting, decision 0020) is below the targets (0.85 overall, 0.75 per
+services stopped counting, decision 0020; 0.73 overall, 0.67 to 0.80 per repository with
+the neutrality equivalences of decision 0019) is below the targets (0.85 overall, 0.75 per
 repository): the floors below hold what was reached, so a change that floods reviewers
 again fails here; raise them as the rules improve. ``@1`` must keep exactly the figures it
 had when it was frozen (recall 0.92, precision 0.43: 55 found, 72 false flags, 5 misses),
@@ -41,11 +42,11 @@ def test_ruleset_2_keeps_its_figures_on_real_commits() -> None:
     overall = classifier_eval.confusion(items)
     assert overall.tp + overall.fn == 60
     assert overall.recall >= 0.95, overall
-    assert overall.precision >= 0.71, overall
+    assert overall.precision >= 0.72, overall
     for repo in REPOSITORIES:
         scores = classifier_eval.confusion(i for i in items if i.repo == repo)  # type: ignore[attr-defined]
         assert scores.recall >= 0.90, (repo, scores)
-        assert scores.precision >= 0.62, (repo, scores)
+        assert scores.precision >= 0.66, (repo, scores)
     text = classifier_eval.render_real(items, "builtin:identity@2")
     assert "per category" in text
     # every error is listed, false flags with the rules that fired and where
