@@ -40,35 +40,35 @@ def lobsters(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return repo, f"{chain[STEPS]}..{chain[0]}"
 
 
-def _verdicts(repo: Path, spec: str) -> list[CommitClassification]:
-    return classify_range(repo, spec).commits
+def _serial(
+    lobsters: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> list[CommitClassification]:
+    """The range's verdicts judged in this process, with every cache."""
+    monkeypatch.setenv("PROVENANCE_JOBS", "1")
+    verdicts = classify_range(*lobsters).commits
+    assert any(c.identity_related for c in verdicts)  # the range exercises the rules
+    assert any(c.findings for c in verdicts)
+    return verdicts
 
 
 def test_forked_workers_judge_a_real_range_as_the_serial_loop_does(
     lobsters: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """THREATS.md G43: merges (judged with what they bring) and their side commits alike."""
-    repo, spec = lobsters
-    monkeypatch.setenv("PROVENANCE_JOBS", "1")
-    serial = _verdicts(repo, spec)
-    assert any(c.identity_related for c in serial)  # the range exercises the rules
-    assert any(c.findings for c in serial)
+    serial = _serial(lobsters, monkeypatch)
     monkeypatch.setenv("PROVENANCE_JOBS", "2")
     monkeypatch.setattr(_parallel, "MIN_ITEMS", 2)
-    forked = _verdicts(repo, spec)
-    assert forked == serial
+    assert classify_range(*lobsters).commits == serial
 
 
 def test_text_caches_change_no_verdict_on_a_real_range(
     lobsters: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """THREATS.md G45: guard-flow's remembered facts are the facts it would compute."""
-    repo, spec = lobsters
-    monkeypatch.setenv("PROVENANCE_JOBS", "1")
-    cached = _verdicts(repo, spec)
+    cached = _serial(lobsters, monkeypatch)
     monkeypatch.setattr(SizedLRU, "get", lambda self, key, compute: compute())
     monkeypatch.setattr(LineFlags, "any", lambda self, lines: any(map(self._test, lines)))
-    assert _verdicts(repo, spec) == cached
+    assert classify_range(*lobsters).commits == cached
 
 
 def _whole_text_is_check(text: str, guards: _guard.Matcher) -> bool:
