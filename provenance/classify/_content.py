@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache, cached_property
 
+from provenance.classify._branches import Branches
 from provenance.classify._derive import required
 from provenance.classify._memo import SizedLRU
 from provenance.classify._model import ContentRule, View
@@ -37,6 +38,15 @@ class BuiltinRule:
     def regex(self) -> re.Pattern[str]:
         """The compiled pattern."""
         return re.compile(self.rule.pattern, self.flags)
+
+    @cached_property
+    def branches(self) -> Branches:
+        """The pattern asked alternative by alternative (``matches``)."""
+        return Branches(self.rule.pattern, self.flags)
+
+    def matches(self, text: str) -> bool:
+        """True when the pattern matches somewhere in ``text`` (``_branches``: same answer)."""
+        return self.branches.search(text)
 
 
 @cache
@@ -200,7 +210,7 @@ class ContentScanner:
                         clauses <= satisfied
                         and (not few or _has_hint(hints, lower))
                         and (condition is None or condition.holds(present, text))
-                        and builtin.regex.search(text)
+                        and builtin.matches(text)
                         and (few or _has_hint(hints, lower))
                     ):
                         yield builtin.rule
@@ -234,7 +244,7 @@ class ContentScanner:
         condition = builtin.condition
         if condition is not None and not condition.holds(view.scan()[0], view.text):
             return False
-        return builtin.regex.search(view.text) is not None
+        return builtin.matches(view.text)
 
     def _index(self, view: str) -> _ViewIndex:
         index = self._indexes.get(view)

@@ -16,6 +16,8 @@ import pytest
 
 from provenance.app.gate import classify_range
 from provenance.classify import _guard, _parallel
+from provenance.classify._branches import alternatives
+from provenance.classify._content import builtin_rules, render
 from provenance.classify._memo import LineFlags, SizedLRU
 from provenance.classify._normalize import words_view
 from provenance.classify.classified import CommitClassification
@@ -81,22 +83,55 @@ def _whole_text_is_check(text: str, guards: _guard.Matcher) -> bool:
     )
 
 
-def test_is_check_line_by_line_agrees_with_whole_texts(lobsters: tuple[Path, str]) -> None:
-    """THREATS.md G45: every Ruby, JavaScript and ERB blob of the range's last commit."""
-    repo, _ = lobsters
+def _texts(repo: Path) -> list[str]:
+    """Every Ruby, JavaScript and ERB blob of the range's last commit."""
     listing = subprocess.run(
         ["git", "-C", str(repo), "ls-tree", "-r", "HEAD"], check=True, capture_output=True
     ).stdout.decode()
     blobs = [ln.split()[2] for ln in listing.splitlines() if re.search(r"\.(rb|js|erb)$", ln)]
     assert len(blobs) > 100
-    nothing: _guard.Matcher = lambda text: set()  # noqa: E731 -- the decision rules aside
-    answers = []
-    for oid in blobs:
-        text = subprocess.run(
+    return [
+        subprocess.run(
             ["git", "-C", str(repo), "cat-file", "blob", oid], check=True, capture_output=True
         ).stdout.decode("utf-8", "surrogateescape")
+        for oid in blobs
+    ]
+
+
+def test_is_check_line_by_line_agrees_with_whole_texts(lobsters: tuple[Path, str]) -> None:
+    """THREATS.md G45: on real sources, as written and with other line breaks."""
+    nothing: _guard.Matcher = lambda text: set()  # noqa: E731 -- the decision rules aside
+    answers = []
+    for text in _texts(lobsters[0]):
         # with a CRLF and a form feed: line breaks other than \n split differently
         for variant in (text, text.replace("\n", "\r\n", 3), text.replace("\n", "\x0c", 5)):
             answers.append(_guard.is_check(variant, nothing))
-            assert answers[-1] == _whole_text_is_check(variant, nothing), oid
+            assert answers[-1] == _whole_text_is_check(variant, nothing)
     assert True in answers and False in answers
+
+
+@pytest.mark.parametrize("ruleset_id", ["builtin:identity@1", "builtin:identity@2"])
+def test_rules_asked_by_alternative_answer_as_their_whole_regex(
+    lobsters: tuple[Path, str], ruleset_id: str
+) -> None:
+    """Every built-in content rule split into alternatives matches where, and only where, its
+    whole regex does: on real sources, one by one and all at once, in each rule's view."""
+    texts = _texts(lobsters[0])[::4]
+    texts.append("\n".join(texts))
+    rules = [b for b in builtin_rules(ruleset_id) if alternatives(b.rule.pattern)]
+    assert len(rules) > 10
+    answers = set()
+    for b in rules:
+        assert "|".join(alternatives(b.rule.pattern) or ()) == b.rule.pattern
+        for text in texts:
+            seen = render(text, b.view)
+            answers.add(b.matches(seen))
+            assert b.matches(seen) == (b.regex.search(seen) is not None), b.rule.id
+    assert answers == {True, False}
+
+
+def test_alternatives_split_only_at_the_top_level() -> None:
+    assert alternatives(r"a(b|c)|[|\]]x|\|y") == ["a(b|c)", r"[|\]]x", r"\|y"]
+    assert alternatives(r"[]|]|z") == ["[]|]", "z"]
+    assert alternatives(r"(a)|\1") is None  # a backreference ties the alternatives
+    assert alternatives("abc") is None
