@@ -21,8 +21,10 @@ from typing import TypeVar, cast
 
 T = TypeVar("T")
 
-#: Ranges shorter than this are judged in this process.
+#: Ranges shorter than this are judged in this process, unless their weight (changed lines)
+#: reaches ``MIN_WEIGHT``: 150 commits rewriting large files are worth a worker.
 MIN_ITEMS = 200
+MIN_WEIGHT = 20_000
 #: Chunks per worker: enough to even out chunks of unequal cost, few enough that each
 #: worker's caches see consecutive commits (the old side of one is the new side of another).
 _CHUNKS_PER_WORKER = 6
@@ -45,10 +47,12 @@ def workers() -> int:
     return len(os.sched_getaffinity(0))
 
 
-def in_order(judge: Callable[[int], T], count: int) -> Iterator[T]:
-    """``judge(0)`` .. ``judge(count - 1)`` in order, in forked workers when worth it."""
-    jobs = min(workers(), 8)
-    if jobs < 2 or count < MIN_ITEMS or sys.platform != "linux" or _FORKING.locked():
+def in_order(judge: Callable[[int], T], count: int, weight: int = 0) -> Iterator[T]:
+    """``judge(0)`` .. ``judge(count - 1)`` in order, in forked workers when worth it (many
+    items, or fewer of ``weight`` at least ``MIN_WEIGHT`` in all)."""
+    jobs = min(workers(), 8, count)
+    worth = count >= MIN_ITEMS or weight >= MIN_WEIGHT
+    if jobs < 2 or not worth or sys.platform != "linux" or _FORKING.locked():
         yield from (judge(i) for i in range(count))
         return
     size = max(1, -(-count // (jobs * _CHUNKS_PER_WORKER)))

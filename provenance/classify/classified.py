@@ -222,7 +222,8 @@ def classify_range_changes(
     def judge(i: int) -> CommitClassification:
         return classify_changes(commits[i][0], own[commits[i][0]], classify, hooks)
 
-    verdicts = in_order(judge, len(commits))  # own changes: on every core when worth it
+    lines = sum(len(c.added) + len(c.removed) for sha, _ in commits for c in own[sha])
+    verdicts = in_order(judge, len(commits), lines)  # own changes: on every core if worth it
     for n, ((sha, parents), verdict) in enumerate(zip(commits, verdicts, strict=True), 1):
         bits = 1 << index[sha]
         for parent in parents:
