@@ -14,7 +14,9 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache, cached_property
 
+from provenance.classify._branches import Branches
 from provenance.classify._derive import required
+from provenance.classify._memo import SizedLRU
 from provenance.classify._model import ContentRule, View
 from provenance.classify._normalize import manifest_view, words_view
 from provenance.classify._prefilter import Condition, TokenAtoms
@@ -36,6 +38,15 @@ class BuiltinRule:
     def regex(self) -> re.Pattern[str]:
         """The compiled pattern."""
         return re.compile(self.rule.pattern, self.flags)
+
+    @cached_property
+    def branches(self) -> Branches:
+        """The pattern asked alternative by alternative (``matches``)."""
+        return Branches(self.rule.pattern, self.flags)
+
+    def matches(self, text: str) -> bool:
+        """True when the pattern matches somewhere in ``text`` (``_branches``: same answer)."""
+        return self.branches.search(text)
 
 
 @cache
@@ -140,9 +151,11 @@ class _Selection:
         self.unindexed = tuple(b for b in rules if not b.clauses)
 
 
-#: ``ContentScanner.matching`` remembers this many texts of at most this many characters.
-_MEMO_ENTRIES = 256
+#: ``ContentScanner.matching`` remembers texts of at most this many characters, this many
+#: characters of them in all (decision 0021: what ``wants_source`` matched while the range was
+#: read is matched again when its commit is judged, often in a forked worker).
 _MEMO_CHARS = 1 << 16
+_MEMO_BUDGET = 64 << 20
 
 
 class ContentScanner:
@@ -153,23 +166,20 @@ class ContentScanner:
         self._ruleset_id = ruleset_id
         self._selections: dict[frozenset[str], _Selection] = {}
         self._indexes: dict[str, _ViewIndex] = {}
-        self._memo: dict[tuple[frozenset[str], str], tuple[ContentRule, ...]] = {}
+        self._memo: SizedLRU[tuple[frozenset[str], str], tuple[ContentRule, ...]] = SizedLRU(
+            _MEMO_BUDGET, lambda key: len(key[1])
+        )
 
     def matching(self, kinds: frozenset[str], raw: str) -> Iterator[ContentRule]:
         """The enabled rules for files of ``kinds`` that match ``raw``, in ``_matching``'s order.
 
         Memoised for recent texts: the stages of ``@2`` and guard-flow ask about the same
-        lines again (a quarter of the calls on a real history).
+        lines again (a quarter of the calls on a real history), and so does ``wants_source``
+        before them.
         """
         if len(raw) > _MEMO_CHARS:
             return self._matching(kinds, raw)
-        key = (kinds, raw)
-        found = self._memo.get(key)
-        if found is None:
-            if len(self._memo) >= _MEMO_ENTRIES:
-                del self._memo[next(iter(self._memo))]  # the oldest
-            found = self._memo[key] = tuple(self._matching(kinds, raw))
-        return iter(found)
+        return iter(self._memo.get((kinds, raw), lambda: tuple(self._matching(kinds, raw))))
 
     def _matching(self, kinds: frozenset[str], raw: str) -> Iterator[ContentRule]:
         """The enabled rules for files of ``kinds`` that match ``raw`` (see the module docstring).
@@ -200,7 +210,7 @@ class ContentScanner:
                         clauses <= satisfied
                         and (not few or _has_hint(hints, lower))
                         and (condition is None or condition.holds(present, text))
-                        and builtin.regex.search(text)
+                        and builtin.matches(text)
                         and (few or _has_hint(hints, lower))
                     ):
                         yield builtin.rule
@@ -234,7 +244,7 @@ class ContentScanner:
         condition = builtin.condition
         if condition is not None and not condition.holds(view.scan()[0], view.text):
             return False
-        return builtin.regex.search(view.text) is not None
+        return builtin.matches(view.text)
 
     def _index(self, view: str) -> _ViewIndex:
         index = self._indexes.get(view)

@@ -24,8 +24,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 
 from provenance.classify._content import ContentScanner
+from provenance.classify._memo import LineFlags, SizedLRU
 from provenance.classify._model import ContentRule
-from provenance.classify._normalize import words_view
+from provenance.classify._normalize import raw_text, words_view
 from provenance.classify.syntax import MAX_WINDOW, Span, enclosing, fallback
 from provenance.models import FileChange
 
@@ -182,9 +183,7 @@ def guard_flow(
     if change.source_heads or (change.new_source is None and change.old_source is None):
         return None  # unread (``diff.truncated`` demands evidence then) or not wanted
 
-    def decided(text: str) -> set[str]:
-        return guards(text) & checks
-
+    decided = _restricted(guards, checks)
     both = change.new_source is not None and change.old_source is not None
     moved = {ln.strip() for ln in change.added} & {ln.strip() for ln in change.removed}
     moved.discard("")
@@ -206,6 +205,17 @@ def guard_flow(
     return None
 
 
+@lru_cache(maxsize=64)
+def _restricted(guards: Matcher, checks: frozenset[str]) -> Matcher:
+    """``guards`` answering only ``checks``: one object per pair, so ``_has_check`` remembers
+    its answers across changes."""
+
+    def decided(text: str) -> set[str]:
+        return guards(text) & checks
+
+    return decided
+
+
 def guard_scanner(rules: Iterable[ContentRule], ruleset_id: str) -> ContentScanner:
     """A scanner of the access-decision rules alone: guard-flow asks only whether a text holds
     a check (``GUARD_RULES``), often of whole functions and files, so the other rules are not
@@ -213,14 +223,42 @@ def guard_scanner(rules: Iterable[ContentRule], ruleset_id: str) -> ContentScann
     return ContentScanner([r for r in rules if r.id in GUARD_RULES], ruleset_id)
 
 
+@lru_cache(maxsize=64)
+def guard_matcher(scanner: ContentScanner, kinds: frozenset[str]) -> Matcher:
+    """``guards`` for ``guard_flow``: the ids of ``scanner``'s rules for ``kinds`` matching a
+    text. One object per scanner and kinds, so what it answered is remembered across changes
+    and commits (``_has_check``)."""
+
+    def guards(text: str) -> set[str]:
+        return {r.id for r in scanner.matching(kinds, raw_text([text]))}
+
+    return guards
+
+
 def is_check(text: str, guards: Matcher) -> bool:
     """True when ``text`` holds an access check: a decision rule's hit, a denial, a condition
-    on who is asking."""
-    if _DENIAL.search(words_view(text)) or bool(guards(text) & GUARD_RULES):
+    on who is asking.
+
+    Denials and conditions are read line by line, each line once per process (``_memo``):
+    neither pattern can match across a line break, and the words view of a text is its
+    lines' words views joined (decision 0021), so this is the same answer as reading the
+    whole text at once. The decision rules, whose matches may span lines, read it whole.
+    """
+    if _DENIALS.any(text.split("\n")) or _CONDITIONS.any(text.splitlines()):
         return True
-    return any(
-        _CONDITION.search(line) and _WHO.search(words_view(line)) for line in text.splitlines()
-    )
+    return bool(guards(text) & GUARD_RULES)
+
+
+def _denies(line: str) -> bool:
+    return _DENIAL.search(words_view(line)) is not None
+
+
+def _conditions_who(line: str) -> bool:
+    return _CONDITION.search(line) is not None and _WHO.search(words_view(line)) is not None
+
+
+_DENIALS = LineFlags(_denies)
+_CONDITIONS = LineFlags(_conditions_who)
 
 
 def _decides(
@@ -265,10 +303,14 @@ def _scopes_checks(
     return False
 
 
-@lru_cache(maxsize=16)
+#: Whole sources ``_has_check`` answered for, by content (a blob comes back as the old side
+#: of a later commit), at most this many characters of them.
+_CHECKED: SizedLRU[tuple[str, Matcher], bool] = SizedLRU(32 << 20, lambda key: len(key[0]))
+
+
 def _has_check(source: str, guards: Matcher) -> bool:
-    """``is_check`` over a whole source, once per source and matcher (one change's hunks)."""
-    return is_check(source, guards)
+    """``is_check`` over a whole source, once per source and matcher (``guard_matcher``)."""
+    return _CHECKED.get((source, guards), lambda: is_check(source, guards))
 
 
 @lru_cache(maxsize=16)

@@ -90,8 +90,9 @@ _SECRET_KINDS = frozenset({"manifest", "ci"})
 _SECRET_RULES = frozenset({"secret.material"})
 #: Every kind the credential rule reads (it reads inert files too).
 _ANY_KIND = frozenset({"inert"})
-#: Content verdicts remembered (``wants_source`` and ``classify`` see each change in turn).
-_MEMO_LIMIT = 4096
+#: Content verdicts remembered (``wants_source`` and ``classify`` see each change in turn, a
+#: whole range apart: ``wants_source`` runs while the range is read, decision 0021).
+_MEMO_LIMIT = 1 << 16
 #: Path hints of user and account code, where lifecycle functions are looked for.
 _USER_CODE = frozenset({"path.hint.user"})
 #: Kinds whose files are shipped minified (scripts and pages).

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from provenance.classify._model import Finding
+from provenance.classify._parallel import in_order
 from provenance.models import FileChange
 
 #: Where each fired rule fired in a change (``Classifier.locate``).
@@ -217,13 +218,18 @@ def classify_range_changes(
     reach: list[int] = []  # per commit: bit set of the range commits it reaches (itself too)
     fired: dict[str, int] = {}  # "path:P" / "blob:OID" -> bit set of commits that fired there
     out = []
-    for n, (sha, parents) in enumerate(commits, 1):
+
+    def judge(i: int) -> CommitClassification:
+        return classify_changes(commits[i][0], own[commits[i][0]], classify, hooks)
+
+    lines = sum(len(c.added) + len(c.removed) for sha, _ in commits for c in own[sha])
+    verdicts = in_order(judge, len(commits), lines)  # own changes: on every core if worth it
+    for n, ((sha, parents), verdict) in enumerate(zip(commits, verdicts, strict=True), 1):
         bits = 1 << index[sha]
         for parent in parents:
             if parent in index:
                 bits |= reach[index[parent]]
         reach.append(bits)
-        verdict = classify_changes(sha, own[sha], classify, hooks)
         if sha in brought and len(parents) > 1:
             side = _side_of(parents, index, reach)
             verdict = _with_brought(verdict, brought[sha], classify, fired, side, hooks)

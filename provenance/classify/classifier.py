@@ -27,6 +27,7 @@ from provenance.classify._guard import (
     GUARD_RULE,
     GUARD_RULES,
     guard_flow,
+    guard_matcher,
     guard_scanner,
     looks_like_test,
     might_decide,
@@ -386,11 +387,7 @@ class Classifier:
             return None  # templates only show or hide; the decision is made in code
         if all("test" in f.kinds for f in live) and self._test_claim_backed(change):
             return None  # a real test: by its directory, or by its name and its content
-
-        def guards(text: str) -> set[str]:
-            return {r.id for r in self._guard_scanner.matching(kinds, raw_text([text]))}
-
-        return guard_flow(change, guards, moved_sides, checks)
+        return guard_flow(change, guard_matcher(self._guard_scanner, kinds), moved_sides, checks)
 
     def _decoded_verdict(self, change: FileChange, live: list[_Facts], weak: set[str]) -> set[str]:
         """Content rules over the text as the compiler decodes it (THREATS.md G49)."""

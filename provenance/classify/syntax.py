@@ -20,6 +20,8 @@ from importlib import import_module
 
 from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 
+from provenance.classify._memo import SizedLRU
+
 #: Function-like node types per grammar (innermost one containing the lines wins).
 _FUNCTIONS: dict[str, frozenset[str]] = {
     "python": frozenset({"function_definition", "lambda"}),
@@ -125,10 +127,15 @@ def enclosing(source: str, path: str, first: int, last: int) -> list[Span]:
     return [span] if span is not None else []
 
 
-@lru_cache(maxsize=64)
+#: Trees of recent blobs, by content, for at most this many bytes of source (a tree takes
+#: about ten times its source): a blob is parsed once while its hunks, the stages of ``@2``
+#: and a later commit (whose old side it is) ask.
+_TREES: SizedLRU[tuple[bytes, str], Tree] = SizedLRU(8 << 20, lambda key: len(key[0]))
+
+
 def parse(data: bytes, language: str) -> Tree:
-    """The syntax tree of a blob: parsed once while its hunks, and the next commit's, ask."""
-    return _parser(language).parse(data)
+    """The syntax tree of a blob (remembered by content: see ``_TREES``)."""
+    return _TREES.get((data, language), lambda: _parser(language).parse(data))
 
 
 @cache

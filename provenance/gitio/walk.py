@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from graphlib import TopologicalSorter
@@ -31,6 +32,8 @@ from provenance.models import FileChange
 from provenance.reasons import Reason
 
 _ABSENT = ""
+#: Merges recomputed at once (each a ``merge-tree`` and a ``diff-tree``, mostly git's time).
+_MERGE_THREADS = 2
 _NONE = "000000"
 
 
@@ -198,11 +201,12 @@ def read_range(
     commit's first parent and own tree.
     """
     merges = {c.sha: c.parents[0] for c in commits if c.is_merge}
-    with sandbox(git) as box:
+    with sandbox(git) as box, ThreadPoolExecutor(_MERGE_THREADS) as pool:
+        # git merges while this thread parses the stream of non-merges (decision 0021)
+        remerged = {c.sha: pool.submit(_merge_changes, box, c) for c in commits if c.is_merge}
         own = changes_of(box.git, [c.sha for c in commits if not c.is_merge], env=box.env)
-        for commit in commits:
-            if commit.is_merge:
-                own[commit.sha] = _merge_changes(box, commit)
+        for sha, pending in remerged.items():
+            own[sha] = pending.result()
         brought = raw_changes_of(box.git, merges, env=box.env)
         base_blobs = tree_blobs(git, ends[0]) if ends and merges else {}
         own, brought = _with_aliases(git, commits, own, brought, ends, prefer)

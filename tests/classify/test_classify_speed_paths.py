@@ -1,0 +1,137 @@
+"""The fast paths of classification answer exactly what the plain paths answer (decision 0021).
+
+On a real application's history (the last first-parent steps of the shared Lobsters bundle,
+merges included): a range judged in forked workers, and one judged with every text cache
+turned off, give the verdicts, findings and rules of the serial run with caches, commit
+for commit; and ``is_check`` read line by line agrees with reading each whole source at once.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from provenance.app.gate import classify_range
+from provenance.classify import _guard, _parallel
+from provenance.classify._branches import alternatives
+from provenance.classify._content import builtin_rules, render
+from provenance.classify._memo import LineFlags, SizedLRU
+from provenance.classify._normalize import words_view
+from provenance.classify.classified import CommitClassification
+
+HISTORY = Path(__file__).resolve().parents[2].parent / "shared/data/lobsters-history.bundle"
+STEPS = 60
+
+
+@pytest.fixture(scope="module")
+def lobsters(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A mirror of the shared Lobsters history and the range of its last ``STEPS`` steps."""
+    if not HISTORY.exists():
+        pytest.fail(f"{HISTORY} is missing: the shared data set must be beside the clone")
+    repo = tmp_path_factory.mktemp("lobsters") / "repo.git"
+    subprocess.run(["git", "clone", "-q", "--mirror", str(HISTORY), str(repo)], check=True)
+    chain = subprocess.run(
+        ["git", "-C", str(repo), "rev-list", "--first-parent", "HEAD"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return repo, f"{chain[STEPS]}..{chain[0]}"
+
+
+def _serial(
+    lobsters: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> list[CommitClassification]:
+    """The range's verdicts judged in this process, with every cache."""
+    monkeypatch.setenv("PROVENANCE_JOBS", "1")
+    verdicts = classify_range(*lobsters).commits
+    assert any(c.identity_related for c in verdicts)  # the range exercises the rules
+    assert any(c.findings for c in verdicts)
+    return verdicts
+
+
+def test_forked_workers_judge_a_real_range_as_the_serial_loop_does(
+    lobsters: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """THREATS.md G43: merges (judged with what they bring) and their side commits alike."""
+    serial = _serial(lobsters, monkeypatch)
+    monkeypatch.setenv("PROVENANCE_JOBS", "2")
+    monkeypatch.setattr(_parallel, "MIN_ITEMS", 2)
+    assert classify_range(*lobsters).commits == serial
+
+
+def test_text_caches_change_no_verdict_on_a_real_range(
+    lobsters: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """THREATS.md G45: guard-flow's remembered facts are the facts it would compute."""
+    cached = _serial(lobsters, monkeypatch)
+    monkeypatch.setattr(SizedLRU, "get", lambda self, key, compute: compute())
+    monkeypatch.setattr(LineFlags, "any", lambda self, lines: any(map(self._test, lines)))
+    assert classify_range(*lobsters).commits == cached
+
+
+def _whole_text_is_check(text: str, guards: _guard.Matcher) -> bool:
+    """``is_check`` as it read before decision 0021: whole texts at once."""
+    if _guard._DENIAL.search(words_view(text)) or bool(guards(text) & _guard.GUARD_RULES):
+        return True
+    return any(
+        _guard._CONDITION.search(line) and _guard._WHO.search(words_view(line))
+        for line in text.splitlines()
+    )
+
+
+def _texts(repo: Path) -> list[str]:
+    """Every Ruby, JavaScript and ERB blob of the range's last commit."""
+    listing = subprocess.run(
+        ["git", "-C", str(repo), "ls-tree", "-r", "HEAD"], check=True, capture_output=True
+    ).stdout.decode()
+    blobs = [ln.split()[2] for ln in listing.splitlines() if re.search(r"\.(rb|js|erb)$", ln)]
+    assert len(blobs) > 100
+    return [
+        subprocess.run(
+            ["git", "-C", str(repo), "cat-file", "blob", oid], check=True, capture_output=True
+        ).stdout.decode("utf-8", "surrogateescape")
+        for oid in blobs
+    ]
+
+
+def test_is_check_line_by_line_agrees_with_whole_texts(lobsters: tuple[Path, str]) -> None:
+    """THREATS.md G45: on real sources, as written and with other line breaks."""
+    nothing: _guard.Matcher = lambda text: set()  # noqa: E731 -- the decision rules aside
+    answers = []
+    for text in _texts(lobsters[0]):
+        # with a CRLF and a form feed: line breaks other than \n split differently
+        for variant in (text, text.replace("\n", "\r\n", 3), text.replace("\n", "\x0c", 5)):
+            answers.append(_guard.is_check(variant, nothing))
+            assert answers[-1] == _whole_text_is_check(variant, nothing)
+    assert True in answers and False in answers
+
+
+@pytest.mark.parametrize("ruleset_id", ["builtin:identity@1", "builtin:identity@2"])
+def test_rules_asked_by_alternative_answer_as_their_whole_regex(
+    lobsters: tuple[Path, str], ruleset_id: str
+) -> None:
+    """Every built-in content rule split into alternatives matches where, and only where, its
+    whole regex does: on real sources, one by one and all at once, in each rule's view."""
+    texts = _texts(lobsters[0])[::4]
+    texts.append("\n".join(texts))
+    rules = [b for b in builtin_rules(ruleset_id) if alternatives(b.rule.pattern)]
+    assert len(rules) > 10
+    answers = set()
+    for b in rules:
+        assert "|".join(alternatives(b.rule.pattern) or ()) == b.rule.pattern
+        for text in texts:
+            seen = render(text, b.view)
+            answers.add(b.matches(seen))
+            assert b.matches(seen) == (b.regex.search(seen) is not None), b.rule.id
+    assert answers == {True, False}
+
+
+def test_alternatives_split_only_at_the_top_level() -> None:
+    assert alternatives(r"a(b|c)|[|\]]x|\|y") == ["a(b|c)", r"[|\]]x", r"\|y"]
+    assert alternatives(r"[]|]|z") == ["[]|]", "z"]
+    assert alternatives(r"(a)|\1") is None  # a backreference ties the alternatives
+    assert alternatives("abc") is None
