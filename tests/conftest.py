@@ -29,18 +29,6 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="provenance-test-state-")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules with a test marked ``slow`` run first, each module's tests kept together.
-
-    A run on two workers otherwise ends with one worker alone in a test of tens of seconds
-    (the CI recipes, the demo, the real-commit evaluation) while the other idles. Moving
-    whole modules keeps a module's shared fixtures built once. The order is deterministic,
-    as pytest-xdist requires of every worker's collection.
-    """
-    slow = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow)
-
-
 AGENT_ID = "agent-bot@example.com"
 
 

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from provenance.app.demo import run_demo
-
-pytestmark = pytest.mark.slow  # tens of seconds: started first (tests/conftest.py)
 
 
 def test_demo_passes_and_never_prints_a_token(tmp_path: Path) -> None:

@@ -26,8 +26,6 @@ from tests.ci.forge import ROOT, Forge, bash, github_oidc, load
 from tests.conftest import AGENT_ID
 from tests.helpers import GitRepo
 
-pytestmark = pytest.mark.slow  # a wheel built and installed, whole pipelines: started first
-
 BOB = "bob@example.com"
 GITHUB = ROOT / "ci" / "github"
 GITLAB = ROOT / "ci" / "gitlab" / "provenance.gitlab-ci.yml"

@@ -18,8 +18,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "scripts" / "bench.py"
 
-pytestmark = pytest.mark.slow  # whole benchmark runs: started first (tests/conftest.py)
-
 #: (mode name, arguments at a small size, a line every healthy run prints)
 MODES = [
     ("gate", ["--commits", "20", "--cli-sample", "1"], "provenance verify (gate)"),
