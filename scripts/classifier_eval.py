@@ -32,7 +32,7 @@ from typing import Any
 from provenance.classify import Classifier
 from provenance.classify._v2_classifier import STAGES, ClassifierV2
 from provenance.classify.classified import Finding, classify_changes, classify_range_changes
-from provenance.gitio.runner import clone_mirror
+from provenance.gitio.runner import Git, clone_mirror
 from provenance.gitio.walk import read_range, walk_range
 from provenance.models import FileChange
 
@@ -260,14 +260,31 @@ def _labels(directory: Path, repo: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
+def _branch_heads(git: Git) -> dict[str, str]:
+    """Every ``t/...`` branch's commit id, read with one ``for-each-ref``.
+
+    The range is then walked from full ids: resolving each branch name as a user's revision
+    costs a dozen git processes (every ambiguity check), a third of the evaluation's time.
+    """
+    out = git.out("for-each-ref", "--format=%(objectname) %(refname)", "refs/heads/t/")
+    heads = {}
+    for line in out.decode().splitlines():
+        sha, ref = line.split(" ", 1)
+        heads[ref] = sha
+    return heads
+
+
 def evaluate_repository(directory: Path, repo: str, classifier: Classifier) -> list[Labeled]:
     """Clone the repository's bundle and classify each labeled commit's own range."""
     out = []
     with tempfile.TemporaryDirectory(prefix="provenance-eval-") as tmp:
         git = clone_mirror(directory / f"{repo}.bundle", Path(tmp) / "repo.git")
+        heads = _branch_heads(git)
         for label in _labels(directory, repo):
             sha = str(label["sha"])
-            branch = f"refs/heads/t/{sha[:12]}"
+            branch = heads.get(f"refs/heads/t/{sha[:12]}")
+            if branch is None:
+                raise ValueError(f"{repo}.bundle has no branch t/{sha[:12]} for labeled {sha}")
             base, head, commits = walk_range(git, f"{branch}^", branch)
             seen = read_range(git, commits, ends=(base, head), want=classifier.wants_source)
             verdicts = classify_range_changes(

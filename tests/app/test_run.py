@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from provenance.app.gate import verify_range
+from provenance.app.hooks import install_hook
 from provenance.app.options import VerifyOptions
 from provenance.app.pending_stamps import complete_pending
 from provenance.app.run import run_session
@@ -237,6 +238,9 @@ def test_signing_failure_leaves_pending_and_stamp_pending_completes_it(
     lab: Golden, tmp_path: Path
 ) -> None:
     repo = lab.repo
+    # The trailer asserted below comes from the hook; installed here, not left to the first
+    # test of the module (a worker that runs this test alone gets a lab without it).
+    install_hook(repo.path)
     base = head(repo)
     agent = script(
         tmp_path / "one.sh",
