@@ -25,7 +25,9 @@ from provenance.classify._rules_lang import LANGUAGE_RULES
 
 #: Version of the matching code (normalisation, scoring, stages); recorded next to every verdict.
 #: 2.1.0: the red-team fixes of the engine every ruleset version uses (decision 0014).
-CLASSIFIER_VERSION = "2.1.0"
+#: 2.2.0: @2's neutrality equivalences, nesting moves and outbound-credential stage (decisions
+#: 0019, 0020); caches and forked workers change no verdict (decision 0021).
+CLASSIFIER_VERSION = "2.2.0"
 
 BUILTIN_RULESET_NAME = "builtin:identity"
 RULESET_V1 = f"{BUILTIN_RULESET_NAME}@1"
