@@ -148,18 +148,42 @@ def _blank(
 
 
 def _leaves_on(root: Node, row: int) -> Iterator[Node]:
-    """Named leaves lying wholly on ``row`` (0-based) that may carry words."""
+    """Named leaves lying wholly on ``row`` (0-based) that may carry words.
+
+    Only the children overlapping ``row`` are visited, found by bisecting each node's
+    children (in source order, so their end rows never decrease): a line of a long file costs
+    the tree's depth times a logarithm, not a look at every child of every node above it.
+    """
+    if root.start_point[0] > row or root.end_point[0] < row:
+        return
     stack = [root]
     while stack:
         node = stack.pop()
-        if node.start_point[0] > row or node.end_point[0] < row:
-            continue
-        if node.child_count == 0:
+        count = node.child_count
+        if count == 0:
             one_row = node.start_point[0] == node.end_point[0] == row
             if node.is_named and one_row and WORDY.search(node.type):
                 yield node
             continue
-        stack.extend(node.children)
+        lo, hi = 0, count
+        while lo < hi:  # the first child ending on or after ``row``
+            mid = (lo + hi) // 2
+            if _child(node, mid).end_point[0] < row:
+                lo = mid + 1
+            else:
+                hi = mid
+        for index in range(lo, count):
+            child = _child(node, index)
+            if child.start_point[0] > row:
+                break
+            stack.append(child)
+
+
+def _child(node: Node, index: int) -> Node:
+    """``node``'s child at ``index`` (which exists)."""
+    child = node.child(index)
+    assert child is not None
+    return child
 
 
 def _outbound(leaf: Node, data: bytes) -> bool:

@@ -13,14 +13,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tree_sitter import Node
 
 from provenance.app.gate import classify_range
-from provenance.classify import _guard, _parallel
+from provenance.classify import _guard, _parallel, _v2_outbound
 from provenance.classify._branches import alternatives
 from provenance.classify._content import builtin_rules, render
 from provenance.classify._memo import LineFlags, SizedLRU
 from provenance.classify._normalize import words_view
+from provenance.classify._v2_outbound_words import WORDY
 from provenance.classify.classified import CommitClassification
+from provenance.classify.syntax import parse
 
 HISTORY = Path(__file__).resolve().parents[2].parent / "shared/data/lobsters-history.bundle"
 STEPS = 60
@@ -135,3 +138,38 @@ def test_alternatives_split_only_at_the_top_level() -> None:
     assert alternatives(r"[]|]|z") == ["[]|]", "z"]
     assert alternatives(r"(a)|\1") is None  # a backreference ties the alternatives
     assert alternatives("abc") is None
+
+
+def _wordy(node: Node) -> bool:
+    return WORDY.search(node.type) is not None
+
+
+def _every_leaf_on(root: Node, row: int) -> set[tuple[int, int]]:
+    """The named wordy leaves wholly on ``row``, by looking at every node of the tree."""
+    found, stack = set(), [root]
+    while stack:
+        node = stack.pop()
+        if node.child_count:
+            stack.extend(node.children)
+        elif node.is_named and node.start_point[0] == node.end_point[0] == row and _wordy(node):
+            found.add((node.start_byte, node.end_byte))
+    return found
+
+
+def test_leaves_on_a_row_are_found_by_bisection_as_by_a_whole_walk(
+    lobsters: tuple[Path, str],
+) -> None:
+    """The outbound stage reads each judged line's leaves; bisecting children finds the same."""
+    ruby = [(t, "ruby") for t in _texts(lobsters[0])[:60]]
+    here = Path(_v2_outbound.__file__).parent
+    python = [(p.read_text(), "python") for p in sorted(here.glob("*.py"))]
+    checked = 0
+    for text, language in ruby + python:
+        root = parse(text.encode("utf-8", "surrogateescape"), language).root_node
+        if root.has_error:  # the stage reads only trees that parsed cleanly
+            continue
+        for row in range(root.end_point[0] + 2):
+            got = {(n.start_byte, n.end_byte) for n in _v2_outbound._leaves_on(root, row)}
+            assert got == _every_leaf_on(root, row), (language, row)
+            checked += bool(got)
+    assert checked > 1000
