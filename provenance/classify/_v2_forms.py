@@ -1,10 +1,9 @@
 """Spellings a language defines as the same program, read as one (decision 0019).
 
 - JavaScript arrow functions: ``(x) => { return E; }`` is ``(x) => E`` (an expression body is
-  defined as returning its value). ``(x) => { E; }`` returns ``undefined`` instead, which
-  changes nothing only where the result is ignored: the callback of ``forEach`` (arrays, maps,
-  sets, node lists and typed arrays call it for its effects). Any other block, or a callback
-  of another method (``map``, ``filter``, ``some`` read the result), is read as written.
+  defined as returning its value). ``(x) => { E; }`` returns ``undefined`` instead, and no
+  callee can be shown to ignore that (Immutable.js's ``forEach`` stops when a callback returns
+  ``false``): it is read as written, as is any other block.
 - TypeScript type assertions (``x as T``, ``x satisfies T``, ``x!``, ``<T>x``) are erased
   when compiled: read as ``x``.
 - Ruby hash keys: ``:name => v`` and ``name: v`` build the same symbol key (in a hash and as
@@ -49,26 +48,9 @@ def expression_body(language: str, arrow: Node) -> tuple[Node, Node] | None:
     inner = [c for c in statements[0].children if c.is_named and "comment" not in c.type]
     if len(inner) != 1:
         return None
-    statement = statements[0].type
-    if statement == "return_statement" or (
-        statement == "expression_statement" and _for_each_callback(arrow)
-    ):
+    if statements[0].type == "return_statement":
         return body, inner[0]
     return None
-
-
-def _for_each_callback(arrow: Node) -> bool:
-    """True when ``arrow`` is the first argument of a call to a method named ``forEach``."""
-    arguments = arrow.parent
-    call = arguments.parent if arguments is not None else None
-    if arguments is None or call is None or call.type != "call_expression":
-        return False
-    named = [c for c in arguments.children if c.is_named and "comment" not in c.type]
-    callee = call.child_by_field_name("function")
-    if not named or named[0].start_byte != arrow.start_byte or callee is None:
-        return False
-    prop = callee.child_by_field_name("property") if callee.type == "member_expression" else None
-    return prop is not None and prop.text == b"forEach"
 
 
 def transparent(language: str, node: Node, unused: Unused) -> Node | None:

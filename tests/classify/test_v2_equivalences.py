@@ -235,14 +235,8 @@ MAP = "map((credential) => credential.id);"
 
 @pytest.mark.parametrize(
     ("old", "new"),
-    [
-        (
-            FOR_EACH,
-            "forEach((credential) => {\n        credential.id = decode(credential.id);\n    });",
-        ),
-        (MAP, "map((credential) => {\n        return credential.id;\n    });"),
-    ],
-    ids=["for-each-block", "return-block"],
+    [(MAP, "map((credential) => {\n        return credential.id;\n    });")],
+    ids=["return-block"],
 )
 def test_arrow_bodies_that_say_the_same_are_neutral(lab: Lab, old: str, new: str) -> None:
     lab.repo.commit("handler", {JS_PATH: WEBAUTHN})
@@ -255,6 +249,10 @@ def test_arrow_bodies_that_say_the_same_are_neutral(lab: Lab, old: str, new: str
         (MAP, "map((credential) => {\n        credential.id;\n    });"),
         (
             FOR_EACH,
+            "forEach((credential) => {\n        credential.id = decode(credential.id);\n    });",
+        ),
+        (
+            FOR_EACH,
             "forEach((credential) => {\n        credential.id = decode(credential.rawId);\n    });",
         ),
         (
@@ -263,10 +261,11 @@ def test_arrow_bodies_that_say_the_same_are_neutral(lab: Lab, old: str, new: str
             "        credential.type = 'public-key';\n    });",
         ),
     ],
-    ids=["map-drops-result", "other-expression", "more-statements"],
+    ids=["map-drops-result", "for-each-block", "other-expression", "more-statements"],
 )
 def test_arrow_bodies_that_may_differ_count(lab: Lab, old: str, new: str) -> None:
-    """``map`` reads what its callback returns: a block without ``return`` changes it."""
+    """``map`` reads what its callback returns: a block without ``return`` changes it. So may
+    a ``forEach``: Immutable.js's stops when the callback returns ``false``."""
     lab.repo.commit("handler", {JS_PATH: WEBAUTHN})
     assert lab.rules({}, {JS_PATH: WEBAUTHN.replace(old, new)})
 
