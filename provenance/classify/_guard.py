@@ -260,6 +260,47 @@ def _conditions_who(line: str) -> bool:
 _DENIALS = LineFlags(_denies)
 _CONDITIONS = LineFlags(_conditions_who)
 
+#: ``@2``: a call that verifies who is asking (``user.authenticate(pw)``, ``check_password``,
+#: ``password_verify``, ``compare_digest`` ...). ``@2`` takes no bare auth word for a check
+#: (decision 0013), but a condition that calls one of these decides access (decision 0025).
+_VERIFIES = re.compile(
+    r"(?i)(?:authenticat\w*|authori[sz]e\w*"
+    r"|(?:verify|check|validate|valid)_?(?:password|passwd|pass|credentials?|otp|totp|token"
+    r"|signature|hmac)\w*|password_?(?:verify|matches)|compare_?digest|secure_?compare"
+    r"|hash_equals|timing_?safe_?equal|checkpw|bcrypt\.compare\w*|argon2\.verify)[?!]?\s*\("
+)
+#: The rule whose hit ``verifying`` keeps only on such a condition.
+_AUTH_WORD = "code.authn"
+
+
+def _verifies(line: str) -> bool:
+    return _CONDITION.search(line) is not None and _VERIFIES.search(line) is not None
+
+
+_VERIFYING = LineFlags(_verifies)
+
+
+@lru_cache(maxsize=64)
+def verifying(guards: Matcher) -> Matcher:
+    """``guards`` with ``code.authn`` (a bare auth word) counted only where a condition calls
+    something that verifies a credential (``_VERIFIES``): ``@2``'s reading of a check.
+
+    One object per matcher, so ``_has_check`` remembers its answers across changes.
+    """
+
+    def decided(text: str) -> set[str]:
+        found = guards(text) - {_AUTH_WORD}
+        if _VERIFYING.any(text.split("\n")):
+            found.add(_AUTH_WORD)
+        return found
+
+    return decided
+
+
+def verifying_document() -> dict[str, str]:
+    """The pattern ``verifying`` reads, for ``@2``'s ruleset digest."""
+    return {"credential_calls": _VERIFIES.pattern, "in": _CONDITION.pattern}
+
 
 def _decides(
     source: str, path: str, first: int, count: int, guards: Matcher, targets: frozenset[str] | None

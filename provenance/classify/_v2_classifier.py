@@ -16,7 +16,13 @@ from dataclasses import dataclass, field, replace
 
 from provenance.classify._content import ContentScanner
 from provenance.classify._facts import _Facts
-from provenance.classify._guard import GUARD_KINDS, GUARD_RULE, GUARD_RULES, guard_scanner
+from provenance.classify._guard import (
+    GUARD_KINDS,
+    GUARD_RULE,
+    Matcher,
+    guard_scanner,
+    verifying,
+)
 from provenance.classify._locate import (
     MAX_RANGES,
     Line,
@@ -65,9 +71,6 @@ _EVERYWHERE = frozenset(
 )
 
 
-#: Access checks for ``code.guard-flow``: ``@1``'s less the bare mention of auth words
-#: (``webAuthnCerts`` is no check).
-V2_GUARD_RULES = GUARD_RULES - {"code.authn"}
 #: The stages ``ablated`` can switch off.
 STAGES = (
     "scope", "catalogues", "templates", "neutral", "moves", "dependencies", "workflows",
@@ -321,6 +324,12 @@ class ClassifierV2(Classifier):
             judged.rules.add(LIFECYCLE_RULE)
             judged.places[LIFECYCLE_RULE] = places
 
+    def _guards(self, kinds: frozenset[str]) -> Matcher:
+        """``@2`` takes a bare auth word (``webAuthnCerts``) for no check, unless a condition
+        calls something that verifies a credential (``_guard.verifying``, decision 0025)."""
+        base = super()._guards(kinds)
+        return verifying(base) if self._on("guard") else base
+
     def _guarded(
         self,
         change: FileChange,
@@ -339,7 +348,7 @@ class ClassifierV2(Classifier):
             if hunk is not None:
                 judged.rules.add(GUARD_RULE)
             return
-        if self._guard_flow(change, live, _ARRIVALS, V2_GUARD_RULES) is None:
+        if self._guard_flow(change, live, _ARRIVALS) is None:
             return
         if seen is False:
             seen = effective(change)
@@ -348,7 +357,7 @@ class ClassifierV2(Classifier):
             if seen.neutral:
                 return
             flow = only_hunks(flow, {(side, n) for side, n, _ in seen.lines})
-        hunk = self._guard_flow(flow, live, _ARRIVALS, V2_GUARD_RULES)
+        hunk = self._guard_flow(flow, live, _ARRIVALS)
         if hunk is not None:
             judged.rules.add(GUARD_RULE)
             side, first, last = hunk

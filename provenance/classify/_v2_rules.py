@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from provenance.classify._guard import verifying_document
 from provenance.classify._paths import KIND_GLOBS
 from provenance.classify._ruleset import (
     BUILTIN_CONTENT_RULES,
@@ -56,6 +57,7 @@ def _stages() -> dict[str, Any]:
         "dependencies": deps_document(),
         "workflows": workflows_document(),
         "outbound": outbound_document(),
+        "guard": verifying_document(),
     }
 
 

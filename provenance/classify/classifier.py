@@ -26,6 +26,7 @@ from provenance.classify._guard import (
     GUARD_KINDS,
     GUARD_RULE,
     GUARD_RULES,
+    Matcher,
     guard_flow,
     guard_matcher,
     guard_scanner,
@@ -387,7 +388,11 @@ class Classifier:
             return None  # templates only show or hide; the decision is made in code
         if all("test" in f.kinds for f in live) and self._test_claim_backed(change):
             return None  # a real test: by its directory, or by its name and its content
-        return guard_flow(change, guard_matcher(self._guard_scanner, kinds), moved_sides, checks)
+        return guard_flow(change, self._guards(kinds), moved_sides, checks)
+
+    def _guards(self, kinds: frozenset[str]) -> Matcher:
+        """What marks an access decision for ``code.guard-flow`` in code of ``kinds``."""
+        return guard_matcher(self._guard_scanner, kinds)
 
     def _decoded_verdict(self, change: FileChange, live: list[_Facts], weak: set[str]) -> set[str]:
         """Content rules over the text as the compiler decodes it (THREATS.md G49)."""

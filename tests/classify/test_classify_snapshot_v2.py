@@ -24,9 +24,10 @@ POLICY_CLF = Classifier.build(
 
 # @2 derives from @1's tables: red-team 07 and 08 (decision 0014) changed both digests, and
 # the outbound-credential stage (decision 0020) and the neutrality stage's equivalences
-# (decision 0019; @2 unreleased, amended in place) changed them again.
-BUILTIN_DIGEST = "sha256:e56ba22864886e61f2858b7719d37a63b240c785b508653041ebec8c3c87feb7"
-POLICY_DIGEST = "sha256:dbaed187222c9a34e8ed958827f8c1060f0310d208a6231ea9ca7fdf5724cf45"
+# (decision 0019; @2 unreleased, amended in place) changed them again, and so did the
+# guard stage's verifying conditions (decision 0025).
+BUILTIN_DIGEST = "sha256:812e62ae834f21b507ae722291f8a83a1eaf9f194ef602749ff5b8fb171605bd"
+POLICY_DIGEST = "sha256:f1184a23b7da56c086dde910ddcf325df031527298cad7c81259d5234fbcdf57"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),
