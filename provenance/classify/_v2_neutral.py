@@ -6,7 +6,9 @@ tokens mean the hunk is behaviour-neutral; otherwise the lines holding tokens th
 the ones rules should read, without their comments. Import statements are compared as a
 multiset over the whole change: reordered imports are neutral, and so are imports a language
 resolves without side effects when they are only added (Go) or were unused (PHP, Java, C#, Go
-and TypeScript's ``import type``); any other import change is read like code.
+and TypeScript's ``import type``); any other import change is read like code. When hunks differ
+where one name replaces another, a consistent rename of a function's local (``_v2_renames``) is
+read under its new name and the hunks compared again.
 
 Neutrality is shown or not at all: without a grammar for the language, without both sides'
 sources, when either side does not parse cleanly, when the hunks do not match the lines, or for
@@ -116,7 +118,7 @@ def _effective(
     renames = {}
     if compared[0] and pairs:
         spans = [(h[0], h[0] + h[1] - 1) for h in change.hunks if h[1]]
-        renames = local_renames(language, trees, pairs, spans)
+        renames = local_renames(language, (old_tree, new_tree), pairs, spans)
     if renames:  # read the old side's renamed locals under their new names, and compare again
         tokenizer = Tokenizer(language, old)
         tokenizer.renamed.update(renames)

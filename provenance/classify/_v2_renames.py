@@ -33,8 +33,9 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 
-from tree_sitter import Node
+from tree_sitter import Language, Node, Query, QueryCursor, Tree
 
 #: Verdict of one occurrence of a name: a variable, another namespace, or unknown (refuse).
 _VAR, _INERT, _REFUSE = "var", "inert", "refuse"
@@ -45,9 +46,9 @@ class _Rules:
     """What one language needs: its functions, variable leaves and dynamic name readers."""
 
     functions: frozenset[str]
-    #: words (any leaf, strings included) and node types that read variables by name
+    #: what reads variables by name, searched in a function's text (strings and comments
+    #: included: a mention refuses, fail closed)
     dynamic: re.Pattern[str]
-    dynamic_nodes: frozenset[str] = frozenset()
     #: the region is the outermost function (PHP: closures share the renaming) or the inner
     outermost: bool = False
 
@@ -62,13 +63,11 @@ RULES: dict[str, _Rules] = {
     "python": _Rules(
         frozenset({"function_definition"}),
         re.compile(
-            r"\b(?:locals|vars|eval|exec|globals|_getframe|currentframe|f_locals|breakpoint)\b"
+            r"\b(?:locals|vars|eval|exec|globals|_getframe|currentframe|f_locals|breakpoint"
+            r"|global|nonlocal)\b"
         ),
-        frozenset({"global_statement", "nonlocal_statement"}),
     ),
-    "javascript": _Rules(
-        _JS_FUNCTIONS, re.compile(r"\b(?:eval|arguments|with)\b"), frozenset({"with_statement"})
-    ),
+    "javascript": _Rules(_JS_FUNCTIONS, re.compile(r"\b(?:eval|arguments|with)\b")),
     "go": _Rules(
         frozenset({"function_declaration", "method_declaration", "func_literal"}),
         re.compile(r"(?!)"),
@@ -83,10 +82,10 @@ RULES: dict[str, _Rules] = {
         ),
         re.compile(
             r"\b(?:compact|extract|get_defined_vars|parse_str|eval|include|include_once"
-            r"|require|require_once|func_get_args?|debug_backtrace|GLOBALS)\b",
+            r"|require|require_once|func_get_args?|debug_backtrace|GLOBALS|global)\b"
+            r"|\$\$|\$\{",
             re.IGNORECASE,
         ),
-        frozenset({"dynamic_variable_name", "global_declaration"}),
         outermost=True,
     ),
 }
@@ -144,7 +143,7 @@ _GO_PARAMETERS = frozenset({"parameter_declaration", "variadic_parameter_declara
 
 def local_renames(
     language: str,
-    trees: tuple[Node, Node],
+    trees: tuple[Tree, Tree],
     pairs: Iterable[tuple[str, str]],
     changed: Sequence[tuple[int, int]],
 ) -> dict[int, str]:
@@ -158,11 +157,14 @@ def local_renames(
     rules = RULES.get(language)
     if rules is None:
         return {}
-    old, new = trees
     pairs = [(a, b) for a, b in pairs if _plain(a) and _plain(b)]
+    if not pairs:
+        return {}
+    old, new = trees[0].root_node, trees[1].root_node
     reader = _Reader(language, rules)
-    olds = {node.start_byte: key for key, node in _functions(old, rules).items()}
-    news = _functions(new, rules)
+    query = _function_query(language, trees[0].language)
+    olds = {node.start_byte: key for key, node in _functions(old, query).items()}
+    news = _functions(new, query)
     accepted: dict[tuple[int, str], str] = {}  # (old function start, old name) -> new name
     refused: set[tuple[int, str]] = set()
     occurrences: dict[tuple[int, str], list[Node]] = {}
@@ -197,17 +199,21 @@ def _on(leaf: Node, changed: Sequence[tuple[int, int]]) -> bool:
     return any(lo <= line <= hi for lo, hi in changed)
 
 
-def _functions(root: Node, rules: _Rules) -> dict[tuple[int, str, str], Node]:
+@cache
+def _function_query(language: str, grammar: Language) -> Query:
+    """A query capturing the functions of ``language`` (run in native code, not walked)."""
+    kinds = " ".join(f"({kind})" for kind in sorted(RULES[language].functions))
+    return Query(grammar, f"[{kinds}] @f")
+
+
+def _functions(root: Node, query: Query) -> dict[tuple[int, str, str], Node]:
     """Each function by (position among the file's functions, kind, name)."""
+    found = QueryCursor(query).captures(root).get("f", [])
     out: dict[tuple[int, str, str], Node] = {}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.is_named and node.type in rules.functions:
-            name = node.child_by_field_name("name")
-            text = (name.text or b"").decode("utf-8", "replace") if name is not None else ""
-            out[(len(out), node.type, text)] = node
-        stack.extend(reversed(node.children))
+    for node in sorted(found, key=lambda n: (n.start_byte, -n.end_byte)):
+        name = node.child_by_field_name("name")
+        text = (name.text or b"").decode("utf-8", "replace") if name is not None else ""
+        out[(len(out), node.type, text)] = node
     return out
 
 
@@ -218,7 +224,7 @@ class _Reader:
         self.language = language
         self.rules = rules
         self.leaf = _LEAF.get(language, "identifier")
-        self._dynamic: dict[int, bool] = {}
+        self._dynamic: dict[tuple[int, int], bool] = {}
 
     def regions(self, root: Node, name: str) -> Iterator[Node]:
         """The functions a local ``name`` of ``root`` would belong to (one per binding scope)."""
@@ -276,22 +282,12 @@ class _Reader:
 
     def _reads_names(self, function: Node) -> bool:
         """True when ``function`` may read variables by name (module docstring)."""
-        cached = self._dynamic.get(function.start_byte)
-        if cached is None:
-            cached = False
-            stack = [function]
-            while stack and not cached:
-                node = stack.pop()
-                if "comment" in node.type:
-                    continue
-                cached = node.type in self.rules.dynamic_nodes or (
-                    node.child_count == 0
-                    and bool(
-                        self.rules.dynamic.search((node.text or b"").decode("utf-8", "replace"))
-                    )
-                )
-                stack.extend(node.children)
-            self._dynamic[function.start_byte] = cached
+        key = (function.start_byte, function.end_byte)
+        cached = self._dynamic.get(key)
+        if cached is None:  # the source text, comments and strings included (fail closed)
+            text = (function.text or b"").decode("utf-8", "replace")
+            cached = self.rules.dynamic.search(text) is not None
+            self._dynamic[key] = cached
         return cached
 
     def _verdict(self, leaf: Node) -> str:
@@ -556,14 +552,22 @@ def _ancestors(node: Node) -> Iterator[Node]:
 
 
 def _named(root: Node, name: bytes) -> Iterator[Node]:
-    """Leaves below ``root`` whose text is ``name`` (comments left out), in source order."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if "comment" in node.type:
-            continue
-        if node.child_count == 0:
-            if node.text == name:
-                yield node
-        else:
-            stack.extend(reversed(node.children))
+    """Leaves below ``root`` whose text is ``name`` (comments left out), in source order.
+
+    Found by searching the source text and asking the tree for the leaf there (native code),
+    not by walking every node.
+    """
+    text = root.text or b""
+    at = text.find(name) if name else -1
+    while at >= 0:
+        start = root.start_byte + at
+        leaf = root.descendant_for_byte_range(start, start + len(name))
+        if (
+            leaf is not None
+            and leaf.child_count == 0
+            and leaf.start_byte == start
+            and leaf.text == name
+            and "comment" not in leaf.type
+        ):
+            yield leaf
+        at = text.find(name, at + 1)

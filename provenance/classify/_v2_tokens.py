@@ -23,7 +23,8 @@ program decides (IDENTITY-RUBRIC.md, "behaviour-neutral edits"):
 - type annotations where the language erases them: Python parameters and return types that
   name no call, ``Annotated`` or ``Depends`` (FastAPI reads those), TypeScript annotations
   outside constructors (dependency injection reads those), interfaces and type aliases;
-- import statements, which are compared on their own (``_v2_neutral``).
+- import statements, which are compared on their own (``_v2_neutral``);
+- a function's local variable renamed consistently, read under its new name (``_v2_renames``).
 
 Anything the tokenizer does not understand stays a token, so unknown differences count.
 """
