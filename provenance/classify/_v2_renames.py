@@ -139,6 +139,8 @@ _INERT_LEAVES = frozenset(
     }
 )  # fmt: skip
 _GO_PARAMETERS = frozenset({"parameter_declaration", "variadic_parameter_declaration"})
+#: A node of one tree: start byte, end byte, type.
+_Span = tuple[int, int, str]
 
 
 def local_renames(
@@ -163,15 +165,15 @@ def local_renames(
     old, new = trees[0].root_node, trees[1].root_node
     reader = _Reader(language, rules)
     query = _function_query(language, trees[0].language)
-    olds = {node.start_byte: key for key, node in _functions(old, query).items()}
+    olds = {_span(node): key for key, node in _functions(old, query).items()}
     news = _functions(new, query)
-    accepted: dict[tuple[int, str], str] = {}  # (old function start, old name) -> new name
-    refused: set[tuple[int, str]] = set()
-    occurrences: dict[tuple[int, str], list[Node]] = {}
+    accepted: dict[tuple[_Span, str], str] = {}  # (old function, old name) -> new name
+    refused: set[tuple[_Span, str]] = set()
+    occurrences: dict[tuple[_Span, str], list[Node]] = {}
     for before, after in sorted(set(pairs)):
         for function in reader.regions(old, before):
-            key = (function.start_byte, before)
-            match = news.get(olds.get(function.start_byte, (-1, "", "")))
+            key = (_span(function), before)
+            match = news.get(olds.get(key[0], (-1, "", "")))
             found = None if match is None else reader.renamed(function, match, before, after)
             if found is not None and not all(_on(leaf, changed) for leaf in found):
                 found = None  # an occurrence on an unchanged line keeps the old name
@@ -179,7 +181,7 @@ def local_renames(
                 refused.add(key)
             else:
                 accepted[key], occurrences[key] = after, found
-    merged: defaultdict[tuple[int, str], list[str]] = defaultdict(list)
+    merged: defaultdict[tuple[_Span, str], list[str]] = defaultdict(list)
     for (start, before), after in accepted.items():
         merged[(start, after)].append(before)  # two locals merged into one name: refused
     out: dict[int, str] = {}
@@ -187,6 +189,10 @@ def local_renames(
         if key not in refused and len(merged[(key[0], after)]) == 1:
             out.update((leaf.start_byte, after) for leaf in occurrences[key])
     return out
+
+
+def _span(node: Node) -> _Span:
+    return (node.start_byte, node.end_byte, node.type)
 
 
 def _plain(name: str) -> bool:
