@@ -347,3 +347,19 @@ def test_ruby_keyword_shorthand_reads_the_local(lab: Lab) -> None:
     source = RUBY.replace("session[:user_id] = user.id", "sign_in(user:)")
     edits = [e for e in RUBY_RENAME if e[0] != "user.id"]
     assert _renamed(lab, RUBY_PATH, source, *edits)
+
+
+def test_rename_beside_a_real_change_cites_only_the_real_change(lab: Lab) -> None:
+    """The renamed lines are neutral; the comparison that changed is what the finding names."""
+    lab.repo.commit("before", {PY_PATH: PY})
+    new = PY.replace("token", "raw_key").replace("raw_key != project", "raw_key == project")
+    judged = lab.judge({}, {PY_PATH: new})
+    assert judged.rules
+    content = {(f.side, f.first) for f in judged.findings if f.rule.startswith("code.")}
+    assert content and content <= {("old", 6), ("new", 6)}
+
+
+def test_php_method_rename_counts(lab: Lab) -> None:
+    """Decision 0013: a renamed method can stop being the one a caller or a parent expects."""
+    source = PHP.replace("function handle(", "function verifyToken(")
+    assert _renamed(lab, PHP_PATH, source, ("function verifyToken(", "function check("))
