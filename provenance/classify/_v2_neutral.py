@@ -6,7 +6,9 @@ tokens mean the hunk is behaviour-neutral; otherwise the lines holding tokens th
 the ones rules should read, without their comments. Import statements are compared as a
 multiset over the whole change: reordered imports are neutral, and so are imports a language
 resolves without side effects when they are only added (Go) or were unused (PHP, Java, C#, Go
-and TypeScript's ``import type``); any other import change is read like code.
+and TypeScript's ``import type``); any other import change is read like code. When hunks differ
+where one name replaces another, a consistent rename of a function's local (``_v2_renames``) is
+read under its new name and the hunks compared again.
 
 Neutrality is shown or not at all: without a grammar for the language, without both sides'
 sources, when either side does not parse cleanly, when the hunks do not match the lines, or for
@@ -23,7 +25,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from tree_sitter import Node
+
 from provenance.classify._locate import Line, numbered
+from provenance.classify._v2_renames import RENAME_LANGUAGES, RENAMED_LEAVES, local_renames
 from provenance.classify._v2_tokens import GRAMMARS, Tokenizer, Tokens
 from provenance.classify.syntax import MAX_PARSE_BYTES, language_of, parse, without_comments
 from provenance.models import FileChange
@@ -43,8 +48,10 @@ EQUIVALENCES = (
     "erased-type-annotations", "import-order", "python-string-formatting",
     "php-global-function-imports", "arrow-expression-bodies", "typescript-assertions",
     "ruby-symbol-keys", "unread-exception-bindings", "whole-definition-moves",
-    "python-function-method-moves",
+    "python-function-method-moves", "function-local-renames",
 )  # fmt: skip
+#: Leaf types whose text a renamed local may change (``_v2_renames``).
+_NAME_LEAVES = RENAMED_LEAVES
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,7 @@ def neutral_document() -> dict[str, Any]:
         "added_imports_ok": sorted(_ADDED_IMPORTS_OK),
         "unused_imports_ok": sorted(_UNUSED_IMPORTS_OK),
         "max_hunks": MAX_HUNKS,
+        "local_renames": sorted(RENAME_LANGUAGES),
     }
 
 
@@ -104,29 +112,62 @@ def _effective(
     old_tree, new_tree = parse(old, language), parse(new, language)
     if old_tree.root_node.has_error or new_tree.root_node.has_error:
         return None
-    old_tokens, new_tokens = Tokenizer(language, old), Tokenizer(language, new)
+    trees = (old_tree.root_node, new_tree.root_node)
+    pairs: set[tuple[str, str]] = set()
+    compared = _compare(change, (Tokenizer(language, old), Tokenizer(language, new)), trees, pairs)
+    renames = {}
+    if compared[0] and pairs:
+        spans = [(h[0], h[0] + h[1] - 1) for h in change.hunks if h[1]]
+        renames = local_renames(language, (old_tree, new_tree), pairs, spans)
+    if renames:  # read the old side's renamed locals under their new names, and compare again
+        tokenizer = Tokenizer(language, old)
+        tokenizer.renamed.update(renames)
+        compared = _compare(change, (tokenizer, Tokenizer(language, new)), trees, None)
+    changed, imports, dropped = compared
+    changed |= _import_lines(language, imports, sources)
+    return Effective(_texts(change, changed, dropped))
+
+
+_Compared = tuple[
+    set[tuple[str, int]],
+    dict[str, list[tuple[str, int, int]]],
+    dict[str, dict[int, list[tuple[int, int]]]],
+]
+
+
+def _compare(
+    change: FileChange,
+    tokenizers: tuple[Tokenizer, Tokenizer],
+    trees: tuple[Node, Node],
+    pairs: set[tuple[str, str]] | None,
+) -> _Compared:
+    """Lines holding differing tokens, each side's imports and dropped spans, hunk by hunk;
+    with ``pairs``, also the (old, new) names one hunk's tokens swap one for one."""
     changed: set[tuple[str, int]] = set()
     imports: dict[str, list[tuple[str, int, int]]] = {"old": [], "new": []}
     dropped: dict[str, dict[int, list[tuple[int, int]]]] = {"old": {}, "new": {}}
     for old_start, old_count, new_start, new_count in change.hunks:
         sides = []
-        for side, tokenizer, tree, start, count in (
-            ("old", old_tokens, old_tree, old_start, old_count),
-            ("new", new_tokens, new_tree, new_start, new_count),
+        for side, tokenizer, root, start, count in (
+            ("old", tokenizers[0], trees[0], old_start, old_count),
+            ("new", tokenizers[1], trees[1], new_start, new_count),
         ):
             ranges = [(start, start + count - 1)] if count else []
-            found = tokenizer.tokens(tree.root_node, ranges) if ranges else Tokens()
+            found = tokenizer.tokens(root, ranges) if ranges else Tokens()
             imports[side] += found.imports
             for line, spans in found.dropped.items():
                 dropped[side].setdefault(line, []).extend(spans)
             sides.append((side, found, ranges))
-        changed |= _differing(sides[0][1], sides[1][1], sides[0][2], sides[1][2])
-    changed |= _import_lines(language, imports, sources)
-    return Effective(_texts(change, changed, dropped))
+        changed |= _differing(sides[0][1], sides[1][1], sides[0][2], sides[1][2], pairs)
+    return changed, imports, dropped
 
 
 def _differing(
-    old: Tokens, new: Tokens, old_ranges: list[tuple[int, int]], new_ranges: list[tuple[int, int]]
+    old: Tokens,
+    new: Tokens,
+    old_ranges: list[tuple[int, int]],
+    new_ranges: list[tuple[int, int]],
+    pairs: set[tuple[str, str]] | None = None,
 ) -> set[tuple[str, int]]:
     """Lines (side, number) of one hunk holding tokens that differ between the sides."""
     if old.keys == new.keys:
@@ -136,6 +177,12 @@ def _differing(
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
             continue
+        if pairs is not None and op == "replace" and i2 - i1 == j2 - j1:
+            pairs |= {
+                (a[1], b[1])
+                for a, b in zip(old.keys[i1:i2], new.keys[j1:j2], strict=True)
+                if a[0] == b[0] and a[2] == b[2] and a[1] != b[1] and a[0] in _NAME_LEAVES
+            }
         out |= _lines_of("old", old.spans[i1:i2], old_ranges)
         out |= _lines_of("new", new.spans[j1:j2], new_ranges)
     return out

@@ -23,7 +23,8 @@ program decides (IDENTITY-RUBRIC.md, "behaviour-neutral edits"):
 - type annotations where the language erases them: Python parameters and return types that
   name no call, ``Annotated`` or ``Depends`` (FastAPI reads those), TypeScript annotations
   outside constructors (dependency injection reads those), interfaces and type aliases;
-- import statements, which are compared on their own (``_v2_neutral``).
+- import statements, which are compared on their own (``_v2_neutral``);
+- a function's local variable renamed consistently, read under its new name (``_v2_renames``).
 
 Anything the tokenizer does not understand stays a token, so unknown differences count.
 """
@@ -209,7 +210,8 @@ class Tokenizer:
         #: byte spans of the strings that are messages (log and error wording)
         self._messages: set[tuple[int, int]] = set()
         self._aliases = dict(self.grammar.aliases)
-        #: start byte -> text read instead (a definition's own name, for ``_v2_moves``)
+        #: start byte -> text read instead (a definition's own name for ``_v2_moves``, a
+        #: renamed local's new name for ``_v2_renames``)
         self.renamed: dict[int, str] = {}
         #: how often each identifier occurs in this side's tree (read when first needed)
         self._identifiers: Counter[bytes] | None = None
@@ -488,7 +490,20 @@ class Tokenizer:
         text = "".join(self.text(c) for c in parts)
         if all(c.type in _CONTENT for c in parts) and "\\" not in text:
             return text
-        return self.text(node)
+        return self._spliced(node)
+
+    def _spliced(self, node: Node) -> str:
+        """The node's text with renamed leaves (interpolated locals, ``_v2_renames``) replaced."""
+        start, end = node.start_byte, node.end_byte
+        if not any(start <= at < end for at in self.renamed):
+            return self.text(node)
+        out, at = [], start
+        for leaf in leaves(node):
+            if leaf.start_byte in self.renamed:
+                out += [self.data[at : leaf.start_byte].decode("utf-8", "surrogateescape")]
+                out += [self.renamed[leaf.start_byte]]
+                at = leaf.end_byte
+        return "".join(out) + self.data[at:end].decode("utf-8", "surrogateescape")
 
     def _go_error(self, node: Node) -> bool:
         """``fmt.Errorf("text")`` or ``errors.New("text")``: one literal, no verbs."""

@@ -24,10 +24,10 @@ POLICY_CLF = Classifier.build(
 
 # @2 derives from @1's tables: red-team 07 and 08 (decision 0014) changed both digests, and
 # the outbound-credential stage (decision 0020) and the neutrality stage's equivalences
-# (decision 0019; @2 unreleased, amended in place) changed them again, and so did the
-# guard stage's verifying conditions (decision 0025).
-BUILTIN_DIGEST = "sha256:812e62ae834f21b507ae722291f8a83a1eaf9f194ef602749ff5b8fb171605bd"
-POLICY_DIGEST = "sha256:f1184a23b7da56c086dde910ddcf325df031527298cad7c81259d5234fbcdf57"
+# (decision 0019; @2 unreleased, amended in place) changed them again, and so did local
+# renames (decision 0022) and the guard stage's verifying conditions (decision 0025).
+BUILTIN_DIGEST = "sha256:7121ab0954f3b5dc18e4006c85feeb891b3ac6232a394dca2289a888e6cba8be"
+POLICY_DIGEST = "sha256:191e6c8bdafdc7432c2a95f6ad14b605e4ae01a6ad116326f7dc4ccefa4fc231"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),
