@@ -133,3 +133,13 @@ def test_verifying_keeps_only_condition_auth_words() -> None:
     assert decided("x = auth_header\nif ok\n") == {"code.role-check"}
     assert decided("log(user.authenticate(pw))\n") == {"code.role-check"}
     assert verifying(base) is decided  # one object per matcher: its answers are remembered
+
+
+def test_a_local_renamed_beside_the_replaced_principal_still_counts(lab: Lab) -> None:
+    """Decision 0022 reads the renamed check line as neutral; the hunk still holds the real
+    change above a verifying condition, so guard-flow fires (the residual risk 0022 named)."""
+    path, source, old, new = CASES[0]
+    changed = source.replace(old, new).replace("user", "member")
+    assert GUARD in lab.rules({path: source}, {path: changed})
+    renamed_only = source.replace("user", "member")
+    assert GUARD not in lab.rules({path: source}, {path: renamed_only})
