@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -159,7 +160,25 @@ def make_golden(tmp_path: Path, inst: DevInstance) -> Golden:
     return golden
 
 
+@pytest.fixture(scope="session")
+def golden_template(tmp_path_factory: pytest.TempPathFactory, dev: DevInstance) -> Golden:
+    """The golden fixture, built and stamped once per session (per xdist worker at most).
+
+    Tests never get it: ``golden`` hands each test its own copy of the repository.
+    """
+    return make_golden(tmp_path_factory.mktemp("golden-template"), dev)
+
+
 @pytest.fixture
-def golden(tmp_path: Path, dev: DevInstance) -> Golden:
-    """Golden fixture on the default (Rekor v1 + TSA) instance."""
-    return make_golden(tmp_path, dev)
+def golden(tmp_path: Path, golden_template: Golden) -> Golden:
+    """Golden fixture on the default (Rekor v1 + TSA) instance: a repository of this test's own.
+
+    A copy of the session's stamped repository (the same commits and attestation, as if
+    ``make_golden`` had run here), so whatever a test does to its repository, notes or
+    registry entries (keyed by the repository's path) reaches no other test. Stamping costs
+    a signing round trip, so it happens once, not once per test.
+    """
+    path = tmp_path / "repo"
+    shutil.copytree(golden_template.repo.path, path, symlinks=True)
+    template = golden_template
+    return Golden(GitRepo(path), template.inst, template.commit, template.stamped)

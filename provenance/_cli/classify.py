@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import click
 
 from provenance._cli.output import Reporter, progress_printer, report_options
-from provenance.classify.explain import finding_to_dict, summary, where
 from provenance.display import shown, shown_path
 
 if TYPE_CHECKING:
@@ -20,6 +19,8 @@ from provenance._cli.options import repo_option
 
 def classified_to_dict(result: Classified) -> dict[str, object]:
     """The documented classify JSON."""
+    from provenance.classify.explain import finding_to_dict
+
     return {
         "range": result.range_info,
         "rules_source": result.policy_source,
@@ -74,6 +75,8 @@ def classify_cmd(revision_range: str, repo: Path, policy: Path | None, report: R
 
 def classified_lines(result: Classified) -> list[str]:
     """``classify``'s text: ``ID``/``--`` per commit, flagged paths and rules, a total."""
+    from provenance.classify.explain import summary, where
+
     lines = []
     for c in result.commits:
         flagged = [p for p in c.paths if p.rules]

@@ -28,7 +28,6 @@ from provenance._cli.output import Reporter, progress_printer, refuse_whole, rep
 from provenance._cli.prompt import apply_prompter, prompter_options
 from provenance._cli.run import capture_options
 from provenance.errors import UsageError
-from provenance.predicates import ChangePredicate
 
 
 @click.command("init")
@@ -298,6 +297,8 @@ def show_cmd(
 
 def show_lines(report: Report) -> list[str]:
     """``show``'s text: the commit's status, the root, then each attestation decoded."""
+    from provenance.predicates import ChangePredicate
+
     verdict = report.commits[0]
     root = report.trusted_root or {}
     lines = [

@@ -86,26 +86,29 @@ def _whole_text_is_check(text: str, guards: _guard.Matcher) -> bool:
     )
 
 
-def _texts(repo: Path) -> list[str]:
-    """Every Ruby, JavaScript and ERB blob of the range's last commit."""
+@pytest.fixture(scope="module")
+def sources(lobsters: tuple[Path, str]) -> tuple[str, ...]:
+    """Every Ruby, JavaScript and ERB blob of the range's last commit (read once per module;
+    a tuple of strings, so no test can change what the next one reads)."""
+    repo = lobsters[0]
     listing = subprocess.run(
         ["git", "-C", str(repo), "ls-tree", "-r", "HEAD"], check=True, capture_output=True
     ).stdout.decode()
     blobs = [ln.split()[2] for ln in listing.splitlines() if re.search(r"\.(rb|js|erb)$", ln)]
     assert len(blobs) > 100
-    return [
+    return tuple(
         subprocess.run(
             ["git", "-C", str(repo), "cat-file", "blob", oid], check=True, capture_output=True
         ).stdout.decode("utf-8", "surrogateescape")
         for oid in blobs
-    ]
+    )
 
 
-def test_is_check_line_by_line_agrees_with_whole_texts(lobsters: tuple[Path, str]) -> None:
+def test_is_check_line_by_line_agrees_with_whole_texts(sources: tuple[str, ...]) -> None:
     """THREATS.md G45: on real sources, as written and with other line breaks."""
     nothing: _guard.Matcher = lambda text: set()  # noqa: E731 -- the decision rules aside
     answers = []
-    for text in _texts(lobsters[0]):
+    for text in sources:
         # with a CRLF and a form feed: line breaks other than \n split differently
         for variant in (text, text.replace("\n", "\r\n", 3), text.replace("\n", "\x0c", 5)):
             answers.append(_guard.is_check(variant, nothing))
@@ -115,21 +118,24 @@ def test_is_check_line_by_line_agrees_with_whole_texts(lobsters: tuple[Path, str
 
 @pytest.mark.parametrize("ruleset_id", ["builtin:identity@1", "builtin:identity@2"])
 def test_rules_asked_by_alternative_answer_as_their_whole_regex(
-    lobsters: tuple[Path, str], ruleset_id: str
+    sources: tuple[str, ...], ruleset_id: str
 ) -> None:
     """Every built-in content rule split into alternatives matches where, and only where, its
     whole regex does: on real sources, one by one and all at once, in each rule's view."""
-    texts = _texts(lobsters[0])[::4]
+    texts = list(sources[::4])
     texts.append("\n".join(texts))
     rules = [b for b in builtin_rules(ruleset_id) if alternatives(b.rule.pattern)]
     assert len(rules) > 10
+    views: dict[str, list[str]] = {}  # each text rendered once per view, for every rule
     answers = set()
     for b in rules:
         assert "|".join(alternatives(b.rule.pattern) or ()) == b.rule.pattern
-        for text in texts:
-            seen = render(text, b.view)
-            answers.add(b.matches(seen))
-            assert b.matches(seen) == (b.regex.search(seen) is not None), b.rule.id
+        if b.view not in views:
+            views[b.view] = [render(text, b.view) for text in texts]
+        for seen in views[b.view]:
+            matched = b.matches(seen)
+            answers.add(matched)
+            assert matched == (b.regex.search(seen) is not None), b.rule.id
     assert answers == {True, False}
 
 
@@ -144,23 +150,24 @@ def _wordy(node: Node) -> bool:
     return WORDY.search(node.type) is not None
 
 
-def _every_leaf_on(root: Node, row: int) -> set[tuple[int, int]]:
-    """The named wordy leaves wholly on ``row``, by looking at every node of the tree."""
-    found, stack = set(), [root]
+def _every_leaf_by_row(root: Node) -> dict[int, set[tuple[int, int]]]:
+    """The named wordy leaves wholly on one row, by row, by looking at every node of the tree."""
+    found: dict[int, set[tuple[int, int]]] = {}
+    stack = [root]
     while stack:
         node = stack.pop()
         if node.child_count:
             stack.extend(node.children)
-        elif node.is_named and node.start_point[0] == node.end_point[0] == row and _wordy(node):
-            found.add((node.start_byte, node.end_byte))
+        elif node.is_named and node.start_point[0] == node.end_point[0] and _wordy(node):
+            found.setdefault(node.start_point[0], set()).add((node.start_byte, node.end_byte))
     return found
 
 
 def test_leaves_on_a_row_are_found_by_bisection_as_by_a_whole_walk(
-    lobsters: tuple[Path, str],
+    sources: tuple[str, ...],
 ) -> None:
     """The outbound stage reads each judged line's leaves; bisecting children finds the same."""
-    ruby = [(t, "ruby") for t in _texts(lobsters[0])[:60]]
+    ruby = [(t, "ruby") for t in sources[:60]]
     here = Path(_v2_outbound.__file__).parent
     python = [(p.read_text(), "python") for p in sorted(here.glob("*.py"))]
     checked = 0
@@ -168,8 +175,9 @@ def test_leaves_on_a_row_are_found_by_bisection_as_by_a_whole_walk(
         root = parse(text.encode("utf-8", "surrogateescape"), language).root_node
         if root.has_error:  # the stage reads only trees that parsed cleanly
             continue
+        every = _every_leaf_by_row(root)  # one whole walk answers for every row
         for row in range(root.end_point[0] + 2):
             got = {(n.start_byte, n.end_byte) for n in _v2_outbound._leaves_on(root, row)}
-            assert got == _every_leaf_on(root, row), (language, row)
+            assert got == every.get(row, set()), (language, row)
             checked += bool(got)
     assert checked > 1000
