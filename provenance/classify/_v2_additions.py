@@ -100,6 +100,16 @@ ADDED_CONTENT: tuple[ContentRule, ...] = (
         view=View.RAW,
     ),
     ContentRule(
+        "code.session-identity",
+        "the session or signed cookie entry that says who is logged in, read or written",
+        r"(?i)(?:\bsess(?:ion)?|\$_SESSION|\bcookies\.(?:signed|encrypted|permanent))\s*"
+        r"(?:\[\s*[:'\"]?|(?:\(\s*\)\s*)?(?:\.|->|::)(?:get|put|set|pull|has|forget)\s*\(\s*[:'\"]"
+        r"|\.Values\[\s*\"|\(\s*['\"]|\??\.(?=[A-Za-z_]))"
+        r"\w*(?:user|uid|account|member|principal|identity|impersonat|admin|role|tenant)",
+        frozenset({"code", "python", "ruby", "php", "js", "go", "jvm"}),
+        view=View.RAW,
+    ),
+    ContentRule(
         "js.middleware-matcher",
         "a middleware's route matcher (which paths its checks cover, with a middleware file)",
         r"^\s*matcher\s*:",

@@ -25,9 +25,10 @@ POLICY_CLF = Classifier.build(
 # @2 derives from @1's tables: red-team 07 and 08 (decision 0014) changed both digests, and
 # the outbound-credential stage (decision 0020) and the neutrality stage's equivalences
 # (decision 0019; @2 unreleased, amended in place) changed them again, and so did local
-# renames (decision 0022) and the guard stage's verifying conditions (decision 0025).
-BUILTIN_DIGEST = "sha256:7121ab0954f3b5dc18e4006c85feeb891b3ac6232a394dca2289a888e6cba8be"
-POLICY_DIGEST = "sha256:191e6c8bdafdc7432c2a95f6ad14b605e4ae01a6ad116326f7dc4ccefa4fc231"
+# renames (decision 0022), the guard stage's verifying conditions (decision 0025) and the
+# session-identity rule (decision 0025).
+BUILTIN_DIGEST = "sha256:d04f3c2d6edccc093ca81114cc60082f95f6fc08cb80e77b074fa276684fb7c5"
+POLICY_DIGEST = "sha256:fdd0ff637a281a97666c280bb524dfe1b250812cf48efb6320711ce08ac9aead"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),
@@ -197,6 +198,7 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "code.auth-decorator",
         "code.authz-check",
         "code.lifecycle",
+        "code.session-identity",
         "code.session-word",
     ),
     "py-invitation-accept": (
@@ -295,6 +297,7 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "code.ownership",
         "code.role-check",
         "code.role-word",
+        "code.session-identity",
         "code.session-word",
         "code.token-word",
         "path.lifecycle",
@@ -315,7 +318,12 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "js.middleware-matcher",
         "path.hint.middleware",
     ),
-    "ts-nextauth-route": ("code.session-word", "code.token-word", "path.authn"),
+    "ts-nextauth-route": (
+        "code.session-identity",
+        "code.session-word",
+        "code.token-word",
+        "path.authn",
+    ),
     "ts-passkeys-lib": ("path.mfa",),
     "ts-password-reset-controller": (
         "code.password-handling",
@@ -440,6 +448,7 @@ POLICY: dict[str, tuple[str, ...]] = {
         "code.ownership",
         "code.role-check",
         "code.role-word",
+        "code.session-identity",
         "code.session-word",
         "code.token-word",
         "path.lifecycle",
@@ -452,6 +461,7 @@ POLICY: dict[str, tuple[str, ...]] = {
         "policy:content:tok",
     ),
     "ts-nextauth-route": (
+        "code.session-identity",
         "code.session-word",
         "code.token-word",
         "path.authn",

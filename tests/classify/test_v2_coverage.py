@@ -62,6 +62,16 @@ COVERAGE: list[tuple[str, str, tuple[str, ...]]] = [
         "app/controllers/stories_controller.rb",
         ("@story = Story.new(user: @user)",),
     ),
+    # the session entry that says who is logged in (any language)
+    (
+        "code.session-identity",
+        "app/controllers/pages_controller.rb",
+        ("    @viewer = User.find_by(id: session[:user_id])",),
+    ),
+    ("code.session-identity", "app/views.py", ('    request.session["federated_user"] = u.pk',)),
+    ("code.session-identity", "src/pages.php", ("$_SESSION['uid'] = $row['id'];",)),
+    ("code.session-identity", "server/routes.js", ("  req.session.userId = account.id;",)),
+    ("code.session-identity", "web/handler.go", ('	id := sess.Values["user_id"]',)),
     # Express and Next.js middleware, Go middleware chains
     ("js.middleware", "server/app.js", ("app.use('/admin', requireAuth);",)),
     ("js.middleware", "server/app.ts", ("router.use(passport.authenticate('jwt'));",)),
@@ -96,6 +106,8 @@ NEGATIVE: list[tuple[str, tuple[str, ...]]] = [
     ("config/packages/framework.yaml", ("    access_log: /var/log/app.log",)),
     ("app/Http/Controllers/Pages.php", ("$this->middleware('throttle:60,1');",)),
     ("src/middleware.ts", ("export const config = { runtime: 'edge' };",)),
+    ("app/controllers/pages_controller.rb", ("    session[:return_to] = request.url",)),
+    ("server/routes.js", ("  req.session.cart = items;", "  db.session.query(Item)")),
 ]
 
 
