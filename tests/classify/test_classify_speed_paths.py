@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tree_sitter import Node
@@ -23,8 +24,10 @@ from provenance.classify._memo import LineFlags, SizedLRU
 from provenance.classify._normalize import words_view
 from provenance.classify._rules_evasion import RUNS_CODE, runs_code_branches
 from provenance.classify._v2_outbound_words import WORDY
-from provenance.classify.classified import CommitClassification
+from provenance.classify.classified import CommitClassification, classify_range_changes
 from provenance.classify.syntax import parse
+from provenance.gitio.walk import RangeChanges, read_range
+from provenance.models import FileChange
 
 HISTORY = Path(__file__).resolve().parents[2].parent / "shared/data/lobsters-history.bundle"
 STEPS = 60
@@ -211,3 +214,31 @@ def test_code_that_runs_code_is_found_by_alternative_as_by_its_whole_regex(
                 if kind == language:
                     answers.setdefault(kind, set()).add(got)
     assert answers["ruby"] == answers["python"] == {True, False}  # matches and misses checked
+
+
+def test_sources_read_per_chunk_in_workers_give_the_verdicts_of_sources_read_first(
+    lobsters: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """THREATS.md G45: the gate reads each chunk's whole blobs in the worker that judges it;
+    on a real range (forked, chunks of a few commits) every verdict is the one reached with
+    every source read before judging starts, as before."""
+    monkeypatch.setenv("PROVENANCE_JOBS", "2")
+    monkeypatch.setattr(_parallel, "MIN_ITEMS", 2)
+    per_chunk = classify_range(*lobsters).commits
+    seen: list[FileChange] = []
+
+    def read_first(*args: Any, **kwargs: Any) -> RangeChanges:
+        changes: RangeChanges = read_range(*args, **{**kwargs, "own_sources": True})
+        seen.extend(c for cs in changes.own.values() for c in cs if c.new_source is not None)
+        return changes
+
+    def judge_as_read(*args: Any) -> list[CommitClassification]:
+        return classify_range_changes(
+            *args[:6]
+        )  # without ``sources``: the changes come with theirs
+
+    monkeypatch.setattr("provenance.app.gate.read_range", read_first)
+    monkeypatch.setattr("provenance.app.gate.classify_range_changes", judge_as_read)
+    first = classify_range(*lobsters).commits
+    assert seen and any(c.identity_related for c in first)
+    assert per_chunk == first
