@@ -18,6 +18,7 @@ from provenance.classify.classified import CommitClassification, classify_range_
 from provenance.classify.configured import classification_for
 from provenance.errors import UsageError
 from provenance.gitio import Git, check_repository_safe, read_commit, resolve_commit
+from provenance.gitio.enrich import attach_sources
 from provenance.gitio.walk import parse_range, read_range, walk_range
 from provenance.policy import LoadedPolicy
 from provenance.verify.alone import classify_alone
@@ -66,6 +67,7 @@ def _classify(
         ends=(base, head),
         want=classification.wants_source,
         prefer=classification.identity_path,
+        own_sources=False,
     )
     report = (lambda n, t: progress("classified", n, t)) if progress else None
     verdicts = classify_range_changes(
@@ -75,6 +77,8 @@ def _classify(
         classification.classify,
         report,
         classification.hooks,
+        # each chunk's blobs are read where it is judged, on every core (decision 0021)
+        lambda own: attach_sources(git, own, classification.wants_source),
     )
     info = {"base": base, "head": head, "head_tree": read_commit(git, head).tree}
     source = loaded.source if loaded else "builtin:identity (no policy at base)"

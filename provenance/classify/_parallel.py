@@ -29,8 +29,10 @@ MIN_WEIGHT = 20_000
 #: worker's caches see consecutive commits (the old side of one is the new side of another).
 _CHUNKS_PER_WORKER = 6
 
-#: The job the forked workers run (set only while ``in_order`` forks).
+#: The job the forked workers run, and what they do before a chunk (set only while
+#: ``in_order`` forks).
 _JOB: Callable[[int], object] | None = None
+_PREPARE: Callable[[int, int], None] | None = None
 _FORKING = threading.Lock()
 
 
@@ -47,19 +49,31 @@ def workers() -> int:
     return len(os.sched_getaffinity(0))
 
 
-def in_order(judge: Callable[[int], T], count: int, weight: int = 0) -> Iterator[T]:
+def in_order(
+    judge: Callable[[int], T],
+    count: int,
+    weight: int = 0,
+    prepare: Callable[[int, int], None] | None = None,
+) -> Iterator[T]:
     """``judge(0)`` .. ``judge(count - 1)`` in order, in forked workers when worth it (many
-    items, or fewer of ``weight`` at least ``MIN_WEIGHT`` in all)."""
+    items, or fewer of ``weight`` at least ``MIN_WEIGHT`` in all).
+
+    ``prepare(lo, hi)`` runs before items ``lo`` .. ``hi - 1`` are judged, in the process
+    that judges them (once for all items when nothing forks): what it reads for them is
+    read on every core, not before the workers start.
+    """
     jobs = min(workers(), 8, count)
     worth = count >= MIN_ITEMS or weight >= MIN_WEIGHT
     if jobs < 2 or not worth or sys.platform != "linux" or _FORKING.locked():
+        if prepare is not None and count:
+            prepare(0, count)
         yield from (judge(i) for i in range(count))
         return
     size = max(1, -(-count // (jobs * _CHUNKS_PER_WORKER)))
     bounds = [(lo, min(lo + size, count)) for lo in range(0, count, size)]
-    global _JOB
+    global _JOB, _PREPARE
     with _FORKING:
-        _JOB = judge
+        _JOB, _PREPARE = judge, prepare
         sys.stdout.flush()  # a worker flushes what it inherited when it exits
         sys.stderr.flush()
         try:
@@ -69,7 +83,7 @@ def in_order(judge: Callable[[int], T], count: int, weight: int = 0) -> Iterator
                 for future in futures:
                     yield from (cast(T, item) for item in future.result())
         finally:
-            _JOB = None
+            _JOB = _PREPARE = None
 
 
 def _chunk(lo: int, hi: int) -> list[object]:
@@ -77,4 +91,6 @@ def _chunk(lo: int, hi: int) -> list[object]:
     job = _JOB
     if job is None:
         raise RuntimeError("no job in this worker (it was not forked by in_order)")
+    if _PREPARE is not None:
+        _PREPARE(lo, hi)
     return [job(i) for i in range(lo, hi)]

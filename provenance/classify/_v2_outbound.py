@@ -37,7 +37,8 @@ vocabularies do not know) keeps the line as it was: the change counts (fail clos
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from tree_sitter import Node
 
@@ -104,13 +105,21 @@ def _without(
     mentions: Callable[[str], frozenset[str]],
 ) -> list[Line] | None:
     trees: dict[str, tuple[bytes, Node] | None] = {}
+    leaves: dict[str, dict[int, list[Node]]] = {}
     out: list[Line] = []
     blanked = False
     for side, number, text in lines:
         if side not in trees:
-            trees[side] = _tree(sources.get(side), language)
+            trees[side] = parsed = _tree(sources.get(side), language)
+            if parsed is not None:  # every judged row of the side, in one descent
+                rows = {n - 1 for s, n, _ in lines if s == side}
+                leaves[side] = leaves_by_row(parsed[1], rows)
         parsed = trees[side]
-        new_text = text if parsed is None else _blank(parsed, number, text, mentions)
+        if parsed is not None:
+            on_row = leaves[side].get(number - 1, ())
+            new_text = _blank(parsed[0], on_row, text, mentions)
+        else:
+            new_text = text
         blanked = blanked or new_text != text
         out.append((side, number, new_text))
     return out if blanked else None
@@ -127,13 +136,13 @@ def _tree(source: str | None, language: str) -> tuple[bytes, Node] | None:
 
 
 def _blank(
-    parsed: tuple[bytes, Node], number: int, text: str, mentions: Callable[[str], frozenset[str]]
+    data: bytes, leaves: Iterable[Node], text: str, mentions: Callable[[str], frozenset[str]]
 ) -> str:
-    """The line's text with the credential words the tree shows are outbound use blanked."""
-    data, root = parsed
+    """The line's text with the credential words the tree shows are outbound use blanked
+    (``leaves``: the tree's named leaves on the line, ``leaves_by_row``)."""
     line = text.encode("utf-8", "surrogateescape")
     cuts = []
-    for leaf in _leaves_on(root, number - 1):
+    for leaf in leaves:
         word = data[leaf.start_byte : leaf.end_byte]
         found = mentions(word.decode("utf-8", "surrogateescape"))
         if not found or not found <= RULES or not _outbound(leaf, data):
@@ -147,43 +156,28 @@ def _blank(
     return line.decode("utf-8", "surrogateescape")
 
 
-def _leaves_on(root: Node, row: int) -> Iterator[Node]:
-    """Named leaves lying wholly on ``row`` (0-based) that may carry words.
+def leaves_by_row(root: Node, rows: Iterable[int]) -> dict[int, list[Node]]:
+    """Named leaves that may carry words, by the row (0-based) they lie wholly on, for
+    ``rows`` only.
 
-    Only the children overlapping ``row`` are visited, found by bisecting each node's
-    children (in source order, so their end rows never decrease): a line of a long file costs
-    the tree's depth times a logarithm, not a look at every child of every node above it.
+    One descent for all the judged lines of a side: only nodes spanning one of ``rows`` are
+    opened, so a line costs about the nodes on it, not a descent from the root per line.
+    Which leaves a row gets does not depend on the other rows asked for.
     """
-    if root.start_point[0] > row or root.end_point[0] < row:
-        return
+    wanted = sorted(set(rows))
+    found: dict[int, list[Node]] = {}
     stack = [root]
     while stack:
         node = stack.pop()
-        count = node.child_count
-        if count == 0:
-            one_row = node.start_point[0] == node.end_point[0] == row
-            if node.is_named and one_row and WORDY.search(node.type):
-                yield node
-            continue
-        lo, hi = 0, count
-        while lo < hi:  # the first child ending on or after ``row``
-            mid = (lo + hi) // 2
-            if _child(node, mid).end_point[0] < row:
-                lo = mid + 1
-            else:
-                hi = mid
-        for index in range(lo, count):
-            child = _child(node, index)
-            if child.start_point[0] > row:
-                break
-            stack.append(child)
-
-
-def _child(node: Node, index: int) -> Node:
-    """``node``'s child at ``index`` (which exists)."""
-    child = node.child(index)
-    assert child is not None
-    return child
+        start, end = node.start_point[0], node.end_point[0]
+        at = bisect_left(wanted, start)
+        if at == len(wanted) or wanted[at] > end:
+            continue  # no asked row within the node
+        if node.child_count:
+            stack.extend(node.children)
+        elif start == end and node.is_named and WORDY.search(node.type):
+            found.setdefault(start, []).append(node)
+    return found
 
 
 def _outbound(leaf: Node, data: bytes) -> bool:

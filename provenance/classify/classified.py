@@ -11,6 +11,8 @@ from provenance.models import FileChange
 
 #: Where each fired rule fired in a change (``Classifier.locate``).
 Locate = Callable[[FileChange, tuple[str, ...]], tuple[Finding, ...]]
+#: Commits' changes (by sha) given back with the whole blobs the rules want attached.
+Sources = Callable[[dict[str, list[FileChange]]], Mapping[str, list[FileChange]]]
 
 
 @dataclass(frozen=True)
@@ -204,8 +206,13 @@ def classify_range_changes(
     classify: Callable[[FileChange], tuple[str, ...]],
     progress: Callable[[int, int], None] | None = None,
     hooks: Hooks = NO_HOOKS,
+    sources: Sources | None = None,
 ) -> list[CommitClassification]:
     """Classify a range (``(sha, parents)`` oldest first): own changes, and what merges bring.
+
+    With ``sources``, ``own`` comes without whole blobs and each chunk of commits has them
+    attached by ``sources`` where it is judged (on every core when the range forks); the
+    changes judged are the same (decision 0021, amendment).
 
     A merge is judged by its own changes and by its first-parent diff at the paths where the
     changes land. A landed path that fires counts unless a commit of the merged side (in the
@@ -219,11 +226,18 @@ def classify_range_changes(
     fired: dict[str, int] = {}  # "path:P" / "blob:OID" -> bit set of commits that fired there
     out = []
 
+    ready = dict(own)  # own changes with their sources, once a chunk's are read
+
     def judge(i: int) -> CommitClassification:
-        return classify_changes(commits[i][0], own[commits[i][0]], classify, hooks)
+        return classify_changes(commits[i][0], ready[commits[i][0]], classify, hooks)
+
+    def prepare(lo: int, hi: int) -> None:
+        if sources is not None:
+            ready.update(sources({sha: own[sha] for sha, _ in commits[lo:hi]}))
 
     lines = sum(len(c.added) + len(c.removed) for sha, _ in commits for c in own[sha])
-    verdicts = in_order(judge, len(commits), lines)  # own changes: on every core if worth it
+    # own changes: on every core if worth it
+    verdicts = in_order(judge, len(commits), lines, prepare if sources is not None else None)
     for n, ((sha, parents), verdict) in enumerate(zip(commits, verdicts, strict=True), 1):
         bits = 1 << index[sha]
         for parent in parents:

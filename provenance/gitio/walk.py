@@ -191,8 +191,12 @@ def read_range(
     ends: tuple[str, str] | None = None,
     want: Want | None = None,
     prefer: Callable[[str], bool] | None = None,
+    own_sources: bool = True,
 ) -> RangeChanges:
     """Changes of every commit, what merges bring, symlink aliases and wanted sources.
+
+    With ``own_sources`` false, only what merges bring has its sources read: the caller
+    reads the commits' own (``attach_sources``) where it judges them.
 
     Non-merges come from one ``diff-tree --stdin`` stream, merges' own changes from one
     ``merge-tree`` each, and merges' first-parent diffs from one ``--raw`` stream. Only the
@@ -211,7 +215,8 @@ def read_range(
         base_blobs = tree_blobs(git, ends[0]) if ends and merges else {}
         own, brought = _with_aliases(git, commits, own, brought, ends, prefer)
         brought = _landed_lines(box, commits, own, brought, base_blobs)
-    return RangeChanges(attach_sources(git, own, want), attach_sources(git, brought, want))
+    own = attach_sources(git, own, want) if own_sources else own
+    return RangeChanges(own, attach_sources(git, brought, want))
 
 
 def read_alone(

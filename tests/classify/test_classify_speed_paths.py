@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tree_sitter import Node
@@ -21,9 +22,12 @@ from provenance.classify._branches import alternatives
 from provenance.classify._content import builtin_rules, render
 from provenance.classify._memo import LineFlags, SizedLRU
 from provenance.classify._normalize import words_view
+from provenance.classify._rules_evasion import RUNS_CODE, runs_code_branches
 from provenance.classify._v2_outbound_words import WORDY
-from provenance.classify.classified import CommitClassification
+from provenance.classify.classified import CommitClassification, classify_range_changes
 from provenance.classify.syntax import parse
+from provenance.gitio.walk import RangeChanges, read_range
+from provenance.models import FileChange
 
 HISTORY = Path(__file__).resolve().parents[2].parent / "shared/data/lobsters-history.bundle"
 STEPS = 60
@@ -151,22 +155,25 @@ def _wordy(node: Node) -> bool:
 
 
 def _every_leaf_by_row(root: Node) -> dict[int, set[tuple[int, int]]]:
-    """The named wordy leaves wholly on one row, by row, by looking at every node of the tree."""
+    """The named wordy leaves lying wholly on one row, by row, looking at every node."""
     found: dict[int, set[tuple[int, int]]] = {}
     stack = [root]
     while stack:
         node = stack.pop()
+        row = node.start_point[0]
         if node.child_count:
             stack.extend(node.children)
-        elif node.is_named and node.start_point[0] == node.end_point[0] and _wordy(node):
-            found.setdefault(node.start_point[0], set()).add((node.start_byte, node.end_byte))
+        elif node.is_named and row == node.end_point[0] and _wordy(node):
+            found.setdefault(row, set()).add((node.start_byte, node.end_byte))
     return found
 
 
-def test_leaves_on_a_row_are_found_by_bisection_as_by_a_whole_walk(
+def test_leaves_of_judged_rows_are_found_in_one_descent_as_by_a_whole_walk(
     sources: tuple[str, ...],
 ) -> None:
-    """The outbound stage reads each judged line's leaves; bisecting children finds the same."""
+    """The outbound stage reads each judged line's leaves: one descent for all of a side's
+    judged rows (every row, every third row, a few scattered rows, rows past the end) finds
+    on each row what looking at every node of the tree finds."""
     ruby = [(t, "ruby") for t in sources[:60]]
     here = Path(_v2_outbound.__file__).parent
     python = [(p.read_text(), "python") for p in sorted(here.glob("*.py"))]
@@ -175,9 +182,60 @@ def test_leaves_on_a_row_are_found_by_bisection_as_by_a_whole_walk(
         root = parse(text.encode("utf-8", "surrogateescape"), language).root_node
         if root.has_error:  # the stage reads only trees that parsed cleanly
             continue
-        every = _every_leaf_by_row(root)  # one whole walk answers for every row
-        for row in range(root.end_point[0] + 2):
-            got = {(n.start_byte, n.end_byte) for n in _v2_outbound._leaves_on(root, row)}
-            assert got == every.get(row, set()), (language, row)
-            checked += bool(got)
+        every, expected = range(root.end_point[0] + 2), _every_leaf_by_row(root)
+        for rows in (every, every[::3], every[1::7], [0, len(every) // 2, len(every) + 5]):
+            got = _v2_outbound.leaves_by_row(root, rows)
+            assert set(got) <= set(rows)
+            for row in rows:
+                found = {(n.start_byte, n.end_byte) for n in got.get(row, ())}
+                assert found == expected.get(row, set()), (language, row)
+                assert len(got.get(row, ())) == len(found)  # no leaf twice
+                checked += bool(found)
     assert checked > 1000
+
+
+def test_code_that_runs_code_is_found_by_alternative_as_by_its_whole_regex(
+    sources: tuple[str, ...],
+) -> None:
+    """THREATS.md G49: ``code.dynamic-exec`` asks each language's pattern alternative by
+    alternative; on real sources (the range's Ruby, JavaScript and ERB, this package's
+    Python), file by file and line by line, every kind's answer is its whole regex's."""
+    python = sorted(Path(_v2_outbound.__file__).parent.glob("*.py"))
+    texts = list(sources[::2]) + [p.read_text() for p in python]
+    answers: dict[str, set[bool]] = {}
+    for kind, pattern in RUNS_CODE.items():
+        whole = re.compile(pattern, re.MULTILINE)
+        for text in texts:
+            for piece in (text, *text.splitlines()[::7]):
+                got = runs_code_branches(kind).search(piece)
+                assert got == (whole.search(piece) is not None), (kind, piece[:200])
+                answers.setdefault(kind, set()).add(got)
+    assert answers["ruby"] == answers["python"] == {True, False}  # matches and misses checked
+
+
+def test_sources_read_per_chunk_in_workers_give_the_verdicts_of_sources_read_first(
+    lobsters: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """THREATS.md G45: the gate reads each chunk's whole blobs in the worker that judges it;
+    on a real range (forked, chunks of a few commits) every verdict is the one reached with
+    every source read before judging starts, as before."""
+    monkeypatch.setenv("PROVENANCE_JOBS", "2")
+    monkeypatch.setattr(_parallel, "MIN_ITEMS", 2)
+    per_chunk = classify_range(*lobsters).commits
+    seen: list[FileChange] = []
+
+    def read_first(*args: Any, **kwargs: Any) -> RangeChanges:
+        changes: RangeChanges = read_range(*args, **{**kwargs, "own_sources": True})
+        seen.extend(c for cs in changes.own.values() for c in cs if c.new_source is not None)
+        return changes
+
+    def judge_as_read(*args: Any) -> list[CommitClassification]:
+        return classify_range_changes(
+            *args[:6]
+        )  # without ``sources``: the changes come with theirs
+
+    monkeypatch.setattr("provenance.app.gate.read_range", read_first)
+    monkeypatch.setattr("provenance.app.gate.classify_range_changes", judge_as_read)
+    first = classify_range(*lobsters).commits
+    assert seen and any(c.identity_related for c in first)
+    assert per_chunk == first
