@@ -38,9 +38,14 @@ from provenance.classify._v2_catalog import code_catalogue, named_by_locale
 from provenance.classify._v2_deps import DOC as DEPS_DOC
 from provenance.classify._v2_deps import RULE as DEPS_RULE
 from provenance.classify._v2_deps import applies, dependency_rules
+from provenance.classify._v2_functions import (
+    DEFINITION_DOC,
+    DEFINITION_RULE,
+    definition_lines,
+    lifecycle_lines,
+)
 from provenance.classify._v2_functions import DOC as LIFECYCLE_DOC
 from provenance.classify._v2_functions import RULE as LIFECYCLE_RULE
-from provenance.classify._v2_functions import lifecycle_lines
 from provenance.classify._v2_moves import moved_lines
 from provenance.classify._v2_neutral import Effective, decommented, effective, only_hunks
 from provenance.classify._v2_outbound import without_outbound
@@ -64,6 +69,7 @@ STAGE_RULES = {
     DEPS_RULE: DEPS_DOC,
     CI_RULE: CI_DOC,
     LIFECYCLE_RULE: LIFECYCLE_DOC,
+    DEFINITION_RULE: DEFINITION_DOC,
 }
 #: Path rules judged in exempt paths too: repository-wide controls.
 _EVERYWHERE = frozenset(
@@ -98,6 +104,10 @@ _ANY_KIND = frozenset({"inert"})
 _MEMO_LIMIT = 1 << 16
 #: Path hints of user and account code, where lifecycle functions are looked for.
 _USER_CODE = frozenset({"path.hint.user"})
+#: The weak path hint of policy files (policies, scopes, grants, claims, access): their
+#: functions are access rules (a middleware's are wired where it is used, and judged there).
+_ACCESS_CODE = frozenset({"path.hint.role"})
+_FUNCTION_CODE = _USER_CODE | _ACCESS_CODE
 #: Kinds whose files are shipped minified (scripts and pages).
 _MINIFIABLE = frozenset({"js", "template"})
 #: Kinds of files some stage of ``@2`` reads whole.
@@ -253,8 +263,8 @@ class ClassifierV2(Classifier):
         if fired or content:
             return self._narrowed(change, live, weak, fired | modes, content)
         judged = _Judgement(modes)
-        if self._on("lifecycle") and _USER_CODE & weak:
-            self._lifecycle(change, judged, effective(change))
+        if self._on("lifecycle") and _FUNCTION_CODE & weak:
+            self._lifecycle(change, judged, effective(change), weak)
         if not judged.rules:
             self._guarded(change, live, judged)
         return judged
@@ -288,8 +298,8 @@ class ClassifierV2(Classifier):
         content |= self._decoded_verdict(change, live, weak)
         lines = read
         judged = _Judgement(fired | content, lines)
-        if not judged.rules and self._on("lifecycle") and _USER_CODE & weak:
-            self._lifecycle(change, judged, seen)
+        if not judged.rules and self._on("lifecycle") and _FUNCTION_CODE & weak:
+            self._lifecycle(change, judged, seen, weak)
         if not judged.rules:
             self._guarded(change, live, judged, seen)
         return judged
@@ -312,17 +322,24 @@ class ClassifierV2(Classifier):
         base = lines if lines is not None else numbered(change)
         return without_outbound(change.path, sources, base, mentions) if base else None
 
-    def _lifecycle(self, change: FileChange, judged: _Judgement, seen: Effective | None) -> None:
-        """``code.lifecycle-function`` on the behaviour-changing lines of user code."""
+    def _lifecycle(
+        self, change: FileChange, judged: _Judgement, seen: Effective | None, weak: set[str]
+    ) -> None:
+        """``code.lifecycle-function`` on the behaviour-changing lines of user code, and
+        ``code.access-definition`` on those of access-control files (``_v2_functions``)."""
         if seen is not None and seen.neutral:
             return
         lines = list(seen.lines) if seen is not None else numbered(change)
         sides = {"old": (change.old_path, change.old_source)}
         sides["new"] = (change.path, change.new_source)
-        places = lifecycle_lines(sides, lines)
-        if places:
-            judged.rules.add(LIFECYCLE_RULE)
-            judged.places[LIFECYCLE_RULE] = places
+        for hints, rule, find in (
+            (_USER_CODE, LIFECYCLE_RULE, lifecycle_lines),
+            (_ACCESS_CODE, DEFINITION_RULE, definition_lines),
+        ):
+            places = find(sides, lines) if hints & weak else []
+            if places:
+                judged.rules.add(rule)
+                judged.places[rule] = places
 
     def _guards(self, kinds: frozenset[str]) -> Matcher:
         """``@2`` takes a bare auth word (``webAuthnCerts``) for no check, unless a condition
@@ -511,7 +528,7 @@ class ClassifierV2(Classifier):
         if not kinds & _STAGE_KINDS:
             return False
         fired, weak = self._path_hits(paths, facts)
-        if kinds & GUARD_KINDS and _USER_CODE & weak:
+        if kinds & GUARD_KINDS and _FUNCTION_CODE & weak:
             return True  # code.lifecycle-function places lines in their functions
         return bool(fired or self._content_verdict(change, live, weak))
 

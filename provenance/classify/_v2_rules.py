@@ -21,6 +21,7 @@ from provenance.classify._ruleset import (
 )
 from provenance.classify._v2_additions import ADDED_CONTENT, ADDED_PATHS, widened
 from provenance.classify._v2_deps import deps_document
+from provenance.classify._v2_functions import functions_document
 from provenance.classify._v2_neutral import neutral_document
 from provenance.classify._v2_outbound_words import outbound_document
 from provenance.classify._v2_scope import SCOPE_KINDS, scope_document
@@ -58,6 +59,7 @@ def _stages() -> dict[str, Any]:
         "workflows": workflows_document(),
         "outbound": outbound_document(),
         "guard": verifying_document(),
+        "functions": functions_document(),
     }
 
 

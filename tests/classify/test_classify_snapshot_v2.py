@@ -26,9 +26,9 @@ POLICY_CLF = Classifier.build(
 # the outbound-credential stage (decision 0020) and the neutrality stage's equivalences
 # (decision 0019; @2 unreleased, amended in place) changed them again, and so did local
 # renames (decision 0022), the guard stage's verifying conditions (decision 0025) and the
-# session-identity rule (decision 0025).
-BUILTIN_DIGEST = "sha256:d04f3c2d6edccc093ca81114cc60082f95f6fc08cb80e77b074fa276684fb7c5"
-POLICY_DIGEST = "sha256:fdd0ff637a281a97666c280bb524dfe1b250812cf48efb6320711ce08ac9aead"
+# session-identity and access-definition rules (decision 0025).
+BUILTIN_DIGEST = "sha256:b83f7542c2ed811e4026b9b9c4c0799072684b8e9ab0c5bf746e00cdb18e667c"
+POLICY_DIGEST = "sha256:6163fbf44d331c75ddc74b2ae1dd72829e3aa036c8f5403312db7a99fc281afc"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),
