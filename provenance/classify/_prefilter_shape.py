@@ -1,7 +1,7 @@
 """A ``_prefilter`` condition as plain nested tuples, and back (decision 0021, amendment).
 
 Deriving the built-in rules' conditions parses every regex, which cost each classifying
-process a few tenths of a second at start. ``_prefilter_table.tsv`` holds them as *shapes*,
+process about a tenth of a second at start. ``_prefilter_table.tsv`` holds them as *shapes*,
 generated ahead of time by ``scripts/gen-prefilters``; a shape is made of strings, booleans
 and tuples (lists in JSON) only, so a shape loads with one ``json.loads``, and ``build``
 turns it back into a condition, when its rule is first used. ``shape`` is also the
