@@ -11,7 +11,6 @@ Only the yes-or-no answer is the same: positions and groups still come from the 
 
 from __future__ import annotations
 
-import importlib
 import re
 
 from provenance.classify._derive import required
@@ -52,21 +51,30 @@ def alternatives(pattern: str) -> list[str] | None:
     return parts if len(parts) > 1 and depth == 0 and not in_class else None
 
 
+def split(whole: re.Pattern[str]) -> tuple[list[str], int] | None:
+    """The alternatives a compiled regex is asked by, and the flags (its inline ones too)
+    each is compiled with; None when it is asked whole."""
+    flags = whole.flags  # those given, inline ones such as (?x), and re.UNICODE
+    parts = alternatives(whole.pattern)
+    if parts is None or flags & (re.VERBOSE | re.IGNORECASE):
+        return None  # comments could hold "|"; case folding defeats literals
+    return parts, flags
+
+
 class Branches:
     """A regex asked whether it matches, alternative by alternative (see the module)."""
 
     def __init__(self, pattern: str, flags: int) -> None:
         self.whole = re.compile(pattern, flags)
         self._parts: tuple[tuple[re.Pattern[str], tuple[str, ...] | None], ...] = ()
-        parser = importlib.import_module("re._parser")
-        found = parser.parse(pattern, flags).state.flags
-        split = alternatives(pattern)
-        if split is None or found & (re.VERBOSE | re.IGNORECASE):
-            return  # comments could hold "|"; case folding defeats literals
+        found = split(self.whole)
+        if found is None:
+            return
+        split_parts, flags = found
         parts = []
-        for part in split:
-            condition = required(part, found)
-            parts.append((re.compile(part, found), condition.literals if condition else None))
+        for part in split_parts:
+            condition = required(part, flags)
+            parts.append((re.compile(part, flags), condition.literals if condition else None))
         if any(literals for _, literals in parts):
             self._parts = tuple(parts)
 

@@ -23,13 +23,18 @@ from provenance.classify._prefilter import Condition, TokenAtoms
 from provenance.classify._ruleset import ruleset
 
 
+def content_flags(rule: ContentRule) -> int:
+    """The flags a content rule's regex is compiled with."""
+    return re.MULTILINE | (re.IGNORECASE if rule.ignore_case else 0)
+
+
 class BuiltinRule:
     """A built-in content rule: its prefilter, and its regex compiled on first use."""
 
     def __init__(self, rule: ContentRule) -> None:
         self.rule = rule
         self.view = rule.view.value
-        self.flags = re.MULTILINE | (re.IGNORECASE if rule.ignore_case else 0)
+        self.flags = content_flags(rule)
         self.condition: Condition | None = required(rule.pattern, self.flags)
         #: Sets of token atoms: every match has an atom of each (the first, cheapest filter).
         self.clauses = () if self.condition is None else self.condition.clauses

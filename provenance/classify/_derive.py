@@ -20,6 +20,7 @@ from provenance.classify._prefilter import (
     Head,
     Region,
 )
+from provenance.classify._prefilter_shape import listed, shipped
 
 #: Strings a region may match before the derivation gives up on the pattern.
 _MAX_STRINGS = 4096
@@ -34,7 +35,18 @@ class _Unsupported(Exception):
 
 
 def required(pattern: str, flags: int) -> Condition | None:
-    """A condition implied by every match of ``re.compile(pattern, flags)``, if one is found."""
+    """A condition implied by every match of ``re.compile(pattern, flags)``, if one is found.
+
+    The built-in patterns' conditions were derived ahead of time (``_prefilter_shape``, kept
+    equal to ``derive`` by a test); any other pattern, such as a policy's own rule or a rule
+    edited since the table was generated, is derived here.
+    """
+    spec = shipped().get((pattern, int(flags)))
+    return derive(pattern, flags) if spec is None else listed(spec)
+
+
+def derive(pattern: str, flags: int) -> Condition | None:
+    """``required``, worked out from the pattern's parse tree."""
     try:
         parser = importlib.import_module("re._parser")
         constants = importlib.import_module("re._constants")
