@@ -50,8 +50,6 @@ EQUIVALENCES = (
     "ruby-symbol-keys", "unread-exception-bindings", "whole-definition-moves",
     "python-function-method-moves", "function-local-renames",
 )  # fmt: skip
-#: Leaf types whose text a renamed local may change (``_v2_renames``).
-_NAME_LEAVES = RENAMED_LEAVES
 
 
 @dataclass(frozen=True)
@@ -181,7 +179,7 @@ def _differing(
             pairs |= {
                 (a[1], b[1])
                 for a, b in zip(old.keys[i1:i2], new.keys[j1:j2], strict=True)
-                if a[0] == b[0] and a[2] == b[2] and a[1] != b[1] and a[0] in _NAME_LEAVES
+                if a[0] == b[0] and a[2] == b[2] and a[1] != b[1] and a[0] in RENAMED_LEAVES
             }
         out |= _lines_of("old", old.spans[i1:i2], old_ranges)
         out |= _lines_of("new", new.spans[j1:j2], new_ranges)
