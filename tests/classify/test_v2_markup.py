@@ -66,7 +66,7 @@ def lab(tmp_path: Path) -> Lab:
 def test_static_markup_of_a_vue_template_is_neutral(lab: Lab, old: str, new: str) -> None:
     """THREATS.md G45: an ARIA role, a class or a text beside a ``v-if`` is no access decision."""
     before = {"src/components/AdminPanel.vue": sfc(PANEL)}
-    after = {"src/components/AdminPanel.vue": sfc(PANEL.replace(old, new))}
+    after: dict[str, str | None] = {"src/components/AdminPanel.vue": sfc(PANEL.replace(old, new))}
     assert lab.rules(before, after) == set()
 
 
@@ -74,14 +74,16 @@ def test_style_block_of_a_login_form_is_neutral(lab: Lab) -> None:
     """A ``<style>`` edit in ``auth/LoginForm.vue`` cannot act: ``path.authn`` is not read there."""
     before = {"src/components/auth/LoginForm.vue": sfc(LOGIN)}
     style = "<style scoped>\n@reference '../app.css';\n.panel { color: blue; }\n</style>\n"
-    after = {"src/components/auth/LoginForm.vue": sfc(LOGIN, style=style)}
+    after: dict[str, str | None] = {"src/components/auth/LoginForm.vue": sfc(LOGIN, style=style)}
     assert lab.rules(before, after) == set()
     assert lab.rules(before, after, V1)  # @1 is unchanged
 
 
 def test_class_edit_in_a_login_form_is_neutral(lab: Lab) -> None:
     before = {"src/components/auth/LoginForm.vue": sfc(LOGIN)}
-    after = {"src/components/auth/LoginForm.vue": sfc(LOGIN.replace('class="btn"', 'class="x"'))}
+    after: dict[str, str | None] = {
+        "src/components/auth/LoginForm.vue": sfc(LOGIN.replace('class="btn"', 'class="x"'))
+    }
     assert lab.rules(before, after) == set()
 
 
@@ -95,7 +97,7 @@ def test_class_edit_in_a_login_form_is_neutral(lab: Lab) -> None:
 def test_a_binding_expression_still_counts(lab: Lab, old: str, new: str) -> None:
     """The expression of a binding is code: ``v-if="user.isAdmin"`` is read by the rules."""
     before = {"src/components/AdminPanel.vue": sfc(PANEL)}
-    after = {"src/components/AdminPanel.vue": sfc(PANEL.replace(old, new))}
+    after: dict[str, str | None] = {"src/components/AdminPanel.vue": sfc(PANEL.replace(old, new))}
     assert lab.rules(before, after)
 
 
@@ -103,7 +105,7 @@ def test_a_disabled_binding_with_a_permission_check_still_counts(lab: Lab) -> No
     """A ``:disabled`` binding is read as the same expression in a ``.ts`` file is."""
     binding = ":disabled=\"!hasPermission('edit')\""
     before = {"src/components/Editor.vue": sfc(LOGIN.replace(binding, ""))}
-    after = {"src/components/Editor.vue": sfc(LOGIN)}
+    after: dict[str, str | None] = {"src/components/Editor.vue": sfc(LOGIN)}
     assert "code.authz-check" in lab.rules(before, after)
 
 
@@ -118,14 +120,16 @@ def test_a_disabled_binding_with_a_permission_check_still_counts(lab: Lab) -> No
 def test_security_relevant_static_attributes_still_count(lab: Lab, old: str, new: str) -> None:
     """THREATS.md G45: where a login form posts, and what its fields are, is not presentation."""
     before = {"src/components/auth/LoginForm.vue": sfc(LOGIN)}
-    after = {"src/components/auth/LoginForm.vue": sfc(LOGIN.replace(old, new))}
+    after: dict[str, str | None] = {
+        "src/components/auth/LoginForm.vue": sfc(LOGIN.replace(old, new))
+    }
     assert lab.rules(before, after)
 
 
 def test_script_block_auth_change_still_counts(lab: Lab) -> None:
     before = {"src/components/AdminPanel.vue": sfc(PANEL)}
     script = SCRIPT.replace("userStore.current.is_admin", "true || userStore.current.is_admin")
-    after = {"src/components/AdminPanel.vue": sfc(PANEL, script=script)}
+    after: dict[str, str | None] = {"src/components/AdminPanel.vue": sfc(PANEL, script=script)}
     assert lab.rules(before, after)
 
 
@@ -136,7 +140,7 @@ def test_script_block_formatting_is_neutral(lab: Lab) -> None:
         "computed(() => userStore.current.is_admin)",
         "computed(\n  () =>\n    userStore.current.is_admin,\n)",
     )
-    after = {"src/components/auth/LoginForm.vue": sfc(LOGIN, script=script)}
+    after: dict[str, str | None] = {"src/components/auth/LoginForm.vue": sfc(LOGIN, script=script)}
     assert lab.rules(before, after) == set()
 
 
@@ -144,7 +148,9 @@ def test_static_props_of_a_component_still_count(lab: Lab) -> None:
     """A static attribute on a component is a prop its code reads: not presentation."""
     gate = '  <RoleGate permission="users.view"><UserList /></RoleGate>\n'
     before = {"src/components/Users.vue": sfc(gate)}
-    after = {"src/components/Users.vue": sfc(gate.replace("users.view", "users.delete"))}
+    after: dict[str, str | None] = {
+        "src/components/Users.vue": sfc(gate.replace("users.view", "users.delete"))
+    }
     assert lab.rules(before, after)
 
 
@@ -152,7 +158,9 @@ def test_an_unparsable_vue_file_is_judged_as_before(lab: Lab) -> None:
     """Fail closed: ``{{ a < b }}`` does not parse as HTML, so the file is read whole as today."""
     bad = PANEL.replace("Nothing", "{{ count < 1 }}")
     before = {"src/components/AdminPanel.vue": sfc(bad)}
-    after = {"src/components/AdminPanel.vue": sfc(bad.replace('class="spinner"', 'role="menu"'))}
+    after: dict[str, str | None] = {
+        "src/components/AdminPanel.vue": sfc(bad.replace('class="spinner"', 'role="menu"'))
+    }
     assert lab.rules(before, after) == lab.rules(before, after, V1)
 
 
@@ -163,7 +171,8 @@ def test_an_unparsable_vue_file_is_judged_as_before(lab: Lab) -> None:
 def test_style_sheets_are_not_read_as_config(lab: Lab, name: str) -> None:
     css = ".login-form { --password-strength: 1; }\n.auth-token { color: red; }\n"
     before = {f"resources/assets/css/{name}": css}
-    after = {f"resources/assets/css/{name}": css.replace("red", "blue") + ".api-key { x: 1 }\n"}
+    changed = css.replace("red", "blue") + ".api-key { x: 1 }\n"
+    after: dict[str, str | None] = {f"resources/assets/css/{name}": changed}
     assert lab.rules(before, after) == set()
 
 
@@ -196,14 +205,15 @@ export const Title = styled(Heading)`
 )
 def test_css_in_tagged_templates_is_text(lab: Lab, old: str, new: str) -> None:
     before = {"app/components/auth/Panel.tsx": STYLED}
-    after = {"app/components/auth/Panel.tsx": STYLED.replace(old, new)}
+    after: dict[str, str | None] = {"app/components/auth/Panel.tsx": STYLED.replace(old, new)}
     assert lab.rules(before, after) == set()
 
 
 def test_an_interpolation_in_styled_css_still_counts(lab: Lab) -> None:
     before = {"app/components/auth/Panel.tsx": STYLED}
     new = STYLED.replace("props.admin &&", 'hasRole(props.user, "admin") &&')
-    assert lab.rules(before, {"app/components/auth/Panel.tsx": new})
+    after: dict[str, str | None] = {"app/components/auth/Panel.tsx": new}
+    assert lab.rules(before, after)
 
 
 @pytest.mark.parametrize("tag", ["sql", "gql", "html", ""])
@@ -211,5 +221,6 @@ def test_other_templates_are_still_code(lab: Lab, tag: str) -> None:
     """Access filters live in SQL templates: only CSS tags are text."""
     code = f"const q = {tag}`SELECT * FROM docs WHERE team_id = ${{teamId}}`;\n"  # noqa: S608
     new = code.replace("WHERE team_id = ${teamId}", "WHERE role = 'admin' OR is_admin")
-    rules = lab.rules({"app/queries.ts": code}, {"app/queries.ts": new})
+    after: dict[str, str | None] = {"app/queries.ts": new}
+    rules = lab.rules({"app/queries.ts": code}, after)
     assert rules
