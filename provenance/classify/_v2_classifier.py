@@ -46,6 +46,7 @@ from provenance.classify._v2_functions import (
 )
 from provenance.classify._v2_functions import DOC as LIFECYCLE_DOC
 from provenance.classify._v2_functions import RULE as LIFECYCLE_RULE
+from provenance.classify._v2_markup import Masked, markup_effective, masked
 from provenance.classify._v2_moves import moved_lines
 from provenance.classify._v2_neutral import Effective, decommented, effective, only_hunks
 from provenance.classify._v2_outbound import without_outbound
@@ -80,7 +81,7 @@ _EVERYWHERE = frozenset(
 #: The stages ``ablated`` can switch off.
 STAGES = (
     "scope", "catalogues", "templates", "neutral", "moves", "dependencies", "workflows",
-    "lifecycle", "django-admin", "guard", "generated", "additions", "outbound",
+    "lifecycle", "django-admin", "guard", "generated", "additions", "outbound", "markup",
 )  # fmt: skip
 #: Moved lines count where they arrive: above a check they can outrun it.
 _ARRIVALS = frozenset({"new"})
@@ -143,6 +144,8 @@ class ClassifierV2(Classifier):
         self._content_memo: dict[object, frozenset[str]] = {}
         #: stages switched off to measure what each contributes (``ablated``); never by policy
         self._off: frozenset[str] = frozenset()
+        #: the change being judged as its rules read it (``_v2_markup``), when it differs
+        self._markup: Masked | None = None
 
     def ablated(self, stages: Iterable[str]) -> ClassifierV2:
         """This classifier with ``stages`` (``STAGES``) switched off, for evaluation only.
@@ -217,7 +220,11 @@ class ClassifierV2(Classifier):
         """The stages' verdict, plus the rules every version fires whatever they decide."""
         paths, aliases, facts = self._all_facts(change)
         live = [f for f in facts if not f.excluded]
-        judged = self._judged(change, paths, aliases, facts, live)
+        self._markup = masked(change) if live and self._on("markup") else None
+        read = change if self._markup is None else self._markup.change
+        judged = self._judged(read, paths, aliases, facts, live)
+        if read is not change and judged.lines is None:
+            judged.lines = numbered(read)  # findings placed on the lines the rules read
         judged.rules |= self._fail_closed(change, live)
         return judged
 
@@ -282,7 +289,7 @@ class ClassifierV2(Classifier):
         Content rules are matched again on the lines that change behaviour (comments cut
         out); a change with none left keeps only the rules that fire whatever the content.
         """
-        seen = effective(change) if self._on("neutral") else None
+        seen = self._effective(change) if self._on("neutral") else None
         lines = list(seen.lines) if seen is not None else None
         if self._commit and self._on("moves"):
             lines = self._without_moves(change, lines)
@@ -321,6 +328,10 @@ class ClassifierV2(Classifier):
             sources["old"] = None  # a renamed file read by another grammar keeps its lines
         base = lines if lines is not None else numbered(change)
         return without_outbound(change.path, sources, base, mentions) if base else None
+
+    def _effective(self, change: FileChange) -> Effective | None:
+        """``_v2_neutral.effective``, or on what the rules read of markup (``_v2_markup``)."""
+        return effective(change) if self._markup is None else markup_effective(self._markup)
 
     def _lifecycle(
         self, change: FileChange, judged: _Judgement, seen: Effective | None, weak: set[str]
@@ -368,7 +379,7 @@ class ClassifierV2(Classifier):
         if self._guard_flow(change, live, _ARRIVALS) is None:
             return
         if seen is False:
-            seen = effective(change)
+            seen = self._effective(change)
         flow = decommented(change)
         if isinstance(seen, Effective):
             if seen.neutral:

@@ -22,15 +22,21 @@ from provenance.classify._ruleset import (
 from provenance.classify._v2_additions import ADDED_CONTENT, ADDED_PATHS, widened
 from provenance.classify._v2_deps import deps_document
 from provenance.classify._v2_functions import functions_document
+from provenance.classify._v2_markup import markup_document
 from provenance.classify._v2_neutral import neutral_document
 from provenance.classify._v2_outbound_words import outbound_document
 from provenance.classify._v2_scope import SCOPE_KINDS, scope_document
 from provenance.classify._v2_templates import templates_document
 from provenance.classify._v2_workflows import workflows_document
 
+#: Style sheets ``@1`` does not name (PostCSS): styling, never configuration (decision 0026).
+_STYLE_SHEETS = ("*.pcss", "*.postcss", "*.sss")
+
 V2_KINDS: dict[str, tuple[str, ...]] = {
     **KIND_GLOBS,
     **SCOPE_KINDS,
+    "inert": (*KIND_GLOBS["inert"], *_STYLE_SHEETS),
+    "decorative": (*KIND_GLOBS["decorative"], *_STYLE_SHEETS),
     # Blade views are templates (``@2`` judges templates by what they send, _v2_templates)
     "template": (*KIND_GLOBS["template"], "*.blade.php"),
     # Django's admin-site modules: list columns and filters of the staff UI (see _v2_classifier)
@@ -60,6 +66,7 @@ def _stages() -> dict[str, Any]:
         "outbound": outbound_document(),
         "guard": verifying_document(),
         "functions": functions_document(),
+        "markup": markup_document(),
     }
 
 

@@ -26,9 +26,10 @@ POLICY_CLF = Classifier.build(
 # the outbound-credential stage (decision 0020) and the neutrality stage's equivalences
 # (decision 0019; @2 unreleased, amended in place) changed them again, and so did local
 # renames (decision 0022), the guard stage's verifying conditions (decision 0025) and the
-# session-identity and access-definition rules (decision 0025).
-BUILTIN_DIGEST = "sha256:b83f7542c2ed811e4026b9b9c4c0799072684b8e9ab0c5bf746e00cdb18e667c"
-POLICY_DIGEST = "sha256:6163fbf44d331c75ddc74b2ae1dd72829e3aa036c8f5403312db7a99fc281afc"
+# session-identity and access-definition rules (decision 0025), and the markup stage and
+# PostCSS style sheets (decision 0026).
+BUILTIN_DIGEST = "sha256:99d5c3ca2221c1d6adf85971cd1fca7ff0ecbedb40f68368f6438f2395b7f92e"
+POLICY_DIGEST = "sha256:2f3abe1cde9ddc002eedeece4eec3c96d90e96d6a3ac92b810c20750a1453804"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),
