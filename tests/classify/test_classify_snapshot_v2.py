@@ -26,9 +26,10 @@ POLICY_CLF = Classifier.build(
 # the outbound-credential stage (decision 0020) and the neutrality stage's equivalences
 # (decision 0019; @2 unreleased, amended in place) changed them again, and so did local
 # renames (decision 0022), the guard stage's verifying conditions (decision 0025) and the
-# session-identity and access-definition rules (decision 0025).
-BUILTIN_DIGEST = "sha256:b83f7542c2ed811e4026b9b9c4c0799072684b8e9ab0c5bf746e00cdb18e667c"
-POLICY_DIGEST = "sha256:6163fbf44d331c75ddc74b2ae1dd72829e3aa036c8f5403312db7a99fc281afc"
+# session-identity and access-definition rules (decision 0025), else-after-exit (0028) and
+# scoped lookups (0029).
+BUILTIN_DIGEST = "sha256:603374dcec3d28b6b2c30537c8746421d49b65c63f9a2f69e754aa56f9e6a3d9"
+POLICY_DIGEST = "sha256:08447e38511cc12cfb376c0ecb99331573987b5701c97e0dde1f51d128f58c9c"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),
