@@ -30,6 +30,9 @@ from provenance.classify._rules_lang import LANGUAGE_RULES
 #: 2.3.0: @2 reads consistent renames of function-local variables as neutral (decision 0022),
 #: its guard-flow counts a condition that verifies a credential as a check, and
 #: code.session-identity and code.access-definition (0025).
+#: 2.4.0: @2 reads Vue blocks, CSS in tagged templates and PostCSS as what they are (0026),
+#: an else after an exiting branch as the code after the if (0028), and fires
+#: code.scoped-lookup when a lookup loses its scoping to the principal (0029).
 CLASSIFIER_VERSION = "2.4.0"
 
 BUILTIN_RULESET_NAME = "builtin:identity"

@@ -52,6 +52,9 @@ from provenance.classify._v2_neutral import Effective, decommented, effective, o
 from provenance.classify._v2_outbound import without_outbound
 from provenance.classify._v2_outbound_words import RULES as OUTBOUND_RULES
 from provenance.classify._v2_scope import exempt, generated, minified
+from provenance.classify._v2_scoping import DOC as SCOPING_DOC
+from provenance.classify._v2_scoping import RULE as SCOPING_RULE
+from provenance.classify._v2_scoping import scoped_places
 from provenance.classify._v2_templates import CSRF_DOC, FORM_DOC, template_rules
 from provenance.classify._v2_templates import CSRF_RULE as TEMPLATE_CSRF
 from provenance.classify._v2_templates import FORM_RULE as TEMPLATE_FORM
@@ -71,6 +74,7 @@ STAGE_RULES = {
     CI_RULE: CI_DOC,
     LIFECYCLE_RULE: LIFECYCLE_DOC,
     DEFINITION_RULE: DEFINITION_DOC,
+    SCOPING_RULE: SCOPING_DOC,
 }
 #: Path rules judged in exempt paths too: repository-wide controls.
 _EVERYWHERE = frozenset(
@@ -82,6 +86,7 @@ _EVERYWHERE = frozenset(
 STAGES = (
     "scope", "catalogues", "templates", "neutral", "moves", "dependencies", "workflows",
     "lifecycle", "django-admin", "guard", "generated", "additions", "outbound", "markup",
+    "scoping",
 )  # fmt: skip
 #: Moved lines count where they arrive: above a check they can outrun it.
 _ARRIVALS = frozenset({"new"})
@@ -369,8 +374,15 @@ class ClassifierV2(Classifier):
 
         A first pass on the change as it is rules out almost every change cheaply; only
         what it flags is confirmed on the behaviour-changing hunks (``seen``, computed here
-        unless given).
+        unless given). A lookup's scoping to the principal added or removed
+        (``_v2_scoping``) is read first.
         """
+        kinds = frozenset().union(*(f.kinds for f in live))
+        places = scoped_places(change, seen) if self._on("scoping") and kinds & GUARD_KINDS else []
+        if places:
+            judged.rules.add(SCOPING_RULE)
+            judged.places[SCOPING_RULE] = places
+            return
         if not self._on("guard"):
             hunk = self._guard_flow(change, live)  # @1's guard-flow
             if hunk is not None:

@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from provenance.classify._locate import numbered
-from provenance.classify._v2_tokens import GRAMMARS, Key, Tokenizer, leaves
+from provenance.classify._v2_nodes import leaves
+from provenance.classify._v2_tokens import GRAMMARS, Key, Tokenizer
 from provenance.classify.syntax import MAX_PARSE_BYTES, language_of, parse
 from provenance.models import FileChange
 

@@ -48,7 +48,7 @@ EQUIVALENCES = (
     "erased-type-annotations", "import-order", "python-string-formatting",
     "php-global-function-imports", "arrow-expression-bodies", "typescript-assertions",
     "ruby-symbol-keys", "unread-exception-bindings", "whole-definition-moves",
-    "python-function-method-moves", "function-local-renames",
+    "python-function-method-moves", "function-local-renames", "else-after-exit",
 )  # fmt: skip
 
 
@@ -112,18 +112,35 @@ def _effective(
         return None
     trees = (old_tree.root_node, new_tree.root_node)
     pairs: set[tuple[str, str]] = set()
-    compared = _compare(change, (Tokenizer(language, old), Tokenizer(language, new)), trees, pairs)
+    tokenizers = (Tokenizer(language, old), Tokenizer(language, new))
+    compared = _compare(change, tokenizers, trees, pairs)
     renames = {}
     if compared[0] and pairs:
         spans = [(h[0], h[0] + h[1] - 1) for h in change.hunks if h[1]]
         renames = local_renames(language, (old_tree, new_tree), pairs, spans)
     if renames:  # read the old side's renamed locals under their new names, and compare again
-        tokenizer = Tokenizer(language, old)
-        tokenizer.renamed.update(renames)
-        compared = _compare(change, (tokenizer, Tokenizer(language, new)), trees, None)
+        tokenizers = (Tokenizer(language, old), Tokenizer(language, new))
+        tokenizers[0].renamed.update(renames)
+        compared = _compare(change, tokenizers, trees, None)
     changed, imports, dropped = compared
+    if changed and _same_program(tokenizers, trees):
+        changed = set()
     changed |= _import_lines(language, imports, sources)
     return Effective(_texts(change, changed, dropped))
+
+
+def _same_program(tokenizers: tuple[Tokenizer, Tokenizer], trees: tuple[Node, Node]) -> bool:
+    """True when both whole files read as the same tokens, asked only where an ``else`` was read
+    as the code after its ``if`` (``_v2_flow``): a diff may cut that move into two hunks (the
+    ``else`` line in one, the body's new indentation in another) that differ one by one.
+    Imports are compared on their own, as for hunks."""
+    if not (tokenizers[0].guard_clauses or tokenizers[1].guard_clauses):
+        return False
+    old, new = (
+        t.tokens(root, [(1, root.end_point[0] + 1)])
+        for t, root in zip(tokenizers, trees, strict=True)
+    )
+    return old.keys == new.keys
 
 
 _Compared = tuple[

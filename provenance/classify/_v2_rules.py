@@ -26,6 +26,7 @@ from provenance.classify._v2_markup import markup_document
 from provenance.classify._v2_neutral import neutral_document
 from provenance.classify._v2_outbound_words import outbound_document
 from provenance.classify._v2_scope import SCOPE_KINDS, scope_document
+from provenance.classify._v2_scoping import scoping_document
 from provenance.classify._v2_templates import templates_document
 from provenance.classify._v2_workflows import workflows_document
 
@@ -67,6 +68,7 @@ def _stages() -> dict[str, Any]:
         "guard": verifying_document(),
         "functions": functions_document(),
         "markup": markup_document(),
+        "scoping": scoping_document(),
     }
 
 

@@ -39,7 +39,12 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from provenance.classify import _v2_forms as forms
+from provenance.classify._v2_flow import guard_clause
 from provenance.classify._v2_format import formatted
+from provenance.classify._v2_nodes import arguments as _arguments
+from provenance.classify._v2_nodes import descendants as _descendants
+from provenance.classify._v2_nodes import has as _has
+from provenance.classify._v2_nodes import leaves
 
 #: (node type, normalised text, hash of the node types above it)
 Key = tuple[str, str, int]
@@ -215,6 +220,8 @@ class Tokenizer:
         self.renamed: dict[int, str] = {}
         #: how often each identifier occurs in this side's tree (read when first needed)
         self._identifiers: Counter[bytes] | None = None
+        #: True once an ``else`` was read as the code after its ``if`` (``_v2_flow``)
+        self.guard_clauses = False
 
     def text(self, node: Node) -> str:
         """The node's source text."""
@@ -266,6 +273,8 @@ class Tokenizer:
             self._messages.update(self._message_strings(child))
         if self._formatting(child, ranges, ctx, out) or self._arrow(child, ranges, inner, out):
             return
+        if self._guard_clause(child, ranges, ctx, inner, out):
+            return
         if kind in self.grammar.strings:
             self._emit(child, (kind, self._string(child), inner), out)
             return
@@ -314,6 +323,25 @@ class Tokenizer:
                 self._visit(expression, 0, (expression,), ranges, inner, out)
             else:
                 self._visit(part, n, node.children, ranges, inner, out)
+        return True
+
+    def _guard_clause(
+        self, node: Node, ranges: Sequence[tuple[int, int]], ctx: int, inner: int, out: Tokens
+    ) -> bool:
+        """An ``if`` whose branch always exits: its ``else`` body read as the statements that
+        follow it, in the block that holds it (``_v2_flow``)."""
+        found = guard_clause(self.language, node)
+        if found is None:
+            return False
+        self.guard_clauses = True
+        skipped, statements = found
+        for n, part in enumerate(node.children):
+            if part.start_byte not in skipped:
+                self._visit(part, n, node.children, ranges, inner, out)
+        for statement in statements:
+            siblings = statement.parent.children if statement.parent else [statement]
+            index = next(i for i, s in enumerate(siblings) if s.start_byte == statement.start_byte)
+            self._visit(statement, index, siblings, ranges, ctx, out)
         return True
 
     def _formatting(
@@ -534,38 +562,6 @@ _EFFECTS = frozenset(
         "dec_statement", "send_statement",
     }
 )  # fmt: skip
-
-
-def _arguments(call: Node) -> bool:
-    """True when a call passes arguments."""
-    for child in call.children:
-        if child.type in ("argument_list", "arguments", "token_tree"):
-            return any(c.is_named and "comment" not in c.type for c in child.children)
-    return False
-
-
-def _has(node: Node, kinds: frozenset[str]) -> bool:
-    return next(_descendants(node, kinds), None) is not None
-
-
-def _descendants(node: Node, kinds: frozenset[str]) -> Iterator[Node]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.type in kinds:
-            yield current
-        stack.extend(current.children)
-
-
-def leaves(node: Node) -> Iterator[Node]:
-    """The leaves below ``node``, in source order."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.child_count == 0:
-            yield current
-        else:
-            stack.extend(reversed(current.children))
 
 
 def _statements(body: Node) -> list[Node]:

@@ -27,9 +27,9 @@ POLICY_CLF = Classifier.build(
 # (decision 0019; @2 unreleased, amended in place) changed them again, and so did local
 # renames (decision 0022), the guard stage's verifying conditions (decision 0025) and the
 # session-identity and access-definition rules (decision 0025), and the markup stage and
-# PostCSS style sheets (decision 0026).
-BUILTIN_DIGEST = "sha256:99d5c3ca2221c1d6adf85971cd1fca7ff0ecbedb40f68368f6438f2395b7f92e"
-POLICY_DIGEST = "sha256:2f3abe1cde9ddc002eedeece4eec3c96d90e96d6a3ac92b810c20750a1453804"
+# PostCSS style sheets (decision 0026), else-after-exit (0028) and scoped lookups (0029).
+BUILTIN_DIGEST = "sha256:8b7cb13fba005ed92bd12c49c6b1586801394ea4b7ab550c85969bc3a333648f"
+POLICY_DIGEST = "sha256:b7be51fb2aa54ffa2dd407e22be475ae0be78d4e680c9f6ec201c5b03c3b51d7"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),

@@ -52,6 +52,11 @@ class Lab:
     ) -> set[str]:
         return set(self.judge(before, after, clf).rules)
 
+    def edited(self, path: str, before: str, after: str, clf: Classifier = V2) -> set[str]:
+        """Rules of a commit that turns ``path`` from ``before`` into ``after``."""
+        self.repo.commit("before", {path: before})
+        return self.rules({}, {path: after}, clf)
+
     def judge_range(self, base: str, head: str, clf: Classifier = V2) -> set[str]:
         """Rules of the commit ``head`` (whose parent is ``base``)."""
         git = Git.discover(self.repo.path)
