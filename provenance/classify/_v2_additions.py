@@ -92,8 +92,9 @@ ADDED_CONTENT: tuple[ContentRule, ...] = (
     ),
     ContentRule(
         "js.middleware",
-        "Express middleware chains that authenticate, and Next.js middleware matchers",
-        r"\b(?:app|router|server|api)\.(?:use|all)\(\s*(?:['\"`][^'\"`\n]*['\"`]\s*,\s*)?"
+        "Express, Koa and Hono middleware that authenticates, on the app or on one route",
+        r"\b(?:app|router|server|api|\w*[Rr]outer|routes?)\.(?:use|all|get|post|put|patch|delete"
+        r"|options|head)\(\s*(?:['\"`][^'\"`\n]*['\"`]\s*,\s*)?(?:[\w.]+(?:\([^()\n]*\))?\s*,\s*)*"
         r"[\w.]*(?:[Aa]uth|[Ss]ession|[Pp]assport|[Jj]wt|JWT|[Cc]srf|CSRF|[Gg]uard|[Pp]rotect"
         r"|[Ll]ogin|[Pp]ermission|[Rr]ole|[Aa]dmin)",
         frozenset({"js"}),

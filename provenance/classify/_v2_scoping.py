@@ -12,7 +12,8 @@ The same holds for ``$request->user()->posts()->findOrFail($id)`` becoming
 reached through the signed-in principal or tenant (``current_organization.items.…``,
 ``request.user.order_set.…``), or, in a query, a field bound to the principal
 (``owner=request.user``, ``where: {userId: ctx.state.user.id}``, ``where('user_id',
-auth()->id())``). It fires ``code.scoped-lookup`` on the removed lines whose scoping the new
+auth()->id())``), or in SQL a principal's column bound to a parameter (``AND user_id = $2``).
+It fires ``code.scoped-lookup`` on the removed lines whose scoping the new
 side holds less often, when the new side's changed lines still look records up: the scoping
 was dropped or re-pointed (``current_user.posts`` to ``current_organization.posts``); an
 association renamed under the same principal is the same scoping.
@@ -58,12 +59,18 @@ _FIELD = re.compile(
     rf"(?<![\w$])({_PRINCIPAL})",
     re.IGNORECASE,
 )
-#: A lookup or query call (or a query's ``where:`` key).
+#: In SQL, a principal's column bound to a parameter: ``AND user_id = $2``.
+_SQL_FIELD = re.compile(
+    r"(?i)\b(?:\w+\.)?((?:user|owner|author|creator|account|tenant|team|org|organi[sz]ation"
+    r"|company|member|workspace)_?id)\s*=\s*(?:\$\d+|\?|:\w+|@\w+|%s|%\(\w+\)s|\{\w+\})"
+)
+#: A lookup or query call (or a query's ``where:`` key, or SQL).
 _QUERY = re.compile(
     r"(?:\.|->|::)\s*(?:find\w*|where\w*|filter\w*|get|first\w*|exclude|sole|all|paginate"
     r"|select|pluck|exists)\s*[(!?]|\bwhere\s*:|\bget_object_or_404\s*\("
+    r"|\b(?:SELECT|UPDATE|DELETE|WHERE)\b|\b(?:Query|Exec)\w*\("
 )
-_QUICK = re.compile(_PRINCIPAL)
+_QUICK = re.compile(f"{_PRINCIPAL}|{_SQL_FIELD.pattern[4:]}", re.IGNORECASE)
 
 
 def might_scope(lines: Iterable[str]) -> bool:
@@ -79,6 +86,7 @@ def scopings(text: str) -> list[str]:
     for match in _FIELD.finditer(text):
         if _QUERY.search(text, 0, match.start()):
             keys.append(match.group(1).lower() + "=" + _normal(match.group(2)))
+    keys += ["sql:" + m.group(1).lower().replace("_", "") for m in _SQL_FIELD.finditer(text)]
     return keys
 
 
@@ -117,4 +125,4 @@ def scoped_places(change: FileChange, seen: Effective | bool | None) -> list[tup
 
 def scoping_document() -> dict[str, str]:
     """The stage's patterns, for the ruleset digest."""
-    return {"lookups": _CHAIN.pattern, "fields": _FIELD.pattern}
+    return {"lookups": _CHAIN.pattern, "fields": _FIELD.pattern, "sql": _SQL_FIELD.pattern}

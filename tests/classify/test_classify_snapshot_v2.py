@@ -28,8 +28,8 @@ POLICY_CLF = Classifier.build(
 # renames (decision 0022), the guard stage's verifying conditions (decision 0025) and the
 # session-identity and access-definition rules (decision 0025), and the markup stage and
 # PostCSS style sheets (decision 0026), else-after-exit (0028) and scoped lookups (0029).
-BUILTIN_DIGEST = "sha256:8b7cb13fba005ed92bd12c49c6b1586801394ea4b7ab550c85969bc3a333648f"
-POLICY_DIGEST = "sha256:b7be51fb2aa54ffa2dd407e22be475ae0be78d4e680c9f6ec201c5b03c3b51d7"
+BUILTIN_DIGEST = "sha256:5db4d8d1955fa84e2367637223f9b3f06ae059565519b25060e6e188a4dcb111"
+POLICY_DIGEST = "sha256:e9b664d9a71a6011126c206a648ca3ad8a167de503495389997bd0a3b7aabee4"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),

@@ -75,6 +75,13 @@ COVERAGE: list[tuple[str, str, tuple[str, ...]]] = [
     # Express and Next.js middleware, Go middleware chains
     ("js.middleware", "server/app.js", ("app.use('/admin', requireAuth);",)),
     ("js.middleware", "server/app.ts", ("router.use(passport.authenticate('jwt'));",)),
+    # a guard on one route: removing it from the line opens the route (decision 0029)
+    ("js.middleware", "server/app.js", ('app.get("/admin/users", requireAdmin, listUsers);',)),
+    (
+        "js.middleware",
+        "src/routes.ts",
+        ("apiRouter.delete('/notes/:id', rateLimit(5), ensureAuth, rm);",),
+    ),
     ("js.middleware-matcher", "src/middleware.ts", ("  matcher: ['/dashboard/:path*'],",)),
     ("go.middleware", "cmd/web/routes.go", ("\tr.Use(authMiddleware)",)),
     ("go.middleware", "cmd/web/routes.go", ('\tadmin := r.Group("/admin", requireAdmin)',)),

@@ -2,7 +2,7 @@
 
 THREATS.md G46: ``current_organization.items.find(id)`` becoming ``Item.find(id)`` is an
 insecure direct object reference introduced on a line that names nothing identity-related;
-``@2`` passed it before, in Rails, Laravel, Django and Node alike.
+``@2`` passed it before, in Rails, Laravel, Django, Node and Go's SQL alike.
 """
 
 from __future__ import annotations
@@ -52,6 +52,16 @@ def order_detail(request, pk):
     order = request.user.order_set.get(pk=pk)
     return render(request, "order.html", {"order": order})
 """
+GO_PATH = "internal/notes/store.go"
+GO = """\
+package notes
+
+func (s *Store) Get(ctx context.Context, id, uid int64) (*Note, error) {
+	q := "SELECT id, body FROM notes WHERE id = $1 AND user_id = $2"
+	row := s.db.QueryRowContext(ctx, q, id, uid)
+	return scan(row)
+}
+"""
 TS_PATH = "src/routes/docs.ts"
 TS = """\
 export async function getDoc(ctx: Context) {
@@ -70,6 +80,7 @@ export async function getDoc(ctx: Context) {
         (PHP_PATH, PHP, ("->where('author_id', $request->user()->id)", "")),
         (PY_PATH, PY, ("request.user.order_set.get", "Order.objects.get")),
         (TS_PATH, TS, (", userId: ctx.state.user.id", "")),
+        (GO_PATH, GO, (" AND user_id = $2", "")),
     ],
 )
 def test_a_lookup_that_loses_its_scoping_counts(
@@ -122,6 +133,8 @@ def test_a_binding_outside_a_query_is_not_a_scoping(lab: Lab) -> None:
         ("$p = Auth::user()->posts()->findOrFail($id);", ["auth::user"]),
         ("Order.objects.filter(owner=request.user)", ["owner=request.user"]),
         ("findOne({ where: { userId: ctx.state.user.id } })", ["userid=ctx.state.user"]),
+        ('db.Query("SELECT * FROM notes WHERE notes.owner_id = ?", uid)', ["sql:ownerid"]),
+        ('cur.execute("select 1 from t where account_id = %s", [a])', ["sql:accountid"]),
         ("name = current_user.name", []),  # an attribute read, no association
         ("Export.new(organization: current_organization)", []),  # not in a query
     ],
