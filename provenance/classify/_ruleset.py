@@ -30,7 +30,9 @@ from provenance.classify._rules_lang import LANGUAGE_RULES
 #: 2.3.0: @2 reads consistent renames of function-local variables as neutral (decision 0022),
 #: its guard-flow counts a condition that verifies a credential as a check, and
 #: code.session-identity and code.access-definition (0025).
-CLASSIFIER_VERSION = "2.3.0"
+#: 2.4.0: @2 exempts snapshots, test-directory fixtures and message catalogues by content, and
+#: narrows js.auth-calls, code.role-check and new CI jobs (decision 0027).
+CLASSIFIER_VERSION = "2.4.0"
 
 BUILTIN_RULESET_NAME = "builtin:identity"
 RULESET_V1 = f"{BUILTIN_RULESET_NAME}@1"

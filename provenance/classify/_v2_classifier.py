@@ -34,7 +34,6 @@ from provenance.classify._locate import (
 from provenance.classify._model import ContentRule, Finding, Strength
 from provenance.classify._normalize import raw_text
 from provenance.classify._ruleset import RULESET_V1, ruleset
-from provenance.classify._v2_catalog import code_catalogue, named_by_locale
 from provenance.classify._v2_deps import DOC as DEPS_DOC
 from provenance.classify._v2_deps import RULE as DEPS_RULE
 from provenance.classify._v2_deps import applies, dependency_rules
@@ -46,6 +45,7 @@ from provenance.classify._v2_functions import (
 )
 from provenance.classify._v2_functions import DOC as LIFECYCLE_DOC
 from provenance.classify._v2_functions import RULE as LIFECYCLE_RULE
+from provenance.classify._v2_messages import CATALOG_CODE, catalogue, snapshot_file
 from provenance.classify._v2_moves import moved_lines
 from provenance.classify._v2_neutral import Effective, decommented, effective, only_hunks
 from provenance.classify._v2_outbound import without_outbound
@@ -58,7 +58,7 @@ from provenance.classify._v2_workflows import DOC as CI_DOC
 from provenance.classify._v2_workflows import RULE as CI_RULE
 from provenance.classify._v2_workflows import applies as workflow_applies
 from provenance.classify._v2_workflows import workflow_rules
-from provenance.classify.classifier import Classifier, register_engine
+from provenance.classify.classifier import PACKAGED_RULE, Classifier, register_engine
 from provenance.classify.syntax import language_of
 from provenance.models import FileChange
 
@@ -84,8 +84,7 @@ STAGES = (
 )  # fmt: skip
 #: Moved lines count where they arrive: above a check they can outrun it.
 _ARRIVALS = frozenset({"new"})
-#: Code that translation folders may hold as catalogues, and what such a catalogue becomes.
-_CATALOG_CODE = frozenset({"php", "js", "ruby", "python"})
+#: What a translation catalogue becomes.
 _INERT = frozenset({"inert"})
 #: The mode of a side that does not exist (an added or deleted file).
 _ABSENT = "000000"
@@ -188,19 +187,12 @@ class ClassifierV2(Classifier):
     def _all_facts(
         self, change: FileChange
     ) -> tuple[tuple[str, ...], tuple[str, ...], list[_Facts]]:
-        """``@1``'s facts; translation catalogues written as code are inert (``_v2_catalog``)."""
+        """``@1``'s facts; translation catalogues that ``@1`` reads as code or settings are
+        inert (``_v2_catalog``, ``_v2_messages``)."""
         paths, aliases, facts = super()._all_facts(change)
-        if (
-            self._on("catalogues")
-            and any("catalog-dir" in f.kinds and f.kinds & _CATALOG_CODE for f in facts)
-            and all(
-                "catalog-dir" in f.kinds and named_by_locale(p)
-                for p, f in zip((*paths, *aliases), facts, strict=True)
-            )
-        ):
-            sides = _present(change)
-            if sides and all(code_catalogue(path, source) for path, source in sides):
-                facts = [replace(f, kinds=_INERT) for f in facts]
+        named = [(p, f.kinds) for p, f in zip((*paths, *aliases), facts, strict=True)]
+        if self._on("catalogues") and catalogue(change, named, _present(change)):
+            facts = [replace(f, kinds=_INERT) for f in facts]
         return paths, aliases, facts
 
     def _judge(self, change: FileChange) -> _Judgement:
@@ -230,10 +222,7 @@ class ClassifierV2(Classifier):
         live: list[_Facts],
     ) -> _Judgement:
         scoped = self._on("scope") and bool(live)
-        exempted = scoped and all(exempt(f.kinds, self._categories) for f in live)
-        # a file named like a test that does not read like one is judged (red-team 03), and
-        # so is documentation in an identity directory: its code may read it (red-team 08)
-        exempted = exempted and self._test_claim_backed(change) and not self._identity_data(live)
+        exempted = self._exempted(change, live)
         if scoped and all("media" in f.kinds for f in live):
             # images, fonts, audio: judged by path, as the rubric judges unreadable files; a
             # diff of their bytes cut short hides nothing a rule reads
@@ -268,6 +257,32 @@ class ClassifierV2(Classifier):
         if not judged.rules:
             self._guarded(change, live, judged)
         return judged
+
+    def _exempted(self, change: FileChange, live: list[_Facts]) -> bool:
+        """Out of scope (tests, docs, tooling); a file named like a test that does not read
+        like one is judged (red-team 03), and so is documentation in an identity directory:
+        its code may read it (red-team 08)."""
+        scoped = self._on("scope") and bool(live)
+        exempted = scoped and all(exempt(f.kinds, self._categories) for f in live)
+        return exempted and self._test_claim_backed(change) and not self._identity_data(live)
+
+    def _test_claim_backed(self, change: FileChange) -> bool:
+        """``@1``'s reading, and a ``.snap`` that parses as a snapshot on every side."""
+        if super()._test_claim_backed(change):
+            return True
+        sides = _present(change)
+        return (
+            bool(sides)
+            and all(p.casefold().endswith(".snap") for p, _ in sides)
+            and all(snapshot_file(source) for _, source in sides)
+        )
+
+    def _fail_closed(self, change: FileChange, live: list[_Facts]) -> set[str]:
+        """``@1``'s, less ``blob.packaged-code`` for a fixture in a test directory (a layout,
+        not a name-only claim: a binary named like a test still counts)."""
+        fired = super()._fail_closed(change, live)
+        tests = PACKAGED_RULE in fired and all("test" in f.kinds for f in live)
+        return fired - {PACKAGED_RULE} if tests and self._exempted(change, live) else fired
 
     def _narrowed(
         self,
@@ -512,14 +527,14 @@ class ClassifierV2(Classifier):
 
     def wants_source(self, change: FileChange) -> bool:
         """``@1``'s needs, plus the whole blobs of changes a stage of ``@2`` may clear."""
-        if super().wants_source(change):
+        if super().wants_source(change) or _snapshot_claim(self, change):
             return True
         paths, _aliases, facts = Classifier._all_facts(self, change)  # before any source
         live = [f for f in facts if not f.excluded]
         if not live or all(exempt(f.kinds, self._categories) for f in live):
             return False
         kinds = frozenset().union(*(f.kinds for f in live))
-        if "catalog-dir" in kinds and kinds & _CATALOG_CODE:
+        if "catalog-dir" in kinds and kinds & CATALOG_CODE:
             return True
         if ("manifest" in kinds and applies(change.path)) or (
             "ci" in kinds and workflow_applies(change.path)
@@ -564,6 +579,12 @@ def _present(change: FileChange) -> list[tuple[str, str | None]]:
         )
         if mode != _ABSENT
     ]
+
+
+def _snapshot_claim(clf: Classifier, change: FileChange) -> bool:
+    """A ``.snap`` that is a test by its name only: its content must back the claim."""
+    names = [p for p in (change.path, change.old_path) if p]
+    return any(p.casefold().endswith(".snap") and clf._test_by_name_only(p) for p in names)
 
 
 def _with_lines(change: FileChange, lines: tuple[Line, ...]) -> FileChange:

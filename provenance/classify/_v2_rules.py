@@ -22,6 +22,7 @@ from provenance.classify._ruleset import (
 from provenance.classify._v2_additions import ADDED_CONTENT, ADDED_PATHS, widened
 from provenance.classify._v2_deps import deps_document
 from provenance.classify._v2_functions import functions_document
+from provenance.classify._v2_messages import messages_document
 from provenance.classify._v2_neutral import neutral_document
 from provenance.classify._v2_outbound_words import outbound_document
 from provenance.classify._v2_scope import SCOPE_KINDS, scope_document
@@ -60,6 +61,7 @@ def _stages() -> dict[str, Any]:
         "outbound": outbound_document(),
         "guard": verifying_document(),
         "functions": functions_document(),
+        "messages": messages_document(),
     }
 
 

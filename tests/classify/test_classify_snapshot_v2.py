@@ -26,9 +26,10 @@ POLICY_CLF = Classifier.build(
 # the outbound-credential stage (decision 0020) and the neutrality stage's equivalences
 # (decision 0019; @2 unreleased, amended in place) changed them again, and so did local
 # renames (decision 0022), the guard stage's verifying conditions (decision 0025) and the
-# session-identity and access-definition rules (decision 0025).
-BUILTIN_DIGEST = "sha256:b83f7542c2ed811e4026b9b9c4c0799072684b8e9ab0c5bf746e00cdb18e667c"
-POLICY_DIGEST = "sha256:6163fbf44d331c75ddc74b2ae1dd72829e3aa036c8f5403312db7a99fc281afc"
+# session-identity and access-definition rules (decision 0025), and the scope and word
+# qualifiers of decision 0027 (snapshots, fixtures, catalogues, imports, roles, new jobs).
+BUILTIN_DIGEST = "sha256:1475d4b4a7a8685e7fbcdc042d038bdf09dd455ee37ce39691695633c264e2fa"
+POLICY_DIGEST = "sha256:7b5bccfe5bef693904a491e18a81c8abe3de7ba9fe22a14d73e82e446e864a15"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),
