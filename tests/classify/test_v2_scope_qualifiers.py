@@ -72,6 +72,15 @@ def test_a_snapshot_name_with_code_is_judged(lab: Lab, text: str) -> None:
     assert lab.rules({path: VITEST}, {path: text})
 
 
+def test_an_auth_module_named_like_a_test_is_still_judged(lab: Lab) -> None:
+    """THREATS.md G46 / red-team 03: the snapshot reading backs ``.snap`` files only; a module
+    named like a test without a test in it is judged."""
+    path = "src/auth/session.test.ts"
+    old = "export function allowed(user) {\n  return false;\n}\n"
+    new = "export function allowed(user) {\n  return user.role === 'admin';\n}\n"
+    assert lab.rules({path: old}, {path: new})
+
+
 def _zip() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
