@@ -31,8 +31,10 @@ from provenance.classify._rules_lang import LANGUAGE_RULES
 #: its guard-flow counts a condition that verifies a credential as a check, and
 #: code.session-identity and code.access-definition (0025).
 #: 2.4.0: @2 reads Vue blocks, CSS in tagged templates and PostCSS as what they are (0026),
-#: an else after an exiting branch as the code after the if (0028), and fires
-#: code.scoped-lookup when a lookup loses its scoping to the principal (0029).
+#: exempts snapshots, test-directory fixtures and message catalogues by content and narrows
+#: js.auth-calls, code.role-check and new CI jobs (0027), reads an else after an exiting
+#: branch as the code after the if (0028), and fires code.scoped-lookup when a lookup loses
+#: its scoping to the principal (0029).
 CLASSIFIER_VERSION = "2.4.0"
 
 BUILTIN_RULESET_NAME = "builtin:identity"

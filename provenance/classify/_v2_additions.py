@@ -1,6 +1,8 @@
-"""Rules ``builtin:identity@2`` adds or widens: frameworks reviewers meet, guest and sudo checks.
+"""Rules ``builtin:identity@2`` adds, widens or narrows: frameworks reviewers meet, guest and
+sudo checks; string literals and roles that are no identity (decision 0027).
 
-Each addition has positive and negative fixture cases (``tests/classify/test_v2_coverage.py``).
+Each addition has positive and negative fixture cases (``tests/classify/test_v2_coverage.py``,
+``tests/classify/test_v2_scope_qualifiers.py``).
 """
 
 from __future__ import annotations
@@ -62,6 +64,45 @@ WIDENED: dict[str, tuple[str, tuple[str, ...]]] = {
         r"|\b(?:denyAccessUnlessGranted|isGranted|IsGranted)\(|#\[(?:IsGranted"
         r"|Security)\b|\bextends\s+Voter\b|\bVoterInterface\b|\bAccessDecisionManager\w*",
         (),
+    ),
+}
+
+#: Words before "role" in one identifier that name no authorization role (words view:
+#: ``tableRole`` reads ``table role``): ProseMirror table roles, WAI-ARIA roles, chat turns.
+_NOT_AUTHZ_ROLE = (
+    *("table", "aria", "cell", "column", "row", "message", "msg", "chat", "llm"),
+    *("assistant", "button", "landmark", "widget", "menu", "menuitem", "tab", "grid"),
+)
+_QUALIFIED = "".join(rf"(?<!\b{w} )" for w in _NOT_AUTHZ_ROLE)
+#: Receivers of a chat message's role, and the roles a chat turn has (OpenAI, Anthropic ...).
+_TURNS = ("message", "msg", "chat", "turn")
+_TURN_ROLES = r"""(?!\s*['"`](?:user|assistant|system|tool)['"`])"""
+_COMPARED = r"roles?\s*(?:===?|!==?|\bin\b|\bnot in\b)"
+_ROLE_CHECK = (
+    r"\b"
+    + _QUALIFIED
+    + "".join(rf"(?<!\b{w}\.)" for w in _TURNS)
+    + _COMPARED
+    + "|(?:"
+    + "|".join(rf"(?<=\b{w}\.)" for w in _TURNS)
+    + r")roles?\s*(?:===?|!==?)(?!=)"
+    + _TURN_ROLES
+)
+#: Alternatives of ``@1`` rules that ``@2`` narrows (rule id -> (``@1``'s text, ``@2``'s));
+#: each ``@1`` text occurs exactly once in its rule (``widened`` checks).
+NARROWED: dict[str, tuple[tuple[str, str], ...]] = {
+    # a library's quoted name counts as an import, not as any string (an icon "passport")
+    "js.auth-calls": (
+        (
+            r"|['\"](?:jose|",
+            r"|(?:\bfrom\s*|^\s*import\s*|\b(?:require|import|mock|doMock|unmock|requireActual"
+            r"|importActual|importMock|requireMock|resolve)\s*\(\s*)['\"](?:jose|",
+        ),
+    ),
+    # a role of a table cell, an ARIA role or a chat turn's role decides no access
+    "code.role-check": (
+        (r"\broles?\s*(?:===?|!==?|\bin\b|\bnot in\b)", _ROLE_CHECK),
+        (r"|\broles?\s?\.\s?(?:includes", r"|\b" + _QUALIFIED + r"roles?\s?\.\s?(?:includes"),
     ),
 }
 
@@ -179,7 +220,11 @@ ADDED_PATHS: tuple[PathRule, ...] = (
 
 
 def widened(rule: ContentRule) -> ContentRule:
-    """``rule`` with ``@2``'s alternatives and hints, or unchanged."""
+    """``rule`` with ``@2``'s narrowed and added alternatives and hints, or unchanged."""
+    for old, new in NARROWED.get(rule.id, ()):
+        if rule.pattern.count(old) != 1:
+            raise ValueError(f"{rule.id}: @1 alternative not found once: {old}")
+        rule = replace(rule, pattern=rule.pattern.replace(old, new))
     extra = WIDENED.get(rule.id)
     if extra is None:
         return rule

@@ -34,7 +34,7 @@ from provenance.classify._locate import (
 from provenance.classify._model import ContentRule, Finding, Strength
 from provenance.classify._normalize import raw_text
 from provenance.classify._ruleset import RULESET_V1, ruleset
-from provenance.classify._v2_catalog import code_catalogue, named_by_locale
+from provenance.classify._v2_changes import ABSENT, identity_of, present, with_lines
 from provenance.classify._v2_deps import DOC as DEPS_DOC
 from provenance.classify._v2_deps import RULE as DEPS_RULE
 from provenance.classify._v2_deps import applies, dependency_rules
@@ -47,6 +47,7 @@ from provenance.classify._v2_functions import (
 from provenance.classify._v2_functions import DOC as LIFECYCLE_DOC
 from provenance.classify._v2_functions import RULE as LIFECYCLE_RULE
 from provenance.classify._v2_markup import Masked, markup_effective, masked
+from provenance.classify._v2_messages import CATALOG_CODE, catalogue, snapshot_file
 from provenance.classify._v2_moves import moved_lines
 from provenance.classify._v2_neutral import Effective, decommented, effective, only_hunks
 from provenance.classify._v2_outbound import without_outbound
@@ -62,7 +63,7 @@ from provenance.classify._v2_workflows import DOC as CI_DOC
 from provenance.classify._v2_workflows import RULE as CI_RULE
 from provenance.classify._v2_workflows import applies as workflow_applies
 from provenance.classify._v2_workflows import workflow_rules
-from provenance.classify.classifier import Classifier, register_engine
+from provenance.classify.classifier import PACKAGED_RULE, Classifier, register_engine
 from provenance.classify.syntax import language_of
 from provenance.models import FileChange
 
@@ -90,11 +91,8 @@ STAGES = (
 )  # fmt: skip
 #: Moved lines count where they arrive: above a check they can outrun it.
 _ARRIVALS = frozenset({"new"})
-#: Code that translation folders may hold as catalogues, and what such a catalogue becomes.
-_CATALOG_CODE = frozenset({"php", "js", "ruby", "python"})
+#: What a translation catalogue becomes.
 _INERT = frozenset({"inert"})
-#: The mode of a side that does not exist (an added or deleted file).
-_ABSENT = "000000"
 #: Rules still read in templates: page-level authorization (Razor ``@attribute [Authorize]``).
 _TEMPLATE = frozenset({"template"})
 _DIRECTIVES = frozenset({"dotnet.authz"})
@@ -196,19 +194,12 @@ class ClassifierV2(Classifier):
     def _all_facts(
         self, change: FileChange
     ) -> tuple[tuple[str, ...], tuple[str, ...], list[_Facts]]:
-        """``@1``'s facts; translation catalogues written as code are inert (``_v2_catalog``)."""
+        """``@1``'s facts; translation catalogues that ``@1`` reads as code or settings are
+        inert (``_v2_catalog``, ``_v2_messages``)."""
         paths, aliases, facts = super()._all_facts(change)
-        if (
-            self._on("catalogues")
-            and any("catalog-dir" in f.kinds and f.kinds & _CATALOG_CODE for f in facts)
-            and all(
-                "catalog-dir" in f.kinds and named_by_locale(p)
-                for p, f in zip((*paths, *aliases), facts, strict=True)
-            )
-        ):
-            sides = _present(change)
-            if sides and all(code_catalogue(path, source) for path, source in sides):
-                facts = [replace(f, kinds=_INERT) for f in facts]
+        named = [(p, f.kinds) for p, f in zip((*paths, *aliases), facts, strict=True)]
+        if self._on("catalogues") and catalogue(change, named, present(change)):
+            facts = [replace(f, kinds=_INERT) for f in facts]
         return paths, aliases, facts
 
     def _judge(self, change: FileChange) -> _Judgement:
@@ -242,10 +233,7 @@ class ClassifierV2(Classifier):
         live: list[_Facts],
     ) -> _Judgement:
         scoped = self._on("scope") and bool(live)
-        exempted = scoped and all(exempt(f.kinds, self._categories) for f in live)
-        # a file named like a test that does not read like one is judged (red-team 03), and
-        # so is documentation in an identity directory: its code may read it (red-team 08)
-        exempted = exempted and self._test_claim_backed(change) and not self._identity_data(live)
+        exempted = self._exempted(change, live)
         if scoped and all("media" in f.kinds for f in live):
             # images, fonts, audio: judged by path, as the rubric judges unreadable files; a
             # diff of their bytes cut short hides nothing a rule reads
@@ -281,6 +269,32 @@ class ClassifierV2(Classifier):
             self._guarded(change, live, judged)
         return judged
 
+    def _exempted(self, change: FileChange, live: list[_Facts]) -> bool:
+        """Out of scope (tests, docs, tooling); a file named like a test that does not read
+        like one is judged (red-team 03), and so is documentation in an identity directory:
+        its code may read it (red-team 08)."""
+        scoped = self._on("scope") and bool(live)
+        exempted = scoped and all(exempt(f.kinds, self._categories) for f in live)
+        return exempted and self._test_claim_backed(change) and not self._identity_data(live)
+
+    def _test_claim_backed(self, change: FileChange) -> bool:
+        """``@1``'s reading, and a ``.snap`` that parses as a snapshot on every side."""
+        if super()._test_claim_backed(change):
+            return True
+        sides = present(change)
+        return (
+            bool(sides)
+            and all(p.casefold().endswith(".snap") for p, _ in sides)
+            and all(snapshot_file(source) for _, source in sides)
+        )
+
+    def _fail_closed(self, change: FileChange, live: list[_Facts]) -> set[str]:
+        """``@1``'s, less ``blob.packaged-code`` for a fixture in a test directory (a layout,
+        not a name-only claim: a binary named like a test still counts)."""
+        fired = super()._fail_closed(change, live)
+        tests = PACKAGED_RULE in fired and all("test" in f.kinds for f in live)
+        return fired - {PACKAGED_RULE} if tests and self._exempted(change, live) else fired
+
     def _narrowed(
         self,
         change: FileChange,
@@ -304,9 +318,9 @@ class ClassifierV2(Classifier):
         if not lines and sent is None:
             return _Judgement({i for i in fired if self._kept_when_neutral(i)}, [])
         read = sent if sent is not None else list(lines or ())
-        content = self._content_verdict(_with_lines(change, tuple(read)), live, weak)
+        content = self._content_verdict(with_lines(change, tuple(read)), live, weak)
         if sent is not None:  # the policy's own content rules read the lines as written
-            content |= self._policy_content_hits(_with_lines(change, tuple(lines or read)))
+            content |= self._policy_content_hits(with_lines(change, tuple(lines or read)))
         content |= self._decoded_verdict(change, live, weak)
         lines = read
         judged = _Judgement(fired | content, lines)
@@ -435,11 +449,11 @@ class ClassifierV2(Classifier):
         """
         self._commit = tuple(changes)
         self._moves = None
-        self._members = {_identity_of(c) for c in self._commit}
+        self._members = {identity_of(c) for c in self._commit}
 
     def _without_moves(self, change: FileChange, lines: list[Line] | None) -> list[Line] | None:
         """The judged lines less those of definitions and imports that only moved."""
-        if _identity_of(change) not in self._members:
+        if identity_of(change) not in self._members:
             return lines  # not a change of the commit ``begin`` was told about
         if self._moves is None:
             self._moves = moved_lines(self._commit)
@@ -467,8 +481,8 @@ class ClassifierV2(Classifier):
         neither or a side cannot be read: the caller judges it with ``@1``'s line rules.
         """
         kinds = frozenset().union(*(f.kinds for f in live))
-        old = change.old_source if change.old_mode != _ABSENT else ""
-        new = change.new_source if change.new_mode != _ABSENT else ""
+        old = change.old_source if change.old_mode != ABSENT else ""
+        new = change.new_source if change.new_mode != ABSENT else ""
         if "manifest" in kinds and applies(change.path) and self._on("dependencies"):
             places = dependency_rules(change.path, old, new, changed_lines(change))
         elif "ci" in kinds and workflow_applies(change.path) and self._on("workflows"):
@@ -535,14 +549,14 @@ class ClassifierV2(Classifier):
 
     def wants_source(self, change: FileChange) -> bool:
         """``@1``'s needs, plus the whole blobs of changes a stage of ``@2`` may clear."""
-        if super().wants_source(change):
+        if super().wants_source(change) or _snapshot_claim(self, change):
             return True
         paths, _aliases, facts = Classifier._all_facts(self, change)  # before any source
         live = [f for f in facts if not f.excluded]
         if not live or all(exempt(f.kinds, self._categories) for f in live):
             return False
         kinds = frozenset().union(*(f.kinds for f in live))
-        if "catalog-dir" in kinds and kinds & _CATALOG_CODE:
+        if "catalog-dir" in kinds and kinds & CATALOG_CODE:
             return True
         if ("manifest" in kinds and applies(change.path)) or (
             "ci" in kinds and workflow_applies(change.path)
@@ -562,7 +576,7 @@ class ClassifierV2(Classifier):
         kinds = frozenset().union(*(f.kinds for f in live))
         if not kinds & (GUARD_KINDS | _TEMPLATE) or kinds & _READ_ANYWAY:
             return False
-        sides = [source for _, source in _present(change)]
+        sides = [source for _, source in present(change)]
         if not sides or any(s is None for s in sides):
             return False  # a side was not read: nothing is known
         if all(generated(s) for s in sides):
@@ -572,28 +586,10 @@ class ClassifierV2(Classifier):
         return bool(kinds & _MINIFIABLE) and all(minified(s) for s in sides)
 
 
-def _identity_of(change: FileChange) -> tuple[str, str, str, str]:
-    """What names one change of a commit (paths and blob ids), whatever else is attached."""
-    return (change.path, change.old_path, change.old_oid, change.new_oid)
-
-
-def _present(change: FileChange) -> list[tuple[str, str | None]]:
-    """(path, source) of each side that exists (its source ``None`` when it was not read)."""
-    return [
-        (path, source)
-        for path, source, mode in (
-            (change.old_path, change.old_source, change.old_mode),
-            (change.path, change.new_source, change.new_mode),
-        )
-        if mode != _ABSENT
-    ]
-
-
-def _with_lines(change: FileChange, lines: tuple[Line, ...]) -> FileChange:
-    """``change`` with only the given changed lines (new side added, old side removed)."""
-    added = tuple(text for side, _, text in lines if side == "new")
-    removed = tuple(text for side, _, text in lines if side == "old")
-    return replace(change, added=added, removed=removed)
+def _snapshot_claim(clf: Classifier, change: FileChange) -> bool:
+    """A ``.snap`` that is a test by its name only: its content must back the claim."""
+    names = [p for p in (change.path, change.old_path) if p]
+    return any(p.casefold().endswith(".snap") and clf._test_by_name_only(p) for p in names)
 
 
 register_engine(2, ClassifierV2)

@@ -23,6 +23,7 @@ from provenance.classify._v2_additions import ADDED_CONTENT, ADDED_PATHS, widene
 from provenance.classify._v2_deps import deps_document
 from provenance.classify._v2_functions import functions_document
 from provenance.classify._v2_markup import markup_document
+from provenance.classify._v2_messages import messages_document
 from provenance.classify._v2_neutral import neutral_document
 from provenance.classify._v2_outbound_words import outbound_document
 from provenance.classify._v2_scope import SCOPE_KINDS, scope_document
@@ -69,6 +70,7 @@ def _stages() -> dict[str, Any]:
         "functions": functions_document(),
         "markup": markup_document(),
         "scoping": scoping_document(),
+        "messages": messages_document(),
     }
 
 

@@ -17,6 +17,9 @@ blocks, OIDC federation, secrets passed to steps, registry and cloud logins, sig
 
 Actions are compared by name, not by the version they are pinned to, so re-pinning an action
 to another SHA, a cache setting, a matrix, a build step or a runner label changes nothing here.
+A new job of an existing workflow that holds what an existing job holds (no permissions,
+secrets, token, credential step, checkout or environment: ``_holding_nothing_new``) adds no
+``permissions default`` fact (decision 0027).
 A workflow that cannot be read (unparsable, or not read) is judged by ``@1``'s line rules.
 """
 
@@ -178,16 +181,54 @@ def workflow_rules(
     if old is None or new is None:
         return None
     try:
-        before = facts(load_yaml(old)) if old else set()
-        after = facts(load_yaml(new)) if new else set()
+        old_doc, new_doc = (load_yaml(old) if old else None), (load_yaml(new) if new else None)
+        before = facts(old_doc) if old else set()
+        after = facts(new_doc) if new else set()
     except ValueError:
         return None
+    after -= {f"job {name} permissions default" for name in _holding_nothing_new(old_doc, new_doc)}
     differing = before ^ after
     if not differing:
         return {}
     words = {w for f in differing for w in re.findall(r"[\w.-]{4,}", f)}
     where = [(s, n) for s, n, t in lines if any(w in t for w in words)]
     return {RULE: where or [(s, n) for s, n, _ in lines[:1]]}
+
+
+def _holding_nothing_new(old: Any, new: Any) -> Iterator[str]:
+    """New jobs of an existing workflow that hold exactly what an existing job holds.
+
+    Such a job has no ``permissions:``, ``secrets:``, ``environment:`` or called workflow,
+    no step that reads a secret or the token, uses a credential action or ``actions/checkout``
+    (which persists the token); the workflow's own permissions did not change, and they are
+    set, or an existing job also runs with the default (else the default is new here).
+    """
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return  # a new workflow, or one that facts() refuses anyway
+    unset = _UNSET
+    if _canonical(old.get("permissions", unset)) != _canonical(new.get("permissions", unset)):
+        return
+    old_jobs, new_jobs = old.get("jobs"), new.get("jobs")
+    if not isinstance(old_jobs, dict) or not isinstance(new_jobs, dict):
+        return
+    defaulted = "permissions" in old or any(
+        isinstance(j, dict) and "permissions" not in j for j in old_jobs.values()
+    )
+    for name, job in new_jobs.items():
+        if defaulted and name not in old_jobs and isinstance(job, dict) and _bare(job):
+            yield str(name)
+
+
+def _bare(job: dict[Any, Any]) -> bool:
+    """True when a job asks for no rights, secret, token, credential or checkout."""
+    if {"permissions", "secrets", "environment", "uses"} & set(job) or any(_secrets(job)):
+        return False
+    steps = job.get("steps")
+    for step in steps if isinstance(steps, list) else []:
+        uses = str(step.get("uses") or "") if isinstance(step, dict) else ""
+        if _CREDENTIAL_ACTION.search(uses) or _action(uses).casefold() == "actions/checkout":
+            return False
+    return True
 
 
 def workflows_document() -> dict[str, Any]:
@@ -197,4 +238,5 @@ def workflows_document() -> dict[str, Any]:
         "secret": _SECRET.pattern,
         "who": _WHO.pattern,
         "credential_action": _CREDENTIAL_ACTION.pattern,
+        "new_job_bare_unless": ["permissions", "secrets", "environment", "uses", "checkout"],
     }

@@ -26,10 +26,11 @@ POLICY_CLF = Classifier.build(
 # the outbound-credential stage (decision 0020) and the neutrality stage's equivalences
 # (decision 0019; @2 unreleased, amended in place) changed them again, and so did local
 # renames (decision 0022), the guard stage's verifying conditions (decision 0025) and the
-# session-identity and access-definition rules (decision 0025), and the markup stage and
-# PostCSS style sheets (decision 0026), else-after-exit (0028) and scoped lookups (0029).
-BUILTIN_DIGEST = "sha256:5db4d8d1955fa84e2367637223f9b3f06ae059565519b25060e6e188a4dcb111"
-POLICY_DIGEST = "sha256:e9b664d9a71a6011126c206a648ca3ad8a167de503495389997bd0a3b7aabee4"
+# session-identity and access-definition rules (decision 0025), the markup stage and
+# PostCSS style sheets (decision 0026), the scope and word qualifiers of decision 0027,
+# else-after-exit (0028) and scoped lookups (0029).
+BUILTIN_DIGEST = "sha256:4e7b03ddb665f4ac67ab632a0e5c56d94f04cccad8bdf16a8dafa4c6f7edd9e5"
+POLICY_DIGEST = "sha256:baa06d7019a0192be36a3f9f8bdd3ad5b57c9b8ef88eaa728d50283b399f5d3f"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),
