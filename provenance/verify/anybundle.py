@@ -19,11 +19,12 @@ from cryptography.x509 import Certificate
 
 from provenance.reasons import Reason
 from provenance.store import MAX_LINE_BYTES
+from provenance.verify.certificates import certificate_identities
 from provenance.verify.envelope import check_material, parse_line
 from provenance.verify.generic import GenericResult, statement_result, verify_dsse_bundle
 from provenance.verify.jsonstrict import StrictJSONError, b64decode_strict, loads_strict
 from provenance.verify.keybundle import check_keyed
-from provenance.verify.sigstore_adapter import BundleOutcome, certificate_identities, issuer_matches
+from provenance.verify.sigstore_adapter import BundleOutcome, issuer_matches
 from provenance.verify.sigstore_bundles import ArtifactVerifier, KeyedParts
 
 _MEDIA_PREFIX = "application/vnd.dev.sigstore.bundle"

@@ -12,13 +12,10 @@ from pathlib import Path
 from cryptography.x509 import Certificate
 
 from provenance.reasons import Reason
+from provenance.verify.certificates import certificate_identities
 from provenance.verify.envelope import parse_line
 from provenance.verify.jsonstrict import StrictJSONError, loads_strict
-from provenance.verify.sigstore_adapter import (
-    BundleVerifier,
-    certificate_identities,
-    issuer_matches,
-)
+from provenance.verify.sigstore_adapter import BundleVerifier, issuer_matches
 from provenance.verify.trust import TrustSource
 
 #: Statement types a generic verification accepts; v0.1 is reported, never our own.

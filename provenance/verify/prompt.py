@@ -26,7 +26,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from cryptography.x509 import Certificate
 from pydantic import ValidationError
@@ -39,10 +39,13 @@ from provenance.predicates import (
     PromptPredicate,
 )
 from provenance.reasons import Reason
+from provenance.verify.certificates import workload_identity
 from provenance.verify.envelope import ParsedLine, parse_line
 from provenance.verify.jsonstrict import StrictJSONError, loads_strict
 from provenance.verify.keyed import PolicyKey, verify_envelope
-from provenance.verify.sigstore_adapter import BundleVerifier, workload_identity
+
+if TYPE_CHECKING:
+    from provenance.verify.sigstore_adapter import BundleVerifier
 
 #: The longest a prompt attestation may stay usable (a replay window, so kept short).
 MAX_PROMPT_VALIDITY = timedelta(days=7)

@@ -24,9 +24,9 @@ from cryptography.x509 import Certificate, load_der_x509_certificate
 
 from provenance.predicates import APPROVAL_PREDICATE_TYPE, CHANGE_PREDICATE_TYPE
 from provenance.reasons import Reason
+from provenance.verify.certificates import certificate_identities, certificate_issuer
 from provenance.verify.envelope import ParsedLine, parse_line
 from provenance.verify.jsonstrict import StrictJSONError, loads_strict
-from provenance.verify.sigstore_adapter import certificate_identities, certificate_issuer
 
 Kind = Literal["change", "approval", "unknown"]
 KINDS: dict[str, Kind] = {CHANGE_PREDICATE_TYPE: "change", APPROVAL_PREDICATE_TYPE: "approval"}

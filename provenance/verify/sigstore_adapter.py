@@ -22,10 +22,6 @@ from cryptography.x509 import (
     BasicConstraints,
     Certificate,
     ExtensionNotFound,
-    ObjectIdentifier,
-    RFC822Name,
-    SubjectAlternativeName,
-    UniformResourceIdentifier,
     load_der_x509_certificate,
 )
 from sigstore.errors import Error as SigstoreError
@@ -37,8 +33,8 @@ from sigstore.verify.policy import OIDCIssuer, OIDCIssuerV2
 from provenance.errors import TrustError
 from provenance.reasons import Reason
 from provenance.sign.trust_files import trust_load_error
+from provenance.verify.certificates import certificate_identities, certificate_issuer
 
-_OIDC_ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
 #: Signed times further ahead of the host clock than this are refused (THREATS.md C16).
 FUTURE_SKEW = timedelta(minutes=5)
 
@@ -129,58 +125,6 @@ def root_digest(root: TrustedRoot) -> str | None:
         return None
     text = json.dumps(document, indent=2, sort_keys=True) + "\n"
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-
-
-def certificate_identities(cert: Certificate) -> list[str]:
-    """Email and URI SANs of a leaf certificate."""
-    try:
-        san = cert.extensions.get_extension_for_class(SubjectAlternativeName).value
-    except ExtensionNotFound:
-        return []
-    return [
-        *san.get_values_for_type(RFC822Name),
-        *san.get_values_for_type(UniformResourceIdentifier),
-    ]
-
-
-#: Fulcio's extensions that describe a workload rather than a person: the legacy GitHub
-#: workflow fields (1.2-1.6) and the build/source-repository fields (1.9-1.22), present on
-#: every CI certificate (GitHub, GitLab, Buildkite ...). 1.1 and 1.8 (the issuer) and 1.7
-#: (an OtherName SAN, a username) are on people's certificates too.
-_FULCIO_ARC = "1.3.6.1.4.1.57264.1."
-_PERSON_EXTENSIONS = frozenset({1, 7, 8})
-
-
-def workload_identity(cert: Certificate) -> str | None:
-    """Why a certificate names a workload (CI job, service) rather than a person, if it does.
-
-    A URI SAN names a workflow, job or service; Fulcio's build and source-repository
-    extensions describe a CI run. Any other Fulcio extension under ``1.3.6.1.4.1.57264.1`` is
-    taken as a workload field too (fail closed: new ones so far all were).
-    """
-    try:
-        san = cert.extensions.get_extension_for_class(SubjectAlternativeName).value
-    except ExtensionNotFound:
-        san = None
-    if san is not None and san.get_values_for_type(UniformResourceIdentifier):
-        return "its subject is a URI (a workflow or service), not a person"
-    for extension in cert.extensions:
-        dotted = extension.oid.dotted_string
-        if dotted.startswith(_FULCIO_ARC):
-            arc = dotted[len(_FULCIO_ARC) :]
-            if not arc.isdigit() or int(arc) not in _PERSON_EXTENSIONS:
-                return f"it carries Fulcio's workload extension {dotted} (a CI run)"
-    return None
-
-
-def certificate_issuer(cert: Certificate) -> str | None:
-    """The OIDC issuer from the legacy raw extension, as sigstore's ``OIDCIssuer`` reads it."""
-    try:
-        value = cert.extensions.get_extension_for_oid(_OIDC_ISSUER_V1).value
-    except ExtensionNotFound:
-        return None
-    raw = getattr(value, "value", b"")
-    return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else None
 
 
 def issuer_matches(cert: Certificate, issuer: str) -> bool:

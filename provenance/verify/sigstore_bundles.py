@@ -44,6 +44,7 @@ from sigstore_models.trustroot import v1 as trustroot_v1
 
 from provenance.errors import TrustError
 from provenance.reasons import Reason
+from provenance.verify.certificates import certificate_identities, certificate_issuer
 from provenance.verify.keybundle import check_intoto, envelope_parts
 from provenance.verify.sigstore_adapter import (
     BundleOutcome,
@@ -53,8 +54,6 @@ from provenance.verify.sigstore_adapter import (
     _invalid_bundle_reason,
     _reason_for,
     _SignerPolicy,
-    certificate_identities,
-    certificate_issuer,
     timed_outcome,
 )
 

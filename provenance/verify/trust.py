@@ -14,20 +14,19 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.x509 import Certificate
 
 from provenance.errors import ConfigError, UsageError
 from provenance.policy import ApproverRule, LoadedPolicy, PrompterRule, SignerRule
+from provenance.verify.certificates import certificate_identities
 from provenance.verify.keyed import PolicyKey, policy_keys
 from provenance.verify.prompt import PromptTrust
 from provenance.verify.screen import screen_line
-from provenance.verify.sigstore_adapter import (
-    BundleVerifier,
-    certificate_identities,
-    issuer_matches,
-    load_trusted_root,
-)
+
+if TYPE_CHECKING:
+    from provenance.verify.sigstore_adapter import BundleVerifier
 
 #: How reports name Sigstore's production root, fetched through TUF.
 PRODUCTION = "sigstore production (TUF)"
@@ -82,7 +81,13 @@ class TrustSource:
         return _sha256(doc) if doc is not None else None
 
     def load(self) -> BundleVerifier:
-        """The bundle verifier for this root (``--offline`` needs a pinned one)."""
+        """The bundle verifier for this root (``--offline`` needs a pinned one).
+
+        sigstore's client is imported here, when a bundle is to be verified, not with this
+        module: a command that meets no bundle never pays for it (decision 0024).
+        """
+        from provenance.verify.sigstore_adapter import BundleVerifier, load_trusted_root
+
         if self.offline and self.pinned is None:
             raise UsageError("--offline needs a pinned root: pass --trusted-root or --trust-config")
         return BundleVerifier(load_trusted_root(self.trusted_root, self.trust_config))
@@ -112,6 +117,8 @@ def _matches(
     rule: SignerRule | ApproverRule | PrompterRule, cert: Certificate, identities: list[str]
 ) -> bool:
     """Does a keyless rule (exact issuer, identity or anchored pattern) match a certificate?"""
+    from provenance.verify.sigstore_adapter import issuer_matches  # only once a bundle is read
+
     if rule.key is not None or rule.issuer is None:
         return False
     issuer = rule.issuer

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from provenance.policy import render_template
 from provenance.schemas import SCHEMAS, render
 from tests.arch.imports import cycles, import_graph, layer_problems
+from tests.helpers import SSO_CALLBACK, GitRepo
 
 ROOT = Path(__file__).resolve().parents[2]
 PKG = ROOT / "provenance"
@@ -140,6 +145,35 @@ def test_only_cli_imports_click_and_only_adapters_import_sigstore() -> None:
             ], files
         elif stage != "devinstance":
             assert len(files) == 1, f"{stage} has several sigstore adapters: {files}"
+
+
+_VERIFY_IN_PROCESS = """
+import runpy, sys
+sys.argv = ["provenance", *sys.argv[1:]]
+try:
+    runpy.run_module("provenance", run_name="__main__", alter_sys=True)
+except SystemExit as e:
+    code = e.code
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in {"sigstore", "sigstore_models"})
+print("exit", code, "sigstore", loaded, file=sys.stderr)
+"""
+
+
+def test_a_verify_that_meets_no_bundle_does_not_import_sigstore(tmp_path: Path) -> None:
+    """Decision 0024: the trusted root loads on first use, and so does sigstore's client.
+
+    ``verify`` of an unattested identity change refuses it without reading any bundle, so
+    it must not pay for importing sigstore (about 0.2 s of CPU in each such process).
+    """
+    repo = GitRepo.init(tmp_path / "repo")
+    policy = render_template("https://issuer.example", "agent@example.com")
+    repo.commit("policy", {".provenance/policy.toml": policy})
+    repo.commit("sso", {"app/auth/sso.py": SSO_CALLBACK})
+    args = [sys.executable, "-c", _VERIFY_IN_PROCESS, "verify", "--format", "json", "HEAD"]
+    proc = subprocess.run(args, cwd=repo.path, capture_output=True, text=True, check=False)
+    assert "exit 1 sigstore []" in proc.stderr, proc.stderr
+    (commit,) = json.loads(proc.stdout)["commits"]
+    assert commit["reasons"] == ["attestations_unavailable"], commit
 
 
 PACKAGES = sorted(

@@ -37,8 +37,8 @@ from provenance.policy import parse_policy
 from provenance.predicates import PROMPT_PREDICATE_TYPE, PromptAttestationRef
 from provenance.record.change import SessionContext
 from provenance.sign.signing import SigningOptions
+from provenance.verify.certificates import workload_identity
 from provenance.verify.report import Report, render_text, report_to_dict
-from provenance.verify.sigstore_adapter import workload_identity
 from tests.conftest import AGENT_ID, session
 from tests.helpers import INTEROP, SSO_CALLBACK, GitRepo, Result, check_document, interop_cases
 from tests.verify._support import network_restored, sign_line
