@@ -44,13 +44,15 @@ _LANGUAGES = frozenset({"python", "ruby", "php", "javascript", "typescript", "ts
 #: Where a Ruby ``if`` stands as a statement (its value is that of the body it ends).
 _RUBY_BODIES = frozenset({"program", "body_statement", "then", "else", "block_body"})
 _BRACES = frozenset({"{", "}"})
+#: The node types ``guard_clause`` reads.
+IF_NODES = frozenset({"if_statement", "if"})
 
 
 def guard_clause(language: str, node: Node) -> tuple[frozenset[int], list[Node]] | None:
     """For an ``if`` whose branch always exits and which has one ``else``: the start bytes of
     the children that form the ``else`` (keyword and body), and the ``else`` body's statements
     to read after the ``if``. ``None`` when the reading does not apply."""
-    if language not in _LANGUAGES or node.type not in ("if_statement", "if"):
+    if language not in _LANGUAGES or node.type not in IF_NODES:
         return None
     if language == "ruby" and (node.parent is None or node.parent.type not in _RUBY_BODIES):
         return None

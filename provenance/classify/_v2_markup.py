@@ -27,7 +27,7 @@ from functools import cache
 from typing import Any
 
 import tree_sitter_html
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
 from provenance.classify._locate import Line, numbered
 from provenance.classify._v2_neutral import Effective, effective
@@ -274,9 +274,7 @@ def styled_view(source: str, language: str) -> str | None:
     if root.has_error and not _only_tagged_type_arguments(root):
         return None
     cut: list[tuple[int, int]] = []
-    for node in _walk(root):
-        if node.type != "call_expression":
-            continue
+    for node in QueryCursor(_tagged_query(language)).captures(root).get("c", []):
         function, argument = (
             node.child_by_field_name("function"),
             node.child_by_field_name("arguments"),
@@ -290,6 +288,13 @@ def styled_view(source: str, language: str) -> str | None:
                 if c.type in ("string_fragment", "escape_sequence")
             ]
     return _cut(data, cut, keep=False) if cut else None
+
+
+@cache
+def _tagged_query(language: str) -> Query:
+    """Calls whose argument is a template: tagged templates (found natively, not walked)."""
+    grammar = parse(b"", language).language
+    return Query(grammar, "(call_expression arguments: (template_string)) @c")
 
 
 def _only_tagged_type_arguments(root: Node) -> bool:
@@ -340,12 +345,11 @@ def _css_tag(function: Node) -> bool:
 def masked(change: FileChange) -> Masked | None:
     """``change`` as the rules read it, or ``None`` when nothing is cut or it cannot be."""
     path = change.path.lower()
+    vue = path.endswith(".vue")
+    if not vue and language_of(change.path) not in ("javascript", "typescript", "tsx"):
+        return None  # neither a component nor a script: nothing to cut (checked again below)
     lines = numbered(change)
-    if (
-        not lines
-        or change.truncated
-        or change.old_path.lower().endswith(".vue") != path.endswith(".vue")
-    ):
+    if not lines or change.truncated or change.old_path.lower().endswith(".vue") != vue:
         return None
     sides = {"old": change.old_source, "new": change.new_source}
     absent = {"old": not change.removed and change.old_mode == "000000"}

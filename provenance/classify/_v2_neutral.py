@@ -130,9 +130,10 @@ def _effective(
 
 
 def _same_program(tokenizers: tuple[Tokenizer, Tokenizer], trees: tuple[Node, Node]) -> bool:
-    """True when both whole files read as the same tokens, asked only where an ``else`` was read
-    as the code after its ``if`` (``_v2_flow``): a diff may cut that move into two hunks (the
-    ``else`` line in one, the body's new indentation in another) that differ one by one.
+    """True when both whole files read as the same tokens, asked only where an ``else`` on a
+    changed line was read as the code after its ``if`` (``_v2_flow``): a diff may cut that
+    move into two hunks (the ``else`` line in one, the body's new indentation in another)
+    that differ one by one.
     Imports are compared on their own, as for hunks."""
     if not (tokenizers[0].guard_clauses or tokenizers[1].guard_clauses):
         return False

@@ -70,12 +70,15 @@ _QUERY = re.compile(
     r"|select|pluck|exists)\s*[(!?]|\bwhere\s*:|\bget_object_or_404\s*\("
     r"|\b(?:SELECT|UPDATE|DELETE|WHERE)\b|\b(?:Query|Exec)\w*\("
 )
-_QUICK = re.compile(f"{_PRINCIPAL}|{_SQL_FIELD.pattern[4:]}", re.IGNORECASE)
+_QUICK = re.compile(_PRINCIPAL)
+_QUICK_SQL = re.compile(r"(?i)id\s*=\s*[$?:@%{]")
 
 
 def might_scope(lines: Iterable[str]) -> bool:
-    """Cheap: True when a changed line names the principal as scopings spell it."""
-    return any(_QUICK.search(line) for line in lines)
+    """Cheap: True when a changed line names the principal as scopings spell it, or binds an
+    id column to a parameter."""
+    text = "\n".join(lines)
+    return bool(_QUICK.search(text) or _QUICK_SQL.search(text))
 
 
 def scopings(text: str) -> list[str]:

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from provenance.classify import _v2_forms as forms
-from provenance.classify._v2_flow import guard_clause
+from provenance.classify._v2_flow import IF_NODES, guard_clause
 from provenance.classify._v2_format import formatted
 from provenance.classify._v2_nodes import arguments as _arguments
 from provenance.classify._v2_nodes import descendants as _descendants
@@ -220,7 +220,7 @@ class Tokenizer:
         self.renamed: dict[int, str] = {}
         #: how often each identifier occurs in this side's tree (read when first needed)
         self._identifiers: Counter[bytes] | None = None
-        #: True once an ``else`` was read as the code after its ``if`` (``_v2_flow``)
+        #: True once an ``else`` on a changed line was read as the code after its ``if``
         self.guard_clauses = False
 
     def text(self, node: Node) -> str:
@@ -273,7 +273,7 @@ class Tokenizer:
             self._messages.update(self._message_strings(child))
         if self._formatting(child, ranges, ctx, out) or self._arrow(child, ranges, inner, out):
             return
-        if self._guard_clause(child, ranges, ctx, inner, out):
+        if kind in IF_NODES and self._guard_clause(child, ranges, ctx, inner, out):
             return
         if kind in self.grammar.strings:
             self._emit(child, (kind, self._string(child), inner), out)
@@ -333,11 +333,12 @@ class Tokenizer:
         found = guard_clause(self.language, node)
         if found is None:
             return False
-        self.guard_clauses = True
         skipped, statements = found
         for n, part in enumerate(node.children):
             if part.start_byte not in skipped:
                 self._visit(part, n, node.children, ranges, inner, out)
+            elif any(lo <= part.start_point[0] + 1 <= hi for lo, hi in ranges):
+                self.guard_clauses = True  # the ``else`` itself changed: a rewrite may be cut
         for statement in statements:
             siblings = statement.parent.children if statement.parent else [statement]
             index = next(i for i, s in enumerate(siblings) if s.start_byte == statement.start_byte)

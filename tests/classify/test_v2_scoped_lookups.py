@@ -114,6 +114,16 @@ def test_a_scoping_kept_added_or_deleted_with_its_lookup_is_not_this_rule(
     assert RULE not in lab.edited(path, source, after)
 
 
+def test_a_scoping_kept_only_in_a_comment_is_lost(lab: Lab) -> None:
+    """The scoped line commented out beside an unscoped one: comments do not act."""
+    after = RB.replace(
+        "    @item = current_organization.items.find(params[:id])\n",
+        "    # @item = current_organization.items.find(params[:id])\n"
+        "    @item = Item.find(params[:id])\n",
+    )
+    assert RULE in lab.edited(RB_PATH, RB, after)
+
+
 def test_a_binding_outside_a_query_is_not_a_scoping(lab: Lab) -> None:
     """``organization: current_organization`` passed to a service reads nothing by itself."""
     before = RB.replace(
