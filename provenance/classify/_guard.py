@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from provenance.classify._content import ContentScanner
@@ -183,6 +184,7 @@ def guard_flow(
     if change.source_heads or (change.new_source is None and change.old_source is None):
         return None  # unread (``diff.truncated`` demands evidence then) or not wanted
 
+    reading = guards if isinstance(guards, Reading) else V1_READING
     decided = _restricted(guards, checks)
     both = change.new_source is not None and change.old_source is not None
     moved = {ln.strip() for ln in change.added} & {ln.strip() for ln in change.removed}
@@ -190,19 +192,32 @@ def guard_flow(
     for side, source, path, first, lines in _hunk_sides(change):
         if source is None or not lines:
             continue
-        moves = side in moved_sides and bool(moved.intersection(ln.strip() for ln in lines))
+        arrived = moved.intersection(ln.strip() for ln in lines) if side in moved_sides else set()
+        moves = bool(arrived)
         if touches_control_flow(lines) or moves:
             targets: frozenset[str] | None = None  # the flow itself changed
         else:
             targets = frozenset(_ASSIGN.findall("\n".join(lines)))
         hunk = (side, first, first + len(lines) - 1)
         if (targets is None or targets) and _decides(
-            source, path, first, len(lines), decided, targets
+            source,
+            path,
+            (side, first, len(lines), _outruns(change, reading, first, arrived)),
+            decided,
+            targets,
+            reading,
         ):
             return hunk
-        if both and _scopes_checks(source, path, first, lines, decided):
+        if both and _scopes_checks(source, path, first, lines, decided, reading):
             return hunk
     return None
+
+
+def _outruns(change: FileChange, reading: Reading, first: int, arrived: set[str]) -> bool:
+    """True when lines that arrived at ``first`` may outrun a check: some name something
+    (``}`` or ``];`` cannot act) and, with ``reading.stays``, not all left the same function."""
+    acting = {line for line in arrived if _WORD.search(line)}
+    return bool(acting) and (reading.stays is None or not reading.stays(change, first, acting))
 
 
 @lru_cache(maxsize=64)
@@ -235,7 +250,7 @@ def guard_matcher(scanner: ContentScanner, kinds: frozenset[str]) -> Matcher:
     return guards
 
 
-def is_check(text: str, guards: Matcher) -> bool:
+def is_check(text: str, guards: Matcher, reading: Reading | None = None) -> bool:
     """True when ``text`` holds an access check: a decision rule's hit, a denial, a condition
     on who is asking.
 
@@ -244,7 +259,8 @@ def is_check(text: str, guards: Matcher) -> bool:
     lines' words views joined (decision 0021), so this is the same answer as reading the
     whole text at once. The decision rules, whose matches may span lines, read it whole.
     """
-    if _DENIALS.any(text.split("\n")) or _CONDITIONS.any(text.splitlines()):
+    conditions = (reading or V1_READING).conditions
+    if _DENIALS.any(text.split("\n")) or conditions.any(text.splitlines()):
         return True
     return bool(guards(text) & GUARD_RULES)
 
@@ -259,6 +275,41 @@ def _conditions_who(line: str) -> bool:
 
 _DENIALS = LineFlags(_denies)
 _CONDITIONS = LineFlags(_conditions_who)
+
+
+#: ``@2``'s frames (``_v2_frames.reaches``): whether a hunk (``source``, ``path``, ``side``,
+#: ``first``, ``count``) in the nested function ``inner`` can change what ``outer`` checks
+#: after it; ``is_check`` tells a check.
+Reaches = Callable[[str, str, str, int, int, Span, Span, Callable[[str], bool]], bool]
+
+
+#: ``@2``: whether the lines that arrived at a line of the new side all left the function
+#: they arrived in (reordered inside it, they cannot outrun what runs after it).
+Stays = Callable[[FileChange, int, set[str]], bool]
+
+
+@dataclass(frozen=True, eq=False)
+class Reading:
+    """A matcher (``guards``) with how ``guard_flow`` reads conditions: the condition tokens
+    (``condition``) and the lines that are conditions on who is asking (``conditions``).
+
+    ``builtin:identity@1`` reads ``_CONDITION`` (``V1_READING``); ``@2`` passes its own
+    (``_v2_frames.framed``) as its matcher, so neither edits what the other reads. ``@2``
+    also reads a nested function as a frame of its own (``reaches``). Compared by
+    identity: one object per matcher, so ``_has_check`` remembers its answers.
+    """
+
+    guards: Matcher
+    condition: re.Pattern[str]
+    conditions: LineFlags
+    reaches: Reaches | None = None
+    stays: Stays | None = None
+
+    def __call__(self, text: str) -> set[str]:
+        return self.guards(text)
+
+
+V1_READING = Reading(lambda _text: set(), _CONDITION, _CONDITIONS)
 
 #: ``@2``: a call that verifies who is asking (``user.authenticate(pw)``, ``check_password``,
 #: ``password_verify``, ``compare_digest`` ...). ``@2`` takes no bare auth word for a check
@@ -303,55 +354,73 @@ def verifying_document() -> dict[str, str]:
 
 
 def _decides(
-    source: str, path: str, first: int, count: int, guards: Matcher, targets: frozenset[str] | None
+    source: str,
+    path: str,
+    hunk: tuple[str, int, int, bool],
+    guards: Matcher,
+    targets: frozenset[str] | None,
+    reading: Reading,
 ) -> bool:
+    side, first, count, moves = hunk  # a line that moves (and acts) can outrun any check
     lines = _lines(source)
-    if not _decider_above(lines, first) and not _has_check(source, guards):
+    if not _decider_above(lines, first) and not _has_check(source, guards, reading):
         return False  # no check in the file and no deciding name above: nothing to parse
-    for span in enclosing(source, path, first, first + count - 1):
+    spans = enclosing(source, path, first, first + count - 1)
+    for k, span in enumerate(spans):
         if _decider_header(lines, span, first) and (
-            targets is None or _read_below(lines[first - 1 + count : span.last], targets, True)
+            targets is None
+            or _read_below(lines[first - 1 + count : span.last], targets, True, reading)
         ):
             return True  # the function is the decision: what it returns is read too
+        if k and reading.reaches is not None and not moves:
+
+            def checks(text: str) -> bool:
+                return is_check(text, guards, reading)
+
+            if not reading.reaches(source, path, side, first, count, spans[k - 1], span, checks):
+                continue  # the flow changed in a nested function cannot reach this one's checks
         # A fallback span that reached its bound did not find the function's end: read on.
         end = span.last if span.parsed or span.last - span.first < MAX_WINDOW - 1 else len(lines)
         below = lines[first - 1 : end]
-        if not is_check("\n".join(below), guards):
+        if not is_check("\n".join(below), guards, reading):
             continue
-        if targets is None or _read_below(below[count:], targets, False):
+        if targets is None or _read_below(below[count:], targets, False, reading):
             return True
     return False
 
 
-def _read_below(lines: Sequence[str], targets: frozenset[str], returns: bool) -> bool:
+def _read_below(
+    lines: Sequence[str], targets: frozenset[str], returns: bool, reading: Reading
+) -> bool:
     """True when a condition (or, with ``returns``, a return) among ``lines`` reads a target."""
     names = [re.compile(rf"(?<![\w$@.]){re.escape(t)}(?![\w$@])") for t in targets]
     return any(
-        (_CONDITION.search(ln) or (returns and _RETURN.search(ln)))
+        (reading.condition.search(ln) or (returns and _RETURN.search(ln)))
         and any(n.search(ln) for n in names)
         for ln in lines
     )
 
 
 def _scopes_checks(
-    source: str, path: str, first: int, lines: Sequence[str], guards: Matcher
+    source: str, path: str, first: int, lines: Sequence[str], guards: Matcher, reading: Reading
 ) -> bool:
     """True when a changed line outside any function changes which routes the file's checks
     cover (a middleware ``matcher``, an allow list), in a file both sides of which exist."""
     for n, line in enumerate(lines, first):
         if _SCOPE.search(words_view(line)) and not enclosing(source, path, n, n):
-            return _has_check(source, guards)
+            return _has_check(source, guards, reading)
     return False
 
 
 #: Whole sources ``_has_check`` answered for, by content (a blob comes back as the old side
 #: of a later commit), at most this many characters of them.
-_CHECKED: SizedLRU[tuple[str, Matcher], bool] = SizedLRU(32 << 20, lambda key: len(key[0]))
+_CHECKED: SizedLRU[tuple[str, Matcher, Reading], bool] = SizedLRU(32 << 20, lambda key: len(key[0]))
 
 
-def _has_check(source: str, guards: Matcher) -> bool:
-    """``is_check`` over a whole source, once per source and matcher (``guard_matcher``)."""
-    return _CHECKED.get((source, guards), lambda: is_check(source, guards))
+def _has_check(source: str, guards: Matcher, reading: Reading) -> bool:
+    """``is_check`` over a whole source, once per source, matcher (``guard_matcher``) and
+    reading."""
+    return _CHECKED.get((source, guards, reading), lambda: is_check(source, guards, reading))
 
 
 @lru_cache(maxsize=16)

@@ -16,13 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from provenance.classify._content import ContentScanner
 from provenance.classify._facts import _Facts
-from provenance.classify._guard import (
-    GUARD_KINDS,
-    GUARD_RULE,
-    Matcher,
-    guard_scanner,
-    verifying,
-)
+from provenance.classify._guard import GUARD_KINDS, GUARD_RULE, Matcher, guard_scanner, verifying
 from provenance.classify._locate import (
     MAX_RANGES,
     Line,
@@ -38,6 +32,7 @@ from provenance.classify._v2_changes import ABSENT, identity_of, present, with_l
 from provenance.classify._v2_deps import DOC as DEPS_DOC
 from provenance.classify._v2_deps import RULE as DEPS_RULE
 from provenance.classify._v2_deps import applies, dependency_rules
+from provenance.classify._v2_frames import framed
 from provenance.classify._v2_functions import (
     DEFINITION_DOC,
     DEFINITION_RULE,
@@ -373,9 +368,11 @@ class ClassifierV2(Classifier):
 
     def _guards(self, kinds: frozenset[str]) -> Matcher:
         """``@2`` takes a bare auth word (``webAuthnCerts``) for no check, unless a condition
-        calls something that verifies a credential (``_guard.verifying``, decision 0025)."""
+        calls something that verifies a credential (``_guard.verifying``, decision 0025); nor
+        optional chaining (``user?.id``) for a condition, and a nested function is a frame of
+        its own (``_v2_frames``, decision 0031)."""
         base = super()._guards(kinds)
-        return verifying(base) if self._on("guard") else base
+        return framed(verifying(base)) if self._on("guard") else base
 
     def _guarded(
         self,

@@ -20,7 +20,9 @@ from provenance.classify._ruleset import (
     register,
 )
 from provenance.classify._v2_additions import ADDED_CONTENT, ADDED_PATHS, widened
+from provenance.classify._v2_conditions import conditions_document
 from provenance.classify._v2_deps import deps_document
+from provenance.classify._v2_frames import frames_document
 from provenance.classify._v2_functions import functions_document
 from provenance.classify._v2_markup import markup_document
 from provenance.classify._v2_messages import messages_document
@@ -66,7 +68,7 @@ def _stages() -> dict[str, Any]:
         "dependencies": deps_document(),
         "workflows": workflows_document(),
         "outbound": outbound_document(),
-        "guard": verifying_document(),
+        "guard": {**verifying_document(), **conditions_document(), **frames_document()},
         "functions": functions_document(),
         "markup": markup_document(),
         "scoping": scoping_document(),

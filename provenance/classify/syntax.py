@@ -175,19 +175,39 @@ def without_comments(source: str, language: str) -> str:
 
 
 def _parsed(data: bytes, language: str, first: int, last: int) -> list[Span]:
+    return [span for span, _ in _functions(data, language, first, last)]
+
+
+def function_nodes(source: str, path: str, first: int, last: int) -> list[tuple[Span, Node]]:
+    """``enclosing`` with each function's syntax node, innermost first; empty when ``path``
+    has no grammar or the source is too large to parse (no textual fallback here)."""
+    language = language_of(path)
+    data = source.encode("utf-8", "surrogateescape")
+    if language is None or len(data) > MAX_PARSE_BYTES:
+        return []
+    return _functions(data, language, max(first, 1), max(last, first, 1))
+
+
+def is_function(node: Node, path: str) -> bool:
+    """True when ``node`` is a function-like node of ``path``'s grammar."""
+    language = language_of(path)
+    return language is not None and node.type in _FUNCTIONS[language]
+
+
+def _functions(data: bytes, language: str, first: int, last: int) -> list[tuple[Span, Node]]:
     tree = parse(data, language)
     kinds = _FUNCTIONS[language]
     node: Node | None = tree.root_node.descendant_for_point_range((first - 1, 0), (last - 1, 0))
-    spans = []
+    found = []
     while node is not None:
         start, end = node.start_point[0] + 1, node.end_point[0] + 1
         if node.type in kinds and start <= first and end >= last:
             parent = node.parent
             if parent is not None and parent.type in _WRAPPERS:
                 start = parent.start_point[0] + 1  # decorators belong to the function
-            spans.append(Span(start, end, True))
+            found.append((Span(start, end, True), node))
         node = node.parent
-    return spans
+    return found
 
 
 def fallback(lines: list[str], first: int, last: int) -> Span | None:

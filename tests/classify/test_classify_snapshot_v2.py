@@ -28,9 +28,9 @@ POLICY_CLF = Classifier.build(
 # renames (decision 0022), the guard stage's verifying conditions (decision 0025) and the
 # session-identity and access-definition rules (decision 0025), the markup stage and
 # PostCSS style sheets (decision 0026), the scope and word qualifiers of decision 0027,
-# else-after-exit (0028) and scoped lookups (0029).
-BUILTIN_DIGEST = "sha256:4e7b03ddb665f4ac67ab632a0e5c56d94f04cccad8bdf16a8dafa4c6f7edd9e5"
-POLICY_DIGEST = "sha256:baa06d7019a0192be36a3f9f8bdd3ad5b57c9b8ef88eaa728d50283b399f5d3f"
+# else-after-exit (0028), scoped lookups (0029) and guard-flow's conditions and frames (0031).
+BUILTIN_DIGEST = "sha256:f13b7784a2f49adea8f9e0027ee075c8f0447998c78724a302a258fd58114085"
+POLICY_DIGEST = "sha256:24b4ce1f423a68cce9a7f39d4545f7454c7637853f14eb69104c5ec6dc18e3c0"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),
