@@ -29,8 +29,8 @@ POLICY_CLF = Classifier.build(
 # session-identity and access-definition rules (decision 0025), the markup stage and
 # PostCSS style sheets (decision 0026), the scope and word qualifiers of decision 0027,
 # else-after-exit (0028) and scoped lookups (0029).
-BUILTIN_DIGEST = "sha256:4e7b03ddb665f4ac67ab632a0e5c56d94f04cccad8bdf16a8dafa4c6f7edd9e5"
-POLICY_DIGEST = "sha256:baa06d7019a0192be36a3f9f8bdd3ad5b57c9b8ef88eaa728d50283b399f5d3f"
+BUILTIN_DIGEST = "sha256:e75f8347559a8c9d4bc8fdce5f93d96e4966f2fbd4fd52161a854e548e398564"
+POLICY_DIGEST = "sha256:125fb04ac175379c871db4bade7f3960b9580bcb730395340eca1a911be9fa10"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),
@@ -64,6 +64,7 @@ BUILTIN: dict[str, tuple[str, ...]] = {
     "go-auth-middleware": (
         "code.current-user",
         "code.jwt",
+        "code.token-validation",
         "code.token-word",
         "go.auth-calls",
         "path.authn",
@@ -331,6 +332,7 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "code.password-handling",
         "code.password-word",
         "code.random-secret",
+        "code.token-expiry",
         "code.token-kinds",
         "code.token-word",
         "path.hint.user",
@@ -366,6 +368,7 @@ POLICY: dict[str, tuple[str, ...]] = {
     "go-auth-middleware": (
         "code.current-user",
         "code.jwt",
+        "code.token-validation",
         "code.token-word",
         "go.auth-calls",
         "path.authn",
