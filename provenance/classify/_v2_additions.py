@@ -198,10 +198,11 @@ ADDED_CONTENT: tuple[ContentRule, ...] = (
 
 #: Attributes that say what a record's user may do or whose the record is (decision 0030).
 _PRIVILEGED = (
-    r"(?:roles?|role_?ids?|is_?admin|admin|is_?staff|staff|is_?superuser|superuser"
-    r"|permissions?|privileges?|scopes?|owner_?id|user_?id|account_?id|tenant_?id"
-    r"|organi[sz]ation_?id|org_?id|team_?id|creator_?id|author_?id|verified|confirmed"
-    r"|email_?verified|approved|access_?level|group_?ids?)"
+    r"(?:[Rr]oles?|[Rr]ole_?[Ii][Dd]s?|(?:[Ii]s_?)?[Aa]dmin|(?:[Ii]s_?)?[Ss]taff"
+    r"|(?:[Ii]s_?)?[Ss]uper_?[Uu]ser|[Pp]ermissions?|[Pp]rivileges?|[Ss]copes?"
+    r"|(?:[Oo]wner|[Uu]ser|[Aa]ccount|[Tt]enant|[Oo]rgani[sz]ation|[Oo]rg|[Tt]eam|[Cc]reator"
+    r"|[Aa]uthor|[Gg]roup)_?[Ii][Dd]s?|(?:[Ee]mail_?)?[Vv]erified|[Cc]onfirmed|[Aa]pproved"
+    r"|[Aa]ccess_?[Ll]evel)"
 )
 #: Request data a handler reads: bodies, forms, query strings, route parameters.
 _REQUEST_DATA = (
@@ -215,13 +216,31 @@ PROBED_CONTENT: tuple[ContentRule, ...] = (
     ContentRule(
         "code.privilege-assignment",
         "a role, admin flag, permission or owner of a record set from request data",
-        r"(?:\.|->|\[\s*['\":]?)"
-        + _PRIVILEGED
-        + r"['\"]?\s*\]?\s*=(?![=>])[^;\n]*"
-        + _REQUEST_DATA,
+        r"(?<=[.>\[:'\"])" + _PRIVILEGED + r"['\"]?\s*\]?\s*=(?![=>])[^;\n]*" + _REQUEST_DATA,
         frozenset({"code", "python", "ruby", "php", "js", "go", "jvm"}),
+        hints=(
+            "role",
+            "admin",
+            "staff",
+            "superuser",
+            "permission",
+            "privilege",
+            "scope",
+            "owner",
+            "user",
+            "account",
+            "tenant",
+            "org",
+            "team",
+            "creator",
+            "author",
+            "verified",
+            "confirmed",
+            "approved",
+            "access",
+            "group",
+        ),
         view=View.RAW,
-        ignore_case=True,
     ),
     ContentRule(
         "code.mass-assignment",
@@ -231,8 +250,18 @@ PROBED_CONTENT: tuple[ContentRule, ...] = (
         r"|\bread_only_fields\b|\bextra_kwargs\b|@JsonIgnore|\[BindNever\]|\bBind\(\s*\")"
         r"[^\n]*?[:'\"\s(,\[]" + _PRIVILEGED + r"\b",
         frozenset({"code", "python", "ruby", "php", "js", "go", "jvm"}),
+        hints=(
+            "permit",
+            "fillable",
+            "guarded",
+            "attr_",
+            "read_only_fields",
+            "extra_kwargs",
+            "jsonignore",
+            "bindnever",
+            "bind(",
+        ),
         view=View.RAW,
-        ignore_case=True,
     ),
     ContentRule(
         "code.session-renewal",
@@ -283,12 +312,14 @@ PROBED_CONTENT: tuple[ContentRule, ...] = (
         "the user, tenant or role a request acts as, read from a request header",
         r"(?:\bheaders?\s*(?:\.get\s*\(|\[)|\.Header\.Get\s*\(|\bget_?[Hh]eader\s*\("
         r"|\bheader\s*\(|\.Headers\[|\bMETA\s*(?:\.get\s*\(|\[))\s*['\"`](?:HTTP_)?"
-        r"(?:x[-_][\w-]*?(?:tenant|account|user|org|organi[sz]ation|workspace|team|role|principal"
-        r"|impersonat\w*)|remote[-_]user|x[-_]forwarded[-_](?:user|email|preferred[-_]username))"
+        r"(?:[Xx][-_][\w-]*?(?:[Tt]enant|[Aa]ccount|[Uu]ser|[Oo]rg|[Ww]orkspace|[Tt]eam|[Rr]ole"
+        r"|[Pp]rincipal|[Ii]mpersonat|TENANT|ACCOUNT|USER|ORG|WORKSPACE|TEAM|ROLE|PRINCIPAL)"
+        r"|[Rr]emote[-_][Uu]ser|REMOTE_USER|[Xx][-_][Ff]orwarded[-_](?:[Uu]ser|[Ee]mail)"
+        r"|X_FORWARDED_(?:USER|EMAIL))"
         r"[\w-]*['\"`]",
         frozenset({"code", "python", "ruby", "php", "js", "go", "jvm"}),
+        hints=("x-", "x_", "remote", "forwarded"),
         view=View.RAW,
-        ignore_case=True,
     ),
     ContentRule(
         "code.token-expiry",

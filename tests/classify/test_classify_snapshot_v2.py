@@ -29,8 +29,8 @@ POLICY_CLF = Classifier.build(
 # session-identity and access-definition rules (decision 0025), the markup stage and
 # PostCSS style sheets (decision 0026), the scope and word qualifiers of decision 0027,
 # else-after-exit (0028) and scoped lookups (0029).
-BUILTIN_DIGEST = "sha256:e75f8347559a8c9d4bc8fdce5f93d96e4966f2fbd4fd52161a854e548e398564"
-POLICY_DIGEST = "sha256:125fb04ac175379c871db4bade7f3960b9580bcb730395340eca1a911be9fa10"
+BUILTIN_DIGEST = "sha256:e3a3ffeae7fb81ce92b4f46fbbaa93a739cbf93b127d780a027073f5bb7bbbd3"
+POLICY_DIGEST = "sha256:c640829412b8f058a4e869f1da3951de34432c9b8cbd958f92e3fe0658aa0189"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),
