@@ -34,7 +34,8 @@ from provenance.classify._rules_lang import LANGUAGE_RULES
 #: exempts snapshots, test-directory fixtures and message catalogues by content and narrows
 #: js.auth-calls, code.role-check and new CI jobs (0027), reads an else after an exiting
 #: branch as the code after the if (0028), and fires code.scoped-lookup when a lookup loses
-#: its scoping to the principal (0029).
+#: its scoping to the principal (0029); the red-team probes' rules (0030) and guard-flow's
+#: conditions and frames (0031).
 CLASSIFIER_VERSION = "2.4.0"
 
 BUILTIN_RULESET_NAME = "builtin:identity"

@@ -52,6 +52,12 @@ WIDENED: dict[str, tuple[str, tuple[str, ...]]] = {
         r"@(?:current )?user\b",
         ("@",),
     ),
+    # FastAPI dependencies that authenticate or authorize, on one route or a whole router
+    "code.current-user-dependency": (
+        r"|\b(?:depends|security) ?\( ?[\w. ]{0,40}?\b(?:auth\w*|admin|user|login"
+        r"|permissions?|roles?|scopes?|token|guard|verif\w*|staff|superuser|api key|principal)\b",
+        ("depends", "security"),
+    ),
     "ruby.authz": (
         r"|\b(?:verify_authorized|verify_policy_scoped|skip_authorization|skip_policy_scope"
         r"|http_basic_authenticate_with|authenticate_or_request_with_http_\w+"
@@ -187,6 +193,143 @@ ADDED_CONTENT: tuple[ContentRule, ...] = (
         r"|password_hashers|encoders)\s*:",
         CONF,
         view=View.RAW,
+    ),
+)
+
+#: Attributes that say what a record's user may do or whose the record is (decision 0030).
+_PRIVILEGED = (
+    r"(?:[Rr]oles?|[Rr]ole_?[Ii][Dd]s?|(?:[Ii]s_?)?[Aa]dmin|(?:[Ii]s_?)?[Ss]taff"
+    r"|(?:[Ii]s_?)?[Ss]uper_?[Uu]ser|[Pp]ermissions?|[Pp]rivileges?|[Ss]copes?"
+    r"|(?:[Oo]wner|[Uu]ser|[Aa]ccount|[Tt]enant|[Oo]rgani[sz]ation|[Oo]rg|[Tt]eam|[Cc]reator"
+    r"|[Aa]uthor|[Gg]roup)_?[Ii][Dd]s?|(?:[Ee]mail_?)?[Vv]erified|[Cc]onfirmed|[Aa]pproved"
+    r"|[Aa]ccess_?[Ll]evel)"
+)
+#: Request data a handler reads: bodies, forms, query strings, route parameters.
+_REQUEST_DATA = (
+    r"(?:\breq(?:uest)?\.(?:body|query|params|POST|GET|data|json|form|args|values|input)"
+    r"|\bparams\[|\$request->\w+|\$_(?:POST|GET|REQUEST)"
+    r"|\bctx\.request\.body|\bc\.(?:PostForm|Query|Param|FormValue)\(|\br\.(?:FormValue"
+    r"|PostFormValue)\(|\br\.URL\.Query\(\)|\bpayload\.|\bbody\.)"
+)
+
+PROBED_CONTENT: tuple[ContentRule, ...] = (
+    ContentRule(
+        "code.privilege-assignment",
+        "a role, admin flag, permission or owner of a record set from request data",
+        r"(?<=[.>\[:'\"])" + _PRIVILEGED + r"['\"]?\s*\]?\s*=(?![=>])[^;\n]*" + _REQUEST_DATA,
+        frozenset({"code", "python", "ruby", "php", "js", "go", "jvm"}),
+        hints=(
+            "role",
+            "admin",
+            "staff",
+            "superuser",
+            "permission",
+            "privilege",
+            "scope",
+            "owner",
+            "user",
+            "account",
+            "tenant",
+            "org",
+            "team",
+            "creator",
+            "author",
+            "verified",
+            "confirmed",
+            "approved",
+            "access",
+            "group",
+        ),
+        view=View.RAW,
+    ),
+    ContentRule(
+        "code.mass-assignment",
+        "a list of attributes a request may assign (strong parameters, $fillable, "
+        "attr_accessible, read-only fields) that names a role, admin flag or owner",
+        r"(?:\bpermit\s*\(|\$fillable\b|\$guarded\b|\battr_accessible\b|\battr_protected\b"
+        r"|\bread_only_fields\b|\bextra_kwargs\b|@JsonIgnore|\[BindNever\]|\bBind\(\s*\")"
+        r"[^\n]*?[:'\"\s(,\[]" + _PRIVILEGED + r"\b",
+        frozenset({"code", "python", "ruby", "php", "js", "go", "jvm"}),
+        hints=(
+            "permit",
+            "fillable",
+            "guarded",
+            "attr_",
+            "read_only_fields",
+            "extra_kwargs",
+            "jsonignore",
+            "bindnever",
+            "bind(",
+        ),
+        view=View.RAW,
+    ),
+    ContentRule(
+        "code.session-renewal",
+        "a session renewed, regenerated or cycled at sign-in (session fixation defence)",
+        r"\breset_session\b|\bsession\.(?:regenerate|renew|rotate|cycle_key)\b"
+        r"|\bsession\(\)\s*->\s*(?:regenerate|invalidate|migrate)\b|->regenerate\(\)"
+        r"|\bsession_regenerate_id\b|\bcycle_key\s*\(|\bchangeSessionId\b|\bregenerateId\b"
+        r"|\bsession_?[Ff]ixation\w*|\bSessionFixation\w*|\brotate_session\w*",
+        frozenset({"code", "python", "ruby", "php", "js", "go", "jvm"}),
+        view=View.RAW,
+    ),
+    ContentRule(
+        "code.login-throttle",
+        "a rate limit, throttle or lockout on sign-in, password or one-time-code attempts",
+        r"\b(?:throttle|rate ?limit\w*|limiter|lockout|lock ?out|max ?(?:login ?)?attempts)\b"
+        r"[^\n]*?\b(?:log ?ins?|sign ?ins?|passwords?|otp|mfa|2fa|totp|auth\w*|sessions?"
+        r"|password ?resets?)\b|\b(?:log ?in|sign ?in|auth\w*|password|otp|session)s? ?"
+        r"(?:limiter|throttle|rate ?limit\w*|lockout)\b",
+        frozenset({"code", "python", "ruby", "php", "js", "go", "jvm"}),
+        hints=("throttl", "limit", "lock"),
+    ),
+    ContentRule(
+        "code.token-validation",
+        "what a token's validation checks: lifetime, issuer, audience, signing key, claims",
+        r"\b(?:Validate(?:Lifetime|Issuer|Audience|IssuerSigningKey|Actor|TokenReplay)"
+        r"|RequireSignedTokens|RequireExpirationTime|RequireAudience|ClockSkew"
+        r"|ignoreExpiration|ignoreNotBefore|verify_(?:exp|aud|iss|iat|nbf|signature|jti)"
+        r"|WithoutClaimsValidation|SkipClaimsValidation|ParseUnverified|clockTolerance"
+        r"|leeway|require_exp|requireExpiration|WithExpirationRequired|WithLeeway)\b",
+        frozenset({"code", "python", "ruby", "php", "js", "go", "jvm"}),
+        view=View.RAW,
+    ),
+    ContentRule(
+        "code.cors-credentials",
+        "cross-origin access with the user's cookies: allowed origins and credentials",
+        r"\bAccess-Control-Allow-(?:Origin|Credentials)\b|\bCORS_(?:ORIGIN_ALLOW_ALL"
+        r"|ALLOW_ALL_ORIGINS|ALLOW_CREDENTIALS|ALLOWED_ORIGINS|ORIGIN_WHITELIST"
+        r"|ALLOWED_ORIGIN_REGEXES|SUPPORTS_CREDENTIALS)\b|\bsupports_credentials\b"
+        r"|\b(?:AllowAnyOrigin|AllowAllOrigins|SetIsOriginAllowed)\b"
+        r"|\b[Aa]llowCredentials\s*(?:\(|[:=]\s*(?:true|false|True|False)\b)"
+        r"|\b(?:allowedOrigins|AllowedOrigins|allowed_origins)\s*[:=]"
+        r"|\bcors\s*\(\s*\{|^\s*origin\s*:\s*(?:true|['\"`]\*['\"`])",
+        frozenset({"code", "python", "ruby", "php", "js", "go", "jvm"}) | CONF,
+        view=View.RAW,
+    ),
+    ContentRule(
+        "code.identity-header",
+        "the user, tenant or role a request acts as, read from a request header",
+        r"(?:\bheaders?\s*(?:\.get\s*\(|\[)|\.Header\.Get\s*\(|\bget_?[Hh]eader\s*\("
+        r"|\bheader\s*\(|\.Headers\[|\bMETA\s*(?:\.get\s*\(|\[))\s*['\"`](?:HTTP_)?"
+        r"(?:[Xx][-_][\w-]*?(?:[Tt]enant|[Aa]ccount|[Uu]ser|[Oo]rg|[Ww]orkspace|[Tt]eam|[Rr]ole"
+        r"|[Pp]rincipal|[Ii]mpersonat|TENANT|ACCOUNT|USER|ORG|WORKSPACE|TEAM|ROLE|PRINCIPAL)"
+        r"|[Rr]emote[-_][Uu]ser|REMOTE_USER|[Xx][-_][Ff]orwarded[-_](?:[Uu]ser|[Ee]mail)"
+        r"|X_FORWARDED_(?:USER|EMAIL))"
+        r"[\w-]*['\"`]",
+        frozenset({"code", "python", "ruby", "php", "js", "go", "jvm"}),
+        hints=("x-", "x_", "remote", "forwarded"),
+        view=View.RAW,
+    ),
+    ContentRule(
+        "code.token-expiry",
+        "when a reset, confirmation, invitation or one-time token was sent or expires",
+        r"\b(?:reset(?: password)?|password reset|confirmation|invitation|invite|verification"
+        r"|magic link|otp|remember(?: me)?|remember token|reset token|login token|one time)"
+        r"(?: token| code)? (?:sent at|sent|expires?(?: at| in)?|expiry|expiration|valid until"
+        r"|ttl|lifetime|timeout|period)\b",
+        frozenset({"code", "python", "ruby", "php", "js", "go", "jvm"}),
+        hints=("sent", "expir", "valid", "ttl", "lifetime", "timeout", "period"),
     ),
 )
 

@@ -19,7 +19,12 @@ from provenance.classify._ruleset import (
     Ruleset,
     register,
 )
-from provenance.classify._v2_additions import ADDED_CONTENT, ADDED_PATHS, widened
+from provenance.classify._v2_additions import (
+    ADDED_CONTENT,
+    ADDED_PATHS,
+    PROBED_CONTENT,
+    widened,
+)
 from provenance.classify._v2_conditions import conditions_document
 from provenance.classify._v2_deps import deps_document
 from provenance.classify._v2_frames import frames_document
@@ -80,7 +85,9 @@ V2 = register(
     Ruleset(
         RULESET_V2,
         BUILTIN_PATH_RULES + ADDED_PATHS,
-        tuple(widened(r) for r in BUILTIN_CONTENT_RULES if r.id not in _REPLACED) + ADDED_CONTENT,
+        tuple(widened(r) for r in BUILTIN_CONTENT_RULES if r.id not in _REPLACED)
+        + ADDED_CONTENT
+        + PROBED_CONTENT,
         V2_KINDS,
         _stages(),
     )

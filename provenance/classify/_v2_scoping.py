@@ -42,8 +42,10 @@ _PRINCIPAL = (
     r"(?:@?current_?(?:user|organi[sz]ation|org|account|tenant|team|company|workspace|member"
     r"|project)|@?current(?:User|Organi[sz]ation|Org|Account|Tenant|Team|Company|Workspace"
     r"|Member)|Current\.(?:user|account|organi[sz]ation|tenant|team|company|workspace)"
-    r"|(?:self\.)?request\.user|req\.user|ctx\.state\.user|ctx\.user|context\.user"
-    r"|res\.locals\.user|g\.user|session\.user|\$request->user\(\)|request\(\)->user\(\)"
+    r"|(?:self\.)?request\.(?:user|tenant)|req\.(?:user|account|tenant|team|org)"
+    r"|ctx\.state\.(?:user|account|tenant|team|org|organi[sz]ation|workspace|company)"
+    r"|ctx\.user|context\.user|res\.locals\.(?:user|account|tenant|team|org)|g\.user"
+    r"|session\.user|\$request->user\(\)|request\(\)->user\(\)"
     r"|auth\(\)->(?:user|id)\(\)|Auth::(?:user|id)\(\)|\$this->auth->user\(\))"
 )
 #: A scoping through an association: the principal, the association, and more after it

@@ -28,9 +28,10 @@ POLICY_CLF = Classifier.build(
 # renames (decision 0022), the guard stage's verifying conditions (decision 0025) and the
 # session-identity and access-definition rules (decision 0025), the markup stage and
 # PostCSS style sheets (decision 0026), the scope and word qualifiers of decision 0027,
-# else-after-exit (0028), scoped lookups (0029) and guard-flow's conditions and frames (0031).
-BUILTIN_DIGEST = "sha256:f13b7784a2f49adea8f9e0027ee075c8f0447998c78724a302a258fd58114085"
-POLICY_DIGEST = "sha256:24b4ce1f423a68cce9a7f39d4545f7454c7637853f14eb69104c5ec6dc18e3c0"
+# else-after-exit (0028), scoped lookups (0029), the red-team probes' rules (0030) and
+# guard-flow's conditions and frames (0031).
+BUILTIN_DIGEST = "sha256:280a417ffc77c7ba590c3a81cb1f6bd234182205811881a37b2f971df61ed963"
+POLICY_DIGEST = "sha256:ec7e79c1795bda2241f4db31ff6b469eb8394ace5410a38b2de5eb8bdc1d7b02"
 
 BUILTIN: dict[str, tuple[str, ...]] = {
     "cedar-policy": ("code.current-user", "path.hint.role", "path.policy-as-code"),
@@ -64,6 +65,7 @@ BUILTIN: dict[str, tuple[str, ...]] = {
     "go-auth-middleware": (
         "code.current-user",
         "code.jwt",
+        "code.token-validation",
         "code.token-word",
         "go.auth-calls",
         "path.authn",
@@ -331,6 +333,7 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "code.password-handling",
         "code.password-word",
         "code.random-secret",
+        "code.token-expiry",
         "code.token-kinds",
         "code.token-word",
         "path.hint.user",
@@ -366,6 +369,7 @@ POLICY: dict[str, tuple[str, ...]] = {
     "go-auth-middleware": (
         "code.current-user",
         "code.jwt",
+        "code.token-validation",
         "code.token-word",
         "go.auth-calls",
         "path.authn",

@@ -137,6 +137,9 @@ def test_every_rule_of_ruleset_2_has_a_positive_case() -> None:
     covered |= {"code.guard-flow", "code.lifecycle-function", "deps.identity-library"}
     covered |= {"code.access-definition"}  # tests/classify/test_v2_access_definitions.py
     covered |= {"code.scoped-lookup"}  # tests/classify/test_v2_scoped_lookups.py
+    covered |= {"code.mass-assignment", "code.privilege-assignment", "code.session-renewal"}
+    covered |= {"code.login-throttle", "code.token-validation", "code.cors-credentials"}
+    covered |= {"code.identity-header", "code.token-expiry"}  # test_v2_red_team.py
     covered |= {"ci.identity", "template.csrf", "template.form"}
     # recognised by a blob's first bytes (tests/classify/test_classify_red_team.py)
     covered |= {"blob.packaged-code"}
