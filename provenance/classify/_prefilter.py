@@ -310,10 +310,11 @@ def _trimmed(substring: str) -> str:
 def _weakest(done: set[tuple[str, ...]]) -> tuple[tuple[str, ...], ...]:
     """Substring sets to test, without those that imply another (``===`` implies ``==``)."""
     ordered = sorted(done, key=lambda d: (len(d), sum(map(len, d)), d))
+    if len(ordered) > _MAX_PRUNED:
+        return tuple(ordered)  # too many to prune: all are tested (asking costs n squared)
     kept: list[tuple[str, ...]] = []
     for d in ordered:
-        implied = any(all(any(x in y for y in d) for x in k) for k in kept)
-        if not implied or len(ordered) > _MAX_PRUNED:
+        if not any(all(any(x in y for y in d) for x in k) for k in kept):
             kept.append(d)
     return tuple(kept)
 
