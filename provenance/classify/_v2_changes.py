@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from provenance.classify._locate import Line
@@ -33,3 +34,27 @@ def with_lines(change: FileChange, lines: tuple[Line, ...]) -> FileChange:
     added = tuple(text for side, _, text in lines if side == "new")
     removed = tuple(text for side, _, text in lines if side == "old")
     return replace(change, added=added, removed=removed)
+
+
+def read_as(
+    change: FileChange, lines: Sequence[Line], sources: dict[str, str | None]
+) -> FileChange:
+    """``change`` with ``sources`` (per side, line numbers kept) and its changed ``lines``
+    taken from them. Lines are split at ``\n`` only, as git numbers them (``splitlines``
+    also splits at form feeds and other separators); a line a side cannot give keeps its
+    text as written."""
+    split = {side: (text or "").split("\n") for side, text in sources.items()}
+    added: list[str] = []
+    removed: list[str] = []
+    for side, number, text in lines:
+        plain = split[side]
+        if sources[side] is not None and 0 < number <= len(plain):
+            text = plain[number - 1]
+        (added if side == "new" else removed).append(text)
+    return replace(
+        change,
+        old_source=sources["old"],
+        new_source=sources["new"],
+        added=tuple(added),
+        removed=tuple(removed),
+    )

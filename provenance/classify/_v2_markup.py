@@ -30,6 +30,7 @@ import tree_sitter_html
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
 from provenance.classify._locate import Line, numbered
+from provenance.classify._v2_changes import read_as
 from provenance.classify._v2_neutral import Effective, effective
 from provenance.classify.syntax import MAX_PARSE_BYTES, language_of, parse
 from provenance.models import FileChange
@@ -383,22 +384,12 @@ def masked(change: FileChange) -> Masked | None:
 def _read_as(
     change: FileChange, lines: list[Line], views: dict[str, str | None], ext: str = ""
 ) -> FileChange:
-    """``change`` with its sources and changed lines taken from ``views``."""
-    split = {side: (text or "").split("\n") for side, text in views.items()}
-    added: list[str] = []
-    removed: list[str] = []
-    for side, number, _ in lines:
-        text = split[side][number - 1] if 0 < number <= len(split[side]) else ""
-        (added if side == "new" else removed).append(text)
-    moved = {"path": f"{change.path}.{ext}", "old_path": f"{change.old_path}.{ext}"} if ext else {}
-    return replace(
-        change,
-        old_source=views["old"],
-        new_source=views["new"],
-        added=tuple(added),
-        removed=tuple(removed),
-        **moved,  # type: ignore[arg-type]
-    )
+    """``change`` with its sources and changed lines taken from ``views`` (``ext``: read
+    under that extension, as a script block is)."""
+    read = read_as(change, lines, views)
+    if not ext:
+        return read
+    return replace(read, path=f"{change.path}.{ext}", old_path=f"{change.old_path}.{ext}")
 
 
 def differing_markup(markup: FileChange) -> set[tuple[str, int]]:

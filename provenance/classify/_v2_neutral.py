@@ -28,6 +28,7 @@ from typing import Any
 from tree_sitter import Node
 
 from provenance.classify._locate import Line, numbered
+from provenance.classify._v2_changes import read_as
 from provenance.classify._v2_renames import RENAME_LANGUAGES, RENAMED_LEAVES, local_renames
 from provenance.classify._v2_tokens import GRAMMARS, Tokenizer, Tokens
 from provenance.classify.syntax import MAX_PARSE_BYTES, language_of, parse, without_comments
@@ -307,21 +308,7 @@ def decommented(change: FileChange) -> FileChange:
     sides = {}
     for side, source in (("old", change.old_source), ("new", change.new_source)):
         sides[side] = None if source is None else without_comments(source, language)
-    lines = {side: (text or "").splitlines() for side, text in sides.items()}
-    added: list[str] = []
-    removed: list[str] = []
-    for side, number, text in numbered(change):
-        plain = lines[side]
-        if sides[side] is not None and 0 < number <= len(plain):
-            text = plain[number - 1]
-        (added if side == "new" else removed).append(text)
-    return replace(
-        change,
-        old_source=sides["old"],
-        new_source=sides["new"],
-        added=tuple(added),
-        removed=tuple(removed),
-    )
+    return read_as(change, numbered(change), sides)
 
 
 def only_hunks(change: FileChange, lines: set[tuple[str, int]]) -> FileChange:
